@@ -1,0 +1,88 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+
+from people.models import (
+    Absence,
+    AgentProfile,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Department,
+    Organization,
+    Sector,
+    Skill,
+)
+
+User = get_user_model()
+
+
+class AgentProfileInline(admin.StackedInline):
+    model = AgentProfile
+    can_delete = False
+    filter_horizontal = ["skills"]
+
+
+class AbsenceInline(admin.TabularInline):
+    model = Absence
+    fk_name = "agent"
+    extra = 0
+    autocomplete_fields = ["substitute"]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AgentUserAdmin(UserAdmin):
+    inlines = [AgentProfileInline, AbsenceInline]
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "keywords"]
+    search_fields = ["name", "keywords"]
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    list_display = ["agent", "starts_at", "ends_at", "substitute", "reason"]
+    list_filter = ["starts_at"]
+    autocomplete_fields = ["agent", "substitute"]
+
+
+class ContactEmailInline(admin.TabularInline):
+    model = ContactEmail
+    extra = 1
+
+
+class ContactPhoneInline(admin.TabularInline):
+    model = ContactPhone
+    extra = 1
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "sector", "created_at"]
+    list_filter = ["sector", "organization"]
+    search_fields = ["name", "emails__address", "phones__digits"]
+    list_select_related = ["organization", "sector"]
+    inlines = [ContactEmailInline, ContactPhoneInline]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "sector", "share_tickets"]
+    search_fields = ["name"]
+
+
+@admin.register(Sector)
+class SectorAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "response_time", "active"]
+    search_fields = ["name", "email"]

@@ -1,0 +1,255 @@
+"""Agents, customers and internal departments."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from people.text import split_keywords
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Administrator")
+
+
+# Group names are data (created by a migration); roles are read from group membership.
+ROLE_GROUPS = {Role.AGENT: "Agents", Role.SUPERVISOR: "Supervisors", Role.ADMIN: "Administrators"}
+
+
+class Skill(models.Model):
+    """A named list of keywords; an agent holding it is a specialist for matching tickets."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    keywords = models.TextField(
+        _("keywords"), help_text=_("Comma- or line-separated words and phrases.")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
+    def __str__(self):
+        return self.name
+
+    def keyword_list(self) -> list[str]:
+        return split_keywords(self.keywords)
+
+
+class AgentProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
+    )
+    is_junior = models.BooleanField(
+        _("junior"), default=False, help_text=_("Replies wait for a supervisor's approval.")
+    )
+    skills = models.ManyToManyField(
+        Skill, blank=True, related_name="agents", verbose_name=_("skills")
+    )
+    signature_text = models.TextField(_("signature"), blank=True)
+    signature_image = models.ImageField(_("signature image"), upload_to="signatures/", blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, help_text=_("IANA name, e.g. Europe/Warsaw.")
+    )
+
+    class Meta:
+        verbose_name = _("agent profile")
+        verbose_name_plural = _("agent profiles")
+        permissions = [
+            ("see_all_pools", _("Can see and work tickets of every pool")),
+            ("approve_reply", _("Can approve replies written by junior agents")),
+        ]
+
+    def __str__(self):
+        return self.user.get_full_name() or self.user.get_username()
+
+
+class AbsenceQuerySet(models.QuerySet):
+    def current(self, now=None):
+        now = now or timezone.now()
+        return self.filter(starts_at__lte=now, ends_at__gt=now)
+
+
+class Absence(models.Model):
+    """A period an agent is away; their substitute sees and pulls their work meanwhile."""
+
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="absences",
+        verbose_name=_("agent"),
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    substitute = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="substitutions",
+        verbose_name=_("substitute"),
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    objects = AbsenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        indexes = [
+            models.Index(fields=["agent", "ends_at"]),
+            models.Index(fields=["substitute", "ends_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="absence_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=~Q(substitute=models.F("agent")), name="absence_substitute_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agent} {self.starts_at:%Y-%m-%d} - {self.ends_at:%Y-%m-%d}"
+
+
+class Sector(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("sector")
+        verbose_name_plural = _("sectors")
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    sector = models.ForeignKey(
+        Sector, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("sector")
+    )
+    share_tickets = models.BooleanField(_("members see each other's tickets"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self):
+        return self.name
+
+
+class Contact(models.Model):
+    """A customer: one person, reachable at several addresses and numbers."""
+
+    name = models.CharField(_("name"), max_length=200)
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("organization"),
+    )
+    sector = models.ForeignKey(
+        Sector, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("sector")
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contact",
+        verbose_name=_("portal login"),
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def primary_email(self) -> str:
+        # Uses the prefetched list when there is one, so lists stay at a fixed query count.
+        emails = list(self.emails.all())
+        primary = [e for e in emails if e.is_primary] or emails
+        return primary[0].address if primary else ""
+
+
+class ContactEmail(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails")
+    address = models.EmailField(_("address"), unique=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        ordering = ["-is_primary", "address"]
+        verbose_name = _("email address")
+        verbose_name_plural = _("email addresses")
+
+    def __str__(self):
+        return self.address
+
+    def save(self, *args, **kwargs):
+        # Addresses are compared case-insensitively everywhere; store them one way.
+        self.address = self.address.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class ContactPhone(models.Model):
+    class Kind(models.TextChoices):
+        MOBILE = "mobile", _("Mobile")
+        WORK = "work", _("Work")
+        HOME = "home", _("Home")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(_("number"), max_length=40)
+    digits = models.CharField(max_length=40, db_index=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.MOBILE)
+
+    class Meta:
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
+
+    def __str__(self):
+        return self.number
+
+    def save(self, *args, **kwargs):
+        # Callers are found by digits only: "+55 (11) 9..." and "5511 9..." are one number.
+        self.digits = "".join(ch for ch in self.number if ch.isdigit())
+        super().save(*args, **kwargs)
+
+
+class Department(models.Model):
+    """An internal team that agents consult by mail (legal, billing, engineering...)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    email = models.EmailField(_("email"))
+    response_time = models.DurationField(_("response time"), default=timedelta(hours=24))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,89 @@
+"""Workflows around people: role groups, agents, absences."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+
+from people.models import ROLE_GROUPS, Absence, AgentProfile, Contact, ContactEmail, Role
+
+# Permissions each role group carries; supervisors and admins inherit the agent's.
+_AGENT_PERMS = ["people.view_contact", "people.change_contact"]
+_SUPERVISOR_PERMS = [*_AGENT_PERMS, "people.see_all_pools", "people.approve_reply"]
+ROLE_PERMISSIONS = {
+    Role.AGENT: _AGENT_PERMS,
+    Role.SUPERVISOR: _SUPERVISOR_PERMS,
+    Role.ADMIN: _SUPERVISOR_PERMS,
+}
+
+
+def ensure_role_groups() -> None:
+    """Create the role groups with their permissions; safe to re-run (runs after migrate)."""
+    for role, group_name in ROLE_GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        perms = []
+        for dotted in ROLE_PERMISSIONS[role]:
+            app_label, codename = dotted.split(".")
+            perm = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if perm:
+                perms.append(perm)
+        group.permissions.add(*perms)
+
+
+@transaction.atomic
+def create_agent(
+    *,
+    username: str,
+    password: str | None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    role: Role = Role.AGENT,
+    is_junior: bool = False,
+):
+    """Create a user with an agent profile in the role's group; returns the user."""
+    ensure_role_groups()
+    user = get_user_model().objects.create_user(
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    AgentProfile.objects.create(user=user, is_junior=is_junior)
+    user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
+    return user
+
+
+def current_absences(now=None):
+    """Absences in force now, with agent and substitute loaded."""
+    return Absence.objects.current(now or timezone.now()).select_related("agent", "substitute")
+
+
+def absent_user_ids(now=None) -> set[int]:
+    return set(Absence.objects.current(now).values_list("agent_id", flat=True))
+
+
+def substituted_user_ids(substitute, now=None) -> set[int]:
+    """Agents who are away now and whose work ``substitute`` covers."""
+    return set(
+        Absence.objects.current(now)
+        .filter(substitute=substitute)
+        .values_list("agent_id", flat=True)
+    )
+
+
+@transaction.atomic
+def find_or_create_contact(*, email: str, name: str = "") -> Contact:
+    """The contact owning ``email``, created on first sight; safe under concurrent calls."""
+    address = email.strip().lower()
+    existing = ContactEmail.objects.select_related("contact").filter(address=address).first()
+    if existing:
+        return existing.contact
+    contact = Contact.objects.create(name=name or address.split("@")[0])
+    ContactEmail.objects.create(contact=contact, address=address, is_primary=True)
+    return contact

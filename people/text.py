@@ -1,0 +1,17 @@
+"""Keyword helpers shared by skill and topic matching."""
+
+import re
+import unicodedata
+
+_SEPARATORS = re.compile(r"[,\n;]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, so "Faturação" matches "faturacao" and "Łódź" "lodz"."""
+    text = text.casefold().replace("ł", "l")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def split_keywords(raw: str) -> list[str]:
+    return [fold(word).strip() for word in _SEPARATORS.split(raw or "") if word.strip()]

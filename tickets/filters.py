@@ -1,0 +1,72 @@
+"""Queue filters. Only these fields and sort keys reach the database (an allowlist)."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from people.models import ContactEmail
+from tickets.forms import agents_queryset
+from tickets.models import Pool, Product, Tag, Ticket, Topic
+from tickets.states import Priority, Status
+
+
+class TicketFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices)
+    pool = django_filters.ModelChoiceFilter(label=_("Pool"), queryset=Pool.objects.all())
+    topic = django_filters.ModelChoiceFilter(label=_("Topic"), queryset=Topic.objects.all())
+    product = django_filters.ModelChoiceFilter(label=_("Product"), queryset=Product.objects.all())
+    priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
+    assignee = django_filters.ModelChoiceFilter(label=_("Technician"), queryset=agents_queryset())
+    tag = django_filters.ModelChoiceFilter(
+        label=_("Tag"), field_name="tags", queryset=Tag.objects.all(), to_field_name="name"
+    )
+    created = django_filters.DateFromToRangeFilter(
+        label=_("Created between"),
+        field_name="created_at",
+        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("created_at", "created"),
+            ("updated_at", "updated"),
+            ("priority", "priority"),
+            ("status", "status"),
+            ("number", "number"),
+            ("subject", "subject"),
+        ),
+        field_labels={
+            "created_at": _("Created"),
+            "updated_at": _("Updated"),
+            "priority": _("Priority"),
+            "status": _("Status"),
+            "number": _("Number"),
+            "subject": _("Subject"),
+        },
+    )
+
+    class Meta:
+        model = Ticket
+        fields = []
+
+    def __init__(self, *args, pools=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if pools is not None:
+            # An agent can only filter by the pools they see.
+            self.filters["pool"].queryset = pools
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        number = value.lstrip("[#").rstrip("]")
+        return queryset.filter(
+            Q(number=number)
+            | Q(subject__icontains=value)
+            | Q(
+                requester_id__in=ContactEmail.objects.filter(address=value.lower()).values(
+                    "contact_id"
+                )
+            )
+        )

@@ -1,0 +1,112 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import CannedResponse, Pool, Product, Topic
+from tickets.states import Priority, Status
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern for multiple uploads)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+def agents_queryset():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, agent_profile__isnull=False)
+        .order_by("first_name", "username")
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 6}))
+    files = MultipleFileField(label=_("Attach files"))
+    canned_response = forms.ModelChoiceField(
+        queryset=CannedResponse.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    then_status = forms.ChoiceField(
+        label=_("Then set status"),
+        required=False,
+        choices=[
+            ("", _("Keep as is")),
+            (Status.WAITING_CUSTOMER, Status.WAITING_CUSTOMER.label),
+            (Status.RESOLVED, Status.RESOLVED.label),
+            (Status.CLOSED, Status.CLOSED.label),
+        ],
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
+    files = MultipleFileField(label=_("Attach files"))
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+
+class TicketFieldsForm(forms.Form):
+    priority = forms.TypedChoiceField(label=_("Priority"), choices=Priority.choices, coerce=int)
+    pool = forms.ModelChoiceField(label=_("Pool"), queryset=Pool.objects.filter(active=True))
+    topic = forms.ModelChoiceField(
+        label=_("Topic"), queryset=Topic.objects.filter(active=True), required=False
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.filter(active=True), required=False
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Technician"), queryset=agents_queryset(), required=False
+    )
+    manager = forms.ModelChoiceField(label=_("Manager"), queryset=agents_queryset(), required=False)
+
+    def __init__(self, *args, pool=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if pool is not None:
+            # Only members of the ticket's pool can be its technician.
+            self.fields["assignee"].queryset = agents_queryset().filter(pool_memberships__pool=pool)
+
+
+class WatcherForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Watcher"), queryset=agents_queryset())
+    remove = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(
+        label=_("Tags"), required=False, help_text=_("Separate tags with commas.")
+    )
+
+    def clean_tags(self):
+        names = [name.strip() for name in self.cleaned_data["tags"].split(",") if name.strip()]
+        for name in names:
+            if len(name) > 50:
+                raise forms.ValidationError(_("A tag can be at most 50 characters long."))
+        return names
+
+
+class MergeForm(forms.Form):
+    target = forms.CharField(
+        label=_("Merge into ticket number"), max_length=20, help_text=_("For example 2026-000123.")
+    )
+
+    def clean_target(self):
+        return self.cleaned_data["target"].strip().lstrip("[#").rstrip("]")

@@ -1,0 +1,422 @@
+"""Tickets, their messages and history, and the pools agents work them from."""
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from people.models import Contact
+from people.text import split_keywords
+from tickets.html import sanitize_html
+from tickets.querysets import TicketQuerySet
+from tickets.states import OPEN_STATUSES, Channel, Priority, Status
+
+
+class Pool(models.Model):
+    """A work queue. Mailboxes feed it; its members pull from it."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="PoolMembership",
+        related_name="pools",
+        verbose_name=_("members"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("pool")
+        verbose_name_plural = _("pools")
+
+    def __str__(self):
+        return self.name
+
+
+class PoolMembership(models.Model):
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pool_memberships"
+    )
+    pull_priority = models.PositiveSmallIntegerField(
+        _("pull priority"), default=1, help_text=_("1 is pulled first, then 2, and so on.")
+    )
+
+    class Meta:
+        ordering = ["pull_priority", "pool__name"]
+        verbose_name = _("pool membership")
+        verbose_name_plural = _("pool memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "user"], name="unique_pool_membership")
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.pool} ({self.pull_priority})"
+
+
+class Topic(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    default_priority = models.PositiveSmallIntegerField(
+        _("default priority"), choices=Priority, default=Priority.NORMAL
+    )
+    keywords = models.TextField(_("keywords"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+
+    def __str__(self):
+        return self.name
+
+    def keyword_list(self) -> list[str]:
+        return split_keywords(self.keywords)
+
+
+class Product(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    keywords = models.TextField(_("keywords"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+    def __str__(self):
+        return self.name
+
+    def keyword_list(self) -> list[str]:
+        return split_keywords(self.keywords)
+
+
+class Tag(models.Model):
+    name = models.SlugField(_("name"), max_length=50, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self):
+        return self.name
+
+
+class TicketSequence(models.Model):
+    """Last number handed out per year; incremented under a row lock."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class Ticket(models.Model):
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    subject = models.CharField(_("subject"), max_length=255)
+    requester = models.ForeignKey(
+        Contact,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("requester"),
+    )
+    pool = models.ForeignKey(
+        Pool, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("pool")
+    )
+    topic = models.ForeignKey(
+        Topic, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("topic")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("product")
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority, default=Priority.NORMAL
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.NEW)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.EMAIL)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("technician"),
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="managed_tickets",
+        verbose_name=_("manager"),
+    )
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="watched_tickets",
+        verbose_name=_("watchers"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        verbose_name=_("merged into"),
+    )
+    linked_tickets = models.ManyToManyField("self", blank=True, verbose_name=_("linked tickets"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    first_response_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    reopen_count = models.PositiveIntegerField(_("reopened"), default=0)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            # Next ticket: the waiting tickets in priority, then age order.
+            models.Index(
+                fields=["-priority", "created_at"],
+                condition=Q(status="new", assignee__isnull=True),
+                name="ticket_waiting_pull_idx",
+            ),
+            models.Index(fields=["pool", "-created_at"], name="ticket_pool_created_idx"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
+            models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),
+            models.Index(fields=["-updated_at"], name="ticket_updated_idx"),
+            models.Index(fields=["requester", "-created_at"], name="ticket_requester_idx"),
+        ]
+
+    def __str__(self):
+        return f"[#{self.number}] {self.subject}"
+
+    def get_absolute_url(self):
+        return reverse("tickets:detail", args=[self.number])
+
+    @property
+    def tag_label(self) -> str:
+        return f"[#{self.number}]"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        INBOUND = "inbound", _("From the customer")
+        OUTBOUND = "outbound", _("Reply")
+        NOTE = "note", _("Internal note")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author_contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    body_text = models.TextField(_("text"), blank=True)
+    # The HTML as received; sanitized with nh3 every time it is shown.
+    body_html = models.TextField(_("HTML"), blank=True)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.ticket_id}"
+
+    @property
+    def safe_html(self) -> str:
+        return sanitize_html(self.body_html) if self.body_html else ""
+
+    @property
+    def author_name(self) -> str:
+        if self.author_user_id:
+            return self.author_user.get_full_name() or self.author_user.get_username()
+        if self.author_contact_id:
+            return self.author_contact.name
+        return str(_("System"))
+
+
+def attachment_path(instance, filename):
+    # A generated name: never trust the sender's path or extension for storage.
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+def clean_filename(name: str) -> str:
+    """A display name without any directory part or control characters."""
+    base = PurePath(name.replace("\\", "/")).name
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>')
+    return base[:200] or "attachment"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=150, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.filename
+
+    def get_absolute_url(self):
+        return reverse("tickets:attachment", args=[self.ticket.number, self.pk])
+
+
+class ActivityLog(models.Model):
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        STATUS = "status", _("Status changed")
+        ASSIGNED = "assigned", _("Technician changed")
+        MANAGER = "manager", _("Manager changed")
+        PRIORITY = "priority", _("Priority changed")
+        TOPIC = "topic", _("Topic changed")
+        PRODUCT = "product", _("Product changed")
+        POOL = "pool", _("Pool changed")
+        WATCHER_ADDED = "watcher_added", _("Watcher added")
+        WATCHER_REMOVED = "watcher_removed", _("Watcher removed")
+        TAG_ADDED = "tag_added", _("Tag added")
+        TAG_REMOVED = "tag_removed", _("Tag removed")
+        REPLY = "reply", _("Reply")
+        NOTE = "note", _("Internal note")
+        CUSTOMER_MESSAGE = "customer_message", _("Customer message")
+        MERGED = "merged", _("Merged")
+        REOPENED = "reopened", _("Reopened")
+        PULLED = "pulled", _("Pulled with Next ticket")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="activity")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action)
+    before = models.CharField(_("before"), max_length=255, blank=True)
+    after = models.CharField(_("after"), max_length=255, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activity log")
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="activity_ticket_created_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.action}"
+
+    def _value_label(self, value: str) -> str:
+        if self.action == self.Action.STATUS and value in Status.values:
+            return Status(value).label
+        return value
+
+    @property
+    def before_label(self) -> str:
+        return self._value_label(self.before)
+
+    @property
+    def after_label(self) -> str:
+        return self._value_label(self.after)
+
+
+class CannedResponse(models.Model):
+    """Reusable reply text. Personal when it has an owner, shared with a pool otherwise."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(
+        _("text"),
+        help_text=_("Placeholders: {customer_name}, {ticket_number}, {agent_name}, {subject}."),
+    )
+    urls = models.TextField(_("links"), blank=True, help_text=_("One URL per line."))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+        verbose_name=_("owner"),
+    )
+    pool = models.ForeignKey(
+        Pool,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+        verbose_name=_("pool"),
+        help_text=_("Leave both owner and pool empty to share with everyone."),
+    )
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+
+    def __str__(self):
+        return self.title
+
+    def url_list(self) -> list[str]:
+        return [line.strip() for line in self.urls.splitlines() if line.strip()]
+
+
+class CannedResponseFile(models.Model):
+    canned_response = models.ForeignKey(
+        CannedResponse, on_delete=models.CASCADE, related_name="files"
+    )
+    file = models.FileField(_("file"), upload_to="canned/")
+    filename = models.CharField(_("file name"), max_length=255)
+
+    class Meta:
+        verbose_name = _("canned response file")
+        verbose_name_plural = _("canned response files")
+
+    def __str__(self):
+        return self.filename
+
+
+class TicketPresence(models.Model):
+    """Who has a ticket open right now, refreshed by the page while it stays open."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    is_replying = models.BooleanField(default=False)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "user"], name="unique_ticket_presence")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} on {self.ticket_id}"

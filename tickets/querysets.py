@@ -1,0 +1,46 @@
+"""Reads on tickets, written as filters: ``Ticket.objects.visible_to(user).open()``."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from people.models import Absence
+from people.roles import is_agent, sees_all_pools
+from tickets.states import OPEN_STATUSES, Status
+
+
+class TicketQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def waiting(self):
+        """Nobody has these yet: what Next ticket hands out."""
+        return self.filter(status=Status.NEW, assignee__isnull=True)
+
+    def in_pools(self, pool_ids):
+        return self.filter(pool_id__in=pool_ids)
+
+    def visible_to(self, user, now=None):
+        """The only way agents reach tickets: their pools, plus the work of agents they cover.
+
+        Supervisors and admins see every pool. Anyone else sees nothing. Built from
+        subqueries so it costs no extra round trip.
+        """
+        if not is_agent(user):
+            return self.none()
+        if sees_all_pools(user):
+            return self
+        from tickets.models import PoolMembership
+
+        my_pools = PoolMembership.objects.filter(user=user).values("pool_id")
+        covered = (
+            Absence.objects.current(now or timezone.now())
+            .filter(substitute=user)
+            .values("agent_id")
+        )
+        return self.filter(Q(pool_id__in=my_pools) | Q(assignee_id__in=covered))
+
+    def for_list(self):
+        return self.select_related(
+            "pool", "topic", "product", "assignee", "requester"
+        ).prefetch_related("tags")

@@ -1,0 +1,168 @@
+"""Replies, internal notes and customer messages, with their attachments."""
+
+import mimetypes
+import string
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tickets import signals
+from tickets.models import ActivityLog, Attachment, CannedResponse, Message, Ticket, clean_filename
+from tickets.services.audit import announce, log_activity
+from tickets.services.lifecycle import assign_ticket, change_status
+from tickets.states import Status
+
+Action = ActivityLog.Action
+
+
+def _store_files(ticket: Ticket, message: Message, files) -> list[Attachment]:
+    stored = []
+    for upload in files or ():
+        if upload.size > settings.TICKET_ATTACHMENT_MAX_BYTES:
+            raise ValidationError(
+                _("%(name)s is larger than the %(limit)d MB limit.")
+                % {"name": upload.name, "limit": settings.TICKET_ATTACHMENT_MAX_BYTES // 2**20}
+            )
+        name = clean_filename(upload.name)
+        content_type = (
+            getattr(upload, "content_type", "")
+            or mimetypes.guess_type(name)[0]
+            or "application/octet-stream"
+        )
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            filename=name,
+            content_type=content_type[:150],
+            size=upload.size,
+        )
+        attachment.file.save(name, File(upload), save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _copy_canned_files(ticket: Ticket, message: Message, canned: CannedResponse | None):
+    if canned is None:
+        return []
+    copies = []
+    for canned_file in canned.files.all():
+        with canned_file.file.open("rb") as handle:
+            handle.name = canned_file.filename
+            handle.size = canned_file.file.size
+            copies.extend(_store_files(ticket, message, [handle]))
+    return copies
+
+
+@transaction.atomic
+def add_reply(
+    ticket: Ticket,
+    *,
+    author,
+    body: str,
+    files=(),
+    canned_response: CannedResponse | None = None,
+    then_status: str | None = None,
+) -> Message:
+    """Record an agent's reply to the customer, with files and a canned response's files.
+
+    Sets the first response time; an unassigned ticket goes to the replier when they are
+    a member of its pool. Logs, announces ``message_added`` after commit.
+    """
+    if not body.strip():
+        raise ValidationError(_("The reply is empty."))
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.OUTBOUND,
+        author_user=author,
+        body_text=body,
+        created_at=now,
+    )
+    _store_files(ticket, message, files)
+    _copy_canned_files(ticket, message, canned_response)
+    fields = ["updated_at"]
+    ticket.updated_at = now
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        fields.append("first_response_at")
+    ticket.save(update_fields=fields)
+    log_activity(ticket, actor=author, action=Action.REPLY, detail=body[:500])
+    announce(signals.message_added, ticket=ticket, actor=author, message=message)
+    if ticket.assignee_id is None and ticket.pool.memberships.filter(user=author).exists():
+        ticket = assign_ticket(ticket, agent=author, actor=author)
+    if then_status and then_status != ticket.status:
+        change_status(ticket, to=then_status, actor=author)
+    elif ticket.status == Status.TAKEN:
+        change_status(ticket, to=Status.IN_PROGRESS, actor=author)
+    return message
+
+
+@transaction.atomic
+def add_note(ticket: Ticket, *, author, body: str, files=()) -> Message:
+    """Record an internal note: agents see it, the customer never does."""
+    if not body.strip():
+        raise ValidationError(_("The note is empty."))
+    message = Message.objects.create(
+        ticket=ticket, kind=Message.Kind.NOTE, author_user=author, body_text=body
+    )
+    _store_files(ticket, message, files)
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=message.created_at)
+    log_activity(ticket, actor=author, action=Action.NOTE, detail=body[:500])
+    announce(signals.message_added, ticket=ticket, actor=author, message=message)
+    return message
+
+
+@transaction.atomic
+def add_customer_message(
+    ticket: Ticket, *, contact, body_text: str, body_html: str = "", files=(), message_id: str = ""
+) -> Message:
+    """Record what the customer wrote (mail or portal); a closed ticket reopens (counted)."""
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.INBOUND,
+        author_contact=contact,
+        body_text=body_text,
+        body_html=body_html,
+        message_id=message_id,
+    )
+    _store_files(ticket, message, files)
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=message.created_at)
+    log_activity(ticket, actor=None, action=Action.CUSTOMER_MESSAGE, detail=body_text[:500])
+    announce(signals.message_added, ticket=ticket, actor=None, message=message)
+    if ticket.status in (Status.RESOLVED, Status.CLOSED, Status.WAITING_CUSTOMER):
+        change_status(
+            ticket, to=Status.IN_PROGRESS, actor=None, reason=_("The customer wrote again.")
+        )
+    return message
+
+
+class _Placeholders(dict):
+    def __missing__(self, key):
+        # An unknown placeholder stays visible rather than breaking the reply.
+        return "{" + key + "}"
+
+
+def render_canned_response(canned: CannedResponse, *, ticket: Ticket, agent) -> str:
+    """The canned text with placeholders filled in for this ticket and agent, links appended."""
+    values = _Placeholders(
+        customer_name=ticket.requester.name if ticket.requester_id else "",
+        ticket_number=ticket.number,
+        subject=ticket.subject,
+        agent_name=agent.get_full_name() or agent.get_username(),
+    )
+    # Only plain {name} fields: format_map on attribute or index lookups is refused, so a
+    # canned text cannot reach into objects.
+    pieces = []
+    for literal, field, _spec, _conv in string.Formatter().parse(canned.body):
+        pieces.append(literal)
+        if field is not None:
+            pieces.append(values[field] if field.isidentifier() else "{" + field + "}")
+    text = "".join(pieces)
+    links = canned.url_list()
+    return text + ("\n\n" + "\n".join(links) if links else "")

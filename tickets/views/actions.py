@@ -1,0 +1,164 @@
+"""Changes made from the ticket page. Each view: check access, call one service, redirect."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tickets import services
+from tickets.forms import (
+    AssignForm,
+    MergeForm,
+    NoteForm,
+    ReplyForm,
+    StatusForm,
+    TagsForm,
+    TicketFieldsForm,
+    WatcherForm,
+)
+from tickets.views.decorators import agent_required
+from tickets.views.detail import _ticket_queryset, canned_responses_for, ticket_context
+
+
+def _handle(request, number, *, form_class, form_name, action, form_kwargs=None):
+    """Validate the form, run ``action(ticket, data)``, and show errors on the ticket page."""
+    ticket = services.get_ticket_for(request.user, number)
+    form = form_class(request.POST, request.FILES, **(form_kwargs(ticket) if form_kwargs else {}))
+    if form.is_valid():
+        try:
+            result = action(ticket, form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            return redirect(result if hasattr(result, "get_absolute_url") else ticket)
+    ticket = services.get_ticket_for(request.user, number, queryset=_ticket_queryset())
+    context = ticket_context(request, ticket, **{form_name: form})
+    return render(request, "tickets/ticket_detail.html", context, status=400)
+
+
+def _agent_view(view):
+    return require_POST(login_required(agent_required(view)))
+
+
+@_agent_view
+def reply(request, number):
+    def action(ticket, data):
+        services.add_reply(
+            ticket,
+            author=request.user,
+            body=data["body"],
+            files=data["files"],
+            canned_response=data["canned_response"],
+            then_status=data["then_status"] or None,
+        )
+        messages.success(request, _("Your reply was added."))
+
+    return _handle(request, number, form_class=ReplyForm, form_name="reply_form", action=action)
+
+
+@_agent_view
+def note(request, number):
+    def action(ticket, data):
+        services.add_note(ticket, author=request.user, body=data["body"], files=data["files"])
+
+    return _handle(request, number, form_class=NoteForm, form_name="note_form", action=action)
+
+
+@_agent_view
+def change_status(request, number):
+    def action(ticket, data):
+        services.change_status(ticket, to=data["status"], actor=request.user, reason=data["reason"])
+
+    return _handle(request, number, form_class=StatusForm, form_name="status_form", action=action)
+
+
+@_agent_view
+def update_fields(request, number):
+    def action(ticket, data):
+        services.update_ticket(ticket, actor=request.user, **data)
+
+    return _handle(
+        request, number, form_class=TicketFieldsForm, form_name="fields_form", action=action
+    )
+
+
+@_agent_view
+def assign(request, number):
+    def action(ticket, data):
+        ticket = services.assign_ticket(ticket, agent=data["assignee"], actor=request.user)
+        services.set_manager(ticket, manager=data["manager"], actor=request.user)
+
+    return _handle(
+        request,
+        number,
+        form_class=AssignForm,
+        form_name="assign_form",
+        action=action,
+        form_kwargs=lambda ticket: {"pool": ticket.pool},
+    )
+
+
+@_agent_view
+def watchers(request, number):
+    def action(ticket, data):
+        change = services.remove_watcher if data["remove"] else services.add_watcher
+        change(ticket, user=data["user"], actor=request.user)
+
+    return _handle(request, number, form_class=WatcherForm, form_name="watcher_form", action=action)
+
+
+@_agent_view
+def tags(request, number):
+    def action(ticket, data):
+        services.set_tags(ticket, names=data["tags"], actor=request.user)
+
+    return _handle(request, number, form_class=TagsForm, form_name="tags_form", action=action)
+
+
+@_agent_view
+def merge(request, number):
+    def action(ticket, data):
+        target = services.get_ticket_for(request.user, data["target"])
+        return services.merge_tickets(ticket, into=target, actor=request.user)
+
+    return _handle(request, number, form_class=MergeForm, form_name="merge_form", action=action)
+
+
+@require_GET
+@login_required
+@agent_required
+def canned_response(request, number, canned_id):
+    """Insert a canned response into the reply box (htmx swaps the editor)."""
+    ticket = services.get_ticket_for(request.user, number)
+    canned = get_object_or_404(canned_responses_for(request.user, ticket), pk=canned_id)
+    text = services.render_canned_response(canned, ticket=ticket, agent=request.user)
+    current = request.GET.get("body", "").rstrip()
+    body = f"{current}\n\n{text}" if current else text
+    form = ReplyForm(initial={"body": body, "canned_response": canned.pk})
+    return render(
+        request,
+        "tickets/ticket_detail.html#reply-editor",
+        {"reply_form": form, "ticket": ticket, "canned": canned},
+    )
+
+
+@require_GET
+@login_required
+@agent_required
+def attachment(request, number, attachment_id):
+    """Download a file: always as an attachment, never rendered inline, only if allowed."""
+    item = services.get_attachment_for(request.user, number, attachment_id)
+    response = FileResponse(
+        item.file.open("rb"),
+        as_attachment=True,
+        filename=item.filename,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

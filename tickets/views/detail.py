@@ -1,0 +1,116 @@
+"""The ticket page: thread, forms and history, in a fixed number of queries."""
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch, Q
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from tickets.forms import (
+    AssignForm,
+    MergeForm,
+    NoteForm,
+    ReplyForm,
+    StatusForm,
+    TagsForm,
+    TicketFieldsForm,
+    WatcherForm,
+)
+from tickets.models import ActivityLog, Attachment, CannedResponse, Message, Ticket
+from tickets.services import get_ticket_for, mark_presence, others_on_ticket
+from tickets.views.decorators import agent_required
+
+
+def _ticket_queryset():
+    return Ticket.objects.select_related(
+        "requester__organization", "pool", "topic", "product", "assignee", "manager", "merged_into"
+    ).prefetch_related(
+        "tags",
+        "watchers",
+        "requester__emails",
+        "requester__phones",
+        Prefetch(
+            "messages",
+            queryset=Message.objects.select_related(
+                "author_user", "author_contact"
+            ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))),
+        ),
+        Prefetch("activity", queryset=ActivityLog.objects.select_related("actor")),
+    )
+
+
+def canned_responses_for(user, ticket):
+    return (
+        CannedResponse.objects.filter(
+            Q(owner=user)
+            | Q(owner__isnull=True, pool=ticket.pool_id)
+            | Q(owner__isnull=True, pool__isnull=True)
+        )
+        .prefetch_related("files")
+        .order_by("title")
+    )
+
+
+def _reply_form(ticket) -> ReplyForm:
+    form = ReplyForm()
+    # Typing in the reply box tells the other agents on this ticket that someone is replying.
+    form.fields["body"].widget.attrs.update(
+        {
+            "hx-post": reverse("tickets:presence", args=[ticket.number]),
+            "hx-trigger": "input changed delay:2s",
+            "hx-vals": '{"replying": "1"}',
+            "hx-target": "#presence",
+            "hx-swap": "outerHTML",
+        }
+    )
+    return form
+
+
+def ticket_context(request, ticket, **forms):
+    context = {
+        "ticket": ticket,
+        "thread": ticket.messages.all(),
+        "activity": ticket.activity.all(),
+        "canned_responses": canned_responses_for(request.user, ticket),
+        "reply_form": _reply_form(ticket),
+        "note_form": NoteForm(),
+        "status_form": StatusForm(initial={"status": ticket.status}),
+        "fields_form": TicketFieldsForm(
+            initial={
+                "priority": ticket.priority,
+                "pool": ticket.pool_id,
+                "topic": ticket.topic_id,
+                "product": ticket.product_id,
+            }
+        ),
+        "assign_form": AssignForm(
+            pool=ticket.pool,
+            initial={"assignee": ticket.assignee_id, "manager": ticket.manager_id},
+        ),
+        "watcher_form": WatcherForm(),
+        "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
+        "merge_form": MergeForm(),
+        "others": others_on_ticket(ticket, user=request.user),
+    }
+    context.update(forms)
+    return context
+
+
+@login_required
+@agent_required
+def detail(request, number):
+    ticket = get_ticket_for(request.user, number, queryset=_ticket_queryset())
+    return render(request, "tickets/ticket_detail.html", ticket_context(request, ticket))
+
+
+@require_POST
+@login_required
+@agent_required
+def presence(request, number):
+    ticket = get_ticket_for(request.user, number)
+    others = mark_presence(
+        ticket, user=request.user, is_replying=request.POST.get("replying") == "1"
+    )
+    return render(
+        request, "tickets/ticket_detail.html#presence", {"others": others, "ticket": ticket}
+    )
