@@ -11,6 +11,7 @@ stack hands them.
 import importlib.util
 import itertools
 import json
+import os
 import re
 import shlex
 import sys
@@ -527,7 +528,11 @@ def test_dockerignore_keeps_what_the_image_needs():
     from django.conf import settings
 
     needed = {"manage.py", "pyproject.toml"}
-    modules = [settings.SETTINGS_MODULE, settings.ROOT_URLCONF, settings.WSGI_APPLICATION]
+    modules = [
+        os.environ["DJANGO_SETTINGS_MODULE"],
+        settings.ROOT_URLCONF,
+        settings.WSGI_APPLICATION,
+    ]
     for app in [*settings.INSTALLED_APPS, *modules]:
         top = app.split(".")[0]
         if (ROOT / top).is_dir():

@@ -24,7 +24,7 @@ class TicketFilter(django_filters.FilterSet):
     created = django_filters.DateFromToRangeFilter(
         label=_("Created between"),
         field_name="created_at",
-        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
     ordering = django_filters.OrderingFilter(
         label=_("Sort by"),

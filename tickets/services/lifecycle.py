@@ -9,7 +9,7 @@ from tickets import signals
 from tickets.models import ActivityLog, PoolMembership, Tag, Ticket
 from tickets.services.audit import announce, log_activity
 from tickets.services.numbering import next_ticket_number
-from tickets.states import Channel, Status, can_transition
+from tickets.states import OPEN_STATUSES, Channel, Status, can_transition
 
 Action = ActivityLog.Action
 
@@ -85,7 +85,7 @@ def change_status(ticket: Ticket, *, to: str, actor, reason: str = "") -> Ticket
     if to in (Status.CLOSED, Status.CANCELLED):
         ticket.closed_at = now
         fields.append("closed_at")
-    if before in (Status.RESOLVED, Status.CLOSED):
+    if before in (Status.RESOLVED, Status.CLOSED) and to in OPEN_STATUSES:
         ticket.reopen_count += 1
         ticket.resolved_at = ticket.closed_at = None
         fields += ["reopen_count", "resolved_at", "closed_at"]

@@ -51,10 +51,9 @@ def _copy_canned_files(ticket: Ticket, message: Message, canned: CannedResponse 
         return []
     copies = []
     for canned_file in canned.files.all():
-        with canned_file.file.open("rb") as handle:
-            handle.name = canned_file.filename
-            handle.size = canned_file.file.size
-            copies.extend(_store_files(ticket, message, [handle]))
+        with canned_file.file.open("rb") as stored:
+            copy = File(stored.file, name=canned_file.filename)
+            copies.extend(_store_files(ticket, message, [copy]))
     return copies
 
 
@@ -123,6 +122,7 @@ def add_customer_message(
     ticket: Ticket, *, contact, body_text: str, body_html: str = "", files=(), message_id: str = ""
 ) -> Message:
     """Record what the customer wrote (mail or portal); a closed ticket reopens (counted)."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     message = Message.objects.create(
         ticket=ticket,
         kind=Message.Kind.INBOUND,

@@ -1,0 +1,121 @@
+"""The named cast every test can ask for, and helpers for tests that need real servers."""
+
+import os
+
+import pytest
+from django.db import connection
+
+from people.models import Absence, Role
+from people.services import create_agent
+from tests.factories import ContactFactory, PoolFactory
+from tickets.models import PoolMembership
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a server is missing on a developer machine; fail in CI, where it must exist."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+def require_postgresql() -> None:
+    require(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def pool(db):
+    return PoolFactory(name="Billing")
+
+
+@pytest.fixture
+def other_pool(db):
+    return PoolFactory(name="Hardware")
+
+
+def _agent(username, *, role=Role.AGENT, is_junior=False, pools=()):
+    user = create_agent(
+        username=username,
+        password="secret-pass-123",
+        first_name=username.title(),
+        email=f"{username}@helpdesk.test",
+        role=role,
+        is_junior=is_junior,
+    )
+    for pool in pools:
+        PoolMembership.objects.create(pool=pool, user=user)
+    return user
+
+
+@pytest.fixture
+def agent(pool):
+    return _agent("agent", pools=[pool])
+
+
+@pytest.fixture
+def other_agent(other_pool):
+    return _agent("otheragent", pools=[other_pool])
+
+
+@pytest.fixture
+def junior(pool):
+    return _agent("junior", is_junior=True, pools=[pool])
+
+
+@pytest.fixture
+def supervisor(db):
+    return _agent("supervisor", role=Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _agent("admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def customer(db):
+    return ContactFactory(name="Carla Cliente")
+
+
+@pytest.fixture
+def other_customer(db):
+    return ContactFactory(name="Olaf Other")
+
+
+@pytest.fixture
+def make_absence():
+    def make(agent, *, substitute=None, starts_at=None, ends_at=None):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        now = timezone.now()
+        return Absence.objects.create(
+            agent=agent,
+            substitute=substitute,
+            starts_at=starts_at or now - timedelta(hours=1),
+            ends_at=ends_at or now + timedelta(days=1),
+        )
+
+    return make
+
+
+@pytest.fixture
+def agent_client(client, agent):
+    client.force_login(agent)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s per user; tests make many users and test no hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded files of one test never land in the project or meet another test's.
+    settings.MEDIA_ROOT = tmp_path / "media"

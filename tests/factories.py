@@ -1,0 +1,102 @@
+"""factory_boy factories for many rows; the named cast lives in conftest.py."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from people.models import AgentProfile, Contact, ContactEmail
+from tickets.models import Message, Pool, PoolMembership, Ticket, Topic
+from tickets.services.numbering import next_ticket_number
+from tickets.states import Priority, Status
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@helpdesk.test")
+    password = factory.django.Password("secret-pass-123")
+
+
+class AgentFactory(UserFactory):
+    profile = factory.RelatedFactory(
+        "tests.factories.AgentProfileFactory", factory_related_name="user"
+    )
+
+
+class AgentProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgentProfile
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+
+
+class PoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pool
+
+    name = factory.Sequence(lambda n: f"Pool {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PoolMembership
+
+    pool = factory.SubFactory(PoolFactory)
+    user = factory.SubFactory(AgentFactory)
+    pull_priority = 1
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Topic
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+        skip_postgeneration_save = True
+
+    name = factory.Faker("name")
+    email = factory.RelatedFactory(
+        "tests.factories.ContactEmailFactory", factory_related_name="contact"
+    )
+
+
+class ContactEmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactEmail
+
+    contact = factory.SubFactory(ContactFactory)
+    address = factory.Sequence(lambda n: f"customer{n}@example.test")
+    is_primary = True
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    """A ticket row straight in the database (no log): for volume, not for workflows."""
+
+    class Meta:
+        model = Ticket
+        skip_postgeneration_save = True
+
+    number = factory.LazyFunction(next_ticket_number)
+    subject = factory.Faker("sentence", nb_words=5)
+    pool = factory.SubFactory(PoolFactory)
+    requester = factory.SubFactory(ContactFactory)
+    priority = Priority.NORMAL
+    status = Status.NEW
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    ticket = factory.SubFactory(TicketFactory)
+    kind = Message.Kind.INBOUND
+    body_text = factory.Faker("paragraph")
