@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
+# The compiled catalogs are committed; refresh them when gettext is there to do it.
+COMPILE_MESSAGES = if command -v msgfmt >/dev/null; then $(BIN)/python manage.py compilemessages --ignore=.venv -v 0; else echo "msgfmt not found: using the committed .mo catalogs"; fi
+
 .PHONY: run test install lint check messages bench-queue clean
 
 $(BIN)/.installed: pyproject.toml
@@ -19,14 +22,14 @@ install: $(BIN)/.installed
 
 run: install
 	mkdir -p var
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+	$(COMPILE_MESSAGES)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py load_demo
 	$(BIN)/honcho -f Procfile start
 
 test: install
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+	$(COMPILE_MESSAGES)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
@@ -38,7 +41,7 @@ check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 messages: install
-	$(BIN)/python manage.py makemessages -l pt_BR -l pl --ignore=.venv --ignore=var --no-obsolete
+	$(BIN)/python manage.py makemessages -l pt_BR -l pl --ignore=.venv --ignore=var --ignore=staticfiles --ignore=tests --ignore=bench --no-obsolete
 	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 bench-queue: install

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from people.models import Contact
@@ -40,9 +41,14 @@ class Pool(models.Model):
 
 
 class PoolMembership(models.Model):
-    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="memberships")
+    pool = models.ForeignKey(
+        Pool, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("pool")
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pool_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="pool_memberships",
+        verbose_name=_("agent"),
     )
     pull_priority = models.PositiveSmallIntegerField(
         _("pull priority"), default=1, help_text=_("1 is pulled first, then 2, and so on.")
@@ -273,15 +279,22 @@ def clean_filename(name: str) -> str:
 
 
 class Attachment(models.Model):
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("ticket")
+    )
     message = models.ForeignKey(
-        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+        Message,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("message"),
     )
     file = models.FileField(_("file"), upload_to=attachment_path)
     filename = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(max_length=150, blank=True)
-    size = models.PositiveBigIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+    content_type = models.CharField(_("content type"), max_length=150, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["pk"]
@@ -318,7 +331,12 @@ class ActivityLog(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="activity")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     action = models.CharField(_("action"), max_length=20, choices=Action)
     before = models.CharField(_("before"), max_length=255, blank=True)
@@ -338,9 +356,22 @@ class ActivityLog(models.Model):
         return f"{self.ticket_id} {self.action}"
 
     def _value_label(self, value: str) -> str:
+        # Codes are stored, labels are shown in the reader's language.
         if self.action == self.Action.STATUS and value in Status.values:
             return Status(value).label
+        if (
+            self.action == self.Action.PRIORITY
+            and value.isdigit()
+            and int(value) in Priority.values
+        ):
+            return Priority(int(value)).label
         return value
+
+    @property
+    def detail_label(self) -> str:
+        # System texts are stored in English (marked with gettext_noop) and translated here;
+        # text a person typed has no catalog entry and comes back unchanged.
+        return gettext(self.detail) if self.detail else ""
 
     @property
     def before_label(self) -> str:

@@ -80,9 +80,8 @@ def test_changing_priority_topic_and_pool_logs_each_field(agent_client, pool, ot
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert (ticket.priority, ticket.pool) == (Priority.URGENT, other_pool)
-    logged = dict(
-        ticket.activity.filter(action__in=["priority", "pool"]).values_list("action", "after")
-    )
+    entries = ticket.activity.filter(action__in=["priority", "pool"])
+    logged = {entry.action: entry.after_label for entry in entries}
     assert logged == {"priority": "Urgent", "pool": other_pool.name}
 
 

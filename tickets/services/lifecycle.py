@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tickets import signals
 from tickets.models import ActivityLog, PoolMembership, Tag, Ticket
@@ -12,6 +13,8 @@ from tickets.services.numbering import next_ticket_number
 from tickets.states import OPEN_STATUSES, Channel, Status, can_transition
 
 Action = ActivityLog.Action
+# Stored untranslated in the log and translated for each reader (see ActivityLog.detail_label).
+MERGED_REASON = gettext_noop("Merged into another ticket.")
 
 
 def _locked(ticket: Ticket) -> Ticket:
@@ -162,8 +165,9 @@ _FIELD_ACTIONS = {
 
 
 def _label(ticket: Ticket, field: str) -> str:
+    # Priority is logged as its number and shown as a label in the reader's language.
     if field == "priority":
-        return ticket.get_priority_display()
+        return str(ticket.priority)
     return str(getattr(ticket, field) or "")
 
 

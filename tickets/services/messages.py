@@ -9,6 +9,7 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tickets import signals
 from tickets.models import ActivityLog, Attachment, CannedResponse, Message, Ticket, clean_filename
@@ -17,6 +18,7 @@ from tickets.services.lifecycle import assign_ticket, change_status
 from tickets.states import Status
 
 Action = ActivityLog.Action
+CUSTOMER_WROTE_REASON = gettext_noop("The customer wrote again.")
 
 
 def _store_files(ticket: Ticket, message: Message, files) -> list[Attachment]:

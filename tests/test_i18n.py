@@ -1,0 +1,57 @@
+"""The UI ships in English, Brazilian Portuguese and Polish, in the user's time zone."""
+
+import zoneinfo
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from tests.factories import TicketFactory
+
+LOCALE = Path(settings.BASE_DIR) / "locale"
+
+
+@pytest.mark.parametrize("language", ["pt_BR", "pl"])
+def test_catalog_is_present_and_compiled(language):
+    assert (LOCALE / language / "LC_MESSAGES" / "django.po").is_file()
+    assert (LOCALE / language / "LC_MESSAGES" / "django.mo").is_file()
+
+
+@pytest.mark.parametrize("language", ["pt-br", "pl"])
+def test_workspace_strings_are_translated(language):
+    with translation.override(language):
+        for text in ("Next ticket", "Queue", "Internal note", "Send reply", "Sign in"):
+            assert translation.gettext(text) != text, (language, text)
+
+
+def test_language_switcher_changes_the_page_language(agent_client):
+    response = agent_client.post(
+        reverse("set_language"), {"language": "pl", "next": reverse("tickets:queue")}
+    )
+    assert response.status_code == 302
+    page = agent_client.get(reverse("tickets:queue"))
+    assert 'lang="pl"' in page.text
+    with translation.override("pl"):
+        assert translation.gettext("Next ticket") in page.text
+
+
+def test_dates_are_shown_in_the_agents_time_zone(agent_client, agent, pool):
+    agent.agent_profile.time_zone = "America/Sao_Paulo"
+    agent.agent_profile.save()
+    ticket = TicketFactory(pool=pool, created_at=datetime(2026, 3, 1, 2, 30, tzinfo=UTC))
+    page = agent_client.get(reverse("tickets:detail", args=[ticket.number]))
+    local = ticket.created_at.astimezone(zoneinfo.ZoneInfo("America/Sao_Paulo"))
+    assert local.hour == 23
+    assert "Feb. 28, 2026" in page.text or "02/28/2026" in page.text
+    assert "11:30" in page.text or "23:30" in page.text
+
+
+def test_browser_time_zone_cookie_is_used_without_a_profile_zone(agent_client, pool):
+    ticket = TicketFactory(pool=pool, created_at=datetime(2026, 7, 1, 22, 15, tzinfo=UTC))
+    agent_client.cookies["tz"] = "Europe/Warsaw"
+    page = agent_client.get(reverse("tickets:detail", args=[ticket.number]))
+    assert "July 2, 2026" in page.text or "07/02/2026" in page.text
+    assert "00:15" in page.text or "12:15 a.m." in page.text

@@ -1,0 +1,81 @@
+"""The project's settings: embedded defaults, environment switches, a clean deploy check."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _manage(*args, **env):
+    return subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _print_setting(expression, **env):
+    code = f"from django.conf import settings; print({expression})"
+    result = _manage("shell", "-v", "0", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_defaults_need_no_server():
+    env = {"DATABASE_URL": "", "CELERY_BROKER_URL": "", "EMAIL_URL": ""}
+    env = {k: v for k, v in os.environ.items() if k not in env}
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL, "
+        "settings.MAILERS['default']['BACKEND'])"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "filesystem://",
+        "django.core.mail.backends.filebased.EmailBackend",
+    ]
+
+
+def test_environment_switches_to_postgresql_redis_and_smtp():
+    printed = _print_setting(
+        "settings.DATABASES['default']['ENGINE'], settings.CELERY_BROKER_URL, "
+        "settings.MAILERS['default']['OPTIONS']['host']",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/helpdesk",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+        EMAIL_URL="smtp://mailer.test:2525",
+    )
+    assert printed == "django.db.backends.postgresql redis://127.0.0.1:6379/0 mailer.test"
+
+
+def test_deploy_check_is_clean_with_production_settings():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        SECURE_COOKIES="true",
+        SECURE_SSL_REDIRECT="true",
+        SECURE_HSTS_SECONDS="31536000",
+        EMAIL_URL="smtp://mail:1025",
+        ALLOWED_HOSTS="helpdesk.example.com",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
