@@ -35,6 +35,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy helpdesk people tickets
 
 check: install
 	$(BIN)/python manage.py check

@@ -63,7 +63,7 @@ class ActivityInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["created_at", "actor", "action", "before", "after"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "actor", "action", "before", "after"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -77,7 +77,26 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ["number", "subject"]
     list_select_related = ["pool", "assignee"]
     show_full_result_count = False
-    readonly_fields = [f.name for f in Ticket._meta.fields]
+    readonly_fields = [
+        "number",
+        "subject",
+        "requester",
+        "pool",
+        "topic",
+        "product",
+        "priority",
+        "status",
+        "channel",
+        "assignee",
+        "manager",
+        "merged_into",
+        "created_at",
+        "updated_at",
+        "first_response_at",
+        "resolved_at",
+        "closed_at",
+        "reopen_count",
+    ]
     exclude = ["watchers", "tags", "linked_tickets"]
     inlines = [ActivityInline]
 

@@ -48,7 +48,7 @@ class TicketFilter(django_filters.FilterSet):
 
     class Meta:
         model = Ticket
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, *args, pools=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +37,7 @@ def agents_queryset():
 
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 6}))
-    files = MultipleFileField(label=_("Attach files"))
+    attachments = MultipleFileField(label=_("Attach files"))
     canned_response = forms.ModelChoiceField(
         queryset=CannedResponse.objects.all(), required=False, widget=forms.HiddenInput
     )
@@ -53,7 +55,7 @@ class ReplyForm(forms.Form):
 
 class NoteForm(forms.Form):
     body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
-    files = MultipleFileField(label=_("Attach files"))
+    attachments = MultipleFileField(label=_("Attach files"))
 
 
 class StatusForm(forms.Form):
@@ -82,7 +84,8 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         if pool is not None:
             # Only members of the ticket's pool can be its technician.
-            self.fields["assignee"].queryset = agents_queryset().filter(pool_memberships__pool=pool)
+            assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
+            assignee.queryset = agents_queryset().filter(pool_memberships__pool=pool)
 
 
 class WatcherForm(forms.Form):

@@ -259,9 +259,9 @@ class Message(models.Model):
 
     @property
     def author_name(self) -> str:
-        if self.author_user_id:
+        if self.author_user is not None:
             return self.author_user.get_full_name() or self.author_user.get_username()
-        if self.author_contact_id:
+        if self.author_contact is not None:
             return self.author_contact.name
         return str(_("System"))
 
@@ -358,13 +358,13 @@ class ActivityLog(models.Model):
     def _value_label(self, value: str) -> str:
         # Codes are stored, labels are shown in the reader's language.
         if self.action == self.Action.STATUS and value in Status.values:
-            return Status(value).label
+            return str(Status(value).label)
         if (
             self.action == self.Action.PRIORITY
             and value.isdigit()
             and int(value) in Priority.values
         ):
-            return Priority(int(value)).label
+            return str(Priority(int(value)).label)
         return value
 
     @property

@@ -39,7 +39,7 @@ def test_oversized_upload_is_refused_with_a_clear_error(agent_client, pool, cust
     ticket = services.create_ticket(subject="Big", pool=pool, requester=customer)
     response = agent_client.post(
         reverse("tickets:reply", args=[ticket.number]),
-        {"body": "here", "files": [SimpleUploadedFile("big.bin", b"x" * 11)]},
+        {"body": "here", "attachments": [SimpleUploadedFile("big.bin", b"x" * 11)]},
     )
     assert response.status_code == 400
     assert "big.bin is larger than" in response.text

@@ -105,3 +105,11 @@ def test_next_ticket_button_opens_the_pulled_ticket(agent_client, agent, pool):
 def test_next_ticket_with_nothing_waiting_says_so(agent_client):
     response = agent_client.post(reverse("tickets:next"), follow=True)
     assert "Nothing is waiting in your pools right now." in response.text
+
+
+def test_column_headers_toggle_the_sort_order(client, supervisor, pool):
+    client.force_login(supervisor)
+    TicketFactory(pool=pool)
+    page = client.get(reverse("tickets:queue"), {"tab": "all", "ordering": "priority"})
+    assert "ordering=-priority" in page.text
+    assert "sort-asc" in page.text

@@ -36,7 +36,7 @@ def test_reply_with_files_records_first_response_and_takes_the_ticket(
         {
             "body": "Refunded.",
             "then_status": Status.WAITING_CUSTOMER,
-            "files": [SimpleUploadedFile("receipt.pdf", b"%PDF")],
+            "attachments": [SimpleUploadedFile("receipt.pdf", b"%PDF")],
         },
     )
     assert response.status_code == 302

@@ -153,7 +153,7 @@ class _Placeholders(dict):
 def render_canned_response(canned: CannedResponse, *, ticket: Ticket, agent) -> str:
     """The canned text with placeholders filled in for this ticket and agent, links appended."""
     values = _Placeholders(
-        customer_name=ticket.requester.name if ticket.requester_id else "",
+        customer_name=ticket.requester.name if ticket.requester else "",
         ticket_number=ticket.number,
         subject=ticket.subject,
         agent_name=agent.get_full_name() or agent.get_username(),

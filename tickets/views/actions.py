@@ -52,7 +52,7 @@ def reply(request, number):
             ticket,
             author=request.user,
             body=data["body"],
-            files=data["files"],
+            files=data["attachments"],
             canned_response=data["canned_response"],
             then_status=data["then_status"] or None,
         )
@@ -64,7 +64,7 @@ def reply(request, number):
 @_agent_view
 def note(request, number):
     def action(ticket, data):
-        services.add_note(ticket, author=request.user, body=data["body"], files=data["files"])
+        services.add_note(ticket, author=request.user, body=data["body"], files=data["attachments"])
 
     return _handle(request, number, form_class=NoteForm, form_name="note_form", action=action)
 
