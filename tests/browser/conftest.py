@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.conftest import require
 
@@ -33,6 +34,12 @@ def _allow_orm_beside_playwright(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 takes over a second per hash here; four of them would double the journey."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def browser():
     require(
@@ -50,6 +57,10 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+            # While Playwright's loop runs, asgiref keeps Django's connections per context,
+            # not per thread, so the test body got connections of its own. Close them
+            # before the loop stops, or PostgreSQL refuses to drop the test database.
+            connections.close_all()
 
 
 @pytest.fixture
@@ -93,11 +104,14 @@ class PageProblems:
                 else None
             ),
         )
-        page.on(
-            "requestfailed",
-            lambda request: self.items.append(f"request failed: {request.url}"),
-        )
+        page.on("requestfailed", self._request_failed)
         return page
+
+    def _request_failed(self, request):
+        # A navigation cancels what the page still had in flight (say an htmx poll): not a bug.
+        if request.failure == "net::ERR_ABORTED":
+            return
+        self.items.append(f"request failed: {request.url} ({request.failure})")
 
     def _console(self, message):
         if message.type != "error":

@@ -18,10 +18,6 @@ from tickets.states import Status
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    # pyproject's filter for this warning names the module "whitenoise.base", but with
-    # stacklevel=3 Python attributes it to django.core.handlers.base, so it never matches.
-    # Remove this line once pyproject.toml's filter is fixed.
-    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
 ]
 
 Action = ActivityLog.Action
@@ -63,7 +59,7 @@ def _is_presence(ticket):
 
 
 def test_agent_pulls_answers_with_canned_response_and_closes(
-    live_server, new_context, sign_in, page_problems, artifacts_dir, pool, customer
+    new_context, live_server, sign_in, page_problems, artifacts_dir, pool, customer
 ):
     ana = _pool_agent(pool, "ana", "Ana", "Souza")
     bruno = _pool_agent(pool, "bruno", "Bruno", "Costa")
@@ -112,6 +108,7 @@ def test_agent_pulls_answers_with_canned_response_and_closes(
             re.compile(r"^\s*Ana Souza is viewing this ticket\.\s*$")
         )
         expect(bruno_page.locator("#presence .presence-warning")).to_have_count(1)
+        bruno_page.close()
 
         # The canned response goes into the reply box through htmx, placeholders filled in.
         page.get_by_role("button", name="Canned responses").click()
@@ -135,10 +132,17 @@ def test_agent_pulls_answers_with_canned_response_and_closes(
         status_form.get_by_role("button", name="Change status").click()
         expect(page.locator("#ticket-status")).to_have_text("Closed")
 
-        log = page.locator("#activity-log")
-        expect(log.locator("li", has_text="Pulled with Next ticket")).to_contain_text("Ana Souza")
-        expect(log.locator("li", has_text="Reply")).to_contain_text("Hello Carla Cliente")
-        expect(log.locator("li", has_text="Status changed")).to_have_text(
+        def log_entries(action):
+            label = page.locator(".activity-action", has_text=re.compile(rf"^{action}$"))
+            return page.locator("#activity-log li").filter(has=label)
+
+        expect(log_entries("Pulled with Next ticket")).to_have_text(
+            re.compile(r"Ana Souza:\s+Pulled with Next ticket\s+— → Ana Souza")
+        )
+        expect(log_entries("Reply")).to_have_text(
+            re.compile(r"Ana Souza:\s+Reply\s+Hello Carla Cliente,")
+        )
+        expect(log_entries("Status changed")).to_have_text(
             [
                 re.compile(r"Ana Souza:\s+Status changed\s+New → Taken"),
                 re.compile(r"Ana Souza:\s+Status changed\s+Taken → In progress"),
