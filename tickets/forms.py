@@ -2,6 +2,7 @@ from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import CannedResponse, Pool, Product, Topic
@@ -51,6 +52,25 @@ class ReplyForm(forms.Form):
             (Status.CLOSED, Status.CLOSED.label),
         ],
     )
+
+
+class CannedResponseForm(forms.ModelForm):
+    attachments = MultipleFileField(label=_("Files to attach"))
+
+    class Meta:
+        model = CannedResponse
+        fields = ["title", "body", "urls"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 8}),
+            "urls": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_urls(self):
+        validate = URLValidator(schemes=["http", "https"])
+        lines = [line.strip() for line in self.cleaned_data["urls"].splitlines() if line.strip()]
+        for line in lines:
+            validate(line)
+        return "\n".join(lines)
 
 
 class NoteForm(forms.Form):

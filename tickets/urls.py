@@ -1,12 +1,17 @@
 from django.urls import path
 
-from tickets.views import actions, detail, queue
+from tickets.views import actions, canned, detail, queue
 
 app_name = "tickets"
 
 urlpatterns = [
     path("", queue.queue, name="queue"),
     path("next/", queue.next_ticket, name="next"),
+    # Before the ticket routes: "canned" is never a ticket number.
+    path("canned/", canned.canned_list, name="canned_list"),
+    path("canned/new/", canned.canned_edit, name="canned_new"),
+    path("canned/<int:canned_id>/edit/", canned.canned_edit, name="canned_edit"),
+    path("canned/<int:canned_id>/delete/", canned.canned_delete, name="canned_delete"),
     path("<str:number>/", detail.detail, name="detail"),
     path("<str:number>/presence/", detail.presence, name="presence"),
     path("<str:number>/reply/", actions.reply, name="reply"),

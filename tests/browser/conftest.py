@@ -117,9 +117,6 @@ class PageProblems:
         if message.type != "error":
             return
         url = message.location.get("url", "")
-        # The browser asks for /favicon.ico on its own; the app has no icon (yet).
-        if url.endswith("/favicon.ico"):
-            return
         self.items.append(f"console error: {message.text} ({url})")
 
 

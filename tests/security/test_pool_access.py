@@ -48,7 +48,7 @@ def test_foreign_ticket_page_and_actions_are_not_found(agent_client, foreign_tic
     assert agent_client.get(reverse("tickets:detail", args=[number])).status_code == 404
     posts = {
         "reply": {"body": "hijack"},
-        "note": {"body": "peek"},
+        "note": {"note-body": "peek"},
         "status": {"status": Status.CLOSED},
         "tags": {"tags": "x"},
         "presence": {},

@@ -59,7 +59,7 @@ def test_empty_reply_shows_the_error_and_keeps_nothing(agent_client, pool, custo
 
 def test_internal_note_is_logged_as_a_note(agent_client, pool, customer):
     ticket = _ticket(pool, customer)
-    agent_client.post(_url("note", ticket), {"body": "Customer is VIP"})
+    agent_client.post(_url("note", ticket), {"note-body": "Customer is VIP"})
     assert ticket.messages.filter(kind=Message.Kind.NOTE, body_text="Customer is VIP").exists()
     assert ticket.activity.filter(action=ActivityLog.Action.NOTE).exists()
 
@@ -180,3 +180,20 @@ def test_presence_warns_about_another_agent_replying(client, agent, pool, custom
     assert "Colleague is replying to this ticket." in response.text
     response = client.post(_url("presence", ticket))
     assert "Colleague is replying to this ticket." in response.text
+
+
+def test_reply_box_keeps_announcing_replying_after_a_canned_insert(agent_client, pool, customer):
+    ticket = _ticket(pool, customer)
+    canned = CannedResponse.objects.create(title="Hi", body="Hello")
+    page = agent_client.get(_url("detail", ticket))
+    swapped = agent_client.get(reverse("tickets:canned", args=[ticket.number, canned.pk]))
+    presence_url = _url("presence", ticket)
+    for html in (page.text, swapped.text):
+        assert f'hx-post="{presence_url}"' in html
+        assert "hx-vals" in html
+
+
+def test_reply_and_note_forms_have_distinct_field_ids(agent_client, pool, customer):
+    page = agent_client.get(_url("detail", _ticket(pool, customer)))
+    assert page.text.count('id="id_body"') == 1
+    assert page.text.count('id="id_note-body"') == 1

@@ -13,6 +13,7 @@ from tickets.services.lifecycle import (
     update_ticket,
 )
 from tickets.services.messages import (
+    add_canned_files,
     add_customer_message,
     add_note,
     add_reply,
@@ -22,6 +23,7 @@ from tickets.services.presence import mark_presence, others_on_ticket, purge_sta
 from tickets.services.pull import pull_next_ticket
 
 __all__ = [
+    "add_canned_files",
     "add_customer_message",
     "add_note",
     "add_reply",

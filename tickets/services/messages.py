@@ -2,6 +2,7 @@
 
 import mimetypes
 import string
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,7 +13,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from tickets import signals
-from tickets.models import ActivityLog, Attachment, CannedResponse, Message, Ticket, clean_filename
+from tickets.models import (
+    ActivityLog,
+    Attachment,
+    CannedResponse,
+    CannedResponseFile,
+    Message,
+    Ticket,
+    clean_filename,
+)
 from tickets.services.audit import announce, log_activity
 from tickets.services.lifecycle import assign_ticket, change_status
 from tickets.states import Status
@@ -142,6 +151,20 @@ def add_customer_message(
             ticket, to=Status.IN_PROGRESS, actor=None, reason=_("The customer wrote again.")
         )
     return message
+
+
+@transaction.atomic
+def add_canned_files(canned: CannedResponse, *, files) -> list[CannedResponseFile]:
+    """Store uploaded files with a canned response; they are copied onto each reply using it."""
+    stored = []
+    for upload in files or ():
+        if upload.size > settings.TICKET_ATTACHMENT_MAX_BYTES:
+            raise ValidationError(_("%(name)s is too large.") % {"name": upload.name})
+        item = CannedResponseFile(canned_response=canned, filename=clean_filename(upload.name))
+        item.file.save(uuid.uuid4().hex, File(upload), save=False)
+        item.save()
+        stored.append(item)
+    return stored
 
 
 class _Placeholders(dict):

@@ -13,14 +13,18 @@ from tickets.forms import (
     AssignForm,
     MergeForm,
     NoteForm,
-    ReplyForm,
     StatusForm,
     TagsForm,
     TicketFieldsForm,
     WatcherForm,
 )
 from tickets.views.decorators import agent_required
-from tickets.views.detail import _ticket_queryset, canned_responses_for, ticket_context
+from tickets.views.detail import (
+    _ticket_queryset,
+    canned_responses_for,
+    reply_form_for,
+    ticket_context,
+)
 
 
 def _handle(request, number, *, form_class, form_name, action, form_kwargs=None):
@@ -58,7 +62,14 @@ def reply(request, number):
         )
         messages.success(request, _("Your reply was added."))
 
-    return _handle(request, number, form_class=ReplyForm, form_name="reply_form", action=action)
+    return _handle(
+        request,
+        number,
+        form_class=reply_form_for,
+        form_name="reply_form",
+        action=action,
+        form_kwargs=lambda ticket: {"ticket": ticket},
+    )
 
 
 @_agent_view
@@ -66,13 +77,25 @@ def note(request, number):
     def action(ticket, data):
         services.add_note(ticket, author=request.user, body=data["body"], files=data["attachments"])
 
-    return _handle(request, number, form_class=NoteForm, form_name="note_form", action=action)
+    return _handle(
+        request,
+        number,
+        form_class=NoteForm,
+        form_name="note_form",
+        action=action,
+        form_kwargs=lambda ticket: {"prefix": "note"},
+    )
 
 
 @_agent_view
 def change_status(request, number):
     def action(ticket, data):
-        services.change_status(ticket, to=data["status"], actor=request.user, reason=data["reason"])
+        ticket = services.change_status(
+            ticket, to=data["status"], actor=request.user, reason=data["reason"]
+        )
+        messages.success(
+            request, _("Status changed to %(status)s.") % {"status": ticket.get_status_display()}
+        )
 
     return _handle(request, number, form_class=StatusForm, form_name="status_form", action=action)
 
@@ -139,7 +162,7 @@ def canned_response(request, number, canned_id):
     text = services.render_canned_response(canned, ticket=ticket, agent=request.user)
     current = request.GET.get("body", "").rstrip()
     body = f"{current}\n\n{text}" if current else text
-    form = ReplyForm(initial={"body": body, "canned_response": canned.pk})
+    form = reply_form_for(ticket=ticket, initial={"body": body, "canned_response": canned.pk})
     return render(
         request,
         "tickets/ticket_detail.html#reply-editor",

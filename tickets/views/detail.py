@@ -51,8 +51,8 @@ def canned_responses_for(user, ticket):
     )
 
 
-def _reply_form(ticket) -> ReplyForm:
-    form = ReplyForm()
+def reply_form_for(*args, ticket, **kwargs) -> ReplyForm:
+    form = ReplyForm(*args, **kwargs)
     # Typing in the reply box tells the other agents on this ticket that someone is replying.
     form.fields["body"].widget.attrs.update(
         {
@@ -72,8 +72,8 @@ def ticket_context(request, ticket, **forms):
         "thread": ticket.messages.all(),
         "activity": ticket.activity.all(),
         "canned_responses": canned_responses_for(request.user, ticket),
-        "reply_form": _reply_form(ticket),
-        "note_form": NoteForm(),
+        "reply_form": reply_form_for(ticket=ticket),
+        "note_form": NoteForm(prefix="note"),
         "status_form": StatusForm(initial={"status": ticket.status}),
         "fields_form": TicketFieldsForm(
             initial={
