@@ -55,3 +55,13 @@ def test_browser_time_zone_cookie_is_used_without_a_profile_zone(agent_client, p
     page = agent_client.get(reverse("tickets:detail", args=[ticket.number]))
     assert "July 2, 2026" in page.text or "07/02/2026" in page.text
     assert "00:15" in page.text or "12:15 a.m." in page.text
+
+
+@pytest.mark.parametrize("language", ["pt_BR", "pl"])
+def test_catalog_has_no_untranslated_or_fuzzy_entries(language):
+    text = (LOCALE / language / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+    entries = text.split("\n\n")[1:]  # the first block is the header
+    untranslated = [e for e in entries if e.rstrip().endswith('msgstr ""')]
+    fuzzy = [e for e in entries if "#, fuzzy" in e]
+    assert untranslated == []
+    assert fuzzy == []
