@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from people.models import ROLE_GROUPS, Absence, AgentProfile, Contact, ContactEmail, Role
@@ -77,13 +77,17 @@ def substituted_user_ids(substitute, now=None) -> set[int]:
     )
 
 
-@transaction.atomic
 def find_or_create_contact(*, email: str, name: str = "") -> Contact:
     """The contact owning ``email``, created on first sight; safe under concurrent calls."""
     address = email.strip().lower()
     existing = ContactEmail.objects.select_related("contact").filter(address=address).first()
     if existing:
         return existing.contact
-    contact = Contact.objects.create(name=name or address.split("@")[0])
-    ContactEmail.objects.create(contact=contact, address=address, is_primary=True)
-    return contact
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(name=name or address.split("@")[0])
+            ContactEmail.objects.create(contact=contact, address=address, is_primary=True)
+            return contact
+    except IntegrityError:
+        # Another process created the address between our read and our insert.
+        return ContactEmail.objects.select_related("contact").get(address=address).contact

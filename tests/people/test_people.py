@@ -52,3 +52,19 @@ def test_current_absences_are_those_in_force_now(agent, supervisor, make_absence
     past = timezone.now() - timedelta(days=3)
     make_absence(supervisor, starts_at=past - timedelta(days=1), ends_at=past)
     assert list(Absence.objects.current().values_list("agent__username", flat=True)) == ["agent"]
+
+
+def test_a_lost_creation_race_returns_the_winners_contact(db, monkeypatch):
+    from people import services
+    from people.models import ContactEmail
+
+    winner = find_or_create_contact(email="race@example.com", name="Winner")
+    real_filter = ContactEmail.objects.filter
+
+    def first_read_misses(*args, **kwargs):
+        # Simulate the read happening just before the other process's insert committed.
+        monkeypatch.setattr(ContactEmail.objects, "filter", real_filter)
+        return real_filter(pk=-1)
+
+    monkeypatch.setattr(ContactEmail.objects, "filter", first_read_misses)
+    assert services.find_or_create_contact(email="RACE@example.com", name="Loser") == winner
