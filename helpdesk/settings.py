@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "people",
     "tickets",
+    "mailboxes",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.purge_ticket_presence_task",
         "schedule": 300.0,
     },
+    # One set-based query finds the mailboxes due; each gets its own fetch task.
+    "dispatch-due-mailboxes": {
+        "task": "mailboxes.tasks.dispatch_due_mailboxes_task",
+        "schedule": 10.0,
+    },
+    "send-due-outgoing-emails": {
+        "task": "mailboxes.tasks.send_due_outgoing_emails_task",
+        "schedule": 60.0,
+    },
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -215,6 +225,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Mail path limits.
+MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=60 * 1024 * 1024)
+MAIL_MAX_MIME_DEPTH = 20
+AUTO_REPLY_LIMIT_PER_HOUR = env.int("AUTO_REPLY_LIMIT_PER_HOUR", default=3)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 
 # How long a "someone else is on this ticket" mark lives without a refresh.
 TICKET_PRESENCE_SECONDS = 45

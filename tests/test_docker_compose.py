@@ -377,6 +377,7 @@ def test_worker_and_beat_run_the_helpdesk_celery_app():
     assert {"worker", "beat"} <= subcommands.keys()
 
 
+@pytest.mark.django_db
 def test_beat_only_schedules_tasks_the_worker_registers():
     from celery.app.utils import find_app
 

@@ -224,6 +224,13 @@ class Ticket(models.Model):
         return self.status in OPEN_STATUSES
 
 
+class Approval(models.TextChoices):
+    NOT_NEEDED = "", _("Not needed")
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    RETURNED = "returned", _("Returned for changes")
+
+
 class Message(models.Model):
     class Kind(models.TextChoices):
         INBOUND = "inbound", _("From the customer")
@@ -243,15 +250,44 @@ class Message(models.Model):
     body_html = models.TextField(_("HTML"), blank=True)
     message_id = models.CharField(max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Replies by junior agents wait for a supervisor; nothing is sent while pending.
+    approval = models.CharField(
+        _("approval"), max_length=10, choices=Approval, default=Approval.NOT_NEEDED, blank=True
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(approval="pending"),
+                name="message_pending_approval_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.ticket_id}"
+
+    @property
+    def is_sendable(self) -> bool:
+        """Only replies that need no approval, or got it, may ever leave."""
+        return self.kind == self.Kind.OUTBOUND and self.approval in (
+            Approval.NOT_NEEDED,
+            Approval.APPROVED,
+        )
 
     @property
     def safe_html(self) -> str:
@@ -328,6 +364,14 @@ class ActivityLog(models.Model):
         MERGED = "merged", _("Merged")
         REOPENED = "reopened", _("Reopened")
         PULLED = "pulled", _("Pulled with Next ticket")
+        ROUTED = "routed", _("Routed")
+        CLASSIFIED = "classified", _("Classified")
+        APPROVAL_REQUESTED = "approval_requested", _("Reply waiting for approval")
+        REPLY_APPROVED = "reply_approved", _("Reply approved")
+        REPLY_RETURNED = "reply_returned", _("Reply returned")
+        LINKED = "linked", _("Linked to another ticket")
+        DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+        MAIL_SENT = "mail_sent", _("Mail sent")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="activity")
     actor = models.ForeignKey(
@@ -338,7 +382,7 @@ class ActivityLog(models.Model):
         related_name="+",
         verbose_name=_("actor"),
     )
-    action = models.CharField(_("action"), max_length=20, choices=Action)
+    action = models.CharField(_("action"), max_length=30, choices=Action)
     before = models.CharField(_("before"), max_length=255, blank=True)
     after = models.CharField(_("after"), max_length=255, blank=True)
     detail = models.TextField(_("detail"), blank=True)

@@ -12,3 +12,5 @@ status_changed = Signal()  # ticket, actor, before, after
 ticket_assigned = Signal()  # ticket, actor, before (user id or None), after (user id or None)
 ticket_updated = Signal()  # ticket, actor, field, before, after (priority, topic, product, pool)
 ticket_merged = Signal()  # ticket (the one merged away), actor, target
+# An outbound reply may now leave: sent at once, or after a supervisor approved it.
+reply_ready = Signal()  # ticket, actor, message

@@ -1,6 +1,12 @@
 """Ticket workflows. Views, commands and other apps call these, never the ORM directly."""
 
 from tickets.services.access import get_attachment_for, get_ticket_for
+from tickets.services.approval import (
+    approve_reply,
+    pending_replies,
+    resubmit_reply,
+    return_reply,
+)
 from tickets.services.lifecycle import (
     add_watcher,
     assign_ticket,
@@ -28,6 +34,7 @@ __all__ = [
     "add_note",
     "add_reply",
     "add_watcher",
+    "approve_reply",
     "assign_ticket",
     "change_status",
     "create_ticket",
@@ -36,10 +43,13 @@ __all__ = [
     "mark_presence",
     "merge_tickets",
     "others_on_ticket",
+    "pending_replies",
     "pull_next_ticket",
     "purge_stale_presence",
     "remove_watcher",
     "render_canned_response",
+    "resubmit_reply",
+    "return_reply",
     "set_manager",
     "set_tags",
     "update_ticket",

@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from people.roles import is_junior
 from tickets import signals
 from tickets.models import (
     ActivityLog,
+    Approval,
     Attachment,
     CannedResponse,
     CannedResponseFile,
@@ -80,29 +82,36 @@ def add_reply(
 ) -> Message:
     """Record an agent's reply to the customer, with files and a canned response's files.
 
-    Sets the first response time; an unassigned ticket goes to the replier when they are
-    a member of its pool. Logs, announces ``message_added`` after commit.
+    A junior agent's reply waits for approval; anyone else's is ready to send at once
+    (``reply_ready``). Sets the first response time; an unassigned ticket goes to the
+    replier when they are a member of its pool. Announces ``message_added`` after commit.
     """
     if not body.strip():
         raise ValidationError(_("The reply is empty."))
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     now = timezone.now()
+    needs_approval = is_junior(author)
     message = Message.objects.create(
         ticket=ticket,
         kind=Message.Kind.OUTBOUND,
         author_user=author,
         body_text=body,
         created_at=now,
+        approval=Approval.PENDING if needs_approval else Approval.NOT_NEEDED,
     )
     _store_files(ticket, message, files)
     _copy_canned_files(ticket, message, canned_response)
     fields = ["updated_at"]
     ticket.updated_at = now
-    if ticket.first_response_at is None:
+    if ticket.first_response_at is None and not needs_approval:
         ticket.first_response_at = now
         fields.append("first_response_at")
     ticket.save(update_fields=fields)
-    log_activity(ticket, actor=author, action=Action.REPLY, detail=body[:500])
+    if needs_approval:
+        log_activity(ticket, actor=author, action=Action.APPROVAL_REQUESTED, detail=body[:500])
+    else:
+        log_activity(ticket, actor=author, action=Action.REPLY, detail=body[:500])
+        announce(signals.reply_ready, ticket=ticket, actor=author, message=message)
     announce(signals.message_added, ticket=ticket, actor=author, message=message)
     if ticket.assignee_id is None and ticket.pool.memberships.filter(user=author).exists():
         ticket = assign_ticket(ticket, agent=author, actor=author)

@@ -1,0 +1,242 @@
+"""Mailboxes we fetch from, every message we fetched (kept whole), and the outbox."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import Message, Pool, Ticket
+
+
+class Mailbox(models.Model):
+    class Kind(models.TextChoices):
+        IMAP = "imap", _("IMAP")
+        POP3 = "pop3", _("POP3")
+        MAILDIR = "maildir", _("Local maildir")
+
+    class Security(models.TextChoices):
+        SSL = "ssl", _("TLS (implicit)")
+        STARTTLS = "starttls", _("STARTTLS")
+        NONE = "none", _("None (testing only)")
+
+    class AfterImport(models.TextChoices):
+        SEEN = "seen", _("Flag as seen")
+        MOVE = "move", _("Move to a folder")
+        DELETE = "delete", _("Delete")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.MAILDIR)
+    pool = models.ForeignKey(
+        Pool, on_delete=models.PROTECT, related_name="mailboxes", verbose_name=_("pool")
+    )
+    from_address = models.EmailField(_("from address"))
+    from_name = models.CharField(_("from name"), max_length=100, blank=True)
+    host = models.CharField(_("host"), max_length=255, blank=True)
+    port = models.PositiveIntegerField(_("port"), null=True, blank=True)
+    security = models.CharField(
+        _("security"), max_length=10, choices=Security, default=Security.SSL
+    )
+    username = models.CharField(_("user name"), max_length=255, blank=True)
+    # Never rendered back: the admin form only accepts a new value.
+    password = models.CharField(_("password"), max_length=255, blank=True)
+    folder = models.CharField(_("folder"), max_length=255, default="INBOX")
+    after_import = models.CharField(
+        _("after import"), max_length=10, choices=AfterImport, default=AfterImport.SEEN
+    )
+    move_to_folder = models.CharField(_("move to folder"), max_length=255, blank=True)
+    maildir_path = models.CharField(_("maildir path"), max_length=500, blank=True)
+    fetch_interval = models.DurationField(_("fetch every"), default=timedelta(minutes=1))
+    active = models.BooleanField(_("active"), default=True)
+    auto_reply = models.BooleanField(_("auto-reply to new tickets"), default=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
+    )
+    # Fetch state: written by the fetch task only.
+    uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
+    next_fetch_at = models.DateTimeField(_("next fetch"), default=timezone.now, db_index=True)
+    last_fetch_at = models.DateTimeField(_("last fetch"), null=True, blank=True)
+    last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self):
+        return self.name
+
+
+class RawMessageQuerySet(models.QuerySet):
+    def failed(self):
+        return self.filter(state=RawMessage.State.FAILED)
+
+
+def raw_message_path(instance, filename):
+    return f"raw/{timezone.now():%Y/%m/%d}/{instance.sha256}.eml"
+
+
+class RawMessage(models.Model):
+    """Every fetched message, stored and committed before it is marked on the server."""
+
+    class State(models.TextChoices):
+        NEW = "new", _("New")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
+        REFUSED = "refused", _("Refused (too large)")
+
+    class Reason(models.TextChoices):
+        NONE = "", _("None")
+        AUTO_REPLY = "auto_reply", _("Automatic reply")
+        BOUNCE = "bounce", _("Bounce")
+        DUPLICATE = "duplicate", _("Duplicate")
+        OWN_MAIL = "own_mail", _("Our own mail")
+        TOO_LARGE = "too_large", _("Too large")
+        NO_SENDER = "no_sender", _("No usable sender")
+
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.PROTECT, related_name="raw_messages", verbose_name=_("mailbox")
+    )
+    uid = models.CharField(_("server id"), max_length=255)
+    message_id = models.CharField(_("Message-ID"), max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    file = models.FileField(_("raw message"), upload_to=raw_message_path, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.NEW)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    sender = models.CharField(_("sender"), max_length=255, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="raw_messages"
+    )
+    ticket_message = models.ForeignKey(
+        Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="raw_messages"
+    )
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+
+    objects = RawMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("raw message")
+        verbose_name_plural = _("raw messages")
+        constraints = [
+            models.UniqueConstraint(fields=["mailbox", "uid"], name="raw_unique_mailbox_uid"),
+            models.UniqueConstraint(
+                fields=["mailbox", "message_id"], name="raw_unique_mailbox_message_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["received_at"], condition=Q(state="new"), name="raw_new_idx"),
+            models.Index(fields=["state", "-received_at"], name="raw_state_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.mailbox}: {self.message_id}"
+
+
+class OutgoingEmail(models.Model):
+    """One mail to send. The row is the outbox: claimed, sent once, retried with backoff."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        RETRY = "retry", _("Waiting to retry")
+        FAILED = "failed", _("Failed")
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Reply")
+        AUTO_REPLY = "auto_reply", _("Automatic reply")
+        NOTIFICATION = "notification", _("Notification")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.REPLY)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="outgoing_emails"
+    )
+    ticket_message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="outgoing_emails"
+    )
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_address = models.CharField(_("from"), max_length=255)
+    reply_to = models.CharField(_("reply to"), max_length=255, blank=True)
+    to = models.JSONField(_("to"), default=list)
+    cc = models.JSONField(_("cc"), default=list, blank=True)
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state__in=["queued", "retry", "sending"]),
+                name="outgoing_due_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} -> {', '.join(self.to)}"
+
+
+class EmailTemplate(models.Model):
+    """Admin-editable text of automatic mail, per kind, language and pool or mailbox."""
+
+    class Kind(models.TextChoices):
+        AUTO_REPLY = "auto_reply", _("Automatic reply to a new ticket")
+
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    mailbox = models.ForeignKey(
+        Mailbox, on_delete=models.CASCADE, null=True, blank=True, related_name="templates"
+    )
+    pool = models.ForeignKey(
+        Pool, on_delete=models.CASCADE, null=True, blank=True, related_name="email_templates"
+    )
+    subject = models.CharField(
+        _("subject"), max_length=255, help_text=_("Django template syntax: {{ ticket.number }}.")
+    )
+    body = models.TextField(_("text"), help_text=_("Django template syntax: {{ ticket.number }}."))
+
+    class Meta:
+        verbose_name = _("email template")
+        verbose_name_plural = _("email templates")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.language})"
+
+
+class AutoReplyLog(models.Model):
+    """When we last answered an address automatically: the per-sender rate limit reads it."""
+
+    address = models.EmailField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["address", "-sent_at"], name="autoreply_address_idx")]
+
+    def __str__(self):
+        return f"{self.address} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,37 @@
+"""Celery tasks of the mail path: thin wrappers that take IDs and call the services."""
+
+from celery import shared_task
+
+from mailboxes import ingest, outbound, processing
+
+
+@shared_task
+def dispatch_due_mailboxes_task():
+    """Beat, every few seconds: enqueue one fetch per mailbox whose time has come."""
+    for mailbox_id in ingest.claim_due_mailboxes():
+        fetch_mailbox_task.delay(mailbox_id)
+
+
+@shared_task
+def fetch_mailbox_task(mailbox_id):
+    """Fetch one mailbox; errors are recorded on the mailbox (with back-off), not raised."""
+    ingest.fetch_mailbox(mailbox_id)
+
+
+@shared_task(bind=True, max_retries=5)
+def process_raw_message_task(self, raw_message_id):
+    """Turn a stored raw message into a ticket or a reply; safe to run twice."""
+    processing.process_raw_message(raw_message_id)
+
+
+@shared_task
+def send_outgoing_email_task(outgoing_email_id):
+    """Send one outbox row if it can be claimed; failures go to retry with back-off."""
+    outbound.send_outgoing_email(outgoing_email_id)
+
+
+@shared_task
+def send_due_outgoing_emails_task():
+    """Beat, every minute: pick up outbox rows whose retry time has come (set-based)."""
+    for outgoing_id in outbound.due_outgoing_ids():
+        send_outgoing_email_task.delay(outgoing_id)
