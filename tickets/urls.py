@@ -22,6 +22,7 @@ urlpatterns = [
     path("<str:number>/watchers/", actions.watchers, name="watchers"),
     path("<str:number>/tags/", actions.tags, name="tags"),
     path("<str:number>/merge/", actions.merge, name="merge"),
+    path("<str:number>/messages/<int:message_id>/resubmit/", actions.resubmit, name="resubmit"),
     path("<str:number>/canned/<int:canned_id>/", actions.canned_response, name="canned"),
     path("<str:number>/attachments/<int:attachment_id>/", actions.attachment, name="attachment"),
 ]

@@ -152,6 +152,20 @@ def merge(request, number):
     return _handle(request, number, form_class=MergeForm, form_name="merge_form", action=action)
 
 
+@_agent_view
+def resubmit(request, number, message_id):
+    """The junior author rewrites a returned reply and sends it for approval again."""
+    ticket = services.get_ticket_for(request.user, number)
+    message = get_object_or_404(ticket.messages, pk=message_id, author_user=request.user)
+    try:
+        services.resubmit_reply(message, author=request.user, body=request.POST.get("body", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Your reply waits for approval again."))
+    return redirect(ticket)
+
+
 @require_GET
 @login_required
 @agent_required

@@ -27,12 +27,13 @@ def _ticket_queryset():
     ).prefetch_related(
         "tags",
         "watchers",
+        "linked_tickets",
         "requester__emails",
         "requester__phones",
         Prefetch(
             "messages",
             queryset=Message.objects.select_related(
-                "author_user", "author_contact"
+                "author_user", "author_contact", "reviewed_by"
             ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk"))),
         ),
         Prefetch("activity", queryset=ActivityLog.objects.select_related("actor")),
