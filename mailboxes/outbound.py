@@ -1,1 +1,364 @@
-"""Filled in by the mail issue."""
+"""The outbox: replies and auto-replies become OutgoingEmail rows, sent once by a claiming task.
+
+States: queued -> sending -> sent, or -> retry (back-off) -> ... -> failed. A row is claimed
+with a conditional UPDATE, so two workers (or a task delivered twice) never send it twice.
+"""
+
+import logging
+import mimetypes
+import re
+import smtplib
+from datetime import datetime, timedelta
+from email.utils import formataddr, make_msgid, parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.html import escape, linebreaks
+from django.utils.translation import gettext_noop
+
+from mailboxes.emails import render_auto_reply
+from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail
+from mailboxes.tokens import make_reply_address
+from tickets.models import ActivityLog, Message, Ticket
+
+logger = logging.getLogger(__name__)
+
+State = OutgoingEmail.State
+Action = ActivityLog.Action
+
+REFERENCES_LIMIT = 20
+# A row in "sending" for longer than this belongs to a worker that died: claim it again.
+# Longer than any SMTP conversation (set EMAIL_TIMEOUT well below it).
+STUCK_AFTER = timedelta(minutes=10)
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(minutes=30)
+AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+NOT_APPROVED = gettext_noop("Not sent: the reply is not approved.")
+SIGNATURE_CID = "signature"
+_PREFIX = re.compile(r"^\s*((re|aw|sv|odp|res|fw|fwd|enc|tr)\s*(\[\d+\])?\s*:\s*)+", re.I)
+
+
+# --- building the row ---------------------------------------------------------------------
+
+
+def _sender(ticket: Ticket) -> tuple[Mailbox | None, str, str]:
+    """(mailbox, bare from-address, From header) for mail about ``ticket``."""
+    mailbox = Mailbox.objects.filter(pool_id=ticket.pool_id, active=True).first()
+    if mailbox is None:
+        name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+        return None, address, formataddr((name, address))
+    return mailbox, mailbox.from_address, formataddr((mailbox.from_name, mailbox.from_address))
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2] or "helpdesk.localhost"
+
+
+def _bracketed(message_id: str) -> str:
+    message_id = message_id.strip()
+    return message_id if message_id.startswith("<") else f"<{message_id}>"
+
+
+def reply_subject(ticket: Ticket) -> str:
+    """``Re: <subject> [#<number>]``: one "Re:", the tag always, never twice."""
+    subject = _PREFIX.sub("", ticket.subject.replace(ticket.tag_label, ""))
+    return f"Re: {' '.join(subject.split())} {ticket.tag_label}"
+
+
+def _thread_headers(ticket: Ticket) -> tuple[str, str]:
+    """In-Reply-To (the customer's latest mail) and References (the recent chain)."""
+    recent = list(
+        ticket.messages.exclude(message_id="")
+        .exclude(kind=Message.Kind.NOTE)
+        .order_by("-created_at", "-pk")
+        .values_list("kind", "message_id")[:REFERENCES_LIMIT]
+    )
+    chain = [_bracketed(mid) for _kind, mid in reversed(recent)]
+    latest_inbound = next((mid for kind, mid in recent if kind == Message.Kind.INBOUND), "")
+    if not latest_inbound:
+        latest_inbound = (
+            ticket.messages.filter(kind=Message.Kind.INBOUND)
+            .exclude(message_id="")
+            .order_by("-created_at", "-pk")
+            .values_list("message_id", flat=True)
+            .first()
+        ) or ""
+    in_reply_to = _bracketed(latest_inbound) if latest_inbound else ""
+    if in_reply_to and in_reply_to not in chain:
+        chain.append(in_reply_to)
+    return in_reply_to, " ".join(dict.fromkeys(chain))
+
+
+def _signature_image(message: Message | None):
+    profile = getattr(message and message.author_user, "agent_profile", None)
+    return profile.signature_image if profile and profile.signature_image else None
+
+
+def _reply_bodies(message: Message, domain: str) -> tuple[str, str]:
+    profile = getattr(message.author_user, "agent_profile", None)
+    signature = profile.signature_text.strip() if profile else ""
+    text = message.body_text.rstrip() + (f"\n\n-- \n{signature}" if signature else "") + "\n"
+    if _signature_image(message) is None:
+        return text, ""
+    # The image travels inline in a multipart/related part, referenced by its Content-ID.
+    html = linebreaks(message.body_text.rstrip(), autoescape=True)
+    if signature:
+        html += linebreaks(signature, autoescape=True)
+    html += f'<p><img src="cid:{escape(SIGNATURE_CID)}@{escape(domain)}" alt=""></p>'
+    return text, f"<!doctype html><html><body>{html}</body></html>"
+
+
+def _enqueue(outgoing: OutgoingEmail) -> OutgoingEmail:
+    from mailboxes.tasks import send_outgoing_email_task
+
+    transaction.on_commit(lambda: send_outgoing_email_task.delay(outgoing.pk))
+    return outgoing
+
+
+@transaction.atomic
+def queue_reply(message: Message) -> OutgoingEmail | None:
+    """Put an agent's reply in the outbox (once per message); the send task runs after commit.
+
+    Re-reads the message under a row lock: a pending or returned junior reply is never
+    queued, whoever calls. Safe to re-run: returns the existing row.
+    """
+    message = Message.objects.select_for_update().get(pk=message.pk)
+    if not message.is_sendable:
+        return None
+    # A row blocked at send time (forged, or queued before approval) is not the real one.
+    OutgoingEmail.objects.filter(
+        ticket_message=message, state=State.FAILED, last_error=NOT_APPROVED
+    ).delete()
+    existing = OutgoingEmail.objects.filter(ticket_message=message).first()
+    if existing is not None:
+        return existing
+    ticket = Ticket.objects.select_related("requester").get(pk=message.ticket_id)
+    to_address = ticket.requester.primary_email if ticket.requester else ""
+    if not to_address:
+        return None
+    mailbox, address, from_header = _sender(ticket)
+    message_id = make_msgid(domain=_domain(address))
+    in_reply_to, references = _thread_headers(ticket)
+    body_text, body_html = _reply_bodies(message, _domain(address))
+    outgoing = OutgoingEmail.objects.create(
+        kind=OutgoingEmail.Kind.REPLY,
+        ticket=ticket,
+        ticket_message=message,
+        mailbox=mailbox,
+        from_address=from_header,
+        reply_to=make_reply_address(address, ticket.pk),
+        to=[to_address],
+        subject=reply_subject(ticket),
+        body_text=body_text,
+        body_html=body_html,
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+    )
+    # Customers' replies thread on it like on any message of the ticket.
+    Message.objects.filter(pk=message.pk).update(message_id=message_id)
+    return _enqueue(outgoing)
+
+
+# --- auto-replies -------------------------------------------------------------------------
+
+
+def is_own_address(address: str) -> bool:
+    """True for our mailboxes' addresses, their +token variants, and the default sender."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    candidates = {f"{local}@{domain}", f"{local.split('+')[0]}@{domain}"}
+    defaults = {
+        parseaddr(sender)[1].lower()
+        for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL)
+    }
+    if candidates & defaults:
+        return True
+    query = Q()
+    for candidate in candidates:
+        query |= Q(from_address__iexact=candidate)
+    return Mailbox.objects.filter(query).exists()
+
+
+def _over_rate_limit(address: str, now: datetime) -> bool:
+    sent = AutoReplyLog.objects.filter(address=address, sent_at__gt=now - timedelta(hours=1))
+    return sent.count() >= settings.AUTO_REPLY_LIMIT_PER_HOUR
+
+
+@transaction.atomic
+def queue_auto_reply(
+    ticket: Ticket, *, mailbox: Mailbox, to_address: str, may_auto_reply: bool
+) -> OutgoingEmail | None:
+    """Queue the acknowledgement of a new ticket, unless it could start a mail loop.
+
+    ``may_auto_reply`` is the parser's verdict (False for auto-replies, bounces, lists).
+    Never to our own addresses, at most AUTO_REPLY_LIMIT_PER_HOUR per address, once per
+    ticket (safe to re-run). Records an AutoReplyLog row.
+    """
+    address = to_address.strip().lower()
+    if not (mailbox.auto_reply and may_auto_reply) or "@" not in address:
+        return None
+    existing = OutgoingEmail.objects.filter(ticket=ticket, kind=OutgoingEmail.Kind.AUTO_REPLY)
+    if existing.exists():
+        return existing.first()
+    now = timezone.now()
+    if is_own_address(address) or _over_rate_limit(address, now):
+        return None
+    rendered = render_auto_reply(ticket, mailbox=mailbox)
+    in_reply_to, references = _thread_headers(ticket)
+    outgoing = OutgoingEmail.objects.create(
+        kind=OutgoingEmail.Kind.AUTO_REPLY,
+        ticket=ticket,
+        mailbox=mailbox,
+        from_address=formataddr((mailbox.from_name, mailbox.from_address)),
+        reply_to=make_reply_address(mailbox.from_address, ticket.pk),
+        to=[address],
+        subject=rendered.subject,
+        body_text=rendered.body_text,
+        body_html=rendered.body_html,
+        message_id=make_msgid(domain=_domain(mailbox.from_address)),
+        in_reply_to=in_reply_to,
+        references=references,
+        headers=dict(AUTOMATIC_HEADERS),
+    )
+    AutoReplyLog.objects.create(address=address, sent_at=now)
+    return _enqueue(outgoing)
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+class _ReplyEmail(EmailMultiAlternatives):
+    """EmailMultiAlternatives whose HTML part carries inline images (multipart/related)."""
+
+    def __init__(self, *args, related=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.related = list(related)  # (content, maintype, subtype, cid without brackets)
+
+    def message(self, **kwargs):
+        msg = super().message(**kwargs)
+        html = msg.get_body(preferencelist=("html",)) if self.related else None
+        for content, maintype, subtype, cid in self.related if html is not None else ():
+            html.add_related(
+                content, maintype=maintype, subtype=subtype, cid=f"<{cid}>", disposition="inline"
+            )
+        return msg
+
+
+def _build_email(outgoing: OutgoingEmail) -> _ReplyEmail:
+    headers = {"Message-ID": outgoing.message_id, **outgoing.headers}
+    if outgoing.in_reply_to:
+        headers["In-Reply-To"] = outgoing.in_reply_to
+    if outgoing.references:
+        headers["References"] = outgoing.references
+    related = []
+    image = _signature_image(outgoing.ticket_message)
+    if outgoing.body_html and image is not None:
+        maintype, _, subtype = (mimetypes.guess_type(image.name)[0] or "image/png").partition("/")
+        with image.open("rb") as stored:
+            cid = f"{SIGNATURE_CID}@{_domain(parseaddr(outgoing.from_address)[1])}"
+            related.append((stored.read(), maintype, subtype, cid))
+    email = _ReplyEmail(
+        subject=outgoing.subject,
+        body=outgoing.body_text,
+        from_email=outgoing.from_address,
+        to=outgoing.to,
+        cc=outgoing.cc,
+        reply_to=[outgoing.reply_to] if outgoing.reply_to else None,
+        headers=headers,
+        related=related,
+    )
+    if outgoing.body_html:
+        email.attach_alternative(outgoing.body_html, "text/html")
+    if outgoing.ticket_message is not None:
+        for item in outgoing.ticket_message.attachments.all():
+            with item.file.open("rb") as stored:
+                content = stored.read()
+            mimetype = item.content_type or "application/octet-stream"
+            email.attach(item.filename, content, mimetype)
+    return email
+
+
+def _due(now: datetime) -> Q:
+    return Q(state__in=[State.QUEUED, State.RETRY], next_attempt_at__lte=now) | Q(
+        state=State.SENDING, next_attempt_at__lte=now - STUCK_AFTER
+    )
+
+
+def due_outgoing_ids(now: datetime | None = None, *, limit: int = 500) -> list[int]:
+    """Rows whose (re)try time has come, or stuck in sending; one query on the due index."""
+    now = now or timezone.now()
+    rows = OutgoingEmail.objects.filter(_due(now)).order_by("next_attempt_at")
+    return list(rows.values_list("pk", flat=True)[:limit])
+
+
+def _claim(outgoing_id: int, now: datetime) -> bool:
+    # next_attempt_at doubles as "claimed at" while sending, so a dead worker's row is
+    # found again by the same index after STUCK_AFTER.
+    return bool(
+        OutgoingEmail.objects.filter(_due(now), pk=outgoing_id).update(
+            state=State.SENDING, attempts=F("attempts") + 1, next_attempt_at=now
+        )
+    )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... capped at 30 min."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
+
+
+def _is_permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in error.recipients.values())
+    return isinstance(error, smtplib.SMTPSenderRefused) and error.smtp_code >= 500
+
+
+def _record_failure(outgoing: OutgoingEmail, error: Exception, now: datetime) -> None:
+    text = f"{type(error).__name__}: {error}"[:2000]
+    final = outgoing.attempts >= settings.OUTBOX_MAX_ATTEMPTS or _is_permanent(error)
+    state = State.FAILED if final else State.RETRY
+    OutgoingEmail.objects.filter(pk=outgoing.pk, state=State.SENDING).update(
+        state=state, last_error=text, next_attempt_at=now + retry_delay(outgoing.attempts)
+    )
+    if final and outgoing.ticket_id:
+        detail = f"{', '.join(outgoing.to)}: {text}"[:500]
+        ActivityLog.objects.create(
+            ticket_id=outgoing.ticket_id, action=Action.DELIVERY_FAILED, detail=detail
+        )
+
+
+def send_outgoing_email(outgoing_id: int) -> bool:
+    """Claim one outbox row and send it through the default mailer; True when it was sent.
+
+    Safe to re-run: a row that is sent, failed, not yet due or claimed by another worker
+    is left alone. Errors never escape: they become a retry with back-off, then a failure
+    shown on the ticket. An unapproved reply is refused here too, whatever queued it.
+    """
+    now = timezone.now()
+    if not _claim(outgoing_id, now):
+        return False
+    outgoing = OutgoingEmail.objects.select_related(
+        "ticket_message__author_user__agent_profile"
+    ).get(pk=outgoing_id)
+    if outgoing.ticket_message is not None and not outgoing.ticket_message.is_sendable:
+        OutgoingEmail.objects.filter(pk=outgoing.pk).update(
+            state=State.FAILED, last_error=NOT_APPROVED
+        )
+        logger.warning("Outgoing email %s blocked: its reply is not approved", outgoing.pk)
+        return False
+    try:
+        _build_email(outgoing).send(using="default")
+    except Exception as error:  # SMTP down, timeouts, a missing file: retry, never raise
+        logger.warning("Outgoing email %s not sent: %s", outgoing.pk, error)
+        _record_failure(outgoing, error, timezone.now())
+        return False
+    OutgoingEmail.objects.filter(pk=outgoing.pk).update(
+        state=State.SENT, sent_at=timezone.now(), last_error=""
+    )
+    if outgoing.ticket_id:
+        ActivityLog.objects.create(
+            ticket_id=outgoing.ticket_id, action=Action.MAIL_SENT, detail=", ".join(outgoing.to)
+        )
+    return True

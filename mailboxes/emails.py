@@ -1,0 +1,69 @@
+"""Text of automatic mail: an admin-edited EmailTemplate row, else the default file templates."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.template import Context, Template
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from mailboxes.models import EmailTemplate, Mailbox
+from tickets.models import Ticket
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def _one_line(text: str) -> str:
+    # A header must never carry a line break (header injection) nor template whitespace.
+    return " ".join(text.split())
+
+
+def _with_tag(subject: str, ticket: Ticket) -> str:
+    subject = _one_line(subject)
+    return subject if ticket.tag_label in subject else f"{subject} {ticket.tag_label}".strip()
+
+
+def pick_template(kind: str, *, mailbox: Mailbox, languages: list[str]) -> EmailTemplate | None:
+    """The most specific row: the customer's language first, then mailbox, pool, everyone."""
+    rows = EmailTemplate.objects.filter(
+        Q(mailbox=mailbox)
+        | Q(mailbox__isnull=True, pool_id=mailbox.pool_id)
+        | Q(mailbox__isnull=True, pool__isnull=True),
+        kind=kind,
+        language__in=languages,
+    )
+
+    def rank(row: EmailTemplate) -> tuple[int, int]:
+        scope = 0 if row.mailbox_id else 1 if row.pool_id else 2
+        return languages.index(row.language), scope
+
+    return min(rows, key=rank, default=None)
+
+
+def render_auto_reply(ticket: Ticket, *, mailbox: Mailbox) -> RenderedEmail:
+    """Subject, text and HTML of the auto-reply to a new ticket, in the customer's language."""
+    requester = ticket.requester
+    languages = [code for code in (requester and requester.language, mailbox.language) if code]
+    language = languages[0] if languages else translation.get_language()
+    context = {"ticket": ticket, "mailbox": mailbox, "language": language}
+    row = pick_template(EmailTemplate.Kind.AUTO_REPLY, mailbox=mailbox, languages=languages)
+    with translation.override(row.language if row else language):
+        if row is not None:
+            # Admin-edited text is plain text: no HTML part, and nothing to escape.
+            plain = Context(context, autoescape=False)
+            return RenderedEmail(
+                subject=_with_tag(Template(row.subject).render(plain), ticket),
+                body_text=Template(row.body).render(plain).strip() + "\n",
+                body_html="",
+            )
+        name = "mailboxes/emails/auto_reply"
+        return RenderedEmail(
+            subject=_with_tag(render_to_string(f"{name}.subject.txt", context), ticket),
+            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
+            body_html=render_to_string(f"{name}.html", context),
+        )
