@@ -1,1 +1,313 @@
-"""Filled in by the mail issue."""
+"""Fetch: every message is stored and committed as a RawMessage before it is marked on the server.
+
+The order store → mark → enqueue is what makes a crash harmless: a worker killed after
+the store finds the row on the next run (the store returns None for the duplicate) and
+only then marks the message; killed before the store, the message is still new on the
+server. Dedupe is the database's: unique (mailbox, uid) and (mailbox, message_id).
+"""
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email import policy
+from email.parser import BytesHeaderParser
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from mailboxes.fetchers import Fetcher, open_fetcher
+from mailboxes.models import Mailbox, RawMessage
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=1)
+MIN_BACKOFF = timedelta(seconds=30)
+HEADER_LIMIT = 256 * 1024
+EXISTING_CHUNK = 500
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+
+
+@dataclass
+class FetchResult:
+    stored: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    refused: int = 0
+
+
+@dataclass
+class HeaderPreview:
+    message_id: str = ""
+    subject: str = ""
+    sender: str = ""
+
+
+def _header_block(data: bytes) -> bytes:
+    # Only the header is parsed here: the body may be megabytes and is the parser's job.
+    match = _HEADER_END.search(data, 0, HEADER_LIMIT)
+    return data[: match.start()] if match else data[:HEADER_LIMIT]
+
+
+def _header_text(headers, name: str) -> str:
+    try:
+        value = headers.get(name)
+        return " ".join(str(value).split()) if value is not None else ""
+    except Exception:  # a preview never stops a fetch; malformed headers are common
+        return ""
+
+
+def normalize_message_id(value: str) -> str:
+    """``<id@host>`` out of a header value with comments or spaces; empty when none."""
+    match = _MESSAGE_ID.search(value)
+    if match:
+        return match.group(0)
+    token = value.strip().split()[0].strip("<>") if value.strip() else ""
+    return f"<{token}>" if token else ""
+
+
+def preview_headers(data: bytes) -> HeaderPreview:
+    """Message-ID, subject and sender from the header, for dedupe and the admin list."""
+    try:
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(_header_block(data))
+    except Exception:  # unparseable headers still get stored (and fail later)
+        return HeaderPreview()
+    return HeaderPreview(
+        message_id=normalize_message_id(_header_text(headers, "Message-ID")),
+        subject=_header_text(headers, "Subject")[:255],
+        sender=_header_text(headers, "From")[:255],
+    )
+
+
+def message_id_for(preview_id: str, sha256: str) -> str:
+    """The stored Message-ID: the header's, or a deterministic one from the content."""
+    if not preview_id:
+        return f"<{sha256}@missing-message-id.invalid>"
+    if len(preview_id) > 255:
+        digest = hashlib.sha256(preview_id.encode("utf-8", "surrogateescape")).hexdigest()
+        return f"<{digest}@long-message-id.invalid>"
+    return preview_id
+
+
+def _is_stored(mailbox: Mailbox, *, uid: str, message_id: str | None = None) -> bool:
+    condition = Q(uid=uid)
+    if message_id:
+        condition |= Q(message_id=message_id)
+    return RawMessage.objects.filter(condition, mailbox=mailbox).exists()
+
+
+def store_raw_message(mailbox: Mailbox, *, uid: str, data: bytes) -> RawMessage | None:
+    """Store the bytes and commit the row; None when this mailbox already has this message.
+
+    Safe to re-run: a duplicate by uid or by Message-ID (or content, for mail without a
+    Message-ID) returns None and leaves nothing behind.
+    """
+    sha256 = hashlib.sha256(data).hexdigest()
+    preview = preview_headers(data)
+    message_id = message_id_for(preview.message_id, sha256)
+    raw = RawMessage(
+        mailbox=mailbox,
+        uid=uid,
+        message_id=message_id,
+        sha256=sha256,
+        size=len(data),
+        subject=preview.subject,
+        sender=preview.sender,
+    )
+    raw.file.save(f"{sha256}.eml", ContentFile(data), save=False)
+    try:
+        with transaction.atomic():
+            raw.save()
+    except IntegrityError:
+        # A duplicate: the constraints decide (no read first: the common case is new mail,
+        # and a read would not close the race with a concurrent fetch anyway).
+        raw.file.delete(save=False)
+        return None
+    return raw
+
+
+def refuse_raw_message(
+    mailbox: Mailbox, *, uid: str, size: int, headers: bytes = b""
+) -> RawMessage | None:
+    """Record a message too large to download, so it is visible and never fetched again."""
+    preview = preview_headers(headers) if headers else HeaderPreview()
+    uid_digest = hashlib.sha256(f"{mailbox.pk}:{uid}".encode()).hexdigest()
+    # The body was never read, so the id cannot come from the content: it comes from the uid.
+    message_id = preview.message_id or f"<{uid_digest}@too-large.invalid>"
+    message_id = message_id_for(message_id, uid_digest)
+    if _is_stored(mailbox, uid=uid, message_id=message_id):
+        return None
+    try:
+        with transaction.atomic():
+            return RawMessage.objects.create(
+                mailbox=mailbox,
+                uid=uid,
+                message_id=message_id,
+                sha256="",
+                size=size,
+                subject=preview.subject,
+                sender=preview.sender,
+                state=RawMessage.State.REFUSED,
+                reason=RawMessage.Reason.TOO_LARGE,
+                error=f"{size} bytes is over the limit of {settings.MAIL_MAX_MESSAGE_BYTES}",
+                processed_at=timezone.now(),
+            )
+    except IntegrityError:
+        return None
+
+
+def _enqueue_processing(raw_message_id: int) -> None:
+    from mailboxes.tasks import process_raw_message_task
+
+    transaction.on_commit(lambda: process_raw_message_task.delay(raw_message_id))
+
+
+def _stored_uids(mailbox: Mailbox, uids: list[str]) -> dict[str, str]:
+    """uid → state of the rows this mailbox already has, in a few bounded queries."""
+    stored: dict[str, str] = {}
+    for start in range(0, len(uids), EXISTING_CHUNK):
+        chunk = uids[start : start + EXISTING_CHUNK]
+        rows = RawMessage.objects.filter(mailbox=mailbox, uid__in=chunk).values_list("uid", "state")
+        stored.update(rows)
+    return stored
+
+
+def _known_by_headers(mailbox: Mailbox, fetcher: Fetcher, uid: str) -> bool:
+    # After a UIDVALIDITY change every uid looks new; the Message-ID in a small partial
+    # fetch tells us whether we have it without downloading the whole message again.
+    preview = preview_headers(fetcher.peek_headers(uid))
+    return bool(preview.message_id) and _is_stored(
+        mailbox, uid=uid, message_id=message_id_for(preview.message_id, "")
+    )
+
+
+def fetch_messages(mailbox: Mailbox, fetcher: Fetcher, *, uidvalidity_changed: bool) -> FetchResult:
+    """Store every new message of an open fetcher, mark it, then enqueue its processing."""
+    result = FetchResult()
+    listed = list(fetcher.list_new())
+    stored = _stored_uids(mailbox, [uid for uid, _ in listed])
+    for uid, size in listed:
+        if uid in stored:
+            if not fetcher.marks_on_server:
+                continue  # POP3 keeping its mail: the row is how we remember it
+            # Stored by a run that died before marking it: mark it now, download nothing.
+            fetcher.mark_done(uid)
+            result.duplicates += 1
+            if stored[uid] == RawMessage.State.NEW:
+                # That run may also have died before enqueueing; processing is idempotent.
+                raw_id = RawMessage.objects.get(mailbox=mailbox, uid=uid).pk
+                _enqueue_processing(raw_id)
+            continue
+        if size > settings.MAIL_MAX_MESSAGE_BYTES:
+            refuse_raw_message(mailbox, uid=uid, size=size, headers=fetcher.peek_headers(uid))
+            fetcher.mark_done(uid)
+            result.refused += 1
+            continue
+        if uidvalidity_changed and _known_by_headers(mailbox, fetcher, uid):
+            fetcher.mark_done(uid)
+            result.duplicates += 1
+            continue
+        raw = store_raw_message(mailbox, uid=uid, data=fetcher.fetch(uid))
+        fetcher.mark_done(uid)
+        if raw is None:
+            result.duplicates += 1
+            continue
+        result.stored.append(raw.pk)
+        _enqueue_processing(raw.pk)
+    return result
+
+
+def _redact(text: str, mailbox: Mailbox) -> str:
+    if mailbox.password:
+        text = text.replace(mailbox.password, "********")
+    return text[:2000]
+
+
+def backoff(interval: timedelta, failures: int) -> timedelta:
+    """How long a mailbox waits after its n-th failure in a row: doubling, at most an hour."""
+    base = max(interval, MIN_BACKOFF)
+    return min(base * 2 ** min(failures - 1, 20), MAX_BACKOFF)
+
+
+def _record_failure(mailbox: Mailbox, error: BaseException, now: datetime) -> None:
+    failures = mailbox.consecutive_failures + 1
+    message = _redact(f"{type(error).__name__}: {error}", mailbox)
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        last_fetch_at=now,
+        last_error=message,
+        consecutive_failures=failures,
+        next_fetch_at=now + backoff(mailbox.fetch_interval, failures),
+    )
+    logger.warning(
+        "fetch of mailbox %s (%s) failed %d time(s) in a row: %s",
+        mailbox.pk,
+        mailbox.name,
+        failures,
+        message,
+    )
+
+
+def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
+    """Fetch one mailbox: store, mark, enqueue processing. Errors are recorded, not raised.
+
+    Safe to run twice, or twice at once: the unique constraints dedupe and a duplicate
+    is only marked on the server. Failures set last_error and back off next_fetch_at.
+    """
+    mailbox = Mailbox.objects.filter(pk=mailbox_id, active=True).first()
+    if mailbox is None:
+        return None
+    now = timezone.now()
+    try:
+        with open_fetcher(mailbox) as fetcher:
+            changed = fetcher.uidvalidity is not None and fetcher.uidvalidity != mailbox.uidvalidity
+            if changed and mailbox.uidvalidity is not None:
+                logger.warning(
+                    "mailbox %s: UIDVALIDITY changed from %s to %s; deduplicating by Message-ID",
+                    mailbox.pk,
+                    mailbox.uidvalidity,
+                    fetcher.uidvalidity,
+                )
+            if changed:
+                Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=fetcher.uidvalidity)
+            result = fetch_messages(
+                mailbox, fetcher, uidvalidity_changed=changed and mailbox.uidvalidity is not None
+            )
+    except Exception as error:  # one mailbox's failure never reaches Celery or others
+        _record_failure(mailbox, error, now)
+        return None
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        last_fetch_at=now, last_success_at=timezone.now(), last_error="", consecutive_failures=0
+    )
+    logger.info(
+        "fetched mailbox %s (%s): %d new, %d already stored, %d refused as too large",
+        mailbox.pk,
+        mailbox.name,
+        len(result.stored),
+        result.duplicates,
+        result.refused,
+    )
+    return result
+
+
+def claim_due_mailboxes(now: datetime | None = None) -> list[int]:
+    """Ids of the active mailboxes due for a fetch, each claimed for one fetch interval.
+
+    The claim is a conditional UPDATE on the next_fetch_at we read: a second beat (or a
+    second dispatcher run) reading the same row matches nothing and dispatches nothing.
+    """
+    now = now or timezone.now()
+    due = Mailbox.objects.filter(active=True, next_fetch_at__lte=now).values_list(
+        "pk", "next_fetch_at", "fetch_interval"
+    )
+    claimed = []
+    for pk, next_fetch_at, interval in due:
+        updated = Mailbox.objects.filter(pk=pk, next_fetch_at=next_fetch_at).update(
+            next_fetch_at=now + interval
+        )
+        if updated:
+            claimed.append(pk)
+    return claimed

@@ -1,0 +1,174 @@
+"""A real Dovecot (IMAP and POP3) for the tests, started from a generated configuration."""
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from imapclient import IMAPClient
+
+PASSWORD = "right-password"
+USERS = 200
+DOVECOT = shutil.which("dovecot") or (
+    "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
+)
+
+CONFIG = """\
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap pop3
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/mail/%u
+first_valid_uid = 1
+pop3_uidl_format = %08Xu%08Xv
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _mail_owner() -> tuple[int, int]:
+    # Dovecot never gives mail access to uid 0, so a test run as root uses nobody.
+    if os.getuid() != 0:
+        return os.getuid(), os.getgid()
+    nobody = pwd.getpwnam("nobody")
+    return nobody.pw_uid, nobody.pw_gid
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("dovecot exited:\n" + (log.read_text() if log.exists() else ""))
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"dovecot did not listen on {port} within {timeout} s")
+
+
+@dataclass
+class Dovecot:
+    """One running server; every test gets its own user (and so its own empty maildir)."""
+
+    root: Path
+    imap_port: int
+    pop3_port: int
+    process: subprocess.Popen
+    users: int = 0
+
+    host = "127.0.0.1"
+
+    def add_user(self) -> str:
+        # Users are made up front: Dovecot re-reads passwd-file by mtime, which has a
+        # one-second resolution, so users added while it runs may not log in.
+        self.users += 1
+        assert self.users <= USERS, "raise USERS in tests/mailboxes/servers.py"
+        return f"user{self.users}"
+
+    def imap(self, username: str, password: str = PASSWORD) -> IMAPClient:
+        client = IMAPClient(self.host, port=self.imap_port, ssl=False, timeout=10)
+        client.login(username, password)
+        return client
+
+    def append(self, username: str, *messages: bytes, folder: str = "INBOX") -> None:
+        """Deliver messages the way a mail server would: APPEND, not seen."""
+        with self.imap(username) as client:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+            for message in messages:
+                client.append(folder, message)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_dovecot() -> Dovecot:
+    assert DOVECOT, "dovecot is not installed"
+    # Not under pytest's 0700 tmp: Dovecot's unprivileged processes must reach these.
+    root = Path(tempfile.mkdtemp(prefix="helpdesk-dovecot-"))
+    root.chmod(0o755)
+    uid, gid = _mail_owner()
+    for name in ("run", "state", "mail", "home"):
+        (root / name).mkdir(mode=0o755)
+    for name in ("mail", "home"):
+        os.chown(root / name, uid, gid)
+    (root / "passwd").write_text(
+        "".join(f"user{n}:{PASSWORD}::::::\n" for n in range(1, USERS + 1))
+    )
+    (root / "passwd").chmod(0o644)
+    imap_port, pop3_port = free_port(), free_port()
+    config = root / "dovecot.conf"
+    config.write_text(
+        CONFIG.format(root=root, uid=uid, gid=gid, imap_port=imap_port, pop3_port=pop3_port)
+    )
+    log = root / "dovecot.log"
+    with open(root / "stdout.log", "wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - the installed dovecot, our config
+            [DOVECOT, "-F", "-c", str(config)], stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_for_port(imap_port, process, log)
+        _wait_for_port(pop3_port, process, log)
+    except BaseException:
+        process.kill()
+        process.wait(timeout=10)
+        shutil.rmtree(root, ignore_errors=True)
+        raise
+    return Dovecot(root=root, imap_port=imap_port, pop3_port=pop3_port, process=process)
+
+
+def dovecot_version() -> str:
+    if not DOVECOT:
+        return ""
+    return subprocess.run(  # noqa: S603
+        [DOVECOT, "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
