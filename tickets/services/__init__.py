@@ -27,6 +27,7 @@ from tickets.services.messages import (
 )
 from tickets.services.presence import mark_presence, others_on_ticket, purge_stale_presence
 from tickets.services.pull import pull_next_ticket
+from tickets.services.routing import classify_ticket, route_ticket
 
 __all__ = [
     "add_canned_files",
@@ -37,6 +38,7 @@ __all__ = [
     "approve_reply",
     "assign_ticket",
     "change_status",
+    "classify_ticket",
     "create_ticket",
     "get_attachment_for",
     "get_ticket_for",
@@ -50,6 +52,7 @@ __all__ = [
     "render_canned_response",
     "resubmit_reply",
     "return_reply",
+    "route_ticket",
     "set_manager",
     "set_tags",
     "update_ticket",

@@ -1,0 +1,348 @@
+"""Classify a new ticket by keywords and hand it to the best present specialist.
+
+Matching rules (the same for topics, products and skills):
+
+- Text and keywords are compared folded (``people.text.fold``): case- and accent-insensitive,
+  so "Faturação" matches "faturacao" and "Płatność" matches "platnosc", both ways.
+- A keyword matches whole words, never the inside of a word. A keyword word of four or more
+  letters also matches a word that starts with it and has at most three more letters, which
+  covers Portuguese and Polish endings: "faktur" matches "faktury", "fakturze", "fakturami";
+  "fatura" matches "faturas" but not "faturamento" (a different word, five letters on).
+  Shorter keywords ("vpn", "nf") match only exactly. Admins write Polish keywords as stems.
+- A phrase matches its words in order, next to each other, each word by the rule above.
+- A score is the number of distinct keywords found; a phrase found twice counts once.
+- Only the first ``MAX_TEXT_CHARS`` characters are read: keywords sit in the subject and the
+  first paragraphs, and a pasted log file must not slow ingestion down.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import CharField, Count, PositiveSmallIntegerField, Q, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from people.models import Absence
+from people.text import fold
+from tickets.models import ActivityLog, PoolMembership, Product, Ticket, Topic
+from tickets.services.audit import log_activity
+from tickets.services.lifecycle import assign_ticket, update_ticket
+from tickets.states import OPEN_STATUSES, Status
+
+Action = ActivityLog.Action
+
+_WORD = re.compile(r"[^\W_]+")
+MAX_TEXT_CHARS = 10_000
+MIN_STEM = 4
+MAX_ENDING = 3
+# Statuses that count as an agent's current load: work they hold (a new ticket has nobody).
+LOAD_STATUSES = [status for status in OPEN_STATUSES if status != Status.NEW]
+# How many runners-up the routing log names beside the winner.
+LOGGED_RUNNERS_UP = 5
+
+
+class Words:
+    """The folded words of a text, indexed so a keyword costs one dict look-up per word."""
+
+    def __init__(self, text: str):
+        self._positions: dict[str, set[int]] = defaultdict(set)
+        for index, word in enumerate(_words(fold(text[:MAX_TEXT_CHARS]))):
+            self._positions[word].add(index)
+            # Register the word under each stem it may be matched by (see the module rules).
+            for cut in range(1, MAX_ENDING + 1):
+                if len(word) - cut < MIN_STEM:
+                    break
+                self._positions[word[:-cut]].add(index)
+
+    def contains(self, keyword: str) -> bool:
+        parts = _words(fold(keyword))
+        if not parts:
+            return False
+        starts = self._positions.get(parts[0], set())
+        for offset, part in enumerate(parts[1:], start=1):
+            following = self._positions.get(part, set())
+            starts = {start for start in starts if start + offset in following}
+        return bool(starts)
+
+    def matched(self, keywords: list[str]) -> list[str]:
+        """The distinct keywords found, in the order they were configured."""
+        return [k for k in dict.fromkeys(keywords) if self.contains(k)]
+
+
+def _words(text: str) -> list[str]:
+    # Letters and digits make words; everything else separates them, so "e-mail" is the
+    # phrase "e mail" on both sides of a comparison.
+    return _WORD.findall(text)
+
+
+def _quoted(keywords) -> str:
+    return ", ".join(f"“{k}”" for k in keywords)
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _text_of(ticket: Ticket, text: str) -> str:
+    # The subject is always searched, whether or not the caller included it in ``text``.
+    return f"{ticket.subject}\n{text}"
+
+
+def _best(choices, words: Words):
+    """(choice, matched keywords) with the most distinct keywords; ties go to the first."""
+    best = None
+    best_matched: list[str] = []
+    for choice in choices:
+        matched = words.matched(choice.keyword_list())
+        if len(matched) > len(best_matched):
+            best, best_matched = choice, matched
+    return best, best_matched
+
+
+def _catalog(*, topics: bool, products: bool) -> tuple[list[Topic], list[Product]]:
+    """Active topics and products, each ordered by name, in one query (they are few)."""
+    topic_rows = (
+        Topic.objects.filter(active=True)
+        .annotate(kind=Value("topic", output_field=CharField()))
+        .values_list("kind", "pk", "name", "keywords", "default_priority")
+        .order_by()
+    )
+    product_rows = (
+        Product.objects.filter(active=True)
+        .annotate(
+            kind=Value("product", output_field=CharField()),
+            priority=Value(0, output_field=PositiveSmallIntegerField()),
+        )
+        .values_list("kind", "pk", "name", "keywords", "priority")
+        .order_by()
+    )
+    if topics and products:
+        rows = list(topic_rows.union(product_rows, all=True))
+    else:
+        rows = list(topic_rows if topics else product_rows)
+    rows.sort(key=lambda row: row[2])
+    return (
+        [
+            Topic(pk=pk, name=name, keywords=keywords, default_priority=priority, active=True)
+            for kind, pk, name, keywords, priority in rows
+            if kind == "topic"
+        ],
+        [
+            Product(pk=pk, name=name, keywords=keywords, active=True)
+            for kind, pk, name, keywords, _priority in rows
+            if kind == "product"
+        ],
+    )
+
+
+def classify_ticket(ticket: Ticket, *, text: str, actor=None) -> None:
+    """Set a missing topic and product from the keywords in the subject and ``text``.
+
+    A topic found raises the priority to the topic's default, never lowers it: a ticket
+    cannot tell a default "normal" from one the customer chose, and an unnoticed urgent
+    ticket costs more than an early look at a minor one. Field changes are logged by
+    update_ticket, the reason as one CLASSIFIED row. ``ticket`` is updated in place.
+    Safe to re-run: a ticket that has a topic and a product is left alone.
+    """
+    with transaction.atomic():
+        _classify(ticket, Words(_text_of(ticket, text)), actor=actor)
+
+
+def _classify(ticket: Ticket, words: Words, *, actor) -> None:
+    need_topic, need_product = ticket.topic_id is None, ticket.product_id is None
+    if not (need_topic or need_product):
+        return
+    topics, products = _catalog(topics=need_topic, products=need_product)
+    changes: dict[str, Any] = {}
+    reasons = []
+    if need_topic:
+        topic, matched = _best(topics, words)
+        if topic:
+            changes["topic"] = topic
+            changes["priority"] = max(ticket.priority, topic.default_priority)
+            reasons.append(
+                _("Topic %(name)s: keywords %(keywords)s.")
+                % {"name": topic.name, "keywords": _quoted(matched)}
+            )
+        else:
+            reasons.append(_("No topic keywords matched."))
+    if need_product:
+        product, matched = _best(products, words)
+        if product:
+            changes["product"] = product
+            reasons.append(
+                _("Product %(name)s: keywords %(keywords)s.")
+                % {"name": product.name, "keywords": _quoted(matched)}
+            )
+        else:
+            reasons.append(_("No product keywords matched."))
+    if changes:
+        updated = update_ticket(ticket, actor=actor, **changes)
+        for name in ("topic", "product", "priority", "updated_at"):
+            setattr(ticket, name, getattr(updated, name))
+    log_activity(ticket, actor=actor, action=Action.CLASSIFIED, detail=" ".join(reasons))
+
+
+@dataclass
+class Candidate:
+    user: Any
+    matched: list[str]
+    covers: Any = None  # the absent specialist whose match this substitute takes over
+    load: int = 0
+    why: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> int:
+        return len(self.matched)
+
+
+@transaction.atomic
+def route_ticket(ticket: Ticket, *, text: str, actor=None, now=None):
+    """Classify the ticket, then give it to the best present specialist of its pool.
+
+    Best: most distinct skill keywords found, then fewest open tickets held, then lowest
+    user id. An absent specialist's match goes to their substitute when the substitute is
+    a present member of the pool. Without a match the ticket waits in its pool for Next
+    ticket. Every decision is logged as ROUTED with its reasons; the winner gets the ticket
+    through assign_ticket. Returns the winner or None. ``ticket`` is updated in place.
+    Only a new, unassigned ticket is routed, so re-running is harmless.
+    """
+    now = now or timezone.now()
+    words = Words(_text_of(ticket, text))
+    # Lock first: a ticket taken with Next ticket meanwhile must not be handed to another agent.
+    locked = Ticket.objects.select_for_update().values_list("status", "assignee_id")
+    waiting = locked.get(pk=ticket.pk) == (Status.NEW, None)
+    _classify(ticket, words, actor=actor)
+    if not waiting:
+        return None
+    members = _pool_members(ticket.pool_id)
+    specialists = _specialists(members, words)
+    candidates, notes = _present_candidates(specialists, members, now=now)
+    if not candidates:
+        reason = (
+            _("No present specialist; waiting in %(pool)s.")
+            if notes
+            else _("No specialist matched; waiting in %(pool)s.")
+        )
+        notes.append(reason % {"pool": ticket.pool})
+        log_activity(ticket, actor=actor, action=Action.ROUTED, detail=" ".join(notes))
+        return None
+    _add_loads(candidates)
+    ranked = sorted(candidates, key=lambda c: (-c.score, c.load, c.user.pk))
+    winner = ranked[0]
+    notes.append(_describe(winner, winner=True))
+    notes.extend(_describe(c, winner=False) for c in ranked[1 : 1 + LOGGED_RUNNERS_UP])
+    log_activity(ticket, actor=actor, action=Action.ROUTED, detail=" ".join(notes))
+    assigned = assign_ticket(ticket, agent=winner.user, actor=actor)
+    ticket.assignee, ticket.status, ticket.updated_at = (
+        winner.user,
+        assigned.status,
+        assigned.updated_at,
+    )
+    return winner.user
+
+
+def _pool_members(pool_id: int) -> dict[int, Any]:
+    """Active agents of the pool with their skills: two queries, whatever the pool's size."""
+    memberships = (
+        PoolMembership.objects.filter(
+            pool_id=pool_id, user__is_active=True, user__agent_profile__isnull=False
+        )
+        .select_related("user__agent_profile")
+        .prefetch_related("user__agent_profile__skills")
+    )
+    return {m.user_id: m.user for m in memberships}
+
+
+def _specialists(members: dict[int, Any], words: Words) -> list[Candidate]:
+    matched_by_skill: dict[int, list[str]] = {}
+    specialists = []
+    for user in members.values():
+        matched: list[str] = []
+        for skill in user.agent_profile.skills.all():
+            if skill.pk not in matched_by_skill:
+                matched_by_skill[skill.pk] = words.matched(skill.keyword_list())
+            matched += matched_by_skill[skill.pk]
+        if matched:
+            specialists.append(Candidate(user=user, matched=list(dict.fromkeys(matched))))
+    return specialists
+
+
+def _present_candidates(specialists, members, *, now) -> tuple[list[Candidate], list[str]]:
+    """Specialists who are here, and substitutes for those who are not, with log notes."""
+    if not specialists:
+        return [], []
+    ids = [c.user.pk for c in specialists]
+    # One query: the specialists' absences and those of their substitutes (who may be away too).
+    current = Absence.objects.current(now)
+    substitutes = current.filter(agent_id__in=ids).values("substitute_id")
+    absences = current.filter(Q(agent_id__in=ids) | Q(agent_id__in=substitutes)).order_by(
+        "starts_at", "pk"
+    )
+    absent: dict[int, Absence] = {}
+    for absence in absences:
+        absent.setdefault(absence.agent_id, absence)
+    by_user: dict[int, Candidate] = {}
+    notes = []
+    for candidate in specialists:
+        user = candidate.user
+        if user.pk not in absent:
+            _keep_best(by_user, candidate)
+            continue
+        substitute = members.get(absent[user.pk].substitute_id)
+        if substitute is None or substitute.pk in absent:
+            notes.append(
+                _("%(agent)s matched %(keywords)s but is away with no present substitute.")
+                % {"agent": _name(user), "keywords": _quoted(candidate.matched)}
+            )
+            continue
+        notes.append(
+            _("%(agent)s is away; %(substitute)s covers.")
+            % {"agent": _name(user), "substitute": _name(substitute)}
+        )
+        _keep_best(by_user, Candidate(user=substitute, matched=candidate.matched, covers=user))
+    return list(by_user.values()), notes
+
+
+def _keep_best(by_user: dict[int, Candidate], candidate: Candidate) -> None:
+    # A substitute who is also a specialist keeps whichever match is stronger.
+    current = by_user.get(candidate.user.pk)
+    if current is None or candidate.score > current.score:
+        by_user[candidate.user.pk] = candidate
+
+
+def _add_loads(candidates: list[Candidate]) -> None:
+    """Open tickets each candidate holds, in one aggregate query."""
+    loads = dict(
+        Ticket.objects.filter(
+            assignee_id__in=[c.user.pk for c in candidates], status__in=LOAD_STATUSES
+        )
+        .values_list("assignee_id")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    for candidate in candidates:
+        candidate.load = loads.get(candidate.user.pk, 0)
+
+
+def _describe(candidate: Candidate, *, winner: bool) -> str:
+    values = {
+        "agent": _name(candidate.user),
+        "keywords": _quoted(candidate.matched),
+        "score": candidate.score,
+        "load": candidate.load,
+    }
+    if candidate.covers is not None:
+        values["agent"] = _("%(substitute)s (covering %(absent)s)") % {
+            "substitute": values["agent"],
+            "absent": _name(candidate.covers),
+        }
+    if winner:
+        return (
+            _("Routed to %(agent)s: matched %(keywords)s (score %(score)s, %(load)s open).")
+            % values
+        )
+    return _("Also matched: %(agent)s, %(keywords)s (score %(score)s, %(load)s open).") % values
