@@ -1,1 +1,213 @@
-"""Filled in by the mail issue."""
+"""A stored RawMessage becomes a ticket, a reply on one, or an ignored record with a reason.
+
+parse -> loop protection -> threading -> create ticket or add message -> route -> auto-reply,
+all in one transaction: a failure leaves the raw message ``failed`` with the error and
+nothing half-made. The raw row is claimed under a row lock, so two workers never process
+the same message and a task delivered twice does nothing the second time.
+"""
+
+import logging
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from mailboxes import loops
+from mailboxes.models import Mailbox, RawMessage
+from mailboxes.parsing import ParsedMail, parse_message
+from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, find_thread, is_participant
+from people.services import find_or_create_contact
+from tickets.models import ActivityLog, Ticket
+from tickets.services import add_customer_message, create_ticket
+from tickets.services.audit import log_activity
+from tickets.states import Channel
+
+logger = logging.getLogger(__name__)
+
+State = RawMessage.State
+Reason = RawMessage.Reason
+LINKED_NOT_PARTICIPANT = gettext_noop(
+    "Mail from a sender who is not a participant referred to this ticket."
+)
+_CLAIMABLE = (State.NEW, State.FAILED)
+_SAVED_FIELDS = [
+    "state",
+    "reason",
+    "error",
+    "subject",
+    "sender",
+    "ticket",
+    "ticket_message",
+    "processed_at",
+    "attempts",
+]
+
+
+def process_raw_message(raw_message_id: int) -> RawMessage:
+    """Turn one stored message into a ticket or reply; safe to re-run and never raises for mail.
+
+    Skips rows that are not new or failed. Sets state, reason, error, ticket,
+    ticket_message, processed_at and attempts on the RawMessage and returns it.
+    """
+    try:
+        with transaction.atomic():
+            # SKIP LOCKED: a second worker on the same row returns at once and does nothing.
+            raw = (
+                RawMessage.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("mailbox__pool")
+                .filter(pk=raw_message_id, state__in=_CLAIMABLE)
+                .first()
+            )
+            if raw is None:
+                return RawMessage.objects.get(pk=raw_message_id)
+            raw.attempts += 1
+            _process(raw)
+            raw.processed_at = timezone.now()
+            raw.save(update_fields=_SAVED_FIELDS)
+            return raw
+    except Exception as exc:
+        # Everything the attempt wrote is rolled back; only the failure is recorded, and
+        # only while nobody else has processed the row in the meantime.
+        logger.exception("mail.process_failed raw=%s", raw_message_id)
+        RawMessage.objects.filter(pk=raw_message_id, state__in=_CLAIMABLE).update(
+            state=State.FAILED,
+            reason=Reason.NONE,
+            error=f"{type(exc).__name__}: {exc}"[:5000],
+            ticket=None,
+            ticket_message=None,
+            processed_at=timezone.now(),
+            attempts=F("attempts") + 1,
+        )
+        return RawMessage.objects.get(pk=raw_message_id)
+
+
+def _process(raw: RawMessage) -> None:
+    if raw.size > settings.MAIL_MAX_MESSAGE_BYTES:
+        _finish(raw, State.REFUSED, Reason.TOO_LARGE)
+        return
+    with raw.file.open("rb") as stored:
+        data = stored.read()
+    parsed = parse_message(data)
+    raw.subject = parsed.subject[:255]
+    raw.sender = (parsed.from_address or "")[:255]
+    message_id = parsed.message_id or raw.message_id
+    own_addresses = _own_addresses()
+    reason = loops.classify_automatic(
+        parsed,
+        own_addresses=own_addresses,
+        own_message_ids_lookup=loops.own_message_id_exists,
+    )
+    if reason == Reason.BOUNCE:
+        loops.link_bounce(raw, parsed)
+    if reason:
+        _finish(raw, State.IGNORED, reason)
+        return
+    if parsed.from_address is None:
+        _finish(raw, State.IGNORED, Reason.NO_SENDER, note=parsed.sender_problem)
+        return
+    if loops.is_duplicate(parsed, message_id):
+        _finish(raw, State.IGNORED, Reason.DUPLICATE)
+        return
+    match = find_thread(parsed, raw.mailbox)
+    contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
+    files, skipped = _files(parsed)
+    message_fields = {
+        "contact": contact,
+        "body_text": parsed.text,
+        "body_html": parsed.html,
+        "files": files,
+        "message_id": message_id[:255],
+    }
+    if match.ticket is not None and (
+        match.trusted or is_participant(match.ticket, parsed.from_address)
+    ):
+        message = add_customer_message(match.ticket, **message_fields)
+        ticket = match.ticket
+    else:
+        ticket = _new_ticket(raw.mailbox, parsed, contact, match)
+        message = add_customer_message(ticket, **message_fields)
+        _route(ticket, parsed)
+        _auto_reply(ticket, raw.mailbox, parsed, own_addresses)
+    raw.ticket, raw.ticket_message = ticket, message
+    _finish(raw, State.PROCESSED, Reason.NONE, note="; ".join(skipped))
+
+
+def _finish(raw: RawMessage, state: str, reason: str, *, note: str = "") -> None:
+    raw.state, raw.reason = state, reason
+    raw.error = note[:5000]
+
+
+def _own_addresses() -> set[str]:
+    addresses = set(Mailbox.objects.values_list("from_address", flat=True))
+    for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
+        addresses.add(parseaddr(sender)[1])
+    return {address.lower() for address in addresses if address}
+
+
+def _files(parsed: ParsedMail) -> tuple[list[ContentFile], list[str]]:
+    """Attachments as uploads for the tickets services; oversized ones are left in the raw mail."""
+    files, skipped = [], []
+    for attachment in parsed.attachments:
+        if len(attachment.content) > settings.TICKET_ATTACHMENT_MAX_BYTES:
+            skipped.append(f"attachment {attachment.filename!r} too large: kept in the raw mail")
+            continue
+        upload = ContentFile(attachment.content, name=attachment.filename)
+        upload.content_type = attachment.content_type  # type: ignore[attr-defined]
+        files.append(upload)
+    return files, skipped
+
+
+def _new_ticket(mailbox: Mailbox, parsed: ParsedMail, contact, match: ThreadMatch) -> Ticket:
+    subject = parsed.subject
+    if match.ticket is not None:
+        # Not a participant: a new ticket, without the other ticket's tag in its subject.
+        subject = SUBJECT_TAG.sub("", subject).strip()
+    ticket = create_ticket(
+        subject=subject, pool=mailbox.pool, requester=contact, channel=Channel.EMAIL
+    )
+    if match.ticket is not None:
+        _link(ticket, match.ticket)
+    return ticket
+
+
+def _link(ticket: Ticket, other: Ticket) -> None:
+    # TODO(tickets): a link_tickets service in tickets.services would own this write.
+    ticket.linked_tickets.add(other)
+    for one, two in ((ticket, other), (other, ticket)):
+        log_activity(
+            one,
+            actor=None,
+            action=ActivityLog.Action.LINKED,
+            after=two.number,
+            detail=LINKED_NOT_PARTICIPANT,
+        )
+
+
+def _route(ticket: Ticket, parsed: ParsedMail) -> None:
+    # TODO(mail issue): import at the top once tickets.services.routing has landed on main.
+    try:
+        from tickets.services import routing
+    except ImportError:
+        return
+    routing.route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}")
+
+
+def _auto_reply(
+    ticket: Ticket, mailbox: Mailbox, parsed: ParsedMail, own_addresses: set[str]
+) -> None:
+    # TODO(mail issue): import at the top once mailboxes.outbound has landed on main.
+    from mailboxes import outbound
+
+    queue_auto_reply = getattr(outbound, "queue_auto_reply", None)
+    if queue_auto_reply is None:
+        return
+    queue_auto_reply(
+        ticket,
+        mailbox=mailbox,
+        to_address=parsed.from_address or "",
+        may_auto_reply=loops.may_auto_reply(parsed, own_addresses=own_addresses),
+    )

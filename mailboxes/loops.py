@@ -1,0 +1,137 @@
+"""Loop protection: never answer a robot, recognise our own mail, link bounces to tickets.
+
+RFC 3834 says automatic mail carries ``Auto-Submitted`` (anything but ``no``); older
+responders use ``X-Autoreply``, ``X-Autorespond`` or ``Precedence: auto_reply``. Lists
+and bulk mail may become tickets but are never answered automatically.
+"""
+
+from collections.abc import Callable, Iterable
+
+from django.db.models import Q
+from django.utils.translation import gettext_noop
+
+from mailboxes.models import OutgoingEmail, RawMessage
+from mailboxes.parsing import ParsedMail
+from tickets.models import ActivityLog, Message
+from tickets.services.audit import log_activity
+
+Reason = RawMessage.Reason
+BOUNCED_DETAIL = gettext_noop("A mail we sent bounced.")
+_NO_REPLY_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+_SUPPRESS = {"all", "autoreply", "oof"}
+
+
+def normalize_address(address: str) -> str:
+    """``Support+t42-abc@Example.COM`` -> ``support@example.com``: our address in any form."""
+    local, _, domain = address.strip().lower().partition("@")
+    return f"{local.split('+')[0]}@{domain}"
+
+
+def is_automatic(parsed: ParsedMail) -> bool:
+    """Mail a program sent on its own (RFC 3834 and the older vendor headers)."""
+    auto_submitted = parsed.auto_submitted.split(";")[0].strip()
+    return bool(
+        (auto_submitted and auto_submitted != "no")
+        or parsed.x_autoreply
+        or parsed.x_autorespond
+        or parsed.precedence == "auto_reply"
+    )
+
+
+def is_own_address(address: str | None, own_addresses: Iterable[str]) -> bool:
+    if not address:
+        return False
+    return normalize_address(address) in {normalize_address(a) for a in own_addresses}
+
+
+def classify_automatic(
+    parsed: ParsedMail,
+    *,
+    own_addresses: Iterable[str],
+    own_message_ids_lookup: Callable[[str], bool],
+) -> str | None:
+    """Why this mail must not become a customer message, or None when it may."""
+    if is_own_address(parsed.from_address, own_addresses) or (
+        parsed.message_id and own_message_ids_lookup(parsed.message_id)
+    ):
+        return Reason.OWN_MAIL
+    if parsed.is_bounce:
+        return Reason.BOUNCE
+    if is_automatic(parsed):
+        return Reason.AUTO_REPLY
+    return None
+
+
+def own_message_id_exists(message_id: str) -> bool:
+    """True when we sent a mail with this Message-ID (stored with or without brackets)."""
+    return OutgoingEmail.objects.filter(message_id__in=_id_forms(message_id)).exists()
+
+
+def is_duplicate(parsed: ParsedMail, message_id: str) -> bool:
+    """The same mail already sits on a ticket (it reached us through two mailboxes)."""
+    if not message_id:
+        return False
+    return Message.objects.filter(
+        message_id__in=_id_forms(message_id), kind=Message.Kind.INBOUND
+    ).exists()
+
+
+def may_auto_reply(parsed: ParsedMail, *, own_addresses: Iterable[str] = ()) -> bool:
+    """Whether a new ticket from this mail may be answered automatically."""
+    suppress = {item.strip() for item in parsed.x_auto_response_suppress.split(",")}
+    return not (
+        parsed.from_address is None
+        or is_automatic(parsed)
+        or parsed.is_bounce
+        or parsed.list_id
+        or parsed.list_unsubscribe
+        or parsed.precedence in _NO_REPLY_PRECEDENCE
+        or suppress & _SUPPRESS
+        or parsed.return_path == "<>"
+        or is_own_address(parsed.from_address, own_addresses)
+    )
+
+
+def link_bounce(raw: RawMessage, parsed: ParsedMail) -> None:
+    """Attach a bounce to the ticket whose mail it returns; mark that outbox row failed.
+
+    Safe to re-run: a row already failed stays failed and logs nothing new.
+    """
+    if not parsed.bounced_message_id:
+        return
+    forms = _id_forms(parsed.bounced_message_id)
+    outgoing = (
+        OutgoingEmail.objects.filter(message_id__in=forms, ticket__isnull=False)
+        .select_related("ticket")
+        .first()
+    )
+    if outgoing is not None:
+        raw.ticket = outgoing.ticket
+        updated = (
+            OutgoingEmail.objects.filter(pk=outgoing.pk)
+            .filter(~Q(state=OutgoingEmail.State.FAILED))
+            .update(state=OutgoingEmail.State.FAILED, last_error="bounced")
+        )
+        if updated:
+            log_activity(
+                outgoing.ticket,
+                actor=None,
+                action=ActivityLog.Action.DELIVERY_FAILED,
+                after=", ".join(outgoing.to)[:255],
+                detail=BOUNCED_DETAIL,
+            )
+        return
+    message = Message.objects.filter(message_id__in=forms).select_related("ticket").first()
+    if message is not None:
+        raw.ticket = message.ticket
+        log_activity(
+            message.ticket,
+            actor=None,
+            action=ActivityLog.Action.DELIVERY_FAILED,
+            detail=BOUNCED_DETAIL,
+        )
+
+
+def _id_forms(message_id: str) -> list[str]:
+    bare = message_id.strip().strip("<>")
+    return [f"<{bare}>", bare]

@@ -1,0 +1,436 @@
+"""Raw mail bytes to a ParsedMail: headers, a strict sender, text and HTML, attachments.
+
+Mail is attacker input. Nothing here raises for bad mail: unknown charsets, broken
+headers and absurd nesting end as replacement characters, ``defects`` and bounds.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.header import decode_header
+from email.message import Message
+from email.parser import BytesHeaderParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+import nh3
+from django.conf import settings
+
+MAX_PARTS = 500
+# A header longer than this is cut before parsing: the structured parsers slow down badly
+# on megabyte headers and no real Subject or From is that long.
+MAX_HEADER_CHARS = 16_384
+MAX_ADDRESSES = 100
+_ADDR_SPEC = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+_LOOKS_LIKE_ADDRESS = re.compile(r"[^\s@<>()\"']+@[^\s@<>()\"']+")
+_MSGID = re.compile(r"<[^<>\s]+>")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_MBOX_FROM = re.compile(rb"^From [^\r\n]*\r?\n")
+_BOUNCE_LOCALPARTS = {"mailer-daemon", "postmaster"}
+
+
+@dataclass
+class ParsedAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+    content_id: str = ""
+    is_inline: bool = False
+
+
+@dataclass
+class ParsedMail:
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+    subject: str = ""
+    from_address: str | None = None
+    from_name: str = ""
+    sender_problem: str = ""
+    to: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    delivered_to: list[str] = field(default_factory=list)
+    reply_to: str = ""
+    date: datetime | None = None
+    auto_submitted: str = ""
+    precedence: str = ""
+    x_autoreply: str = ""
+    x_autorespond: str = ""
+    x_auto_response_suppress: str = ""
+    list_id: str = ""
+    list_unsubscribe: str = ""
+    return_path: str = ""
+    text: str = ""
+    html: str = ""
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    is_bounce: bool = False
+    bounced_message_id: str = ""
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def thread_ids(self) -> list[str]:
+        """In-Reply-To first, then References newest first: the order to try them in."""
+        ids = [self.in_reply_to] if self.in_reply_to else []
+        ids += [ref for ref in reversed(self.references) if ref not in ids]
+        return ids[:50]
+
+
+# --- text decoding -----------------------------------------------------------------
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Declared charset, then UTF-8, then cp1252 with replacement: never raises."""
+    for candidate in (charset, "utf-8"):
+        if not candidate:
+            continue
+        try:
+            return data.decode(candidate.strip().strip('"').lower())
+        except (LookupError, UnicodeError, ValueError):
+            continue
+    return data.decode("cp1252", errors="replace")
+
+
+def _unescape(value: str) -> str:
+    """Header text read from bytes keeps raw 8-bit bytes as surrogates: decode them."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    return decode_bytes(value.encode("utf-8", "surrogateescape"), None)
+
+
+def _decode_words(raw: str) -> str:
+    """RFC 2047 words decoded the forgiving compat32 way, for headers policy.default rejects."""
+    try:
+        chunks = decode_header(raw)
+    except Exception:
+        return raw
+    pieces = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, bytes):
+            pieces.append(decode_bytes(chunk, charset))
+        else:
+            pieces.append(chunk)
+    return "".join(pieces)
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+
+
+class _Headers:
+    """Header access that never raises: policy.default first, compat32 decoding after."""
+
+    def __init__(self, message: Message, defects: list[str]):
+        self.message = message
+        self.defects = defects
+        self.raw: dict[str, list[str]] = {}
+        for name, value in message.raw_items():
+            # Unfolded: the structured parsers refuse CR/LF inside an address part.
+            self.raw.setdefault(name.lower(), []).append(_FOLD.sub("", value))
+
+    def count(self, name: str) -> int:
+        return len(self.raw.get(name, ()))
+
+    def raw_value(self, name: str) -> str:
+        values = self.raw.get(name)
+        return _unescape(values[0][:MAX_HEADER_CHARS]) if values else ""
+
+    def text(self, name: str) -> str:
+        values = self.raw.get(name)
+        if not values:
+            return ""
+        raw = values[0]
+        if len(raw) > MAX_HEADER_CHARS:
+            self.defects.append(f"{name} header cut at {MAX_HEADER_CHARS} characters")
+            return _one_line(_unescape(_decode_words(raw[:MAX_HEADER_CHARS])))
+        try:
+            value = str(policy.default.header_factory(name, raw))
+        except Exception as exc:
+            self.defects.append(f"{name}: {type(exc).__name__}")
+            value = _decode_words(raw)
+        return _one_line(_unescape(value))
+
+    def addresses(self, name: str) -> list[str]:
+        found: list[str] = []
+        for raw in self.raw.get(name, ()):
+            pairs = getaddresses([_unescape(raw[:MAX_HEADER_CHARS])])
+            found.extend(addr.lower() for _name, addr in pairs if _ADDR_SPEC.match(addr))
+        return list(dict.fromkeys(found))[:MAX_ADDRESSES]
+
+
+def normalize_message_id(value: str) -> str:
+    """``<id@host>`` from whatever the header holds; empty when nothing usable."""
+    value = value.strip()
+    if not value:
+        return ""
+    match = _MSGID.search(value)
+    if match:
+        return match.group(0)[:255]
+    token = value.split()[0].strip("<>")
+    return f"<{token}>"[:255] if token else ""
+
+
+def _message_ids(value: str) -> list[str]:
+    return [found[:255] for found in _MSGID.findall(value)][:100]
+
+
+# --- the sender ----------------------------------------------------------------------
+
+
+def strict_sender(headers: _Headers) -> tuple[str | None, str, str]:
+    """(address, name, problem): the address only when both parsers agree on exactly one.
+
+    CVE-2023-27043 and kin: ``alice@a.test)<mallory@evil.test>`` reads as different people
+    to different parsers; a display name that is another address misleads readers. Any
+    doubt makes the sender unknown rather than someone it might not be.
+    """
+    count = headers.count("from")
+    if count != 1:
+        return None, "", "no From header" if count == 0 else "several From headers"
+    raw = _unescape(headers.raw["from"][0])
+    if len(raw) > 1000:
+        return None, "", "From header too long"
+    try:
+        parsed = policy.default.header_factory("from", raw)
+        addresses = parsed.addresses
+        invalid = [d for d in parsed.defects if "Invalid" in type(d).__name__]
+    except Exception as exc:
+        return None, "", f"unparsable From: {type(exc).__name__}"
+    if len(addresses) != 1 or invalid:
+        return None, "", "ambiguous From"
+    address = addresses[0].addr_spec
+    name = _one_line(addresses[0].display_name or "")
+    legacy = [addr for _name, addr in getaddresses([raw]) if addr]
+    if legacy != [address] or not _ADDR_SPEC.match(address):
+        return None, "", "ambiguous From"
+    for lookalike in _LOOKS_LIKE_ADDRESS.findall(name):
+        if lookalike.lower() != address.lower():
+            return None, "", "display name is another address"
+    return address.lower(), name[:200], ""
+
+
+# --- the body ------------------------------------------------------------------------
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if not name:
+        try:
+            name = part.get_param("name")
+        except Exception:
+            name = None
+        if isinstance(name, tuple):  # an RFC 2231 value get_param did not collapse
+            name = decode_bytes(name[2].encode("latin-1", "replace"), name[0])
+    name = _one_line(_unescape(_decode_words(str(name)))) if name else ""
+    return name[:200]
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:
+        payload = None
+    if isinstance(payload, bytes):
+        return payload
+    raw = part.get_payload()
+    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _part_text(part: Message) -> str:
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    return decode_bytes(_payload_bytes(part), charset)
+
+
+def _message_bytes(message: Message) -> bytes:
+    try:
+        return message.as_bytes(policy=policy.compat32)
+    except Exception:
+        try:
+            return message.as_string(policy=policy.compat32).encode("utf-8", "surrogateescape")
+        except Exception:
+            return b""
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from HTML-only mail: block ends become line breaks, tags go."""
+    html = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6]|blockquote)>", "\n", html)
+    text = nh3.clean(html, tags=set(), clean_content_tags={"script", "style", "head", "title"})
+    text = (
+        text.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+    )
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+class _Walker:
+    def __init__(self, parsed: ParsedMail):
+        self.parsed = parsed
+        self.parts = 0
+        self.max_depth = getattr(settings, "MAIL_MAX_MIME_DEPTH", 20)
+        self.texts: list[str] = []
+        self.htmls: list[str] = []
+        self.too_deep = False
+
+    def walk(self, part: Message, depth: int = 0) -> None:
+        if self.parts >= MAX_PARTS:
+            if self.parts == MAX_PARTS:
+                self.parsed.defects.append(f"more than {MAX_PARTS} MIME parts: rest skipped")
+                self.parts += 1
+            return
+        self.parts += 1
+        if depth > self.max_depth:
+            if not self.too_deep:
+                self.parsed.defects.append(f"MIME nesting deeper than {self.max_depth}: cut")
+                self.too_deep = True
+            return
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            self._forwarded(part, depth)
+        elif ctype == "text/rfc822-headers":
+            self._rfc822_headers(part)
+        elif part.is_multipart():
+            if ctype == "multipart/report":
+                report_type = str(part.get_param("report-type") or "").lower()
+                if report_type == "delivery-status":
+                    self.parsed.is_bounce = True
+            payload = part.get_payload()
+            for child in payload if isinstance(payload, list) else ():
+                self.walk(child, depth + 1)
+        else:
+            self._leaf(part, ctype)
+
+    def _leaf(self, part: Message, ctype: str) -> None:
+        try:
+            disposition = part.get_content_disposition()
+        except Exception:
+            disposition = None
+        filename = _filename(part)
+        if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
+            (self.texts if ctype == "text/plain" else self.htmls).append(_part_text(part))
+            return
+        content_id = _one_line(str(part.get("Content-ID", "") or "")).strip("<> ")[:255]
+        if not filename:
+            extension = {"message/delivery-status": ".txt", "text/html": ".html"}.get(ctype, "")
+            if not extension and "/" in ctype:
+                extension = "." + ctype.split("/")[1][:20]
+            filename = f"part-{self.parts}{extension}"
+        self.parsed.attachments.append(
+            ParsedAttachment(
+                filename=filename,
+                content_type=ctype[:150],
+                content=_payload_bytes(part),
+                content_id=content_id,
+                is_inline=disposition == "inline" or (bool(content_id) and disposition is None),
+            )
+        )
+
+    def _forwarded(self, part: Message, depth: int) -> None:
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        if not isinstance(inner, Message):
+            self._leaf(part, "message/rfc822")
+            return
+        if self.parsed.is_bounce and not self.parsed.bounced_message_id:
+            self.parsed.bounced_message_id = normalize_message_id(
+                str(inner.get("Message-ID", "") or "")
+            )
+        subject = _one_line(_unescape(_decode_words(str(inner.get("Subject", "") or ""))))
+        name = _filename(part) or (subject[:80] or "forwarded message")
+        if not name.lower().endswith(".eml"):
+            name += ".eml"
+        name = re.sub(r"[\\/:*?\"<>|]", "_", name)
+        self.parsed.attachments.append(
+            ParsedAttachment(
+                filename=name, content_type="message/rfc822", content=_message_bytes(inner)
+            )
+        )
+        # Count the forwarded mail's parts against the same bounds.
+        self.parts += sum(1 for _ in _bounded_iter(inner, MAX_PARTS - self.parts))
+
+    def _rfc822_headers(self, part: Message) -> None:
+        data = _payload_bytes(part)
+        if not self.parsed.bounced_message_id:
+            headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data)
+            self.parsed.bounced_message_id = normalize_message_id(
+                str(headers.get("Message-ID", "") or "")
+            )
+        self.parsed.attachments.append(
+            ParsedAttachment(
+                filename="returned-headers.txt", content_type="text/plain", content=data
+            )
+        )
+
+
+def _bounded_iter(message: Message, limit: int):
+    stack = [message]
+    while stack and limit > 0:
+        part = stack.pop()
+        limit -= 1
+        yield part
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend(payload)
+
+
+# --- the whole message ---------------------------------------------------------------
+
+
+def parse_message(data: bytes) -> ParsedMail:
+    """Parse raw RFC 5322 bytes (an mbox ``From `` line is dropped); never raises for bad mail."""
+    data = _MBOX_FROM.sub(b"", data, count=1) if data.startswith(b"From ") else data
+    message = message_from_bytes(data, policy=policy.default)
+    parsed = ParsedMail()
+    headers = _Headers(message, parsed.defects)
+    parsed.message_id = normalize_message_id(headers.raw_value("message-id"))
+    parsed.in_reply_to = (_message_ids(headers.raw_value("in-reply-to")) or [""])[-1]
+    parsed.references = _message_ids(" ".join(headers.raw.get("references", ())[:1]))
+    parsed.subject = headers.text("subject")[:1000]
+    parsed.from_address, parsed.from_name, parsed.sender_problem = strict_sender(headers)
+    parsed.to = headers.addresses("to")
+    parsed.cc = headers.addresses("cc")
+    parsed.delivered_to = headers.addresses("delivered-to") + headers.addresses("x-original-to")
+    parsed.reply_to = (headers.addresses("reply-to") or [""])[0]
+    parsed.return_path = headers.raw_value("return-path").strip()
+    parsed.date = _date(headers.raw_value("date"))
+    parsed.auto_submitted = headers.raw_value("auto-submitted").strip().lower()
+    parsed.precedence = headers.raw_value("precedence").strip().lower()
+    parsed.x_autoreply = headers.raw_value("x-autoreply").strip().lower()
+    parsed.x_autorespond = headers.raw_value("x-autorespond").strip().lower()
+    parsed.x_auto_response_suppress = headers.raw_value("x-auto-response-suppress").lower()
+    parsed.list_id = headers.raw_value("list-id").strip()
+    parsed.list_unsubscribe = headers.raw_value("list-unsubscribe").strip()
+
+    walker = _Walker(parsed)
+    walker.walk(message)
+    parsed.text = "\n\n".join(t for t in walker.texts if t.strip()).replace("\r\n", "\n")
+    parsed.html = walker.htmls[0] if walker.htmls else ""
+    if not parsed.text and parsed.html:
+        parsed.text = html_to_text(parsed.html)
+    parsed.text = parsed.text.replace("\x00", "")
+    parsed.html = parsed.html.replace("\x00", "")
+
+    local_part = (parsed.from_address or headers.raw_value("from")).lower().split("@")[0]
+    if any(name in local_part for name in _BOUNCE_LOCALPARTS):
+        parsed.is_bounce = True
+    parsed.defects.extend(type(d).__name__ for d in message.defects[:20])
+    return parsed
+
+
+def _date(raw: str) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        value = parsedate_to_datetime(raw)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    return value if value.tzinfo else None
