@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.views import actions, canned, detail, queue
+from tickets.views import actions, approval, canned, detail, queue
 
 app_name = "tickets"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("canned/new/", canned.canned_edit, name="canned_new"),
     path("canned/<int:canned_id>/edit/", canned.canned_edit, name="canned_edit"),
     path("canned/<int:canned_id>/delete/", canned.canned_delete, name="canned_delete"),
+    path("approvals/", approval.approval_queue, name="approvals"),
+    path("approvals/<int:message_id>/approve/", approval.approve, name="approve"),
+    path("approvals/<int:message_id>/return/", approval.return_reply, name="return_reply"),
     path("<str:number>/", detail.detail, name="detail"),
     path("<str:number>/presence/", detail.presence, name="presence"),
     path("<str:number>/reply/", actions.reply, name="reply"),

@@ -1,0 +1,85 @@
+"""The supervisors' approval queue: junior agents' replies wait here until approved or returned."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from people.roles import APPROVE_REPLIES, sees_all_pools
+from tickets import services
+from tickets.views.decorators import agent_required
+
+PAGE_SIZE = 25
+
+
+def reviewer_required(view):
+    """Only those who may approve replies see the queue; to anyone else it does not exist."""
+
+    @wraps(view)
+    @login_required
+    @agent_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.has_perm(APPROVE_REPLIES):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _pending_for(user):
+    replies = services.pending_replies()
+    if not sees_all_pools(user):
+        replies = replies.filter(ticket__pool__memberships__user=user)
+    return replies
+
+
+@reviewer_required
+def approval_queue(request):
+    replies = _pending_for(request.user).prefetch_related("attachments")
+    page = Paginator(replies, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "tickets/approval_queue.html", {"page": page, "replies": page})
+
+
+def _review(request, message_id, action, done_message):
+    message = get_object_or_404(_pending_for(request.user), pk=message_id)
+    try:
+        action(message)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except PermissionDenied:
+        raise Http404 from None
+    else:
+        messages.success(request, done_message % {"number": message.ticket.number})
+    return redirect("tickets:approvals")
+
+
+@require_POST
+@reviewer_required
+def approve(request, message_id):
+    """Approve a pending reply, with the supervisor's edits; it is sent after commit."""
+    body = request.POST.get("body", "")
+    return _review(
+        request,
+        message_id,
+        lambda message: services.approve_reply(message, actor=request.user, body=body),
+        _("The reply on ticket %(number)s was approved and is being sent."),
+    )
+
+
+@require_POST
+@reviewer_required
+def return_reply(request, message_id):
+    """Send a pending reply back to its author with a comment; nothing is sent."""
+    comment = request.POST.get("comment", "")
+    return _review(
+        request,
+        message_id,
+        lambda message: services.return_reply(message, actor=request.user, comment=comment),
+        _("The reply on ticket %(number)s was returned to its author."),
+    )
