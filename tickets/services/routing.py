@@ -15,7 +15,9 @@ Matching rules (the same for topics, products and skills):
   first paragraphs, and a pasted log file must not slow ingestion down.
 """
 
+import functools
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,22 +50,22 @@ class Words:
     """The folded words of a text, indexed so a keyword costs one dict look-up per word."""
 
     def __init__(self, text: str):
-        self._positions: dict[str, set[int]] = defaultdict(set)
-        for index, word in enumerate(_words(fold(text[:MAX_TEXT_CHARS]))):
-            self._positions[word].add(index)
-            # Register the word under each stem it may be matched by (see the module rules).
-            for cut in range(1, MAX_ENDING + 1):
-                if len(word) - cut < MIN_STEM:
-                    break
-                self._positions[word[:-cut]].add(index)
+        self._positions: dict[str, list[int]] = defaultdict(list)
+        text = unicodedata.normalize("NFC", text[:MAX_TEXT_CHARS])
+        index = 0
+        for raw in _WORD.findall(text):
+            for word in _folded(raw):
+                for stem in _stems(word):
+                    self._positions[stem].append(index)
+                index += 1
 
     def contains(self, keyword: str) -> bool:
-        parts = _words(fold(keyword))
-        if not parts:
+        parts = _folded(keyword)
+        if not parts or parts[0] not in self._positions:
             return False
-        starts = self._positions.get(parts[0], set())
+        starts = set(self._positions[parts[0]])
         for offset, part in enumerate(parts[1:], start=1):
-            following = self._positions.get(part, set())
+            following = set(self._positions.get(part, ()))
             starts = {start for start in starts if start + offset in following}
         return bool(starts)
 
@@ -72,10 +74,24 @@ class Words:
         return [k for k in dict.fromkeys(keywords) if self.contains(k)]
 
 
-def _words(text: str) -> list[str]:
+# Mail reuses a small vocabulary, so folding and stemming word by word through a cache is
+# several times faster than folding whole messages.
+@functools.lru_cache(maxsize=50_000)
+def _folded(text: str) -> tuple[str, ...]:
     # Letters and digits make words; everything else separates them, so "e-mail" is the
     # phrase "e mail" on both sides of a comparison.
-    return _WORD.findall(text)
+    return tuple(_WORD.findall(fold(text)))
+
+
+@functools.lru_cache(maxsize=50_000)
+def _stems(word: str) -> tuple[str, ...]:
+    """The word and each keyword word it may be matched by (see the module rules)."""
+    stems = [word]
+    for cut in range(1, MAX_ENDING + 1):
+        if len(word) - cut < MIN_STEM:
+            break
+        stems.append(word[:-cut])
+    return tuple(stems)
 
 
 def _quoted(keywords) -> str:
