@@ -1,0 +1,165 @@
+"""The outbox row: what it says, when it is claimed, how it backs off, and when it gives up."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mailboxes import outbound
+from mailboxes.models import Mailbox, OutgoingEmail
+from tests.factories import ContactFactory
+from tests.mailboxes.smtp_sink import free_port, mailers_for
+from tickets import services
+from tickets.models import ActivityLog, Message
+
+State = OutgoingEmail.State
+
+
+@pytest.fixture
+def mailbox(pool):
+    return Mailbox.objects.create(name="Billing", pool=pool, from_address="billing@acme.test")
+
+
+@pytest.fixture
+def ticket(pool, customer, mailbox):
+    ticket = services.create_ticket(subject="Re: RE: Fwd: Refund", pool=pool, requester=customer)
+    services.add_customer_message(ticket, contact=customer, body_text="?", message_id="<c1@x>")
+    return ticket
+
+
+@pytest.fixture
+def smtp_down(settings):
+    settings.MAILERS = mailers_for(free_port())
+
+
+def _reply(ticket, agent, body="Done."):
+    return outbound.queue_reply(services.add_reply(ticket, author=agent, body=body))
+
+
+def _make_due(outgoing, **fields):
+    OutgoingEmail.objects.filter(pk=outgoing.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1), **fields
+    )
+
+
+def test_subject_has_one_re_and_the_tag_once(ticket, agent):
+    outgoing = _reply(ticket, agent)
+    assert outgoing.subject == f"Re: Refund [#{ticket.number}]"
+    ticket.subject = f"Re: Refund [#{ticket.number}]"
+    assert outbound.reply_subject(ticket) == f"Re: Refund [#{ticket.number}]"
+
+
+def test_queue_reply_is_idempotent_and_stores_our_message_id_on_the_message(ticket, agent):
+    message = services.add_reply(ticket, author=agent, body="Done.")
+    first = outbound.queue_reply(message)
+    assert outbound.queue_reply(message) == first
+    assert OutgoingEmail.objects.count() == 1
+    message.refresh_from_db()
+    assert message.message_id == first.message_id
+    assert first.message_id.startswith("<") and first.message_id.endswith("@acme.test>")
+
+
+def test_references_follow_the_thread_and_stay_bounded(ticket, agent, customer):
+    for number in range(30):
+        services.add_customer_message(
+            ticket, contact=customer, body_text="more", message_id=f"<c{number + 2}@x>"
+        )
+    first = _reply(ticket, agent)
+    second = _reply(ticket, agent, body="Again.")
+    assert first.in_reply_to == second.in_reply_to == "<c31@x>"
+    references = second.references.split()
+    assert len(references) == outbound.REFERENCES_LIMIT
+    assert references[-1] == first.message_id  # our own earlier reply is in the chain
+    assert "<c31@x>" in references
+
+
+def test_no_mailbox_for_the_pool_sends_from_the_default_address(settings, agent, pool, customer):
+    settings.DEFAULT_FROM_EMAIL = "Help <help@default.test>"
+    ticket = services.create_ticket(subject="Hi", pool=pool, requester=customer)
+    outgoing = _reply(ticket, agent)
+    assert outgoing.mailbox is None
+    assert outgoing.from_address == "Help <help@default.test>"
+    assert outgoing.reply_to.startswith("help+t") and outgoing.reply_to.endswith("@default.test")
+
+
+def test_nothing_is_queued_without_a_customer_address(agent, pool):
+    contact = ContactFactory(email=None)
+    ticket = services.create_ticket(subject="Phone call", pool=pool, requester=contact)
+    assert _reply(ticket, agent) is None
+    assert not OutgoingEmail.objects.exists()
+
+
+def test_notes_and_customer_messages_are_never_queued(ticket, agent):
+    note = services.add_note(ticket, author=agent, body="internal")
+    inbound = ticket.messages.get(kind=Message.Kind.INBOUND)
+    assert outbound.queue_reply(note) is None
+    assert outbound.queue_reply(inbound) is None
+
+
+def test_the_default_mailer_backend_is_used(settings, ticket, agent, mailoutbox):
+    outgoing = _reply(ticket, agent)
+    assert outbound.send_outgoing_email(outgoing.pk) is True
+    [sent] = mailoutbox
+    assert sent.extra_headers["Message-ID"] == outgoing.message_id
+
+
+def test_the_file_backend_of_development_writes_the_mail(settings, tmp_path, ticket, agent):
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(tmp_path / "mail")},
+        }
+    }
+    outgoing = _reply(ticket, agent)
+    assert outbound.send_outgoing_email(outgoing.pk) is True
+    [written] = (tmp_path / "mail").iterdir()
+    assert f"Message-ID: {outgoing.message_id}" in written.read_text()
+
+
+def test_retry_delays_grow_and_are_capped():
+    delays = [outbound.retry_delay(attempt) for attempt in range(1, 10)]
+    assert delays[:3] == [timedelta(seconds=30), timedelta(minutes=1), timedelta(minutes=2)]
+    assert delays[-1] == timedelta(minutes=30)
+    assert delays == sorted(delays)
+
+
+def test_after_the_last_attempt_the_row_fails_and_the_ticket_shows_it(
+    settings, smtp_down, ticket, agent
+):
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    outgoing = _reply(ticket, agent)
+    for _ in range(3):
+        _make_due(outgoing)
+        assert outbound.send_outgoing_email(outgoing.pk) is False
+    outgoing.refresh_from_db()
+    assert (outgoing.state, outgoing.attempts) == (State.FAILED, 3)
+    failure = ticket.activity.get(action=ActivityLog.Action.DELIVERY_FAILED)
+    assert outgoing.to[0] in failure.detail
+    _make_due(outgoing)
+    assert outbound.send_outgoing_email(outgoing.pk) is False
+    assert outbound.due_outgoing_ids() == []
+
+
+def test_a_row_stuck_in_sending_is_claimed_again_after_a_while(ticket, agent, mailoutbox):
+    outgoing = _reply(ticket, agent)
+    OutgoingEmail.objects.filter(pk=outgoing.pk).update(
+        state=State.SENDING, next_attempt_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert outbound.due_outgoing_ids() == []
+    assert outbound.send_outgoing_email(outgoing.pk) is False  # another worker has it
+    OutgoingEmail.objects.filter(pk=outgoing.pk).update(
+        next_attempt_at=timezone.now() - outbound.STUCK_AFTER - timedelta(seconds=1)
+    )
+    assert outbound.due_outgoing_ids() == [outgoing.pk]
+    assert outbound.send_outgoing_email(outgoing.pk) is True
+    assert len(mailoutbox) == 1
+
+
+def test_due_rows_are_found_with_one_query(ticket, agent, customer, django_assert_num_queries):
+    due = _reply(ticket, agent)
+    later = _reply(ticket, agent, body="Later.")
+    OutgoingEmail.objects.filter(pk=later.pk).update(
+        state=State.RETRY, next_attempt_at=timezone.now() + timedelta(minutes=5)
+    )
+    with django_assert_num_queries(1):
+        assert outbound.due_outgoing_ids() == [due.pk]
