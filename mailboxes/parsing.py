@@ -281,7 +281,7 @@ class _Walker:
         self.htmls: list[str] = []
         self.too_deep = False
 
-    def walk(self, part: Message, depth: int = 0) -> None:
+    def walk(self, part: Message, depth: int = 0, parent: str = "") -> None:
         if self.parts >= MAX_PARTS:
             if self.parts == MAX_PARTS:
                 self.parsed.defects.append(f"more than {MAX_PARTS} MIME parts: rest skipped")
@@ -305,11 +305,11 @@ class _Walker:
                     self.parsed.is_bounce = True
             payload = part.get_payload()
             for child in payload if isinstance(payload, list) else ():
-                self.walk(child, depth + 1)
+                self.walk(child, depth + 1, ctype)
         else:
-            self._leaf(part, ctype)
+            self._leaf(part, ctype, related=parent == "multipart/related")
 
-    def _leaf(self, part: Message, ctype: str) -> None:
+    def _leaf(self, part: Message, ctype: str, *, related: bool = False) -> None:
         try:
             disposition = part.get_content_disposition()
         except Exception:
@@ -330,7 +330,9 @@ class _Walker:
                 content_type=ctype[:150],
                 content=_payload_bytes(part),
                 content_id=content_id,
-                is_inline=disposition == "inline" or (bool(content_id) and disposition is None),
+                # Shown in the HTML rather than listed: an inline part, or a cid: target.
+                is_inline=disposition == "inline"
+                or (bool(content_id) and (related or disposition is None)),
             )
         )
 
