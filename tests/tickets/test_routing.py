@@ -190,6 +190,24 @@ def test_best_skill_match_wins(pool):
     assert ticket.activity.filter(action=Action.ASSIGNED, after="Two").exists()
 
 
+@pytest.mark.parametrize(
+    ("keywords", "text"),
+    [
+        ("cobranca", "Erro na COBRANÇA"),
+        ("cobrança", "erro na cobranca"),
+        ("platnosc", "Płatność odrzucona"),
+        ("Płatność", "PLATNOSC odrzucona"),
+        ("faturação", "Faturac\u0327a\u0303o"),  # decomposed accents, as some clients send
+    ],
+)
+def test_skill_keywords_match_with_or_without_accents(pool, keywords, text):
+    specialist = _agent("specialist", pools=[pool])
+    _skill(specialist, keywords)
+    ticket = _ticket(pool)
+    assert route_ticket(ticket, text=text) == specialist
+    assert (ticket.assignee, ticket.status) == (specialist, Status.TAKEN)
+
+
 def test_a_keyword_found_twice_counts_once(pool):
     repeated = _agent("repeated", pools=[pool])
     broad = _agent("broad", pools=[pool])
