@@ -7,6 +7,7 @@ the same message and a task delivered twice does nothing the second time.
 """
 
 import logging
+from collections.abc import Sequence
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -94,6 +95,8 @@ def _process(raw: RawMessage) -> None:
     parsed = parse_message(data)
     raw.subject = parsed.subject[:255]
     raw.sender = (parsed.from_address or "")[:255]
+    # Kept on the row for the admin: what the parser had to repair, cut or skip.
+    notes = parsed.defects[:20]
     message_id = parsed.message_id or raw.message_id
     own_addresses = _own_addresses()
     reason = loops.classify_automatic(
@@ -104,13 +107,13 @@ def _process(raw: RawMessage) -> None:
     if reason == Reason.BOUNCE:
         loops.link_bounce(raw, parsed)
     if reason:
-        _finish(raw, State.IGNORED, reason)
+        _finish(raw, State.IGNORED, reason, notes)
         return
     if parsed.from_address is None:
-        _finish(raw, State.IGNORED, Reason.NO_SENDER, note=parsed.sender_problem)
+        _finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *notes])
         return
     if loops.is_duplicate(parsed, message_id):
-        _finish(raw, State.IGNORED, Reason.DUPLICATE)
+        _finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
         return
     match = find_thread(parsed, raw.mailbox)
     contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
@@ -133,12 +136,12 @@ def _process(raw: RawMessage) -> None:
         _route(ticket, parsed)
         _auto_reply(ticket, raw.mailbox, parsed, own_addresses)
     raw.ticket, raw.ticket_message = ticket, message
-    _finish(raw, State.PROCESSED, Reason.NONE, note="; ".join(skipped))
+    _finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
 
 
-def _finish(raw: RawMessage, state: str, reason: str, *, note: str = "") -> None:
+def _finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) -> None:
     raw.state, raw.reason = state, reason
-    raw.error = note[:5000]
+    raw.error = "; ".join(note for note in notes if note)[:5000]
 
 
 def _own_addresses() -> set[str]:

@@ -26,6 +26,7 @@ def build_mail(
     *,
     sender="Carla Cliente <carla@example.test>",
     to="support@helpdesk.test",
+    cc="",
     subject="Printer on fire",
     body="Hello, the printer is on fire.\n",
     message_id="<first@example.test>",
@@ -34,6 +35,8 @@ def build_mail(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
+    if cc:
+        message["Cc"] = cc
     message["Subject"] = subject
     if message_id:
         message["Message-ID"] = message_id

@@ -1,0 +1,142 @@
+"""Loop protection: robots are not answered, our own mail is not re-imported, bounces are
+linked to the ticket whose mail bounced."""
+
+import pytest
+
+from mailboxes.loops import may_auto_reply
+from mailboxes.models import OutgoingEmail, RawMessage
+from mailboxes.parsing import parse_message
+from tests.mailboxes.test_processing import build_mail, make_mailbox, receive
+from tickets.models import ActivityLog, Ticket
+
+Reason = RawMessage.Reason
+
+
+@pytest.fixture
+def mailbox(pool):
+    return make_mailbox(pool)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Auto-Submitted": "auto-replied"},
+        {"Auto-Submitted": "auto-generated; owner-email=x@y.test"},
+        {"X-Autoreply": "yes"},
+        {"X-Autorespond": "Out of office"},
+        {"Precedence": "auto_reply"},
+    ],
+    ids=lambda headers: next(iter(headers)),
+)
+def test_automatic_replies_are_ignored_with_a_reason(mailbox, headers):
+    raw = receive(mailbox, build_mail(subject="Out of office", headers=headers))
+    assert (raw.state, raw.reason) == ("ignored", Reason.AUTO_REPLY)
+    assert Ticket.objects.count() == 0
+
+
+def test_auto_submitted_no_is_a_person(mailbox):
+    raw = receive(mailbox, build_mail(headers={"Auto-Submitted": "no"}))
+    assert raw.state == "processed"
+
+
+@pytest.mark.parametrize(
+    "sender", ["support@helpdesk.test", "Support <SUPPORT+t12-abcdef0123@helpdesk.test>"]
+)
+def test_mail_from_our_own_address_is_ignored(mailbox, sender):
+    raw = receive(mailbox, build_mail(sender=sender))
+    assert (raw.state, raw.reason) == ("ignored", Reason.OWN_MAIL)
+
+
+def test_mail_carrying_one_of_our_message_ids_is_ignored(mailbox):
+    OutgoingEmail.objects.create(
+        from_address="support@helpdesk.test",
+        to=["x@example.test"],
+        subject="s",
+        body_text="b",
+        message_id="<ours-7@helpdesk.test>",
+    )
+    raw = receive(mailbox, build_mail(message_id="<ours-7@helpdesk.test>"))
+    assert (raw.state, raw.reason) == ("ignored", Reason.OWN_MAIL)
+
+
+def _bounce(returned_id: str) -> bytes:
+    head = (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.test>\r\n"
+        "To: support@helpdesk.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <bounce-1@mx.example.test>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+    )
+    body = (
+        "--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        "Final-Recipient: rfc822; carla@example.test\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+        f"From: support@helpdesk.test\r\nMessage-ID: {returned_id}\r\nSubject: Re: x\r\n\r\nhi\r\n"
+        "--b--\r\n"
+    )
+    return (head + body).encode()
+
+
+def test_a_bounce_is_ignored_and_linked_to_the_ticket_whose_mail_bounced(mailbox):
+    ticket = receive(mailbox, build_mail()).ticket
+    outgoing = OutgoingEmail.objects.create(
+        ticket=ticket,
+        from_address="support@helpdesk.test",
+        to=["carla@example.test"],
+        subject="Re: Printer on fire",
+        body_text="We are on it.",
+        message_id="<ours-2@helpdesk.test>",
+        state=OutgoingEmail.State.SENT,
+    )
+    raw = receive(mailbox, _bounce("<ours-2@helpdesk.test>"))
+    assert (raw.state, raw.reason, raw.ticket) == ("ignored", Reason.BOUNCE, ticket)
+    outgoing.refresh_from_db()
+    assert (outgoing.state, outgoing.last_error) == ("failed", "bounced")
+    failures = ActivityLog.objects.filter(ticket=ticket, action=ActivityLog.Action.DELIVERY_FAILED)
+    assert failures.count() == 1
+    assert Ticket.objects.count() == 1
+
+
+def test_a_bounce_of_unknown_mail_is_kept_as_ignored(mailbox):
+    raw = receive(mailbox, _bounce("<never-sent@helpdesk.test>"))
+    assert (raw.state, raw.reason, raw.ticket) == ("ignored", Reason.BOUNCE, None)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"List-Id": "<users.lists.example.test>"},
+        {"List-Unsubscribe": "<mailto:leave@lists.example.test>"},
+        {"Precedence": "bulk"},
+        {"Precedence": "junk"},
+        {"Precedence": "list"},
+        {"X-Auto-Response-Suppress": "OOF, AutoReply"},
+        {"X-Auto-Response-Suppress": "All"},
+    ],
+    ids=lambda headers: ";".join(f"{name}={value}" for name, value in headers.items()),
+)
+def test_lists_bulk_and_suppressing_senders_get_no_auto_reply(headers):
+    parsed = parse_message(build_mail(headers=headers).as_bytes())
+    assert may_auto_reply(parsed) is False
+
+
+def test_a_person_writing_directly_may_get_an_auto_reply():
+    assert may_auto_reply(parse_message(build_mail().as_bytes())) is True
+
+
+def test_a_new_ticket_is_acknowledged_once_and_a_reply_is_not(mailbox):
+    receive(mailbox, build_mail())
+    receive(
+        mailbox,
+        build_mail(
+            message_id="<second@example.test>", headers={"In-Reply-To": "<first@example.test>"}
+        ),
+    )
+    auto_replies = OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.AUTO_REPLY)
+    assert list(auto_replies.values_list("to", flat=True)) == [["carla@example.test"]]
+
+
+def test_a_list_mail_becomes_a_ticket_without_an_auto_reply(mailbox):
+    raw = receive(mailbox, build_mail(headers={"List-Id": "<users.lists.example.test>"}))
+    assert raw.state == "processed"
+    assert not OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.AUTO_REPLY).exists()
