@@ -23,9 +23,16 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _with_tag(subject: str, ticket: Ticket) -> str:
+def with_tag(subject: str, ticket: Ticket, *, limit: int = 255) -> str:
+    """One line, the ticket tag present once, within the column's length (tag kept)."""
     subject = _one_line(subject)
-    return subject if ticket.tag_label in subject else f"{subject} {ticket.tag_label}".strip()
+    if ticket.tag_label in subject and len(subject) <= limit:
+        return subject
+    subject = _one_line(subject.replace(ticket.tag_label, ""))
+    room = limit - len(ticket.tag_label) - 1
+    if len(subject) > room:
+        subject = subject[: room - 1].rstrip() + "…"
+    return f"{subject} {ticket.tag_label}".strip()
 
 
 def pick_template(kind: str, *, mailbox: Mailbox, languages: list[str]) -> EmailTemplate | None:
@@ -57,13 +64,13 @@ def render_auto_reply(ticket: Ticket, *, mailbox: Mailbox) -> RenderedEmail:
             # Admin-edited text is plain text: no HTML part, and nothing to escape.
             plain = Context(context, autoescape=False)
             return RenderedEmail(
-                subject=_with_tag(Template(row.subject).render(plain), ticket),
+                subject=with_tag(Template(row.subject).render(plain), ticket),
                 body_text=Template(row.body).render(plain).strip() + "\n",
                 body_html="",
             )
         name = "mailboxes/emails/auto_reply"
         return RenderedEmail(
-            subject=_with_tag(render_to_string(f"{name}.subject.txt", context), ticket),
+            subject=with_tag(render_to_string(f"{name}.subject.txt", context), ticket),
             body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
             body_html=render_to_string(f"{name}.html", context),
         )

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_noop
 
-from mailboxes.emails import render_auto_reply
+from mailboxes.emails import render_auto_reply, with_tag
 from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail
 from mailboxes.tokens import make_reply_address
 from tickets.models import ActivityLog, Message, Ticket
@@ -65,7 +65,7 @@ def _bracketed(message_id: str) -> str:
 def reply_subject(ticket: Ticket) -> str:
     """``Re: <subject> [#<number>]``: one "Re:", the tag always, never twice."""
     subject = _PREFIX.sub("", ticket.subject.replace(ticket.tag_label, ""))
-    return f"Re: {' '.join(subject.split())} {ticket.tag_label}"
+    return with_tag(f"Re: {subject}", ticket)
 
 
 def _thread_headers(ticket: Ticket) -> tuple[str, str]:

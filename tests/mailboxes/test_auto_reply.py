@@ -123,3 +123,10 @@ def test_a_template_in_the_customers_language_wins_over_the_mailbox_language(poo
     english = _auto_reply(_ticket(pool, ContactFactory(language="")), mailbox)
     assert polish.body_text == "Dzięki\n"
     assert english.body_text == "Thanks\n"
+
+
+def test_a_very_long_subject_fits_the_auto_reply_subject(pool, mailbox, customer):
+    ticket = _ticket(pool, customer, subject="ż" * 255)
+    outgoing = _auto_reply(ticket, mailbox)
+    assert len(outgoing.subject) <= 255
+    assert outgoing.subject.endswith(f"[#{ticket.number}]")

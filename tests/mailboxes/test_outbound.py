@@ -163,3 +163,11 @@ def test_due_rows_are_found_with_one_query(ticket, agent, customer, django_asser
     )
     with django_assert_num_queries(1):
         assert outbound.due_outgoing_ids() == [due.pk]
+
+
+def test_a_very_long_subject_is_shortened_but_keeps_the_tag(agent, pool, customer):
+    ticket = services.create_ticket(subject="x" * 255, pool=pool, requester=customer)
+    outgoing = _reply(ticket, agent)
+    assert len(outgoing.subject) <= 255
+    assert outgoing.subject.startswith("Re: xxx")
+    assert outgoing.subject.endswith(f"… [#{ticket.number}]")
