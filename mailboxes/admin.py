@@ -34,6 +34,26 @@ EDITABLE = [
 ]
 FETCH_STATUS = ["last_fetch_at", "last_success_at", "last_error", "consecutive_failures"]
 
+# The stored file is offered only as a download (never by its storage URL, inline).
+RAW_MESSAGE_FIELDS = (
+    "mailbox",
+    "uid",
+    "message_id",
+    "sha256",
+    "size",
+    "download",
+    "state",
+    "reason",
+    "error",
+    "subject",
+    "sender",
+    "ticket",
+    "ticket_message",
+    "received_at",
+    "processed_at",
+    "attempts",
+)
+
 
 class MailboxForm(forms.ModelForm):
     # Write-only: the stored password is never rendered back into the page.
@@ -91,26 +111,8 @@ class RawMessageAdmin(admin.ModelAdmin):
     list_select_related = ["mailbox", "ticket"]
     date_hierarchy = "received_at"
     actions = ["reprocess"]
-    # The stored file is offered only as a download (never by its storage URL, inline).
-    fields = [
-        "mailbox",
-        "uid",
-        "message_id",
-        "sha256",
-        "size",
-        "download",
-        "state",
-        "reason",
-        "error",
-        "subject",
-        "sender",
-        "ticket",
-        "ticket_message",
-        "received_at",
-        "processed_at",
-        "attempts",
-    ]
-    readonly_fields = fields
+    fields = RAW_MESSAGE_FIELDS
+    readonly_fields = RAW_MESSAGE_FIELDS
 
     def has_add_permission(self, request):
         return False

@@ -166,13 +166,15 @@ def _enqueue_processing(raw_message_id: int) -> None:
     transaction.on_commit(lambda: process_raw_message_task.delay(raw_message_id))
 
 
-def _stored_uids(mailbox: Mailbox, uids: list[str]) -> dict[str, str]:
-    """uid → state of the rows this mailbox already has, in a few bounded queries."""
-    stored: dict[str, str] = {}
+def _stored_uids(mailbox: Mailbox, uids: list[str]) -> dict[str, tuple[int, str]]:
+    """uid → (pk, state) of the rows this mailbox already has, in a few bounded queries."""
+    stored: dict[str, tuple[int, str]] = {}
     for start in range(0, len(uids), EXISTING_CHUNK):
         chunk = uids[start : start + EXISTING_CHUNK]
-        rows = RawMessage.objects.filter(mailbox=mailbox, uid__in=chunk).values_list("uid", "state")
-        stored.update(rows)
+        rows = RawMessage.objects.filter(mailbox=mailbox, uid__in=chunk)
+        stored.update(
+            (uid, (pk, state)) for uid, pk, state in rows.values_list("uid", "pk", "state")
+        )
     return stored
 
 
@@ -197,9 +199,9 @@ def fetch_messages(mailbox: Mailbox, fetcher: Fetcher, *, uidvalidity_changed: b
             # Stored by a run that died before marking it: mark it now, download nothing.
             fetcher.mark_done(uid)
             result.duplicates += 1
-            if stored[uid] == RawMessage.State.NEW:
+            raw_id, state = stored[uid]
+            if state == RawMessage.State.NEW:
                 # That run may also have died before enqueueing; processing is idempotent.
-                raw_id = RawMessage.objects.get(mailbox=mailbox, uid=uid).pk
                 _enqueue_processing(raw_id)
             continue
         if size > settings.MAIL_MAX_MESSAGE_BYTES:
@@ -243,11 +245,7 @@ def _record_failure(mailbox: Mailbox, error: BaseException, now: datetime) -> No
         next_fetch_at=now + backoff(mailbox.fetch_interval, failures),
     )
     logger.warning(
-        "fetch of mailbox %s (%s) failed %d time(s) in a row: %s",
-        mailbox.pk,
-        mailbox.name,
-        failures,
-        message,
+        "mail.fetch_failed mailbox=%s failures=%d error=%s", mailbox.pk, failures, message
     )
 
 
@@ -266,7 +264,7 @@ def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
             changed = fetcher.uidvalidity is not None and fetcher.uidvalidity != mailbox.uidvalidity
             if changed and mailbox.uidvalidity is not None:
                 logger.warning(
-                    "mailbox %s: UIDVALIDITY changed from %s to %s; deduplicating by Message-ID",
+                    "mail.uidvalidity_changed mailbox=%s old=%s new=%s",
                     mailbox.pk,
                     mailbox.uidvalidity,
                     fetcher.uidvalidity,
@@ -283,9 +281,8 @@ def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
         last_fetch_at=now, last_success_at=timezone.now(), last_error="", consecutive_failures=0
     )
     logger.info(
-        "fetched mailbox %s (%s): %d new, %d already stored, %d refused as too large",
+        "mail.fetched mailbox=%s new=%d already_stored=%d refused=%d",
         mailbox.pk,
-        mailbox.name,
         len(result.stored),
         result.duplicates,
         result.refused,

@@ -84,7 +84,7 @@ class ImapFetcher:
             # Moved and deleted messages leave the folder; whatever is still here is new.
             criteria = ["NOT", "DELETED"]
         uids = sorted(self.connected.search(criteria))
-        found = []
+        found: list[tuple[str, int]] = []
         # The size comes from the server so an oversized message is refused unread.
         for start in range(0, len(uids), SIZE_CHUNK):
             chunk = uids[start : start + SIZE_CHUNK]

@@ -1,11 +1,13 @@
 """A failing mailbox records its error and backs off; the others go on; beat claims once."""
 
 import logging
+import socket
 from datetime import timedelta
 
 from django.utils import timezone
 
 from mailboxes import ingest
+from mailboxes.fetchers import imap
 from mailboxes.models import Mailbox, RawMessage
 from tests.mailboxes.conftest import make_mail
 from tests.mailboxes.servers import free_port
@@ -33,7 +35,8 @@ def test_bad_password_records_the_error_with_backoff_and_other_mailboxes_still_f
     assert broken.next_fetch_at >= before + timedelta(minutes=2)
     assert RawMessage.objects.filter(mailbox=working).count() == 1
     assert "wrong-Secret-42" not in caplog.text
-    assert "fetched mailbox" in caplog.text
+    assert f"mail.fetched mailbox={working.pk} new=1" in caplog.text
+    assert f"mail.fetch_failed mailbox={broken.pk} failures=2" in caplog.text
 
     Mailbox.objects.filter(pk=broken.pk).update(password="right-password")
     ingest.fetch_mailbox(broken.pk)
@@ -49,6 +52,21 @@ def test_server_down_is_recorded_not_raised(make_mailbox):
 
     mailbox.refresh_from_db()
     assert "ConnectionRefusedError" in mailbox.last_error
+    assert mailbox.consecutive_failures == 1
+
+
+def test_server_that_never_answers_times_out_and_is_recorded(make_mailbox, monkeypatch):
+    monkeypatch.setattr(imap, "TIMEOUT", 0.3)
+    with socket.socket() as silent:
+        # Accepts connections (the kernel does) but never sends a greeting.
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        mailbox = make_mailbox(port=silent.getsockname()[1])
+
+        assert ingest.fetch_mailbox(mailbox.pk) is None
+
+    mailbox.refresh_from_db()
+    assert "TimeoutError" in mailbox.last_error
     assert mailbox.consecutive_failures == 1
 
 

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from mailboxes import processing
 from mailboxes.ingest import refuse_raw_message, store_raw_message
 from mailboxes.models import Mailbox, RawMessage
+from tickets.models import Message
 
 
 def _is_maildir(path: Path) -> bool:
@@ -60,7 +61,8 @@ def messages_in(path: Path) -> Iterator[tuple[str, int, bytes | None]]:
 
 def _outcome(raw: RawMessage) -> str:
     if raw.state == RawMessage.State.PROCESSED and raw.ticket_id:
-        first = raw.ticket.messages.order_by("created_at", "pk").values_list("pk", flat=True)[:1]
+        messages = Message.objects.filter(ticket_id=raw.ticket_id).order_by("created_at", "pk")
+        first = messages.values_list("pk", flat=True)[:1]
         return "new ticket" if list(first) == [raw.ticket_message_id] else "reply threaded"
     if raw.state == RawMessage.State.IGNORED:
         return f"ignored ({raw.reason or 'no reason'})"
