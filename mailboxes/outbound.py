@@ -239,8 +239,11 @@ class _ReplyEmail(EmailMultiAlternatives):
 
     def message(self, **kwargs):
         msg = super().message(**kwargs)
-        html = msg.get_body(preferencelist=("html",)) if self.related else None
-        for content, maintype, subtype, cid in self.related if html is not None else ():
+        html = msg.get_body(preferencelist=("html",))
+        if html is None:
+            return msg
+        # add_related turns the text/html part into multipart/related in place.
+        for content, maintype, subtype, cid in self.related:
             html.add_related(
                 content, maintype=maintype, subtype=subtype, cid=f"<{cid}>", disposition="inline"
             )
