@@ -24,7 +24,7 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap pop3
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -46,7 +46,8 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service pop3-login {{
@@ -55,13 +56,51 @@ service pop3-login {{
     port = {pop3_port}
   }}
   inet_listener pop3s {{
-    port = 0
+    address = 127.0.0.1
+    port = {pop3s_port}
   }}
 }}
 service anvil {{
   chroot =
 }}
 """
+
+
+SSL_ON = """\
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
+"""
+
+
+def _make_certificate(root: Path) -> bool:
+    """A self-signed certificate for 127.0.0.1; False when openssl is not installed."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        return False
+    subprocess.run(  # noqa: S603 - the installed openssl with fixed arguments
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(root / "key.pem"),
+            "-out",
+            str(root / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return True
 
 
 def free_port() -> int:
@@ -99,6 +138,10 @@ class Dovecot:
     imap_port: int
     pop3_port: int
     process: subprocess.Popen
+    # Implicit-TLS ports and the certificate to trust, or None without openssl.
+    imaps_port: int | None = None
+    pop3s_port: int | None = None
+    certificate: Path | None = None
     users: int = 0
 
     host = "127.0.0.1"
@@ -148,9 +191,20 @@ def start_dovecot() -> Dovecot:
     )
     (root / "passwd").chmod(0o644)
     imap_port, pop3_port = free_port(), free_port()
+    tls = _make_certificate(root)
+    imaps_port, pop3s_port = (free_port(), free_port()) if tls else (0, 0)
     config = root / "dovecot.conf"
     config.write_text(
-        CONFIG.format(root=root, uid=uid, gid=gid, imap_port=imap_port, pop3_port=pop3_port)
+        CONFIG.format(
+            root=root,
+            uid=uid,
+            gid=gid,
+            imap_port=imap_port,
+            pop3_port=pop3_port,
+            imaps_port=imaps_port,
+            pop3s_port=pop3s_port,
+            ssl=SSL_ON.format(root=root) if tls else "ssl = no",
+        )
     )
     log = root / "dovecot.log"
     with open(root / "stdout.log", "wb") as out:
@@ -168,7 +222,15 @@ def start_dovecot() -> Dovecot:
         process.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
         raise
-    return Dovecot(root=root, imap_port=imap_port, pop3_port=pop3_port, process=process)
+    return Dovecot(
+        root=root,
+        imap_port=imap_port,
+        pop3_port=pop3_port,
+        process=process,
+        imaps_port=imaps_port or None,
+        pop3s_port=pop3s_port or None,
+        certificate=root / "cert.pem" if tls else None,
+    )
 
 
 def dovecot_version() -> str:
