@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -33,6 +33,8 @@ REFERENCES_LIMIT = 20
 # A row in "sending" for longer than this belongs to a worker that died: claim it again.
 # Longer than any SMTP conversation (set EMAIL_TIMEOUT well below it).
 STUCK_AFTER = timedelta(minutes=10)
+# Used when the mailer sets none: a hung server must not outlive STUCK_AFTER (double send).
+SMTP_TIMEOUT = 60
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
@@ -284,6 +286,13 @@ def _build_email(outgoing: OutgoingEmail) -> _ReplyEmail:
     return email
 
 
+def _send(email: _ReplyEmail) -> None:
+    mailer = mailers["default"]
+    if getattr(mailer, "timeout", 0) is None:
+        mailer.timeout = SMTP_TIMEOUT
+    mailer.send_messages([email])
+
+
 def _due(now: datetime) -> Q:
     return Q(state__in=[State.QUEUED, State.RETRY], next_attempt_at__lte=now) | Q(
         state=State.SENDING, next_attempt_at__lte=now - STUCK_AFTER
@@ -352,7 +361,7 @@ def send_outgoing_email(outgoing_id: int) -> bool:
         logger.warning("Outgoing email %s blocked: its reply is not approved", outgoing.pk)
         return False
     try:
-        _build_email(outgoing).send(using="default")
+        _send(_build_email(outgoing))
     except Exception as error:  # SMTP down, timeouts, a missing file: retry, never raise
         logger.warning("Outgoing email %s not sent: %s", outgoing.pk, error)
         _record_failure(outgoing, error, timezone.now())
@@ -365,3 +374,18 @@ def send_outgoing_email(outgoing_id: int) -> bool:
             ticket_id=outgoing.ticket_id, action=Action.MAIL_SENT, detail=", ".join(outgoing.to)
         )
     return True
+
+
+def requeue_outgoing_email(outgoing_id: int) -> bool:
+    """Give a failed row a fresh set of attempts (an admin's "send again"); True if re-armed.
+
+    Sent rows are never re-armed; the send-time approval check still applies.
+    """
+    rearmed = OutgoingEmail.objects.filter(pk=outgoing_id, state=State.FAILED).update(
+        state=State.QUEUED, attempts=0, next_attempt_at=timezone.now(), last_error=""
+    )
+    if rearmed:
+        from mailboxes.tasks import send_outgoing_email_task
+
+        transaction.on_commit(lambda: send_outgoing_email_task.delay(outgoing_id))
+    return bool(rearmed)

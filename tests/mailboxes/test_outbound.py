@@ -171,3 +171,29 @@ def test_a_very_long_subject_is_shortened_but_keeps_the_tag(agent, pool, custome
     assert len(outgoing.subject) <= 255
     assert outgoing.subject.startswith("Re: xxx")
     assert outgoing.subject.endswith(f"… [#{ticket.number}]")
+
+
+def test_a_failed_row_can_be_sent_again_but_a_sent_row_cannot(
+    settings, smtp_down, ticket, agent, mailoutbox
+):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    outgoing = _reply(ticket, agent)
+    assert outbound.send_outgoing_email(outgoing.pk) is False
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+    assert outbound.requeue_outgoing_email(outgoing.pk) is True
+    assert outbound.send_outgoing_email(outgoing.pk) is True
+    assert outbound.requeue_outgoing_email(outgoing.pk) is False
+    assert len(mailoutbox) == 1
+
+
+def test_smtp_gets_a_timeout_when_the_settings_give_none(settings, ticket, agent, monkeypatch):
+    settings.MAILERS = mailers_for(free_port())
+    del settings.MAILERS["default"]["OPTIONS"]["timeout"]
+    seen = []
+    monkeypatch.setattr(
+        "django.core.mail.backends.smtp.EmailBackend.open",
+        lambda backend: seen.append(backend.timeout),
+    )
+    outbound.send_outgoing_email(_reply(ticket, agent).pk)
+    assert seen == [outbound.SMTP_TIMEOUT]
