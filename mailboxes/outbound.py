@@ -289,7 +289,7 @@ def _build_email(outgoing: OutgoingEmail) -> _ReplyEmail:
 def _send(email: _ReplyEmail) -> None:
     mailer = mailers["default"]
     if getattr(mailer, "timeout", 0) is None:
-        mailer.timeout = SMTP_TIMEOUT
+        setattr(mailer, "timeout", SMTP_TIMEOUT)  # noqa: B010 (SMTP backends only)
     mailer.send_messages([email])
 
 
