@@ -19,11 +19,12 @@ from django.utils.translation import gettext_noop
 
 from mailboxes import loops
 from mailboxes.models import Mailbox, RawMessage
+from mailboxes.outbound import queue_auto_reply
 from mailboxes.parsing import ParsedMail, parse_message
 from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, find_thread, is_participant
 from people.services import find_or_create_contact
 from tickets.models import ActivityLog, Ticket
-from tickets.services import add_customer_message, create_ticket
+from tickets.services import add_customer_message, create_ticket, route_ticket
 from tickets.services.audit import log_activity
 from tickets.states import Channel
 
@@ -191,23 +192,12 @@ def _link(ticket: Ticket, other: Ticket) -> None:
 
 
 def _route(ticket: Ticket, parsed: ParsedMail) -> None:
-    # TODO(mail issue): import at the top once tickets.services.routing has landed on main.
-    try:
-        from tickets.services import routing
-    except ImportError:
-        return
-    routing.route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}")
+    route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}")
 
 
 def _auto_reply(
     ticket: Ticket, mailbox: Mailbox, parsed: ParsedMail, own_addresses: set[str]
 ) -> None:
-    # TODO(mail issue): import at the top once mailboxes.outbound has landed on main.
-    from mailboxes import outbound
-
-    queue_auto_reply = getattr(outbound, "queue_auto_reply", None)
-    if queue_auto_reply is None:
-        return
     queue_auto_reply(
         ticket,
         mailbox=mailbox,

@@ -1,11 +1,12 @@
 """process_raw_message: a stored mail becomes a ticket or a reply, once, or a record of why not."""
 
 import hashlib
+import threading
 from email.message import EmailMessage
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
 from mailboxes.models import Mailbox, RawMessage
@@ -173,3 +174,31 @@ def test_a_new_mail_costs_a_bounded_number_of_queries(mailbox):
     print(f"queries: new ticket {len(new_ticket)}, reply {len(threaded)}")
     assert len(new_ticket) <= 40
     assert len(threaded) <= 25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_the_same_message_make_one_ticket(pool):
+    raw = store_raw(make_mailbox(pool), build_mail())
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def work():
+        try:
+            barrier.wait(timeout=30)
+            process_raw_message(raw.pk)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=work) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    close_old_connections()
+    assert errors == []
+    raw.refresh_from_db()
+    assert (raw.state, raw.attempts) == (State.PROCESSED, 1)
+    assert Ticket.objects.count() == 1
+    assert Message.objects.count() == 1
