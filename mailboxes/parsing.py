@@ -214,6 +214,7 @@ def strict_sender(headers: _Headers) -> tuple[str | None, str, str]:
 
 
 def _filename(part: Message) -> str:
+    name: object
     try:
         name = part.get_filename()
     except Exception:
@@ -224,7 +225,7 @@ def _filename(part: Message) -> str:
         except Exception:
             name = None
         if isinstance(name, tuple):  # an RFC 2231 value get_param did not collapse
-            name = decode_bytes(name[2].encode("latin-1", "replace"), name[0])
+            name = decode_bytes(str(name[2]).encode("latin-1", "replace"), name[0])
     name = _one_line(_unescape(_decode_words(str(name)))) if name else ""
     return name[:200]
 
@@ -307,7 +308,8 @@ class _Walker:
                     self.parsed.is_bounce = True
             payload = part.get_payload()
             for child in payload if isinstance(payload, list) else ():
-                self.walk(child, depth + 1, ctype)
+                if isinstance(child, Message):
+                    self.walk(child, depth + 1, ctype)
         else:
             self._leaf(part, ctype, related=parent == "multipart/related")
 
@@ -383,7 +385,7 @@ def _bounded_iter(message: Message, limit: int):
         yield part
         payload = part.get_payload() if part.is_multipart() else None
         if isinstance(payload, list):
-            stack.extend(payload)
+            stack.extend(child for child in payload if isinstance(child, Message))
 
 
 # --- the whole message ---------------------------------------------------------------

@@ -119,21 +119,21 @@ def _process(raw: RawMessage) -> None:
     match = find_thread(parsed, raw.mailbox)
     contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
     files, skipped = _files(parsed)
-    message_fields = {
-        "contact": contact,
-        "body_text": parsed.text,
-        "body_html": parsed.html,
-        "files": files,
-        "message_id": message_id[:255],
-    }
     if match.ticket is not None and (
         match.trusted or is_participant(match.ticket, parsed.from_address)
     ):
-        message = add_customer_message(match.ticket, **message_fields)
-        ticket = match.ticket
+        ticket, is_new = match.ticket, False
     else:
-        ticket = _new_ticket(raw.mailbox, parsed, contact, match)
-        message = add_customer_message(ticket, **message_fields)
+        ticket, is_new = _new_ticket(raw.mailbox, parsed, contact, match), True
+    message = add_customer_message(
+        ticket,
+        contact=contact,
+        body_text=parsed.text,
+        body_html=parsed.html,
+        files=files,
+        message_id=message_id[:255],
+    )
+    if is_new:
         _route(ticket, parsed)
         _auto_reply(ticket, raw.mailbox, parsed, own_addresses)
     raw.ticket, raw.ticket_message = ticket, message
