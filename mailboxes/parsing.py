@@ -4,6 +4,7 @@ Mail is attacker input. Nothing here raises for bad mail: unknown charsets, brok
 headers and absurd nesting end as replacement characters, ``defects`` and bounds.
 """
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -259,18 +260,12 @@ def _message_bytes(message: Message) -> bytes:
             return b""
 
 
-def html_to_text(html: str) -> str:
+def html_to_text(markup: str) -> str:
     """Readable text from HTML-only mail: block ends become line breaks, tags go."""
-    html = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6]|blockquote)>", "\n", html)
-    text = nh3.clean(html, tags=set(), clean_content_tags={"script", "style", "head", "title"})
-    text = (
-        text.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", '"')
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-    )
+    markup = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6]|blockquote)>", "\n", markup)
+    text = nh3.clean(markup, tags=set(), clean_content_tags={"script", "style", "head", "title"})
+    # Plain text from here on: the template escapes it again when it is shown.
+    text = html.unescape(text).replace("\xa0", " ")
     lines = [" ".join(line.split()) for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

@@ -17,7 +17,7 @@ from mailboxes.parsing import ParsedMail
 from people.models import ContactEmail
 from tickets.models import Message, Ticket
 
-SUBJECT_TAG = re.compile(r"\[#(\d{4}-\d{6})\]")
+SUBJECT_TAG = re.compile(r"\[#(\d{4}-\d{6,})\]")
 Via = Literal["header", "token", "subject"] | None
 
 
