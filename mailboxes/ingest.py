@@ -120,7 +120,9 @@ def store_raw_message(mailbox: Mailbox, *, uid: str, data: bytes) -> RawMessage 
     )
     raw.file.save(f"{sha256}.eml", ContentFile(data), save=False)
     try:
-        with transaction.atomic():
+        # durable: the row must really be committed before the caller marks the message
+        # on the server, so calling this inside another transaction is an error.
+        with transaction.atomic(durable=True):
             raw.save()
     except IntegrityError:
         # A duplicate: the constraints decide (no read first: the common case is new mail,
@@ -142,7 +144,7 @@ def refuse_raw_message(
     if _is_stored(mailbox, uid=uid, message_id=message_id):
         return None
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             return RawMessage.objects.create(
                 mailbox=mailbox,
                 uid=uid,
