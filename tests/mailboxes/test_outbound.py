@@ -197,3 +197,14 @@ def test_smtp_gets_a_timeout_when_the_settings_give_none(settings, ticket, agent
     )
     outbound.send_outgoing_email(_reply(ticket, agent).pk)
     assert seen == [outbound.SMTP_TIMEOUT]
+
+
+def test_a_final_failure_is_shown_on_the_ticket_page(
+    settings, smtp_down, ticket, agent, agent_client
+):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+    outgoing = _reply(ticket, agent)
+    assert outbound.send_outgoing_email(outgoing.pk) is False
+    page = agent_client.get(ticket.get_absolute_url())
+    assert 'class="alert alert-danger py-2 delivery-failed"' in page.text
+    assert outgoing.to[0] in page.text
