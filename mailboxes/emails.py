@@ -1,14 +1,17 @@
 """Text of automatic mail: an admin-edited EmailTemplate row, else the default file templates."""
 
+import logging
 from dataclasses import dataclass
 
 from django.db.models import Q
-from django.template import Context, Template
+from django.template import Context, Template, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from mailboxes.models import EmailTemplate, Mailbox
 from tickets.models import Ticket
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,15 @@ def render_auto_reply(ticket: Ticket, *, mailbox: Mailbox) -> RenderedEmail:
         if row is not None:
             # Admin-edited text is plain text: no HTML part, and nothing to escape.
             plain = Context(context, autoescape=False)
-            return RenderedEmail(
-                subject=with_tag(Template(row.subject).render(plain), ticket),
-                body_text=Template(row.body).render(plain).strip() + "\n",
-                body_html="",
-            )
+            try:
+                return RenderedEmail(
+                    subject=with_tag(Template(row.subject).render(plain), ticket),
+                    body_text=Template(row.body).render(plain).strip() + "\n",
+                    body_html="",
+                )
+            except TemplateSyntaxError:
+                # A typo in admin must not stop mail from becoming tickets: use the default.
+                logger.warning("Email template %s does not compile; using the default", row.pk)
         name = "mailboxes/emails/auto_reply"
         return RenderedEmail(
             subject=with_tag(render_to_string(f"{name}.subject.txt", context), ticket),

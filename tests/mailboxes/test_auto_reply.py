@@ -130,3 +130,11 @@ def test_a_very_long_subject_fits_the_auto_reply_subject(pool, mailbox, customer
     outgoing = _auto_reply(ticket, mailbox)
     assert len(outgoing.subject) <= 255
     assert outgoing.subject.endswith(f"[#{ticket.number}]")
+
+
+def test_a_broken_admin_template_falls_back_to_the_default_text(pool, mailbox, customer):
+    EmailTemplate.objects.create(
+        kind=Kind.AUTO_REPLY, language="en", mailbox=mailbox, subject="{% if %}", body="x"
+    )
+    outgoing = _auto_reply(_ticket(pool, customer), mailbox)
+    assert "This is an automatic message." in outgoing.body_text
