@@ -4,8 +4,10 @@ Mail is attacker input. Nothing here raises for bad mail: unknown charsets, brok
 headers and absurd nesting end as replacement characters, ``defects`` and bounds.
 """
 
+import binascii
 import html
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -19,6 +21,12 @@ from django.conf import settings
 
 MAX_PARTS = 500
 MAX_CONTAINERS = 100
+# Above this size, big base64 leaves are cut out and decoded in C before the stdlib parser
+# sees the message (it handles a 40 MB attachment line by line: seconds and ~250 MB).
+LARGE_MESSAGE = 4 * 2**20
+LARGE_PART = 256 * 2**10
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_EXTRACTED = "X-Helpdesk-Extracted"
 _CONTAINER = re.compile(rb"(?im)^content-type:[ \t]*(multipart|message)/")
 # A header longer than this is cut before parsing: the structured parsers slow down badly
 # on megabyte headers and no real Subject or From is that long.
@@ -271,8 +279,9 @@ def html_to_text(markup: str) -> str:
 
 
 class _Walker:
-    def __init__(self, parsed: ParsedMail):
+    def __init__(self, parsed: ParsedMail, extracted: dict[str, bytes] | None = None):
         self.parsed = parsed
+        self.extracted = extracted or {}
         self.parts = 0
         self.max_depth = getattr(settings, "MAIL_MAX_MIME_DEPTH", 20)
         self.texts: list[str] = []
@@ -323,11 +332,13 @@ class _Walker:
             if not extension and "/" in ctype:
                 extension = "." + ctype.split("/")[1][:20]
             filename = f"part-{self.parts}{extension}"
+        marker = str(part.get(_EXTRACTED, "") or "")
+        content = self.extracted.pop(marker) if marker in self.extracted else _payload_bytes(part)
         self.parsed.attachments.append(
             ParsedAttachment(
                 filename=filename,
                 content_type=ctype[:150],
-                content=_payload_bytes(part),
+                content=content,
                 content_id=content_id,
                 # Shown in the HTML rather than listed: an inline part, or a cid: target.
                 is_inline=disposition == "inline"
@@ -390,6 +401,7 @@ def parse_message(data: bytes) -> ParsedMail:
     """Parse raw RFC 5322 bytes (an mbox ``From `` line is dropped); never raises for bad mail."""
     data = _MBOX_FROM.sub(b"", data, count=1) if data.startswith(b"From ") else data
     parsed = ParsedMail()
+    data, extracted = _extract_large_parts(data)
     message = _parse_structure(data, parsed.defects)
     headers = _Headers(message, parsed.defects)
     parsed.message_id = normalize_message_id(headers.raw_value("message-id"))
@@ -411,7 +423,7 @@ def parse_message(data: bytes) -> ParsedMail:
     parsed.list_id = headers.raw_value("list-id").strip()
     parsed.list_unsubscribe = headers.raw_value("list-unsubscribe").strip()
 
-    walker = _Walker(parsed)
+    walker = _Walker(parsed, extracted)
     walker.walk(message)
     parsed.text = "\n\n".join(t for t in walker.texts if t.strip()).replace("\r\n", "\n")
     parsed.html = walker.htmls[0] if walker.htmls else ""
@@ -447,6 +459,73 @@ def _parse_structure(data: bytes, defects: list[str]) -> Message:
             pass
     defects.append(f"{containers} nested MIME containers: body kept unparsed")
     return BytesParser(policy=policy.compat32).parsebytes(data, headersonly=True)
+
+
+def _extract_large_parts(data: bytes) -> tuple[bytes, dict[str, bytes]]:
+    """Cut big base64 leaf bodies out of a large message, decoded, keyed by a marker header.
+
+    The parts keep their headers plus a marker with a random token (a sender cannot forge
+    one), so the stdlib parser still sees the whole structure, only without the bulk.
+    Delimiters are found with bytes.find (no regex over megabytes); depth and part count
+    are bounded like the main walk.
+    """
+    if len(data) < LARGE_MESSAGE:
+        return data, {}
+    cuts: list[tuple[int, int, int]] = []  # (header start, body start, body end)
+    _find_large_leaves(data, 0, len(data), 0, cuts)
+    if not cuts:
+        return data, {}
+    token = secrets.token_hex(8)
+    pieces, extracted, last = [], {}, 0
+    for number, (header_start, body_start, body_end) in enumerate(cuts):
+        key = f"{token}-{number}"
+        extracted[key] = binascii.a2b_base64(memoryview(data)[body_start:body_end])
+        pieces += [data[last:header_start], f"{_EXTRACTED}: {key}\r\n".encode()]
+        pieces.append(data[header_start:body_start])
+        last = body_end
+    pieces.append(data[last:])
+    return b"".join(pieces), extracted
+
+
+def _find_large_leaves(data: bytes, start: int, end: int, depth: int, cuts: list) -> None:
+    if data.startswith((b"\r\n", b"\n"), start):
+        return  # a part without headers is text/plain: nothing to cut
+    split = _HEADER_END.search(data, start, min(start + 65536, end))
+    if split is None or depth > 20 or len(cuts) > MAX_PARTS:
+        return
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data[start : split.end()])
+    kind = headers.get_content_maintype()
+    if kind == "multipart":
+        boundary = headers.get_boundary()
+        if boundary:
+            marker = b"--" + boundary.encode("utf-8", "surrogateescape")
+            parts = _delimited(data, marker, split.end(), end)
+            for part_start, part_end in parts[:MAX_PARTS]:
+                _find_large_leaves(data, part_start, part_end, depth + 1, cuts)
+        return
+    encoding = str(headers.get("Content-Transfer-Encoding", "")).strip().lower()
+    if kind not in ("message", "text") and encoding == "base64" and end - split.end() > LARGE_PART:
+        cuts.append((start, split.end(), end))
+
+
+def _delimited(data: bytes, marker: bytes, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each body part between ``--boundary`` lines in data[start:end]."""
+    lines = []
+    position = data.find(marker, start, end)
+    while position != -1:
+        if position == 0 or data[position - 1] == 0x0A:
+            line_end = data.find(b"\n", position, end)
+            line_end = end if line_end == -1 else line_end + 1
+            closing = data[position + len(marker) : position + len(marker) + 2] == b"--"
+            lines.append((position, line_end, closing))
+            if closing:
+                break
+        position = data.find(marker, position + len(marker), end)
+    return [
+        (line_end, lines[index + 1][0] if index + 1 < len(lines) else end)
+        for index, (_position, line_end, closing) in enumerate(lines)
+        if not closing
+    ]
 
 
 def _date(raw: str) -> datetime | None:

@@ -3,7 +3,7 @@ and the display helpers that fold quoted history and show images only when allow
 
 from email.message import EmailMessage
 
-from mailboxes.parsing import parse_message
+from mailboxes.parsing import LARGE_MESSAGE, parse_message
 from tickets.html import has_remote_images, sanitize_html, split_quoted
 
 
@@ -223,3 +223,35 @@ def test_inline_images_are_shown_from_our_urls_and_remote_ones_only_when_asked()
     assert "cid:" not in remote
     assert has_remote_images(html)
     assert not has_remote_images('<img src="cid:x">')
+
+
+def test_a_large_attachment_is_decoded_exactly_without_the_line_by_line_parser():
+    payload = bytes(range(256)) * (5 * 2**20 // 256)  # over LARGE_MESSAGE once base64'd
+    mail = EmailMessage()
+    mail["From"] = "ana@example.test"
+    mail["Subject"] = "big"
+    mail.set_content("see the dump")
+    mail.add_alternative("<p>see the dump</p>", subtype="html")
+    mail.add_attachment(payload, maintype="application", subtype="octet-stream", filename="d.bin")
+    mail.add_attachment(b"small", maintype="application", subtype="pdf", filename="s.pdf")
+    data = mail.as_bytes()
+    assert len(data) > LARGE_MESSAGE
+    parsed = parse_message(data)
+    assert parsed.text.strip() == "see the dump"
+    assert "<p>" in parsed.html
+    assert [(a.filename, a.content_type) for a in parsed.attachments] == [
+        ("d.bin", "application/octet-stream"),
+        ("s.pdf", "application/pdf"),
+    ]
+    assert parsed.attachments[0].content == payload
+    assert parsed.attachments[1].content == b"small"
+
+
+def test_a_forged_extraction_marker_is_ignored():
+    mail = EmailMessage()
+    mail["From"] = "ana@example.test"
+    mail["Subject"] = "forged"
+    mail.set_content("x")
+    mail.add_attachment(b"real", maintype="application", subtype="pdf", filename="r.pdf")
+    mail.get_payload()[1]["X-Helpdesk-Extracted"] = "0000-0"
+    assert parse_message(mail.as_bytes()).attachments[0].content == b"real"
