@@ -1,5 +1,4 @@
 import os
-from pathlib import Path
 
 from celery import Celery
 
@@ -8,12 +7,3 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-@app.on_configure.connect
-def _create_filesystem_broker_folders(sender, **kwargs):
-    # The embedded file-system broker expects its folders to exist.
-    options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-        if options.get(key):
-            Path(options[key]).mkdir(parents=True, exist_ok=True)

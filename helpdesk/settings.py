@@ -165,6 +165,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    # The file-system transport expects its folders; web, worker and beat all send to it.
+    for _folder in ("queue", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
@@ -180,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-mailboxes": {
         "task": "mailboxes.tasks.dispatch_due_mailboxes_task",
         "schedule": 10.0,
+    },
+    "requeue-stale-raw-messages": {
+        "task": "mailboxes.tasks.requeue_stale_raw_messages_task",
+        "schedule": 300.0,
     },
     "send-due-outgoing-emails": {
         "task": "mailboxes.tasks.send_due_outgoing_emails_task",

@@ -310,3 +310,18 @@ def claim_due_mailboxes(now: datetime | None = None) -> list[int]:
         if updated:
             claimed.append(pk)
     return claimed
+
+
+def stale_new_raw_message_ids(*, older_than: timedelta = timedelta(minutes=5), now=None):
+    """Stored messages still ``new`` long after their fetch: their processing was never queued.
+
+    A worker can die between committing the row and enqueuing its processing; IMAP and
+    maildir would list the message again, but a POP3 box that keeps its mail would not.
+    One indexed query (the partial index on new rows).
+    """
+    cutoff = (now or timezone.now()) - older_than
+    return list(
+        RawMessage.objects.filter(state=RawMessage.State.NEW, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:1000]
+    )

@@ -35,3 +35,10 @@ def send_due_outgoing_emails_task():
     """Beat, every minute: pick up outbox rows whose retry time has come (set-based)."""
     for outgoing_id in outbound.due_outgoing_ids():
         send_outgoing_email_task.delay(outgoing_id)
+
+
+@shared_task
+def requeue_stale_raw_messages_task():
+    """Beat: re-enqueue stored messages whose processing was never queued; idempotent."""
+    for raw_message_id in ingest.stale_new_raw_message_ids():
+        process_raw_message_task.delay(raw_message_id)
