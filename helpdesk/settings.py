@@ -150,6 +150,9 @@ _email_options = {
 }
 if _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
     _email_options = {"file_path": str(VAR_DIR / "mail")}
+else:
+    # A hung server must fail well within the outbox's 10-minute reclaim window.
+    _email_options.setdefault("timeout", 30)
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="support@helpdesk.localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

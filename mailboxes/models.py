@@ -197,6 +197,14 @@ class OutgoingEmail(models.Model):
                 name="outgoing_due_idx",
             ),
         ]
+        constraints = [
+            # One outbox row per reply, whatever races the queueing.
+            models.UniqueConstraint(
+                fields=["ticket_message"],
+                condition=Q(ticket_message__isnull=False),
+                name="outgoing_one_per_message",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.subject} -> {', '.join(self.to)}"
