@@ -7,7 +7,7 @@ and bulk mail may become tickets but are never answered automatically.
 
 from collections.abc import Callable, Iterable
 
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 from django.utils.translation import gettext_noop
 
 from mailboxes.models import OutgoingEmail, RawMessage
@@ -64,16 +64,31 @@ def classify_automatic(
 
 def own_message_id_exists(message_id: str) -> bool:
     """True when we sent a mail with this Message-ID (stored with or without brackets)."""
-    return OutgoingEmail.objects.filter(message_id__in=_id_forms(message_id)).exists()
+    return "own" in known_message_id(message_id)
 
 
 def is_duplicate(parsed: ParsedMail, message_id: str) -> bool:
     """The same mail already sits on a ticket (it reached us through two mailboxes)."""
+    return "inbound" in known_message_id(message_id)
+
+
+def known_message_id(message_id: str) -> set[str]:
+    """Where a Message-ID is known, in one query: "own" (our outbox), "inbound" (a ticket)."""
     if not message_id:
-        return False
-    return Message.objects.filter(
-        message_id__in=_id_forms(message_id), kind=Message.Kind.INBOUND
-    ).exists()
+        return set()
+    forms = _id_forms(message_id)
+    # order_by(): a default ordering (Meta.ordering) is not allowed around a UNION.
+    ours = (
+        OutgoingEmail.objects.filter(message_id__in=forms)
+        .order_by()
+        .values_list(Value("own", output_field=CharField()))
+    )
+    theirs = (
+        Message.objects.filter(message_id__in=forms, kind=Message.Kind.INBOUND)
+        .order_by()
+        .values_list(Value("inbound", output_field=CharField()))
+    )
+    return {kind for (kind,) in ours.union(theirs).order_by()}
 
 
 def may_auto_reply(parsed: ParsedMail, *, own_addresses: Iterable[str] = ()) -> bool:

@@ -100,10 +100,11 @@ def _process(raw: RawMessage) -> None:
     notes = parsed.defects[:20]
     message_id = parsed.message_id or raw.message_id
     own_addresses = _own_addresses()
+    known = loops.known_message_id(message_id)  # one query answers "ours?" and "duplicate?"
     reason = loops.classify_automatic(
         parsed,
         own_addresses=own_addresses,
-        own_message_ids_lookup=loops.own_message_id_exists,
+        own_message_ids_lookup=lambda _message_id: "own" in known,
     )
     if reason == Reason.BOUNCE:
         loops.link_bounce(raw, parsed)
@@ -113,7 +114,7 @@ def _process(raw: RawMessage) -> None:
     if parsed.from_address is None:
         _finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *notes])
         return
-    if loops.is_duplicate(parsed, message_id):
+    if "inbound" in known:
         _finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
         return
     match = find_thread(parsed, raw.mailbox)

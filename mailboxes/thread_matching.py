@@ -33,9 +33,9 @@ class ThreadMatch:
 
 def find_thread(parsed: ParsedMail, mailbox: Mailbox | None = None) -> ThreadMatch:
     """The ticket this mail answers and how we know; ThreadMatch() when it starts a new one."""
-    ticket_id = _by_headers(parsed.thread_ids)
-    if ticket_id:
-        return ThreadMatch(_load(ticket_id), "header")
+    ticket = _by_headers(parsed.thread_ids)
+    if ticket is not None:
+        return ThreadMatch(_follow_merge(ticket), "header")
     for address in [*parsed.to, *parsed.cc, *parsed.delivered_to]:
         pk = tokens.ticket_pk_from_address(address)
         if pk:
@@ -63,26 +63,22 @@ def is_participant(ticket: Ticket, address: str | None) -> bool:
     ).exists()
 
 
-def _by_headers(thread_ids: list[str]) -> int | None:
+def _by_headers(thread_ids: list[str]) -> Ticket | None:
     if not thread_ids:
         return None
-    forms = {form: rank for rank, mid in enumerate(thread_ids) for form in _forms(mid)}
-    found: dict[str, int] = {}
-    for message_id, ticket_id in Message.objects.filter(message_id__in=forms).values_list(
-        "message_id", "ticket_id"
-    ):
-        found.setdefault(message_id, ticket_id)
+    rank = {form: position for position, mid in enumerate(thread_ids) for form in _forms(mid)}
+    found: list[Message] | list[OutgoingEmail]
+    found = list(Message.objects.filter(message_id__in=rank).select_related("ticket"))
     if not found:
         # Only our outbox knows the IDs of mail sent without a Message row (auto-replies).
-        for message_id, ticket_id in OutgoingEmail.objects.filter(
-            message_id__in=forms, ticket__isnull=False
-        ).values_list("message_id", "ticket_id"):
-            found.setdefault(message_id, ticket_id)
-    if not found:
-        return None
+        found = list(
+            OutgoingEmail.objects.filter(message_id__in=rank, ticket__isnull=False).select_related(
+                "ticket"
+            )
+        )
     # The most recent reference wins: In-Reply-To, then References from the newest.
-    best = min(found, key=lambda message_id: forms.get(message_id, len(forms)))
-    return found[best]
+    best = min(found, key=lambda row: rank.get(row.message_id, len(rank)), default=None)
+    return best.ticket if best is not None else None
 
 
 def _load(pk: int) -> Ticket | None:

@@ -172,8 +172,8 @@ def test_a_new_mail_costs_a_bounded_number_of_queries(mailbox):
     with CaptureQueriesContext(connection) as threaded:
         assert process_raw_message(reply.pk).state == State.PROCESSED
     print(f"queries: new ticket {len(new_ticket)}, reply {len(threaded)}")
-    assert len(new_ticket) <= 40
-    assert len(threaded) <= 25
+    assert len(new_ticket) <= 39
+    assert len(threaded) <= 15
 
 
 @pytest.mark.django_db(transaction=True)
