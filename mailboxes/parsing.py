@@ -287,6 +287,7 @@ class _Walker:
         self.texts: list[str] = []
         self.htmls: list[str] = []
         self.too_deep = False
+        self.returned_message_id = ""
 
     def walk(self, part: Message, depth: int = 0, parent: str = "") -> None:
         if self.parts >= MAX_PARTS:
@@ -352,10 +353,9 @@ class _Walker:
         if not isinstance(inner, Message):
             self._leaf(part, "message/rfc822")
             return
-        if self.parsed.is_bounce and not self.parsed.bounced_message_id:
-            self.parsed.bounced_message_id = normalize_message_id(
-                str(inner.get("Message-ID", "") or "")
-            )
+        if not self.returned_message_id:
+            # The returned mail of a bounce, if this turns out to be one (decided after the walk).
+            self.returned_message_id = normalize_message_id(str(inner.get("Message-ID", "") or ""))
         subject = _one_line(_unescape(_decode_words(str(inner.get("Subject", "") or ""))))
         name = _filename(part) or (subject[:80] or "forwarded message")
         if not name.lower().endswith(".eml"):
@@ -435,6 +435,8 @@ def parse_message(data: bytes) -> ParsedMail:
     local_part = (parsed.from_address or headers.raw_value("from")).lower().split("@")[0]
     if any(name in local_part for name in _BOUNCE_LOCALPARTS):
         parsed.is_bounce = True
+    if parsed.is_bounce and not parsed.bounced_message_id:
+        parsed.bounced_message_id = walker.returned_message_id
     parsed.defects.extend(type(d).__name__ for d in message.defects[:20])
     return parsed
 

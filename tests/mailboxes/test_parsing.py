@@ -255,3 +255,31 @@ def test_a_forged_extraction_marker_is_ignored():
     mail.add_attachment(b"real", maintype="application", subtype="pdf", filename="r.pdf")
     mail.get_payload()[1]["X-Helpdesk-Extracted"] = "0000-0"
     assert parse_message(mail.as_bytes()).attachments[0].content == b"real"
+
+
+def test_an_old_style_bounce_from_the_mailer_daemon_names_the_returned_message():
+    returned = EmailMessage()
+    returned["From"] = "support@helpdesk.test"
+    returned["Message-ID"] = "<ours-9@helpdesk.test>"
+    returned.set_content("hi")
+    bounce = EmailMessage()
+    bounce["From"] = "MAILER-DAEMON@mx.example.test"
+    bounce["Subject"] = "Returned mail: User unknown"
+    bounce.set_content("The original message follows.")
+    bounce.add_attachment(returned)
+    parsed = parse_message(bounce.as_bytes())
+    assert parsed.is_bounce
+    assert parsed.bounced_message_id == "<ours-9@helpdesk.test>"
+
+
+def test_a_forwarded_message_is_not_mistaken_for_a_returned_one():
+    inner = EmailMessage()
+    inner["From"] = "boss@example.test"
+    inner["Message-ID"] = "<inner@example.test>"
+    inner.set_content("x")
+    outer = EmailMessage()
+    outer["From"] = "ana@example.test"
+    outer.set_content("fyi")
+    outer.add_attachment(inner)
+    parsed = parse_message(outer.as_bytes())
+    assert (parsed.is_bounce, parsed.bounced_message_id) == (False, "")
