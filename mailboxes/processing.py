@@ -162,6 +162,9 @@ def _files(parsed: ParsedMail) -> tuple[list[ContentFile], list[str]]:
             continue
         upload = ContentFile(attachment.content, name=attachment.filename)
         upload.content_type = attachment.content_type  # type: ignore[attr-defined]
+        # Read by _store_files once Attachment has content_id/is_inline (cid: images).
+        upload.content_id = attachment.content_id  # type: ignore[attr-defined]
+        upload.is_inline = attachment.is_inline  # type: ignore[attr-defined]
         files.append(upload)
     return files, skipped
 
