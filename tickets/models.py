@@ -330,6 +330,9 @@ class Attachment(models.Model):
     filename = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=150, blank=True)
     size = models.PositiveBigIntegerField(_("size"), default=0)
+    # Inline images of mail HTML refer to their part by Content-ID ("cid:...").
+    content_id = models.CharField(_("Content-ID"), max_length=255, blank=True)
+    is_inline = models.BooleanField(_("inline"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

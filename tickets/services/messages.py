@@ -52,6 +52,8 @@ def _store_files(ticket: Ticket, message: Message, files) -> list[Attachment]:
             filename=name,
             content_type=content_type[:150],
             size=upload.size,
+            content_id=(getattr(upload, "content_id", "") or "").strip("<>")[:255],
+            is_inline=bool(getattr(upload, "is_inline", False)),
         )
         attachment.file.save(name, File(upload), save=False)
         attachment.save()
