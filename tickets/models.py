@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from people.models import Contact
 from people.text import split_keywords
-from tickets.html import sanitize_html
+from tickets.html import has_remote_images, sanitize_html, split_quoted
 from tickets.querysets import TicketQuerySet
 from tickets.states import OPEN_STATUSES, Channel, Priority, Status
 
@@ -289,9 +289,37 @@ class Message(models.Model):
             Approval.APPROVED,
         )
 
+    def _inline_image_urls(self) -> dict[str, str]:
+        # Uses the prefetched attachments and the ticket cached by the prefetch.
+        number = self.ticket.number
+        return {
+            item.content_id: reverse("tickets:attachment_inline", args=[number, item.pk])
+            for item in self.attachments.all()
+            if item.content_id
+        }
+
     @property
     def safe_html(self) -> str:
-        return sanitize_html(self.body_html) if self.body_html else ""
+        """The HTML as sanitized for display: our inline images, no remote ones."""
+        if not self.body_html:
+            return ""
+        return sanitize_html(self.body_html, inline_images=self._inline_image_urls())
+
+    @property
+    def safe_html_with_images(self) -> str:
+        """The same, with remote images too: only when the agent asked for them."""
+        return sanitize_html(
+            self.body_html, allow_remote_images=True, inline_images=self._inline_image_urls()
+        )
+
+    @property
+    def has_remote_images(self) -> bool:
+        return has_remote_images(self.body_html)
+
+    @property
+    def text_parts(self) -> tuple[str, str]:
+        """(new text, quoted history) for folding; storage keeps the whole text."""
+        return split_quoted(self.body_text)
 
     @property
     def author_name(self) -> str:

@@ -28,4 +28,9 @@ urlpatterns = [
     path("<str:number>/messages/<int:message_id>/resubmit/", actions.resubmit, name="resubmit"),
     path("<str:number>/canned/<int:canned_id>/", actions.canned_response, name="canned"),
     path("<str:number>/attachments/<int:attachment_id>/", actions.attachment, name="attachment"),
+    path(
+        "<str:number>/attachments/<int:attachment_id>/inline/",
+        actions.attachment_inline,
+        name="attachment_inline",
+    ),
 ]

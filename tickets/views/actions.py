@@ -199,3 +199,22 @@ def attachment(request, number, attachment_id):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+# Raster images only: SVG and HTML can carry script and are never served inline.
+INLINE_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+@require_GET
+@login_required
+@agent_required
+def attachment_inline(request, number, attachment_id):
+    """An inline image of a mail (cid:), shown in the message; other files are downloads."""
+    item = services.get_attachment_for(request.user, number, attachment_id)
+    if item.content_type.lower() not in INLINE_IMAGE_TYPES:
+        raise Http404
+    response = FileResponse(item.file.open("rb"), content_type=item.content_type.lower())
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -1,5 +1,6 @@
 """The ticket page: thread, forms and history, in a fixed number of queries."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q
 from django.shortcuts import render
@@ -97,11 +98,28 @@ def ticket_context(request, ticket, **forms):
     return context
 
 
+def _requested_images(request) -> int | None:
+    try:
+        return int(request.GET["images"])
+    except (KeyError, ValueError):
+        return None
+
+
 @login_required
 @agent_required
 def detail(request, number):
     ticket = get_ticket_for(request.user, number, queryset=_ticket_queryset())
-    return render(request, "tickets/ticket_detail.html", ticket_context(request, ticket))
+    show_images_for = _requested_images(request)
+    context = ticket_context(request, ticket, show_images_for=show_images_for)
+    response = render(request, "tickets/ticket_detail.html", context)
+    if show_images_for is not None:
+        # The agent asked to see one message's remote images: allow https images on this
+        # page only. Script rules stay as strict as everywhere else.
+        base: dict[str, list[str]] = settings.SECURE_CSP
+        policy = {**base, "img-src": [*base["img-src"], "https:"]}
+        # The attribute Django's csp_override decorator sets, for this response only.
+        setattr(response, "_csp_config", policy)  # noqa: B010
+    return response
 
 
 @require_POST
