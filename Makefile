@@ -36,7 +36,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy helpdesk people tickets
+	$(BIN)/mypy helpdesk people tickets mailboxes
 
 check: install
 	$(BIN)/python manage.py check

@@ -1,5 +1,7 @@
 """The ticket page: thread, forms and history, in a fixed number of queries."""
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q
@@ -115,7 +117,7 @@ def detail(request, number):
     if show_images_for is not None:
         # The agent asked to see one message's remote images: allow https images on this
         # page only. Script rules stay as strict as everywhere else.
-        base: dict[str, list[str]] = settings.SECURE_CSP
+        base = cast(dict[str, list[str]], settings.SECURE_CSP)
         policy = {**base, "img-src": [*base["img-src"], "https:"]}
         # The attribute Django's csp_override decorator sets, for this response only.
         setattr(response, "_csp_config", policy)  # noqa: B010
