@@ -300,3 +300,17 @@ def merge_tickets(source: Ticket, *, into: Ticket, actor) -> Ticket:
     into.save(update_fields=["updated_at"])
     announce(signals.ticket_merged, ticket=source, actor=actor, target=into)
     return into
+
+
+@transaction.atomic
+def link_tickets(ticket: Ticket, other: Ticket, *, actor, reason: str = "") -> None:
+    """Link two tickets both ways (e.g. a stranger's mail about someone else's ticket).
+
+    Logs LINKED on both; linking twice changes nothing. ``reason`` is stored as written
+    (system reasons untranslated, see ActivityLog.detail_label).
+    """
+    if ticket.pk == other.pk or ticket.linked_tickets.filter(pk=other.pk).exists():
+        return
+    ticket.linked_tickets.add(other)
+    for one, two in ((ticket, other), (other, ticket)):
+        log_activity(one, actor=actor, action=Action.LINKED, after=two.number, detail=reason)
