@@ -37,7 +37,7 @@ os.environ.setdefault("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'bench.sqlite3
 import django  # noqa: E402
 
 # whitenoise warns when collectstatic has not run; the pages render the same.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
+warnings.filterwarnings("ignore", message="No directory at")
 django.setup()
 
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -90,16 +90,18 @@ BODY = (
 
 def insert(model, fields, rows):
     """Insert rows (tuples in ``fields`` order, primary key included): COPY or bulk_create."""
-    if connection.vendor == "postgresql":
-        columns = ", ".join(
-            connection.ops.quote_name(model._meta.get_field(name).column) for name in fields
-        )
-        sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
+    if connection.vendor != "postgresql":
         model.objects.bulk_create(model(**dict(zip(fields, row, strict=True))) for row in rows)
+        return
+    # Non-null columns left out get the model's default, so a new field needs no change here.
+    extra = [f for f in model._meta.concrete_fields if f.attname not in fields and not f.null]
+    defaults = tuple(field.get_default() for field in extra)
+    columns = [model._meta.get_field(name) for name in fields] + extra
+    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
+    sql = f"COPY {model._meta.db_table} ({names}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row((*row, *defaults))
 
 
 def weighted(pairs):
@@ -294,6 +296,8 @@ def run(args) -> None:
         ("queue: supervisor, all, page 40", page(supervisor_client, f"{queue}?tab=all&page=40")),
         ("queue: supervisor, all, search 'invoice'",
          page(supervisor_client, f"{queue}?tab=all&q=invoice")),
+        ("queue: supervisor, all, search, no match",
+         page(supervisor_client, f"{queue}?tab=all&q=printer")),
         ("ticket page (agent)", ticket_page),
         ("Next ticket: pull_next_ticket() (agent)", next_ticket),
     ]  # fmt: skip
