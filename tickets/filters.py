@@ -12,7 +12,10 @@ from tickets.states import Priority, Status
 
 class TicketFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    status = django_filters.MultipleChoiceFilter(label=_("Status"), choices=Status.choices)
+    # Status is a plain column: no duplicates, so no DISTINCT (which sorts every match).
+    status = django_filters.MultipleChoiceFilter(
+        label=_("Status"), choices=Status.choices, distinct=False
+    )
     pool = django_filters.ModelChoiceFilter(label=_("Pool"), queryset=Pool.objects.all())
     topic = django_filters.ModelChoiceFilter(label=_("Topic"), queryset=Topic.objects.all())
     product = django_filters.ModelChoiceFilter(label=_("Product"), queryset=Product.objects.all())
@@ -61,12 +64,12 @@ class TicketFilter(django_filters.FilterSet):
         if not value:
             return queryset
         number = value.lstrip("[#").rstrip("]")
-        return queryset.filter(
-            Q(number=number)
-            | Q(subject__icontains=value)
-            | Q(
-                requester_id__in=ContactEmail.objects.filter(address=value.lower()).values(
-                    "contact_id"
-                )
-            )
+        # The requester's ids come first, as a list: an OR with a subquery would keep
+        # PostgreSQL from using the subject's trigram index.
+        requesters = list(
+            ContactEmail.objects.filter(address=value.lower()).values_list("contact_id", flat=True)
         )
+        match = Q(number=number) | Q(subject__icontains=value)
+        if requesters:
+            match |= Q(requester_id__in=requesters)
+        return queryset.filter(match)

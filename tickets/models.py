@@ -196,12 +196,19 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         indexes = [
-            # Next ticket: the waiting tickets in priority, then age order.
+            # Next ticket and the "waiting" tab: per pool, in priority then age order.
             models.Index(
-                fields=["-priority", "created_at"],
+                fields=["pool", "-priority", "created_at", "id"],
                 condition=Q(status="new", assignee__isnull=True),
-                name="ticket_waiting_pull_idx",
+                name="ticket_waiting_pool_idx",
             ),
+            # "My tickets": an agent's open work, newest first, without sorting it all.
+            models.Index(
+                fields=["assignee", "-created_at"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="ticket_assignee_open_idx",
+            ),
+            models.Index(fields=["-created_at"], name="ticket_created_idx"),
             models.Index(fields=["pool", "-created_at"], name="ticket_pool_created_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),

@@ -17,7 +17,7 @@ def test_my_tickets_lists_open_tickets_assigned_to_me(agent_client, agent, pool)
     TicketFactory(pool=pool)
     response = agent_client.get(reverse("tickets:queue"))
     assert _numbers(response) == [mine.number]
-    assert response.context["counts"] == {"mine": 1, "waiting": 1}
+    assert response.context["counts"] == {"mine": "1", "waiting": "1"}
 
 
 def test_waiting_tab_lists_unassigned_tickets_most_urgent_first(agent_client, pool):
@@ -113,3 +113,13 @@ def test_column_headers_toggle_the_sort_order(client, supervisor, pool):
     page = client.get(reverse("tickets:queue"), {"tab": "all", "ordering": "priority"})
     assert "ordering=-priority" in page.text
     assert "sort-asc" in page.text
+
+
+def test_tab_counts_stop_at_a_limit(agent_client, pool, monkeypatch):
+    from tickets.views import queue
+
+    monkeypatch.setattr(queue, "COUNT_LIMIT", 3)
+    for _ in range(5):
+        TicketFactory(pool=pool)
+    response = agent_client.get(reverse("tickets:queue"))
+    assert response.context["counts"]["waiting"] == "2+"

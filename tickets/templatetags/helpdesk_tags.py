@@ -20,3 +20,19 @@ def sort_header(context, key, label):
     query.pop("page", None)
     direction = "asc" if current == key else "desc" if current == f"-{key}" else ""
     return {"label": label, "query": query.urlencode(), "direction": direction}
+
+
+@register.filter
+def choice_rows(bound_field):
+    """(value, label, selected) for a select, computed in one pass.
+
+    Rendering each <option> through Django's widget templates costs ~0.5 ms apiece; the
+    queue filter and the ticket page have over a hundred, so they render from these rows.
+    """
+    current = bound_field.value()
+    if not isinstance(current, list | tuple):
+        current = [current]
+    selected = {"" if value is None else str(value) for value in current}
+    return [
+        (str(value), label, str(value) in selected) for value, label in bound_field.field.choices
+    ]

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from people.roles import sees_all_pools
 from tickets.filters import TicketFilter
-from tickets.models import Pool, Ticket
+from tickets.models import Pool, PoolMembership, Ticket
 from tickets.services import pull_next_ticket
 from tickets.views.decorators import agent_required
 
@@ -26,10 +26,19 @@ def _tab_queryset(tab: str, user, visible):
     if tab == "mine":
         return visible.filter(assignee=user).open()
     if tab == "waiting":
-        return visible.waiting().filter(pool__memberships__user=user)
+        return visible.waiting().in_pools(PoolMembership.objects.filter(user=user).values("pool"))
     if tab == "watched":
         return visible.filter(watchers=user)
     return visible
+
+
+COUNT_LIMIT = 1000
+
+
+def _bounded_count(queryset) -> str:
+    """Count up to a limit ("999+"): an exact count of 100,000 rows costs more than it tells."""
+    count = queryset[:COUNT_LIMIT].count()
+    return f"{COUNT_LIMIT - 1}+" if count >= COUNT_LIMIT else str(count)
 
 
 def _page_number(request) -> int:
@@ -74,8 +83,8 @@ def queue(request):
         "page": page,
         "has_next": len(rows) > size,
         "counts": {
-            "mine": visible.filter(assignee=user).open().count(),
-            "waiting": visible.waiting().filter(pool__memberships__user=user).count(),
+            "mine": _bounded_count(_tab_queryset("mine", user, visible)),
+            "waiting": _bounded_count(_tab_queryset("waiting", user, visible)),
         },
         "querystring_without_page": _without_page(request),
     }
