@@ -113,14 +113,21 @@ def _worker(args):
     from mailboxes.processing import process_raw_message
 
     mailbox = Mailbox.objects.get(pk=mailbox_id)
+    # A counting wrapper, not connection.queries: that log keeps only the last 9,000
+    # statements (queries_limit), so a long chunk would report far fewer than it ran.
+    # Savepoints go through the cursor and are counted; BEGIN/COMMIT are not.
     queries = 0
-    connection.force_debug_cursor = True
-    for uid, data in chunk:
-        raw = store_raw_message(mailbox, uid=uid, data=data)
-        if raw is not None:
-            process_raw_message(raw.pk)
-    queries = len(connection.queries)
-    connection.force_debug_cursor = False
+
+    def count(execute, sql, params, many, context):
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        for uid, data in chunk:
+            raw = store_raw_message(mailbox, uid=uid, data=data)
+            if raw is not None:
+                process_raw_message(raw.pk)
     connection.close()
     return len(chunk), queries
 

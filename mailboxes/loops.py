@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from django.db.models import CharField, Q, Value
 from django.utils.translation import gettext_noop
 
-from mailboxes.models import OutgoingEmail, RawMessage
+from mailboxes.models import Mailbox, OutgoingEmail, RawMessage
 from mailboxes.parsing import ParsedMail
 from tickets.models import ActivityLog, Message
 from tickets.services.audit import log_activity
@@ -89,6 +89,40 @@ def known_message_id(message_id: str) -> set[str]:
         .values_list(Value("inbound", output_field=CharField()))
     )
     return {kind for (kind,) in ours.union(theirs).order_by()}
+
+
+def known_message_id_and_mailbox_addresses(message_id: str) -> tuple[set[str], set[str]]:
+    """known_message_id() and the from-address of every mailbox, in one query."""
+    # order_by(): a default ordering (Meta.ordering) is not allowed around a UNION.
+    addresses = Mailbox.objects.order_by().values_list(
+        Value("address", output_field=CharField()), "from_address"
+    )
+    rows = addresses
+    if message_id:
+        forms = _id_forms(message_id)
+        ours = (
+            OutgoingEmail.objects.filter(message_id__in=forms)
+            .order_by()
+            .values_list(
+                Value("own", output_field=CharField()), Value("", output_field=CharField())
+            )
+        )
+        theirs = (
+            Message.objects.filter(message_id__in=forms, kind=Message.Kind.INBOUND)
+            .order_by()
+            .values_list(
+                Value("inbound", output_field=CharField()), Value("", output_field=CharField())
+            )
+        )
+        rows = addresses.union(ours, theirs, all=True).order_by()
+    known: set[str] = set()
+    mailbox_addresses: set[str] = set()
+    for kind, address in rows:
+        if kind == "address":
+            mailbox_addresses.add(address)
+        else:
+            known.add(kind)
+    return known, mailbox_addresses
 
 
 def may_auto_reply(parsed: ParsedMail, *, own_addresses: Iterable[str] = ()) -> bool:

@@ -23,6 +23,7 @@ from mailboxes.emails import render_auto_reply, with_tag
 from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail
 from mailboxes.tokens import make_reply_address
 from tickets.models import ActivityLog, Message, Ticket
+from tickets.services.transactions import service_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def _over_rate_limit(address: str, now: datetime) -> bool:
     return sent.count() >= settings.AUTO_REPLY_LIMIT_PER_HOUR
 
 
-@transaction.atomic
+@service_atomic
 def queue_auto_reply(
     ticket: Ticket, *, mailbox: Mailbox, to_address: str, may_auto_reply: bool
 ) -> OutgoingEmail | None:

@@ -12,7 +12,6 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -26,6 +25,7 @@ from people.services import find_or_create_contact
 from tickets.models import ActivityLog, Ticket
 from tickets.services import add_customer_message, create_ticket, route_ticket
 from tickets.services.audit import log_activity
+from tickets.services.transactions import all_or_nothing
 from tickets.states import Channel
 
 logger = logging.getLogger(__name__)
@@ -56,7 +56,9 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
     ticket_message, processed_at and attempts on the RawMessage and returns it.
     """
     try:
-        with transaction.atomic():
+        # One transaction, rolled back whole on any error: the services inside skip their
+        # savepoints and the activity rows go in with one INSERT (tickets.services.transactions).
+        with all_or_nothing():
             # SKIP LOCKED: a second worker on the same row returns at once and does nothing.
             raw = (
                 RawMessage.objects.select_for_update(skip_locked=True, of=("self",))
@@ -99,8 +101,9 @@ def _process(raw: RawMessage) -> None:
     # Kept on the row for the admin: what the parser had to repair, cut or skip.
     notes = parsed.defects[:20]
     message_id = parsed.message_id or raw.message_id
-    own_addresses = _own_addresses()
-    known = loops.known_message_id(message_id)  # one query answers "ours?" and "duplicate?"
+    # One query answers "ours?" and "duplicate?" and lists the mailboxes' own addresses.
+    known, mailbox_addresses = loops.known_message_id_and_mailbox_addresses(message_id)
+    own_addresses = _own_addresses(mailbox_addresses)
     reason = loops.classify_automatic(
         parsed,
         own_addresses=own_addresses,
@@ -121,7 +124,11 @@ def _process(raw: RawMessage) -> None:
     contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
     files, skipped = _files(parsed)
     if match.ticket is not None and (
-        match.trusted or is_participant(match.ticket, parsed.from_address)
+        match.trusted
+        # The contact owns this address (unique), so being the requester makes the sender a
+        # participant without asking is_participant.
+        or contact.pk == match.ticket.requester_id
+        or is_participant(match.ticket, parsed.from_address)
     ):
         ticket, is_new = match.ticket, False
     else:
@@ -146,8 +153,8 @@ def _finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ())
     raw.error = "; ".join(note for note in notes if note)[:5000]
 
 
-def _own_addresses() -> set[str]:
-    addresses = set(Mailbox.objects.values_list("from_address", flat=True))
+def _own_addresses(mailbox_addresses: set[str]) -> set[str]:
+    addresses = set(mailbox_addresses)
     for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
         addresses.add(parseaddr(sender)[1])
     return {address.lower() for address in addresses if address}
@@ -196,7 +203,8 @@ def _link(ticket: Ticket, other: Ticket) -> None:
 
 
 def _route(ticket: Ticket, parsed: ParsedMail) -> None:
-    route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}")
+    # Created in this very transaction: the row is ours until commit and still new.
+    route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}", is_locked=True)
 
 
 def _auto_reply(

@@ -3,10 +3,12 @@
 from django.db import transaction
 
 from tickets.models import ActivityLog, Ticket
+from tickets.services.transactions import buffer_activity
 
 
 def log_activity(ticket, *, actor, action, before="", after="", detail="") -> ActivityLog:
-    return ActivityLog.objects.create(
+    """Write one history row; inside ``all_or_nothing()`` it is inserted when the unit ends."""
+    row = ActivityLog(
         ticket=ticket,
         actor=actor,
         action=action,
@@ -14,6 +16,9 @@ def log_activity(ticket, *, actor, action, before="", after="", detail="") -> Ac
         after=str(after or "")[:255],
         detail=detail,
     )
+    if not buffer_activity(row):
+        row.save(force_insert=True)
+    return row
 
 
 def announce(signal, **kwargs) -> None:

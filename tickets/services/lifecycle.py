@@ -1,7 +1,6 @@
 """Creating tickets and every change of state, assignment or classification."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -10,6 +9,7 @@ from tickets import signals
 from tickets.models import ActivityLog, PoolMembership, Tag, Ticket
 from tickets.services.audit import announce, log_activity
 from tickets.services.numbering import next_ticket_number
+from tickets.services.transactions import service_atomic
 from tickets.states import OPEN_STATUSES, Channel, Status, can_transition
 
 Action = ActivityLog.Action
@@ -26,7 +26,7 @@ def _display(user) -> str:
     return (user.get_full_name() or user.get_username()) if user else ""
 
 
-@transaction.atomic
+@service_atomic
 def create_ticket(
     *,
     subject: str,
@@ -60,7 +60,7 @@ def create_ticket(
     return ticket
 
 
-@transaction.atomic
+@service_atomic
 def change_status(ticket: Ticket, *, to: str, actor, reason: str = "") -> Ticket:
     """Move a ticket along the status machine; refuses a transition the machine forbids.
 
@@ -108,7 +108,7 @@ def _check_member(agent, pool_id) -> None:
         )
 
 
-@transaction.atomic
+@service_atomic
 def assign_ticket(ticket: Ticket, *, agent, actor) -> Ticket:
     """Give the ticket to ``agent`` (a member of its pool) or, with None, back to the pool.
 
@@ -140,7 +140,7 @@ def assign_ticket(ticket: Ticket, *, agent, actor) -> Ticket:
     return ticket
 
 
-@transaction.atomic
+@service_atomic
 def set_manager(ticket: Ticket, *, manager, actor) -> Ticket:
     """Set the person who follows the ticket on the customer's side of the house."""
     ticket = _locked(ticket)
@@ -171,7 +171,7 @@ def _label(ticket: Ticket, field: str) -> str:
     return str(getattr(ticket, field) or "")
 
 
-@transaction.atomic
+@service_atomic
 def update_ticket(ticket: Ticket, *, actor, **changes) -> Ticket:
     """Change priority, topic, product or pool; one log row and one event per changed field.
 
@@ -218,7 +218,7 @@ def update_ticket(ticket: Ticket, *, actor, **changes) -> Ticket:
     return ticket
 
 
-@transaction.atomic
+@service_atomic
 def add_watcher(ticket: Ticket, *, user, actor) -> None:
     """Let ``user`` follow the ticket (they must be able to see it)."""
     if not Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists():
@@ -229,7 +229,7 @@ def add_watcher(ticket: Ticket, *, user, actor) -> None:
     log_activity(ticket, actor=actor, action=Action.WATCHER_ADDED, after=_display(user))
 
 
-@transaction.atomic
+@service_atomic
 def remove_watcher(ticket: Ticket, *, user, actor) -> None:
     if not ticket.watchers.filter(pk=user.pk).exists():
         return
@@ -237,7 +237,7 @@ def remove_watcher(ticket: Ticket, *, user, actor) -> None:
     log_activity(ticket, actor=actor, action=Action.WATCHER_REMOVED, before=_display(user))
 
 
-@transaction.atomic
+@service_atomic
 def set_tags(ticket: Ticket, *, names: list[str], actor) -> None:
     """Make the ticket's tags exactly ``names``; logs each tag added or removed."""
     wanted = {name.strip().lower() for name in names if name.strip()}
@@ -251,7 +251,7 @@ def set_tags(ticket: Ticket, *, names: list[str], actor) -> None:
         log_activity(ticket, actor=actor, action=Action.TAG_REMOVED, before=name)
 
 
-@transaction.atomic
+@service_atomic
 def merge_tickets(source: Ticket, *, into: Ticket, actor) -> Ticket:
     """Move ``source``'s messages, attachments, watchers and tags into ``into`` and close it.
 
@@ -302,7 +302,7 @@ def merge_tickets(source: Ticket, *, into: Ticket, actor) -> Ticket:
     return into
 
 
-@transaction.atomic
+@service_atomic
 def link_tickets(ticket: Ticket, other: Ticket, *, actor, reason: str = "") -> None:
     """Link two tickets both ways (e.g. a stranger's mail about someone else's ticket).
 

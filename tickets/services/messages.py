@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import transaction
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -26,6 +26,7 @@ from tickets.models import (
 )
 from tickets.services.audit import announce, log_activity
 from tickets.services.lifecycle import assign_ticket, change_status
+from tickets.services.transactions import service_atomic
 from tickets.states import Status
 
 Action = ActivityLog.Action
@@ -72,7 +73,7 @@ def _copy_canned_files(ticket: Ticket, message: Message, canned: CannedResponse 
     return copies
 
 
-@transaction.atomic
+@service_atomic
 def add_reply(
     ticket: Ticket,
     *,
@@ -124,7 +125,7 @@ def add_reply(
     return message
 
 
-@transaction.atomic
+@service_atomic
 def add_note(ticket: Ticket, *, author, body: str, files=()) -> Message:
     """Record an internal note: agents see it, the customer never does."""
     if not body.strip():
@@ -139,12 +140,39 @@ def add_note(ticket: Ticket, *, author, body: str, files=()) -> Message:
     return message
 
 
-@transaction.atomic
+def _touch_locked(ticket: Ticket, *, updated_at) -> Ticket:
+    """Set ``updated_at`` and return the current row, locked until commit.
+
+    One ``UPDATE ... RETURNING`` where the database has it (PostgreSQL, SQLite): the UPDATE
+    takes the same row lock a SELECT FOR UPDATE would, and returns the row as it is then.
+    """
+    connection = connections[router.db_for_write(Ticket)]
+    if not connection.features.can_return_rows_from_update:
+        current = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=updated_at)
+        current.updated_at = updated_at
+        return current
+    quote = connection.ops.quote_name
+    opts = Ticket._meta
+    column = quote(opts.get_field("updated_at").column)
+    sql = (
+        f"UPDATE {quote(opts.db_table)} SET {column} = %s "  # noqa: S608 (quoted names only)
+        f"WHERE {quote(opts.pk.column)} = %s RETURNING *"
+    )
+    value = opts.get_field("updated_at").get_db_prep_save(updated_at, connection)
+    rows = list(Ticket.objects.db_manager(connection.alias).raw(sql, [value, ticket.pk]))
+    if not rows:
+        raise Ticket.DoesNotExist(f"Ticket {ticket.pk} does not exist.")
+    return rows[0]
+
+
+@service_atomic
 def add_customer_message(
     ticket: Ticket, *, contact, body_text: str, body_html: str = "", files=(), message_id: str = ""
 ) -> Message:
     """Record what the customer wrote (mail or portal); a closed ticket reopens (counted)."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    now = timezone.now()
+    ticket = _touch_locked(ticket, updated_at=now)
     message = Message.objects.create(
         ticket=ticket,
         kind=Message.Kind.INBOUND,
@@ -152,9 +180,9 @@ def add_customer_message(
         body_text=body_text,
         body_html=body_html,
         message_id=message_id,
+        created_at=now,
     )
     _store_files(ticket, message, files)
-    Ticket.objects.filter(pk=ticket.pk).update(updated_at=message.created_at)
     log_activity(ticket, actor=None, action=Action.CUSTOMER_MESSAGE, detail=body_text[:500])
     announce(signals.message_added, ticket=ticket, actor=None, message=message)
     if ticket.status in (Status.RESOLVED, Status.CLOSED, Status.WAITING_CUSTOMER):
@@ -164,7 +192,7 @@ def add_customer_message(
     return message
 
 
-@transaction.atomic
+@service_atomic
 def add_canned_files(canned: CannedResponse, *, files) -> list[CannedResponseFile]:
     """Store uploaded files with a canned response; they are copied onto each reply using it."""
     stored = []

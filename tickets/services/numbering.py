@@ -1,8 +1,29 @@
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from tickets.models import TicketSequence
+
+
+def _increment(year: int) -> int | None:
+    """The year's counter plus one, written and read back; None when the year has no row yet."""
+    connection = connections[router.db_for_write(TicketSequence)]
+    if not connection.features.can_return_rows_from_update:
+        if not TicketSequence.objects.filter(year=year).update(last=F("last") + 1):
+            return None
+        return TicketSequence.objects.values_list("last", flat=True).get(year=year)
+    # PostgreSQL and SQLite: one round trip instead of an UPDATE and a SELECT. Same lock.
+    quote = connection.ops.quote_name
+    table = quote(TicketSequence._meta.db_table)
+    last = quote(TicketSequence._meta.get_field("last").column)
+    year_column = quote(TicketSequence._meta.get_field("year").column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {last} = {last} + 1 WHERE {year_column} = %s RETURNING {last}",  # noqa: S608
+            [year],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def next_ticket_number(now=None) -> str:
@@ -12,12 +33,13 @@ def next_ticket_number(now=None) -> str:
     same value; a rolled-back creation gives its number back.
     """
     year = (now or timezone.now()).year
-    if not TicketSequence.objects.filter(year=year).update(last=F("last") + 1):
+    last = _increment(year)
+    if last is None:
         try:
             with transaction.atomic():
                 TicketSequence.objects.create(year=year, last=1)
+            last = 1
         except IntegrityError:
             # Another creator made the row first: take the next value from it.
-            TicketSequence.objects.filter(year=year).update(last=F("last") + 1)
-    last = TicketSequence.objects.values_list("last", flat=True).get(year=year)
+            last = _increment(year)
     return f"{year}-{last:06d}"

@@ -22,7 +22,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.db.models import CharField, Count, PositiveSmallIntegerField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +31,7 @@ from people.text import fold
 from tickets.models import ActivityLog, PoolMembership, Product, Ticket, Topic
 from tickets.services.audit import log_activity
 from tickets.services.lifecycle import assign_ticket, update_ticket
+from tickets.services.transactions import service_atomic
 from tickets.states import OPEN_STATUSES, Status
 
 Action = ActivityLog.Action
@@ -154,6 +154,7 @@ def _catalog(*, topics: bool, products: bool) -> tuple[list[Topic], list[Product
     )
 
 
+@service_atomic
 def classify_ticket(ticket: Ticket, *, text: str, actor=None) -> None:
     """Set a missing topic and product from the keywords in the subject and ``text``.
 
@@ -163,8 +164,7 @@ def classify_ticket(ticket: Ticket, *, text: str, actor=None) -> None:
     update_ticket, the reason as one CLASSIFIED row. ``ticket`` is updated in place.
     Safe to re-run: a ticket that has a topic and a product is left alone.
     """
-    with transaction.atomic():
-        _classify(ticket, Words(_text_of(ticket, text)), actor=actor)
+    _classify(ticket, Words(_text_of(ticket, text)), actor=actor)
 
 
 def _classify(ticket: Ticket, words: Words, *, actor) -> None:
@@ -215,8 +215,8 @@ class Candidate:
         return len(self.matched)
 
 
-@transaction.atomic
-def route_ticket(ticket: Ticket, *, text: str, actor=None, now=None):
+@service_atomic
+def route_ticket(ticket: Ticket, *, text: str, actor=None, now=None, is_locked: bool = False):
     """Classify the ticket, then give it to the best present specialist of its pool.
 
     Best: most distinct skill keywords found, then fewest open tickets held, then lowest
@@ -224,13 +224,19 @@ def route_ticket(ticket: Ticket, *, text: str, actor=None, now=None):
     a present member of the pool. Without a match the ticket waits in its pool for Next
     ticket. Every decision is logged as ROUTED with its reasons; the winner gets the ticket
     through assign_ticket. Returns the winner or None. ``ticket`` is updated in place.
-    Only a new, unassigned ticket is routed, so re-running is harmless.
+    Only a new, unassigned ticket is routed, so re-running is harmless. ``is_locked``: the
+    caller locked (or created) the row earlier in this transaction and ``ticket``'s status
+    and assignee are current, so they are not read again.
     """
     now = now or timezone.now()
     words = Words(_text_of(ticket, text))
-    # Lock first: a ticket taken with Next ticket meanwhile must not be handed to another agent.
-    locked = Ticket.objects.select_for_update().values_list("status", "assignee_id")
-    waiting = locked.get(pk=ticket.pk) == (Status.NEW, None)
+    if is_locked:
+        # Nobody can have changed the row since the caller's lock: it is held until commit.
+        waiting = (ticket.status, ticket.assignee_id) == (Status.NEW, None)
+    else:
+        # Lock first: a ticket taken with Next ticket meanwhile must not go to another agent.
+        locked = Ticket.objects.select_for_update().values_list("status", "assignee_id")
+        waiting = locked.get(pk=ticket.pk) == (Status.NEW, None)
     _classify(ticket, words, actor=actor)
     if not waiting:
         return None
