@@ -203,9 +203,11 @@ def queue_auto_reply(
     address = to_address.strip().lower()
     if not (mailbox.auto_reply and may_auto_reply) or "@" not in address:
         return None
-    existing = OutgoingEmail.objects.filter(ticket=ticket, kind=OutgoingEmail.Kind.AUTO_REPLY)
-    if existing.exists():
-        return existing.first()
+    existing = OutgoingEmail.objects.filter(
+        ticket=ticket, kind=OutgoingEmail.Kind.AUTO_REPLY
+    ).first()
+    if existing is not None:
+        return existing
     now = timezone.now()
     if is_own_address(address) or _over_rate_limit(address, now):
         return None

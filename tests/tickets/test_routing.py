@@ -358,11 +358,11 @@ def _crowd(pool, size, make_absence):
     return agents
 
 
-# The full path on a new ticket: lock; topics and products (1); update_ticket with topic,
-# product and priority (lock, 3 log rows, update); CLASSIFIED; members and their skills (2);
-# absences (1); loads (1); ROUTED; assign_ticket and its change to taken (7); and four
-# savepoints with their releases (8).
-ROUTE_QUERIES = 28
+# The full path on a new ticket: lock; topics, products and the pool's skills (1);
+# update_ticket with topic, product and priority (lock, 3 log rows, update); CLASSIFIED;
+# the matching agents (1); absences (1); loads (1); ROUTED; assign_ticket and its change to
+# taken (7); and four savepoints with their releases (8).
+ROUTE_QUERIES = 27
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -387,3 +387,21 @@ def test_route_ticket_costs_the_same_for_3_and_30_agents(pool, other_pool, make_
             route_ticket(ticket, text="vpn tunnel")
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_ticket_no_skill_matches_never_loads_the_pool_agents(pool):
+    for _ in range(3):
+        PoolMembership.objects.create(pool=pool, user=AgentFactory())  # present, no skills
+    ticket = _ticket(pool, subject="Printer on fire")
+    with CaptureQueriesContext(connection) as queries:
+        assert route_ticket(ticket, text="nothing anyone knows") is None
+    assert not any('"auth_user"."password"' in query["sql"] for query in queries)
+    routed = ticket.activity.get(action=ActivityLog.Action.ROUTED)
+    assert "No specialist matched" in routed.detail
+
+
+def test_an_inactive_agent_skills_are_not_read_for_routing(pool):
+    gone = AgentFactory(is_active=False)
+    PoolMembership.objects.create(pool=pool, user=gone)
+    _skill(gone, "printer")
+    assert route_ticket(_ticket(pool), text="printer on fire") is None

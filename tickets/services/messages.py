@@ -154,10 +154,10 @@ def _touch_locked(ticket: Ticket, *, updated_at) -> Ticket:
         return current
     quote = connection.ops.quote_name
     opts = Ticket._meta
-    column = quote(opts.get_field("updated_at").column)
+    column = quote(opts.get_field("updated_at").get_attname_column()[1] or "updated_at")
     sql = (
         f"UPDATE {quote(opts.db_table)} SET {column} = %s "  # noqa: S608 (quoted names only)
-        f"WHERE {quote(opts.pk.column)} = %s RETURNING *"
+        f"WHERE {quote(opts.pk.get_attname_column()[1] or 'id')} = %s RETURNING *"
     )
     value = opts.get_field("updated_at").get_db_prep_save(updated_at, connection)
     rows = list(Ticket.objects.db_manager(connection.alias).raw(sql, [value, ticket.pk]))

@@ -15,8 +15,8 @@ def _increment(year: int) -> int | None:
     # PostgreSQL and SQLite: one round trip instead of an UPDATE and a SELECT. Same lock.
     quote = connection.ops.quote_name
     table = quote(TicketSequence._meta.db_table)
-    last = quote(TicketSequence._meta.get_field("last").column)
-    year_column = quote(TicketSequence._meta.get_field("year").column)
+    last = quote(TicketSequence._meta.get_field("last").get_attname_column()[1] or "last")
+    year_column = quote(TicketSequence._meta.get_field("year").get_attname_column()[1] or "year")
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET {last} = {last} + 1 WHERE {year_column} = %s RETURNING {last}",  # noqa: S608

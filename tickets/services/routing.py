@@ -22,11 +22,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import CharField, Count, PositiveSmallIntegerField, Q, Value
+from django.db.models import CharField, Count, F, PositiveIntegerField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from people.models import Absence
+from people.models import Absence, Skill
 from people.text import fold
 from tickets.models import ActivityLog, PoolMembership, Product, Ticket, Topic
 from tickets.services.audit import log_activity
@@ -118,40 +118,74 @@ def _best(choices, words: Words):
     return best, best_matched
 
 
-def _catalog(*, topics: bool, products: bool) -> tuple[list[Topic], list[Product]]:
-    """Active topics and products, each ordered by name, in one query (they are few)."""
-    topic_rows = (
-        Topic.objects.filter(active=True)
-        .annotate(kind=Value("topic", output_field=CharField()))
-        .values_list("kind", "pk", "name", "keywords", "default_priority")
-        .order_by()
-    )
-    product_rows = (
-        Product.objects.filter(active=True)
-        .annotate(
-            kind=Value("product", output_field=CharField()),
-            priority=Value(0, output_field=PositiveSmallIntegerField()),
+@dataclass
+class _Catalog:
+    topics: list[Topic]
+    products: list[Product]
+    # (user id, skill) for the active agents of one pool: by pull priority, user, skill name.
+    skills: list[tuple[int, Skill]] = field(default_factory=list)
+
+
+def _catalog(*, topics: bool, products: bool, skills_of_pool: int | None = None) -> _Catalog:
+    """Active topics and products by name, and the skills of a pool's agents, in one query.
+
+    Routing a new ticket needs all three; reading them together is one round trip, and a
+    pool whose agents have no skills costs nothing more.
+    """
+    # kind, pk, name, keywords, then two numbers: a topic's default priority, or a skill's
+    # holder and that holder's pull priority in the pool.
+    number = PositiveIntegerField()
+    arms: list[Any] = []
+    if topics:
+        arms.append(
+            Topic.objects.filter(active=True)
+            .annotate(kind=Value("topic", output_field=CharField()), rank=Value(0, number))
+            .values_list("kind", "pk", "name", "keywords", "default_priority", "rank")
+            .order_by()
         )
-        .values_list("kind", "pk", "name", "keywords", "priority")
-        .order_by()
-    )
-    if topics and products:
-        rows = list(topic_rows.union(product_rows, all=True))
-    else:
-        rows = list(topic_rows if topics else product_rows)
+    if products:
+        arms.append(
+            Product.objects.filter(active=True)
+            .annotate(
+                kind=Value("product", output_field=CharField()),
+                priority=Value(0, number),
+                rank=Value(0, number),
+            )
+            .values_list("kind", "pk", "name", "keywords", "priority", "rank")
+            .order_by()
+        )
+    if skills_of_pool is not None:
+        # One filter() call: the membership, the active user and the skill are the same join.
+        arms.append(
+            Skill.objects.filter(
+                agents__user__pool_memberships__pool_id=skills_of_pool,
+                agents__user__is_active=True,
+            )
+            .annotate(
+                kind=Value("skill", output_field=CharField()),
+                holder=F("agents__user_id"),
+                rank=F("agents__user__pool_memberships__pull_priority"),
+            )
+            .values_list("kind", "pk", "name", "keywords", "holder", "rank")
+            .order_by()
+        )
+    if not arms:
+        return _Catalog([], [])
+    rows = list(arms[0].union(*arms[1:], all=True)) if len(arms) > 1 else list(arms[0])
     rows.sort(key=lambda row: row[2])
-    return (
-        [
-            Topic(pk=pk, name=name, keywords=keywords, default_priority=priority, active=True)
-            for kind, pk, name, keywords, priority in rows
-            if kind == "topic"
-        ],
-        [
-            Product(pk=pk, name=name, keywords=keywords, active=True)
-            for kind, pk, name, keywords, _priority in rows
-            if kind == "product"
-        ],
-    )
+    catalog = _Catalog([], [])
+    ranked: list[tuple[int, int, Skill]] = []
+    for kind, pk, name, keywords, amount, rank in rows:
+        if kind == "topic":
+            topic = Topic(pk=pk, name=name, keywords=keywords, default_priority=amount, active=True)
+            catalog.topics.append(topic)
+        elif kind == "product":
+            catalog.products.append(Product(pk=pk, name=name, keywords=keywords, active=True))
+        else:
+            ranked.append((rank, amount, Skill(pk=pk, name=name, keywords=keywords)))
+    ranked.sort(key=lambda item: (item[0], item[1]))  # stable: each agent's skills by name
+    catalog.skills = [(holder, skill) for _rank, holder, skill in ranked]
+    return catalog
 
 
 @service_atomic
@@ -167,11 +201,13 @@ def classify_ticket(ticket: Ticket, *, text: str, actor=None) -> None:
     _classify(ticket, Words(_text_of(ticket, text)), actor=actor)
 
 
-def _classify(ticket: Ticket, words: Words, *, actor) -> None:
+def _classify(ticket: Ticket, words: Words, *, actor, catalog: _Catalog | None = None) -> None:
     need_topic, need_product = ticket.topic_id is None, ticket.product_id is None
     if not (need_topic or need_product):
         return
-    topics, products = _catalog(topics=need_topic, products=need_product)
+    if catalog is None:
+        catalog = _catalog(topics=need_topic, products=need_product)
+    topics, products = catalog.topics, catalog.products
     changes: dict[str, Any] = {}
     reasons = []
     if need_topic:
@@ -237,11 +273,22 @@ def route_ticket(ticket: Ticket, *, text: str, actor=None, now=None, is_locked: 
         # Lock first: a ticket taken with Next ticket meanwhile must not go to another agent.
         locked = Ticket.objects.select_for_update().values_list("status", "assignee_id")
         waiting = locked.get(pk=ticket.pk) == (Status.NEW, None)
-    _classify(ticket, words, actor=actor)
+    catalog = _catalog(
+        topics=ticket.topic_id is None,
+        products=ticket.product_id is None,
+        skills_of_pool=ticket.pool_id if waiting else None,
+    )
+    _classify(ticket, words, actor=actor, catalog=catalog)
     if not waiting:
         return None
-    members = _pool_members(ticket.pool_id)
-    specialists = _specialists(members, words)
+    matched = _matched_skills(catalog.skills, words)
+    # The agents themselves only when someone matched: most mail matches no specialist.
+    members = _pool_members(ticket.pool_id) if matched else {}
+    specialists = [
+        Candidate(user=members[user_id], matched=keywords)
+        for user_id, keywords in matched.items()
+        if user_id in members
+    ]
     candidates, notes = _present_candidates(specialists, members, now=now)
     if not candidates:
         reason = (
@@ -268,29 +315,22 @@ def route_ticket(ticket: Ticket, *, text: str, actor=None, now=None, is_locked: 
 
 
 def _pool_members(pool_id: int) -> dict[int, Any]:
-    """Active agents of the pool with their skills: two queries, whatever the pool's size."""
-    memberships = (
-        PoolMembership.objects.filter(
-            pool_id=pool_id, user__is_active=True, user__agent_profile__isnull=False
-        )
-        .select_related("user__agent_profile")
-        .prefetch_related("user__agent_profile__skills")
-    )
+    """Active agents of the pool, by user id, in one query whatever the pool's size."""
+    memberships = PoolMembership.objects.filter(
+        pool_id=pool_id, user__is_active=True, user__agent_profile__isnull=False
+    ).select_related("user__agent_profile")
     return {m.user_id: m.user for m in memberships}
 
 
-def _specialists(members: dict[int, Any], words: Words) -> list[Candidate]:
+def _matched_skills(skills: list[tuple[int, Skill]], words: Words) -> dict[int, list[str]]:
+    """User id -> the distinct keywords of their skills found in the text (matchers only)."""
     matched_by_skill: dict[int, list[str]] = {}
-    specialists = []
-    for user in members.values():
-        matched: list[str] = []
-        for skill in user.agent_profile.skills.all():
-            if skill.pk not in matched_by_skill:
-                matched_by_skill[skill.pk] = words.matched(skill.keyword_list())
-            matched += matched_by_skill[skill.pk]
-        if matched:
-            specialists.append(Candidate(user=user, matched=list(dict.fromkeys(matched))))
-    return specialists
+    by_user: dict[int, list[str]] = {}
+    for user_id, skill in skills:
+        if skill.pk not in matched_by_skill:
+            matched_by_skill[skill.pk] = words.matched(skill.keyword_list())
+        by_user.setdefault(user_id, []).extend(matched_by_skill[skill.pk])
+    return {user_id: list(dict.fromkeys(kw)) for user_id, kw in by_user.items() if kw}
 
 
 def _present_candidates(specialists, members, *, now) -> tuple[list[Candidate], list[str]]:
