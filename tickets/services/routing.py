@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import CharField, Count, F, PositiveIntegerField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,12 +127,8 @@ class _Catalog:
     skills: list[tuple[int, Skill]] = field(default_factory=list)
 
 
-def _catalog(*, topics: bool, products: bool, skills_of_pool: int | None = None) -> _Catalog:
-    """Active topics and products by name, and the skills of a pool's agents, in one query.
-
-    Routing a new ticket needs all three; reading them together is one round trip, and a
-    pool whose agents have no skills costs nothing more.
-    """
+def _catalog_query(*, topics: bool, products: bool, skills_of_pool: int | None):
+    """The UNION ALL behind _catalog (None when nothing is asked for)."""
     # kind, pk, name, keywords, then two numbers: a topic's default priority, or a skill's
     # holder and that holder's pull priority in the pool.
     number = PositiveIntegerField()
@@ -170,8 +167,48 @@ def _catalog(*, topics: bool, products: bool, skills_of_pool: int | None = None)
             .order_by()
         )
     if not arms:
-        return _Catalog([], [])
-    rows = list(arms[0].union(*arms[1:], all=True)) if len(arms) > 1 else list(arms[0])
+        return None
+    return arms[0].union(*arms[1:], all=True) if len(arms) > 1 else arms[0]
+
+
+# The catalog's SQL only depends on which arms are asked for, never on the data, so it is
+# compiled once per process and database (the ORM spends longer building this three-way
+# UNION than PostgreSQL spends running it). Rows are always read fresh from the database.
+_POOL_PLACEHOLDER = -7_310_029_881
+_compiled_catalogs: dict[tuple, tuple[str, tuple, int | None]] = {}
+
+
+def _catalog_rows(*, topics: bool, products: bool, skills_of_pool: int | None) -> list[tuple]:
+    connection = connections[router.db_for_read(Topic)]
+    key = (connection.alias, connection.vendor, topics, products, skills_of_pool is not None)
+    if key not in _compiled_catalogs:
+        placeholder = _POOL_PLACEHOLDER if skills_of_pool is not None else None
+        query = _catalog_query(topics=topics, products=products, skills_of_pool=placeholder)
+        if query is None:
+            return []
+        sql, params = query.query.get_compiler(connection=connection).as_sql()
+        params = tuple(params)
+        position = params.index(placeholder) if placeholder is not None else None
+        if placeholder is not None and params.count(placeholder) != 1:
+            # Cannot tell where the pool goes: read through the ORM (never expected).
+            query = _catalog_query(topics=topics, products=products, skills_of_pool=skills_of_pool)
+            return list(query) if query is not None else []
+        _compiled_catalogs[key] = (sql, params, position)
+    sql, params, position = _compiled_catalogs[key]
+    if position is not None:
+        params = (*params[:position], skills_of_pool, *params[position + 1 :])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _catalog(*, topics: bool, products: bool, skills_of_pool: int | None = None) -> _Catalog:
+    """Active topics and products by name, and the skills of a pool's agents, in one query.
+
+    Routing a new ticket needs all three; reading them together is one round trip, and a
+    pool whose agents have no skills costs nothing more.
+    """
+    rows = _catalog_rows(topics=topics, products=products, skills_of_pool=skills_of_pool)
     rows.sort(key=lambda row: row[2])
     catalog = _Catalog([], [])
     ranked: list[tuple[int, int, Skill]] = []
