@@ -405,3 +405,13 @@ def test_an_inactive_agent_skills_are_not_read_for_routing(pool):
     PoolMembership.objects.create(pool=pool, user=gone)
     _skill(gone, "printer")
     assert route_ticket(_ticket(pool), text="printer on fire") is None
+
+
+def test_a_topic_added_between_two_tickets_is_used_for_the_second(pool):
+    first = _ticket(pool, subject="VPN down")
+    classify_ticket(first, text="")
+    assert first.topic is None
+    topic = TopicFactory(keywords="vpn")
+    second = _ticket(pool, subject="VPN down")
+    classify_ticket(second, text="")
+    assert second.topic == topic
