@@ -23,6 +23,7 @@ def require(condition: bool, reason: str) -> None:
 
 
 def require_postgresql() -> None:
+    """For tests marked ``postgresql`` (the SQLite run deselects them)."""
     require(connection.vendor == "postgresql", "needs PostgreSQL (set DATABASE_URL)")
 
 

@@ -91,6 +91,7 @@ def test_the_first_number_of_a_year_creates_its_counter(db):
     assert TicketSequence.objects.get(year=2031).last == 2
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creators_never_share_a_number(pool, customer):
     require_postgresql()
