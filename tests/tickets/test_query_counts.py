@@ -11,7 +11,7 @@ from tickets import services
 from tickets.models import CannedResponse, Tag
 from tickets.states import Status
 
-QUEUE_QUERIES = 14
+QUEUE_QUERIES = 15
 TICKET_PAGE_QUERIES = 23
 
 

@@ -35,6 +35,14 @@ def _tab_queryset(tab: str, user, visible):
 COUNT_LIMIT = 1000
 
 
+def _page_rows(tickets, *, start: int, stop: int) -> list[Ticket]:
+    """One page: the ids first (a narrow, index-friendly query), then only those rows with
+    their pool, requester, tags... Joining first would join every match before the LIMIT."""
+    ids = list(tickets.values_list("pk", flat=True)[start:stop])
+    by_id = Ticket.objects.filter(pk__in=ids).for_list().in_bulk()
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 def _bounded_count(queryset) -> str:
     """Count up to a limit ("999+"): an exact count of 100,000 rows costs more than it tells."""
     count = queryset[:COUNT_LIMIT].count()
@@ -62,7 +70,7 @@ def queue(request):
     ticket_filter = TicketFilter(
         request.GET, queryset=_tab_queryset(tab, user, visible), pools=pools
     )
-    tickets = ticket_filter.qs.for_list()
+    tickets = ticket_filter.qs
     if not request.GET.get("ordering"):
         tickets = (
             tickets.order_by("-priority", "created_at")
@@ -72,7 +80,7 @@ def queue(request):
     # Bounded pagination: one extra row tells whether there is a next page, so no
     # COUNT(*) over a million rows.
     size, page = settings.QUEUE_PAGE_SIZE, _page_number(request)
-    rows = list(tickets[(page - 1) * size : page * size + 1])
+    rows = _page_rows(tickets, start=(page - 1) * size, stop=page * size + 1)
     context = {
         "tab": tab,
         "tabs": [
