@@ -66,41 +66,38 @@ class PoolMembership(models.Model):
         return f"{self.user} @ {self.pool} ({self.pull_priority})"
 
 
-class Topic(models.Model):
+class KeywordCatalogEntry(models.Model):
+    """A named entry that mail is classified into by its keywords (topics, products)."""
+
     name = models.CharField(_("name"), max_length=100, unique=True)
+    keywords = models.TextField(_("keywords"), blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def keyword_list(self) -> list[str]:
+        return split_keywords(self.keywords)
+
+
+class Topic(KeywordCatalogEntry):
     default_priority = models.PositiveSmallIntegerField(
         _("default priority"), choices=Priority, default=Priority.NORMAL
     )
-    keywords = models.TextField(_("keywords"), blank=True)
-    active = models.BooleanField(_("active"), default=True)
 
-    class Meta:
-        ordering = ["name"]
+    class Meta(KeywordCatalogEntry.Meta):
         verbose_name = _("topic")
         verbose_name_plural = _("topics")
 
-    def __str__(self):
-        return self.name
 
-    def keyword_list(self) -> list[str]:
-        return split_keywords(self.keywords)
-
-
-class Product(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
-    keywords = models.TextField(_("keywords"), blank=True)
-    active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        ordering = ["name"]
+class Product(KeywordCatalogEntry):
+    class Meta(KeywordCatalogEntry.Meta):
         verbose_name = _("product")
         verbose_name_plural = _("products")
-
-    def __str__(self):
-        return self.name
-
-    def keyword_list(self) -> list[str]:
-        return split_keywords(self.keywords)
 
 
 class Tag(models.Model):
