@@ -1,17 +1,17 @@
 """process_raw_message: a stored mail becomes a ticket or a reply, once, or a record of why not."""
 
 import hashlib
-import threading
 from email.message import EmailMessage
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.processing import process_raw_message
 from people.models import ContactEmail
+from tests.concurrency import run_at_once
 from tickets import services
 from tickets.models import ActivityLog, Attachment, Message, Ticket
 from tickets.states import Status
@@ -183,25 +183,7 @@ def test_a_new_mail_costs_a_bounded_number_of_queries(mailbox):
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_on_the_same_message_make_one_ticket(pool):
     raw = store_raw(make_mailbox(pool), build_mail())
-    barrier = threading.Barrier(4)
-    errors = []
-
-    def work():
-        try:
-            barrier.wait(timeout=30)
-            process_raw_message(raw.pk)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=work) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    close_old_connections()
-    assert errors == []
+    run_at_once([lambda: process_raw_message(raw.pk)] * 4, timeout=60)
     raw.refresh_from_db()
     assert (raw.state, raw.attempts) == (State.PROCESSED, 1)
     assert Ticket.objects.count() == 1

@@ -1,12 +1,12 @@
 """all_or_nothing(): services without savepoints, activity rows in one INSERT, rolled back whole."""
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from tests.concurrency import run_at_once
 from tests.conftest import require_postgresql
 from tickets import services
 from tickets.models import ActivityLog, Ticket, TicketSequence
@@ -95,26 +95,15 @@ def test_the_first_number_of_a_year_creates_its_counter(db):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creators_never_share_a_number(pool, customer):
     require_postgresql()
-    numbers, errors = [], []
-    barrier = threading.Barrier(4)
 
-    def work():
-        try:
-            barrier.wait(timeout=30)
-            for _ in range(10):
-                with all_or_nothing():
-                    ticket = services.create_ticket(subject="x", pool=pool, requester=customer)
-                numbers.append(ticket.number)
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
+    def create_ten():
+        numbers = []
+        for _ in range(10):
+            with all_or_nothing():
+                ticket = services.create_ticket(subject="x", pool=pool, requester=customer)
+            numbers.append(ticket.number)
+        return numbers
 
-    workers = [threading.Thread(target=work) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
-    close_old_connections()
-    assert errors == []
+    batches = run_at_once([create_ten] * 4, timeout=60)
+    numbers = [number for batch in batches for number in batch]
     assert len(numbers) == len(set(numbers)) == 40

@@ -1,10 +1,9 @@
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from tests.concurrency import run_at_once
 from tests.conftest import _agent, require_postgresql
 from tests.factories import PoolFactory, TicketFactory
 from tickets.models import ActivityLog, PoolMembership, Ticket
@@ -85,27 +84,13 @@ def test_each_call_hands_out_a_different_ticket(agent, junior, pool):
 
 def _pull_concurrently(agents):
     """Every agent presses Next ticket at the same moment, each on its own connection."""
-    barrier = threading.Barrier(len(agents))
-    results, errors = {}, []
 
     def press(user):
-        try:
-            barrier.wait(timeout=30)
-            ticket = pull_next_ticket(agent=user)
-            results[user.pk] = ticket.pk if ticket else None
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connection.close()
+        ticket = pull_next_ticket(agent=user)
+        return ticket.pk if ticket else None
 
-    threads = [threading.Thread(target=press, args=(user,)) for user in agents]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    close_old_connections()
-    assert errors == []
-    return results
+    pulled = run_at_once([lambda user=user: press(user) for user in agents])
+    return {user.pk: pk for user, pk in zip(agents, pulled, strict=True)}
 
 
 @pytest.mark.postgresql
