@@ -36,7 +36,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "people",
     "tickets",
+    "knowledge",
     "mailboxes",
+    "surveys",
 ]
 
 MIDDLEWARE = [

@@ -12,5 +12,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("tickets/", include("tickets.urls")),
     path("me/", include("people.urls")),
+    path("portal/help/", include("knowledge.urls")),
+    path("portal/", include("tickets.portal_urls")),
+    path("surveys/", include("surveys.urls")),
     path("admin/", admin.site.urls),
 ]

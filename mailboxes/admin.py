@@ -9,7 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mailboxes import processing
-from mailboxes.models import AutoReplyLog, EmailTemplate, Mailbox, OutgoingEmail, RawMessage
+from mailboxes.models import (
+    AutoReplyLog,
+    EmailTemplate,
+    Mailbox,
+    NotificationRule,
+    NotificationTemplate,
+    OutgoingEmail,
+    RawMessage,
+)
 
 EDITABLE = [
     "name",
@@ -211,3 +219,27 @@ class AutoReplyLogAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class NotificationTemplateInline(admin.StackedInline):
+    model = NotificationTemplate
+    extra = 0
+
+
+@admin.register(NotificationRule)
+class NotificationRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "event",
+        "pool",
+        "enabled",
+        "to_requester",
+        "to_assignee",
+        "to_manager",
+        "to_watchers",
+        "to_pool_members",
+        "to_supervisors",
+    ]
+    list_editable = ["enabled"]
+    list_filter = ["event", "enabled", "pool"]
+    list_select_related = ["pool"]
+    inlines = [NotificationTemplateInline]

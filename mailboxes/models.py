@@ -248,3 +248,87 @@ class AutoReplyLog(models.Model):
 
     def __str__(self):
         return f"{self.address} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class NotificationRule(models.Model):
+    """Who gets mail when something happens on a ticket; one rule per event (and per pool).
+
+    A pool's own rule replaces the rule for every pool, so a pool can also turn one off.
+    """
+
+    class Event(models.TextChoices):
+        TICKET_OPENED = "ticket_opened", _("Ticket opened")
+        TICKET_TAKEN = "ticket_taken", _("Ticket taken by an agent")
+        TICKET_STARTED = "ticket_started", _("Work started")
+        CUSTOMER_MESSAGE = "customer_message", _("Customer wrote")
+        AGENT_MESSAGE = "agent_message", _("Agent replied")
+        TICKET_RESOLVED = "ticket_resolved", _("Ticket resolved")
+        RESOLUTION_APPROVED = "resolution_approved", _("Resolution approved")
+        RESOLUTION_REJECTED = "resolution_rejected", _("Resolution rejected")
+        SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+        TICKET_CANCELLED = "ticket_cancelled", _("Ticket cancelled")
+
+    event = models.CharField(_("event"), max_length=30, choices=Event)
+    pool = models.ForeignKey(
+        Pool,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notification_rules",
+        verbose_name=_("pool"),
+        help_text=_("Empty: every pool without a rule of its own."),
+    )
+    enabled = models.BooleanField(_("on"), default=True)
+    to_requester = models.BooleanField(_("requester"), default=False)
+    to_assignee = models.BooleanField(_("technician"), default=False)
+    to_manager = models.BooleanField(_("manager"), default=False)
+    to_watchers = models.BooleanField(_("watchers"), default=False)
+    to_pool_members = models.BooleanField(_("pool members"), default=False)
+    to_supervisors = models.BooleanField(_("supervisors"), default=False)
+
+    class Meta:
+        ordering = ["event", "pool__name"]
+        verbose_name = _("notification rule")
+        verbose_name_plural = _("notification rules")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "pool"], name="notification_rule_per_pool"),
+            models.UniqueConstraint(
+                fields=["event"],
+                condition=Q(pool__isnull=True),
+                name="notification_rule_default",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_event_display()} ({self.pool or _('every pool')})"
+
+
+class NotificationTemplate(models.Model):
+    """The text of one rule's mail in one language; without one the built-in text is used."""
+
+    rule = models.ForeignKey(
+        NotificationRule, on_delete=models.CASCADE, related_name="templates"
+    )
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    subject = models.CharField(
+        _("subject"),
+        max_length=255,
+        help_text=_("Django template syntax: {{ ticket.number }}, {{ ticket.subject }}."),
+    )
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Django template syntax: {{ ticket }}, {{ recipient_name }}, {{ actor_name }}, "
+            "{{ message_text }}, {{ reason }}, {{ link }}."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("notification template")
+        verbose_name_plural = _("notification templates")
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "language"], name="notification_template_lang")
+        ]
+
+    def __str__(self):
+        return f"{self.rule} [{self.language}]"

@@ -1,6 +1,8 @@
 """Reactions to ticket events. Bodies stay thin: they call services."""
 
 from tickets import signals
+from tickets.models import Message
+from tickets.states import Status
 
 
 def _queue_reply(sender, ticket, actor, message, **kwargs):
@@ -9,5 +11,67 @@ def _queue_reply(sender, ticket, actor, message, **kwargs):
     queue_reply(message)
 
 
+def _notify(event, ticket, actor, **kwargs):
+    from mailboxes.notifications import notify
+
+    notify(event, ticket_id=ticket.pk, actor=actor, **kwargs)
+
+
+def _on_ticket_created(sender, ticket, actor, **kwargs):
+    _notify("ticket_opened", ticket, actor)
+
+
+# Status changes that are events of their own in the notification rules.
+_STATUS_EVENTS = {
+    Status.TAKEN: "ticket_taken",
+    Status.RESOLVED: "ticket_resolved",
+    Status.CANCELLED: "ticket_cancelled",
+}
+
+
+def _on_status_changed(sender, ticket, actor, before, after, **kwargs):
+    if after == Status.IN_PROGRESS and before in (Status.NEW, Status.TAKEN):
+        _notify("ticket_started", ticket, actor)
+    elif after in _STATUS_EVENTS:
+        _notify(_STATUS_EVENTS[after], ticket, actor)
+
+
+def _on_message_added(sender, ticket, actor, message, **kwargs):
+    if message.kind != Message.Kind.INBOUND:
+        return  # replies are announced by reply_ready once they may leave; notes never
+    is_first = not ticket.messages.filter(kind=Message.Kind.INBOUND, pk__lt=message.pk).exists()
+    if not is_first:  # the first message is the ticket itself: "ticket opened" tells it
+        _notify("customer_message", ticket, actor, message_text=message.body_text)
+
+
+def _on_reply_ready(sender, ticket, actor, message, **kwargs):
+    _notify("agent_message", ticket, actor, message_text=message.body_text)
+
+
+def _on_resolution_approved(sender, ticket, actor, **kwargs):
+    _notify("resolution_approved", ticket, actor)
+
+
+def _on_resolution_rejected(sender, ticket, actor, reason, **kwargs):
+    _notify("resolution_rejected", ticket, actor, reason=reason)
+
+
+def _on_sign_in_link(sender, contact, address, url, expires_at, **kwargs):
+    from mailboxes.notifications import queue_sign_in_email
+
+    queue_sign_in_email(contact=contact, address=address, url=url, expires_at=expires_at)
+
+
 def connect() -> None:
     signals.reply_ready.connect(_queue_reply, dispatch_uid="mailboxes-queue-reply")
+    signals.ticket_created.connect(_on_ticket_created, dispatch_uid="mailboxes-notify-created")
+    signals.status_changed.connect(_on_status_changed, dispatch_uid="mailboxes-notify-status")
+    signals.message_added.connect(_on_message_added, dispatch_uid="mailboxes-notify-message")
+    signals.reply_ready.connect(_on_reply_ready, dispatch_uid="mailboxes-notify-reply")
+    signals.resolution_approved.connect(
+        _on_resolution_approved, dispatch_uid="mailboxes-notify-approved"
+    )
+    signals.resolution_rejected.connect(
+        _on_resolution_rejected, dispatch_uid="mailboxes-notify-rejected"
+    )
+    signals.sign_in_link_requested.connect(_on_sign_in_link, dispatch_uid="mailboxes-sign-in")

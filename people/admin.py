@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from people.models import (
     Absence,
@@ -11,8 +12,10 @@ from people.models import (
     Department,
     Organization,
     Sector,
+    SignInLink,
     Skill,
 )
+from people.services import create_customer_account
 
 User = get_user_model()
 
@@ -69,6 +72,13 @@ class ContactAdmin(admin.ModelAdmin):
     list_select_related = ["organization", "sector"]
     inlines = [ContactEmailInline, ContactPhoneInline]
     raw_id_fields = ["user"]
+    actions = ["give_portal_login"]
+
+    @admin.action(description=_("Give a portal login (signs in by emailed link)"))
+    def give_portal_login(self, request, queryset):
+        for contact in queryset.filter(user__isnull=True):
+            create_customer_account(contact)
+        self.message_user(request, _("The selected contacts can now sign in to the portal."))
 
 
 @admin.register(Organization)
@@ -86,3 +96,19 @@ class SectorAdmin(admin.ModelAdmin):
 class DepartmentAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "response_time", "active"]
     search_fields = ["name", "email"]
+
+
+@admin.register(SignInLink)
+class SignInLinkAdmin(admin.ModelAdmin):
+    """Read-only: who asked for a portal link and whether it was used (the token is never kept)."""
+
+    list_display = ["address", "contact", "created_at", "expires_at", "used_at"]
+    search_fields = ["address", "contact__name"]
+    list_select_related = ["contact"]
+    readonly_fields = ["contact", "address", "created_at", "expires_at", "used_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -253,3 +253,32 @@ class Department(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SignInLinkQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        return self.filter(used_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class SignInLink(models.Model):
+    """A one-time portal sign-in link mailed to a customer; only its SHA-256 is stored."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="sign_in_links", verbose_name=_("contact")
+    )
+    address = models.EmailField(_("sent to"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+
+    objects = SignInLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("sign-in link")
+        verbose_name_plural = _("sign-in links")
+        indexes = [models.Index(fields=["address", "-created_at"], name="signinlink_address_idx")]
+
+    def __str__(self):
+        return f"{self.address} {self.created_at:%Y-%m-%d %H:%M}"

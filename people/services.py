@@ -1,11 +1,23 @@
-"""Workflows around people: role groups, agents, absences."""
+"""Workflows around people: role groups, agents, absences, customers' portal logins."""
+
+import hashlib
+import secrets
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from people.models import ROLE_GROUPS, Absence, AgentProfile, Contact, ContactEmail, Role
+from people.models import (
+    ROLE_GROUPS,
+    Absence,
+    AgentProfile,
+    Contact,
+    ContactEmail,
+    Role,
+    SignInLink,
+)
 
 # Permissions each role group carries; supervisors and admins inherit the agent's.
 _AGENT_PERMS = ["people.view_contact", "people.change_contact"]
@@ -91,3 +103,85 @@ def find_or_create_contact(*, email: str, name: str = "") -> Contact:
     except IntegrityError:
         # Another process created the address between our read and our insert.
         return ContactEmail.objects.select_related("contact").get(address=address).contact
+
+
+# --- customers on the portal --------------------------------------------------------------
+
+SIGN_IN_LINK_LIFETIME = timedelta(minutes=20)
+SIGN_IN_LINKS_PER_HOUR = 5
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_customer_account(contact: Contact, *, username: str = "", password: str | None = None):
+    """Give a contact a portal login (no agent profile, no staff flag); returns the user.
+
+    Without a password the account can only sign in by emailed link. Safe to re-run: an
+    existing login is returned unchanged.
+    """
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if contact.user_id:
+        return contact.user
+    username = username or contact.primary_email or f"contact-{contact.pk}"
+    user = get_user_model().objects.create_user(
+        username=username[:150], password=password, email=contact.primary_email
+    )
+    if password is None:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    contact.user = user
+    contact.save(update_fields=["user"])
+    return user
+
+
+def create_sign_in_link(address: str, *, now=None) -> tuple[SignInLink, str] | None:
+    """A fresh one-time link for the contact owning ``address``: (row, secret token).
+
+    None for an unknown address or one over SIGN_IN_LINKS_PER_HOUR (the caller answers the
+    same either way, so nobody learns which addresses we know). Agents get no link.
+    """
+    now = now or timezone.now()
+    address = address.strip().lower()
+    owner = ContactEmail.objects.select_related("contact__user").filter(address=address).first()
+    if owner is None:
+        return None
+    user = owner.contact.user
+    if user is not None and (not user.is_active or hasattr(user, "agent_profile")):
+        return None
+    recent = SignInLink.objects.filter(address=address, created_at__gt=now - timedelta(hours=1))
+    if recent.count() >= SIGN_IN_LINKS_PER_HOUR:
+        return None
+    token = secrets.token_urlsafe(32)
+    link = SignInLink.objects.create(
+        contact=owner.contact,
+        address=address,
+        token_hash=_hash_token(token),
+        created_at=now,
+        expires_at=now + SIGN_IN_LINK_LIFETIME,
+    )
+    return link, token
+
+
+def peek_sign_in_link(token: str, *, now=None) -> SignInLink | None:
+    """The unused, unexpired link for ``token`` (nothing is consumed)."""
+    return SignInLink.objects.usable(now).filter(token_hash=_hash_token(token)).first()
+
+
+@transaction.atomic
+def use_sign_in_link(token: str, *, now=None):
+    """Consume a link once and return the user to sign in (created on first use), or None.
+
+    The conditional UPDATE is the single use: two clicks racing, one wins.
+    """
+    now = now or timezone.now()
+    links = SignInLink.objects.usable(now).filter(token_hash=_hash_token(token))
+    link = links.select_related("contact").first()
+    if link is None or not links.filter(pk=link.pk).update(used_at=now):
+        return None
+    user = create_customer_account(link.contact)
+    if not user.is_active or hasattr(user, "agent_profile"):
+        return None
+    return user

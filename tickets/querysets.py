@@ -40,6 +40,16 @@ class TicketQuerySet(models.QuerySet):
         )
         return self.filter(Q(pool_id__in=my_pools) | Q(assignee_id__in=covered))
 
+    def visible_to_contact(self, contact):
+        """A customer's tickets: their own, and their organization's when it shares them."""
+        if contact is None:
+            return self.none()
+        mine = Q(requester=contact)
+        organization = contact.organization
+        if organization is not None and organization.share_tickets:
+            mine |= Q(requester__organization=organization)
+        return self.filter(mine)
+
     def for_list(self):
         return self.select_related(
             "pool", "topic", "product", "assignee", "requester"

@@ -14,3 +14,17 @@ ticket_updated = Signal()  # ticket, actor, field, before, after (priority, topi
 ticket_merged = Signal()  # ticket (the one merged away), actor, target
 # An outbound reply may now leave: sent at once, or after a supervisor approved it.
 reply_ready = Signal()  # ticket, actor, message
+# The customer's answer to a resolution: approved closes it, rejected reopens it.
+resolution_approved = Signal()  # ticket, actor
+resolution_rejected = Signal()  # ticket, actor, reason
+# A customer asked for a sign-in link on the portal (mail it; tickets sends no mail).
+sign_in_link_requested = Signal()  # contact, address, url, expires_at
+
+# Questions, not events: sent at once (inside the transaction), receivers answer.
+# Before an agent resolves or closes a ticket; a receiver raises ValidationError to refuse
+# (e.g. the pool's disposition form is not filled in). Every route goes through
+# change_status, so no route skips it.
+close_requested = Signal()  # ticket, actor, to
+# Extra panels on a ticket page; each receiver returns a list of tickets.panels.Panel
+# (survey link, deadline, disposition form...). audience is "agent" or "customer".
+ticket_panels = Signal()  # ticket, user, audience

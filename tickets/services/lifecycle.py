@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from people.roles import is_agent
 from tickets import signals
 from tickets.models import ActivityLog, PoolMembership, Tag, Ticket
 from tickets.services.audit import announce, log_activity
@@ -61,10 +62,15 @@ def create_ticket(
 
 
 @service_atomic
-def change_status(ticket: Ticket, *, to: str, actor, reason: str = "") -> Ticket:
+def change_status(
+    ticket: Ticket, *, to: str, actor, reason: str = "", check_close: bool = True
+) -> Ticket:
     """Move a ticket along the status machine; refuses a transition the machine forbids.
 
     Sets the resolved/closed timestamps, counts reopens, logs and announces ``status_changed``.
+    An agent resolving or closing asks ``close_requested`` first: a receiver may refuse
+    (the pool's disposition form). Only a merge skips it (``check_close=False``): the work
+    goes on in the target ticket.
     """
     ticket = _locked(ticket)
     before = ticket.status
@@ -77,6 +83,8 @@ def change_status(ticket: Ticket, *, to: str, actor, reason: str = "") -> Ticket
         )
     if to == Status.TAKEN and not ticket.assignee_id:
         raise ValidationError(_("Assign a technician before marking the ticket taken."))
+    if check_close and to in (Status.RESOLVED, Status.CLOSED) and actor and is_agent(actor):
+        signals.close_requested.send(sender=Ticket, ticket=ticket, actor=actor, to=to)
     now = timezone.now()
     fields = ["status", "updated_at"]
     if to == Status.NEW and ticket.assignee_id:
@@ -295,6 +303,7 @@ def merge_tickets(source: Ticket, *, into: Ticket, actor) -> Ticket:
             to=Status.CLOSED,
             actor=actor,
             reason=_("Merged into %(number)s") % {"number": into.number},
+            check_close=False,
         )
     into.updated_at = timezone.now()
     into.save(update_fields=["updated_at"])

@@ -20,6 +20,7 @@ from tickets.forms import (
     WatcherForm,
 )
 from tickets.models import ActivityLog, Attachment, CannedResponse, Message, Ticket
+from tickets.panels import AGENT, panels_for
 from tickets.services import get_ticket_for, mark_presence, others_on_ticket
 from tickets.views.decorators import agent_required
 
@@ -95,6 +96,8 @@ def ticket_context(request, ticket, **forms):
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
         "merge_form": MergeForm(),
         "others": others_on_ticket(ticket, user=request.user),
+        # Boxes other apps add (disposition form, deadline...): tickets/panels.py.
+        "panels": panels_for(ticket, user=request.user, audience=AGENT),
     }
     context.update(forms)
     return context

@@ -1,0 +1,364 @@
+"""Notification mail: admin rules per event pick the recipients; everything goes to the outbox.
+
+One OutgoingEmail per recipient (each in their own language, no address sees another).
+Never to robots: our own addresses, no-reply style addresses, and requesters whose mail
+was automatic or from a list (the loop-protection checks of ``mailboxes.loops``).
+What is already mailed is not mailed twice: an agent's reply goes to the customer as the
+reply itself, and a mailed-in ticket is acknowledged by its mailbox's auto-reply.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesHeaderParser
+from email.utils import formataddr, make_msgid, parseaddr
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.template import Context, Template, TemplateSyntaxError
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from mailboxes import loops
+from mailboxes.emails import RenderedEmail, with_tag
+from mailboxes.models import NotificationRule, NotificationTemplate, OutgoingEmail, RawMessage
+from mailboxes.outbound import _domain, _sender, _thread_headers, is_own_address
+from mailboxes.parsing import ParsedMail
+from mailboxes.tokens import make_reply_address
+from people.roles import SEE_ALL_POOLS
+from tickets.models import Ticket
+from tickets.states import Channel
+
+logger = logging.getLogger(__name__)
+
+Event = NotificationRule.Event
+NOTIFICATION_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+HEADER_LIMIT = 64 * 1024
+_ROBOT_LOCAL_PART = re.compile(
+    r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?|daemon|auto-?reply)([+._-]|$)",
+    re.I,
+)
+
+# What each event says, in the reader's language.
+EVENT_SENTENCES = {
+    Event.TICKET_OPENED: _("A new ticket was opened."),
+    Event.TICKET_TAKEN: _("%(actor)s took the ticket."),
+    Event.TICKET_STARTED: _("Work on the ticket has started."),
+    Event.CUSTOMER_MESSAGE: _("The customer wrote a new message."),
+    Event.AGENT_MESSAGE: _("%(actor)s replied to the customer."),
+    Event.TICKET_RESOLVED: _("The ticket was resolved. Please confirm that the problem is solved."),
+    Event.RESOLUTION_APPROVED: _("The customer approved the resolution; the ticket is closed."),
+    Event.RESOLUTION_REJECTED: _("The customer rejected the resolution; the ticket is reopened."),
+    Event.SURVEY_ANSWERED: _("The customer answered the satisfaction survey."),
+    Event.TICKET_CANCELLED: _("The ticket was cancelled."),
+}
+
+
+@dataclass
+class Recipient:
+    address: str
+    name: str
+    language: str
+    is_customer: bool = False
+
+
+@dataclass
+class EventInfo:
+    event: str
+    ticket: Ticket
+    actor: object = None
+    message_text: str = ""
+    reason: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+# --- robots ---------------------------------------------------------------------------------
+
+
+def is_robot_address(address: str) -> bool:
+    """Our own mailboxes, and addresses that announce a program (no-reply, mailer-daemon...)."""
+    address = address.strip().lower()
+    if "@" not in address:
+        return True
+    local = address.rpartition("@")[0]
+    return bool(_ROBOT_LOCAL_PART.match(local)) or is_own_address(address)
+
+
+def _first_mail_headers(ticket: Ticket) -> ParsedMail | None:
+    raw = RawMessage.objects.filter(ticket=ticket).order_by("received_at", "pk").first()
+    if raw is None or not raw.file:
+        return None
+    try:
+        with raw.file.open("rb") as stored:
+            head = stored.read(HEADER_LIMIT).split(b"\r\n\r\n")[0].split(b"\n\n")[0]
+        headers = BytesHeaderParser(policy=policy.compat32).parsebytes(head)
+    except (OSError, ValueError):
+        return None
+
+    def text(name: str) -> str:
+        return " ".join(str(headers.get(name, "")).split()).lower()
+
+    return ParsedMail(
+        from_address=raw.sender or None,
+        auto_submitted=text("auto-submitted"),
+        precedence=text("precedence"),
+        x_autoreply=text("x-autoreply"),
+        x_autorespond=text("x-autorespond"),
+        x_auto_response_suppress=text("x-auto-response-suppress"),
+        list_id=text("list-id"),
+        list_unsubscribe=text("list-unsubscribe"),
+        return_path=text("return-path"),
+    )
+
+
+def requester_is_robot(ticket: Ticket, address: str) -> bool:
+    """The requester is a program: a robot address, or their mail was automatic or a list."""
+    if is_robot_address(address):
+        return True
+    if ticket.channel != Channel.EMAIL:
+        return False
+    parsed = _first_mail_headers(ticket)
+    return parsed is not None and not loops.may_auto_reply(parsed)
+
+
+# --- recipients -----------------------------------------------------------------------------
+
+
+def _agent_recipient(user) -> Recipient | None:
+    if not user.is_active or not user.email:
+        return None
+    profile = getattr(user, "agent_profile", None)
+    return Recipient(
+        address=user.email.strip().lower(),
+        name=user.get_full_name() or user.get_username(),
+        language=(profile.language if profile else "") or settings.LANGUAGE_CODE,
+    )
+
+
+def _skips_requester(info: EventInfo) -> bool:
+    # Already mailed, or the customer did it themselves.
+    if info.event == Event.TICKET_OPENED:
+        return info.ticket.channel == Channel.EMAIL  # the mailbox's auto-reply answers those
+    return info.event in (
+        Event.AGENT_MESSAGE,  # the reply itself is the mail
+        Event.CUSTOMER_MESSAGE,
+        Event.RESOLUTION_APPROVED,
+        Event.RESOLUTION_REJECTED,
+        Event.SURVEY_ANSWERED,
+    )
+
+
+def _agents_for(rule: NotificationRule, ticket: Ticket) -> list:
+    query = Q()
+    if rule.to_assignee and ticket.assignee_id:
+        query |= Q(pk=ticket.assignee_id)
+    if rule.to_manager and ticket.manager_id:
+        query |= Q(pk=ticket.manager_id)
+    if rule.to_watchers:
+        query |= Q(watched_tickets=ticket)
+    if rule.to_pool_members:
+        query |= Q(pool_memberships__pool_id=ticket.pool_id)
+    if rule.to_supervisors:
+        app_label, codename = SEE_ALL_POOLS.split(".")
+        query |= Q(
+            groups__permissions__codename=codename,
+            groups__permissions__content_type__app_label=app_label,
+        ) | Q(
+            user_permissions__codename=codename,
+            user_permissions__content_type__app_label=app_label,
+        )
+    if not query:
+        return []
+    users = get_user_model().objects.filter(query, is_active=True).exclude(email="")
+    return list(users.select_related("agent_profile").distinct().order_by("pk"))
+
+
+def recipients_for(rule: NotificationRule, info: EventInfo) -> list[Recipient]:
+    """Everyone the rule names for this ticket, minus the actor, robots and duplicates."""
+    ticket = info.ticket
+    found: dict[str, Recipient] = {}
+    actor_id = getattr(info.actor, "pk", None)
+    for user in _agents_for(rule, ticket):
+        recipient = _agent_recipient(user)
+        if recipient is not None and user.pk != actor_id:
+            found.setdefault(recipient.address, recipient)
+    requester = ticket.requester
+    if rule.to_requester and requester is not None and not _skips_requester(info):
+        address = requester.primary_email
+        if address and not requester_is_robot(ticket, address):
+            mailbox = _sender(ticket)[0]
+            language = requester.language or (mailbox.language if mailbox else "")
+            found[address] = Recipient(
+                address=address,
+                name=requester.name,
+                language=language or settings.LANGUAGE_CODE,
+                is_customer=True,
+            )
+    return [item for item in found.values() if not is_robot_address(item.address)]
+
+
+# --- rules and text -------------------------------------------------------------------------
+
+
+def rule_for(event: str, pool_id: int) -> NotificationRule | None:
+    """The pool's own rule for the event, else the rule for every pool; None when off."""
+    rules = NotificationRule.objects.filter(Q(pool_id=pool_id) | Q(pool__isnull=True), event=event)
+    rule = min(rules, key=lambda row: row.pool_id is None, default=None)
+    return rule if rule is not None and rule.enabled else None
+
+
+def _link(recipient: Recipient, ticket: Ticket) -> str:
+    name = "portal:detail" if recipient.is_customer else "tickets:detail"
+    return urljoin(settings.SITE_URL, reverse(name, args=[ticket.number]))
+
+
+def _actor_name(actor) -> str:
+    if actor is None:
+        return ""
+    return actor.get_full_name() or actor.get_username()
+
+
+def render_notification(rule: NotificationRule, info: EventInfo, recipient: Recipient):
+    """Subject and text for one recipient: the admin's template in their language, or ours."""
+    ticket = info.ticket
+    context = {
+        "ticket": ticket,
+        "event": info.event,
+        "recipient_name": recipient.name,
+        "is_customer": recipient.is_customer,
+        "actor_name": _actor_name(info.actor),
+        "message_text": info.message_text,
+        "reason": info.reason,
+        "link": _link(recipient, ticket),
+        **info.extra,
+    }
+    row = NotificationTemplate.objects.filter(rule=rule, language=recipient.language).first()
+    with translation.override(recipient.language):
+        context["sentence"] = str(EVENT_SENTENCES[info.event]) % {
+            "actor": context["actor_name"] or _("An agent")
+        }
+        context["event_label"] = str(NotificationRule.Event(info.event).label)
+        if row is not None:
+            plain = Context(context, autoescape=False)
+            try:
+                return RenderedEmail(
+                    subject=with_tag(Template(row.subject).render(plain), ticket),
+                    body_text=Template(row.body).render(plain).strip() + "\n",
+                    body_html="",
+                )
+            except TemplateSyntaxError:
+                logger.warning("Notification template %s does not compile; default used", row.pk)
+        name = "mailboxes/emails/notification"
+        return RenderedEmail(
+            subject=with_tag(render_to_string(f"{name}.subject.txt", context), ticket),
+            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
+            body_html="",
+        )
+
+
+# --- queueing -------------------------------------------------------------------------------
+
+
+def _enqueue(outgoing: OutgoingEmail) -> OutgoingEmail:
+    from mailboxes.tasks import send_outgoing_email_task
+
+    transaction.on_commit(lambda: send_outgoing_email_task.delay(outgoing.pk))
+    return outgoing
+
+
+def queue_automatic_email(
+    *,
+    to_address: str,
+    rendered: RenderedEmail,
+    ticket: Ticket | None = None,
+    to_customer: bool = True,
+) -> OutgoingEmail:
+    """Put one automatic mail in the outbox (marked Auto-Submitted); sent after commit.
+
+    A customer's copy comes from the ticket's mailbox, threads with the ticket and can be
+    answered; an agent's copy does not carry the ticket's reply address.
+    """
+    if ticket is not None:
+        mailbox, address, from_header = _sender(ticket)
+    else:
+        mailbox = None
+        name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+        from_header = formataddr((name, address))
+    in_reply_to = references = reply_to = ""
+    if ticket is not None and to_customer:
+        in_reply_to, references = _thread_headers(ticket)
+        reply_to = make_reply_address(address, ticket.pk)
+    return _enqueue(
+        OutgoingEmail.objects.create(
+            kind=OutgoingEmail.Kind.NOTIFICATION,
+            ticket=ticket,
+            mailbox=mailbox,
+            from_address=from_header,
+            reply_to=reply_to,
+            to=[to_address],
+            subject=rendered.subject,
+            body_text=rendered.body_text,
+            body_html=rendered.body_html,
+            message_id=make_msgid(domain=_domain(address)),
+            in_reply_to=in_reply_to,
+            references=references,
+            headers=dict(NOTIFICATION_HEADERS),
+        )
+    )
+
+
+@transaction.atomic
+def notify(
+    event: str, *, ticket_id: int, actor=None, message_text: str = "", reason: str = "", **extra
+) -> list[OutgoingEmail]:
+    """Mail everyone the event's rule names; returns the outbox rows (none when off).
+
+    Called once per event after the change committed; not idempotent by itself (each call
+    queues mail), so callers call it once per event.
+    """
+    ticket = Ticket.objects.select_related("requester", "pool").get(pk=ticket_id)
+    rule = rule_for(event, ticket.pool_id)
+    if rule is None:
+        return []
+    info = EventInfo(
+        event=event,
+        ticket=ticket,
+        actor=actor,
+        message_text=message_text,
+        reason=reason,
+        extra=extra,
+    )
+    queued = []
+    for recipient in recipients_for(rule, info):
+        rendered = render_notification(rule, info, recipient)
+        queued.append(
+            queue_automatic_email(
+                to_address=recipient.address,
+                rendered=rendered,
+                ticket=ticket,
+                to_customer=recipient.is_customer,
+            )
+        )
+    return queued
+
+
+def queue_sign_in_email(*, contact, address: str, url: str, expires_at) -> OutgoingEmail | None:
+    """The portal sign-in link, in the customer's language; never to one of our addresses."""
+    if is_robot_address(address):
+        return None
+    language = contact.language or settings.LANGUAGE_CODE
+    context = {"contact": contact, "url": url, "expires_at": expires_at}
+    name = "mailboxes/emails/sign_in_link"
+    with translation.override(language):
+        rendered = RenderedEmail(
+            subject=" ".join(render_to_string(f"{name}.subject.txt", context).split()),
+            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
+            body_html="",
+        )
+    return queue_automatic_email(to_address=address, rendered=rendered)

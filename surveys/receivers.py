@@ -1,0 +1,81 @@
+"""Reactions to ticket events and answers to tickets' questions. Bodies call services."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from tickets import signals
+from tickets.panels import AGENT, CUSTOMER, Panel
+from tickets.states import Status
+
+
+def _on_status_changed(sender, ticket, actor, before, after, **kwargs):
+    if after == Status.CLOSED:
+        from surveys.services import invite_to_satisfaction_survey
+
+        invite_to_satisfaction_survey(ticket.pk)
+
+
+def _on_close_requested(sender, ticket, actor, to, **kwargs):
+    from surveys.services import check_disposition
+
+    check_disposition(ticket)
+
+
+def _agent_panels(ticket) -> list[Panel]:
+    from surveys.services import disposition_questionnaire_for, has_disposition, pool_settings
+
+    config = pool_settings(ticket.pool_id)
+    questionnaire = disposition_questionnaire_for(ticket, config=config)
+    rating = config.operator_rating_questionnaire if config else None
+    if questionnaire is None and rating is None:
+        return []
+    filled = questionnaire is not None and has_disposition(ticket)
+    required = bool(config and config.disposition_required and questionnaire and not filled)
+    if filled:
+        text = _("Filled in.")
+    elif required:
+        text = _("Required before the ticket is resolved or closed.")
+    else:
+        text = _("Optional.")
+    return [
+        Panel(
+            title=_("Disposition and rating"),
+            text=text,
+            url=reverse("surveys:disposition", args=[ticket.number]),
+            link_label=_("Fill in and close") if not filled else _("Add another"),
+            tone="warning" if required else "success" if filled else "secondary",
+            key="disposition",
+        )
+    ]
+
+
+def _customer_panels(ticket) -> list[Panel]:
+    from surveys.services import open_invitation_for, survey_url
+
+    invitation = open_invitation_for(ticket)
+    if invitation is None:
+        return []
+    return [
+        Panel(
+            title=_("How did we do?"),
+            text=_("Tell us in a minute: it helps us get better."),
+            url=survey_url(invitation),
+            link_label=_("Answer the survey"),
+            tone="info",
+            key="survey",
+        )
+    ]
+
+
+def _on_ticket_panels(sender, ticket, user, audience, **kwargs):
+    if audience == AGENT:
+        return _agent_panels(ticket)
+    if audience == CUSTOMER:
+        return _customer_panels(ticket)
+    return []
+
+
+def connect() -> None:
+    signals.status_changed.connect(_on_status_changed, dispatch_uid="surveys-invite")
+    signals.close_requested.connect(_on_close_requested, dispatch_uid="surveys-disposition")
+    signals.ticket_panels.connect(_on_ticket_panels, dispatch_uid="surveys-panels")

@@ -1,0 +1,40 @@
+"""Boxes other apps add to the ticket pages (agent and portal) without tickets importing them.
+
+A receiver of ``signals.ticket_panels`` returns a list of Panel; a receiver that fails is
+logged and skipped, so a broken extension never takes the ticket page down.
+"""
+
+import logging
+from dataclasses import dataclass
+
+from tickets import signals
+from tickets.models import Ticket
+
+logger = logging.getLogger(__name__)
+
+AGENT = "agent"
+CUSTOMER = "customer"
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    text: str = ""
+    url: str = ""
+    link_label: str = ""
+    tone: str = "secondary"  # a Bootstrap colour: secondary, warning, danger, success, info
+    key: str = ""  # an id for tests and styling, e.g. "survey" or "deadline"
+
+
+def panels_for(ticket: Ticket, *, user, audience: str) -> list[Panel]:
+    """Every panel the installed apps offer for this ticket, for this reader."""
+    panels: list[Panel] = []
+    responses = signals.ticket_panels.send_robust(
+        sender=Ticket, ticket=ticket, user=user, audience=audience
+    )
+    for receiver, result in responses:
+        if isinstance(result, Exception):
+            logger.error("ticket panel receiver %r failed: %s", receiver, result)
+            continue
+        panels.extend(result or ())
+    return panels

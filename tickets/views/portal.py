@@ -1,0 +1,274 @@
+"""The customer portal: sign in, list, open, follow, reply, cancel, approve or reject.
+
+Every ticket and file lookup is scoped to the signed-in customer (tickets.services.portal);
+another customer's ticket is a 404, exactly like one that does not exist.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from people.services import peek_sign_in_link, use_sign_in_link
+from people.views import LoginView
+from tickets.models import Attachment, Ticket
+from tickets.panels import CUSTOMER, panels_for
+from tickets.portal_forms import (
+    CancelForm,
+    ConfirmForm,
+    CustomerAuthenticationForm,
+    PortalReplyForm,
+    PortalTicketForm,
+    RejectForm,
+    SignInLinkForm,
+)
+from tickets.services import portal as services
+from tickets.states import CLOSED_STATUSES, OPEN_STATUSES, Status
+
+PAGE_SIZE = 20
+TABS = {"open": gettext_lazy("Open"), "closed": gettext_lazy("Finished"), "all": gettext_lazy("All")}
+
+
+def customer_required(view):
+    """Customers only: anonymous visitors go to the portal sign-in, anyone else gets a 404."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
+        request.contact = services.contact_for(request.user)
+        if request.contact is None:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class PortalLoginView(LoginView):
+    form_class = CustomerAuthenticationForm
+    template_name = "tickets/portal_login.html"
+    next_page = "portal:home"
+
+    def get_default_redirect_url(self):
+        return reverse("portal:home")
+
+
+def request_link(request):
+    """Ask for a one-time sign-in link; the answer is the same for known and unknown addresses."""
+    form = SignInLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.request_sign_in_link(
+            form.cleaned_data["email"],
+            url_for=lambda token: request.build_absolute_uri(
+                reverse("portal:link_sign_in", args=[token])
+            ),
+        )
+        messages.info(
+            request, _("If we know this address, a sign-in link is on its way. It works once.")
+        )
+        return redirect("portal:login")
+    return render(request, "tickets/portal_link_request.html", {"form": form})
+
+
+def link_sign_in(request, token):
+    """GET shows a button, POST signs in: mail scanners that open links do not use them up."""
+    if request.method == "POST":
+        user = use_sign_in_link(token)
+        if user is not None:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("portal:home")
+    elif peek_sign_in_link(token) is not None:
+        return render(request, "tickets/portal_link_confirm.html")
+    messages.error(request, _("This sign-in link was already used or has expired."))
+    return redirect("portal:request_link")
+
+
+@customer_required
+def home(request):
+    tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "open"
+    tickets = services.customer_tickets(request.contact)
+    if tab == "open":
+        tickets = tickets.filter(status__in=[*OPEN_STATUSES, Status.RESOLVED])
+    elif tab == "closed":
+        tickets = tickets.filter(status__in=[Status.CLOSED, Status.CANCELLED])
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows = list(
+        tickets.select_related("pool", "topic", "product", "requester").order_by(
+            "-created_at", "-pk"
+        )[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
+    )
+    context = {
+        "tab": tab,
+        "tabs": TABS.items(),
+        "tickets": rows[:PAGE_SIZE],
+        "page": page,
+        "has_next": len(rows) > PAGE_SIZE,
+    }
+    return render(request, "tickets/portal_ticket_list.html", context)
+
+
+@customer_required
+def new_ticket(request):
+    form = PortalTicketForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ticket = services.open_ticket_from_portal(
+                contact=request.contact,
+                actor=request.user,
+                files=form.cleaned_data.pop("attachments"),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Ticket %(number)s is open. We will answer soon.") % {"number": ticket.number}
+            )
+            return redirect("portal:detail", ticket.number)
+    return render(request, "tickets/portal_ticket_form.html", {"form": form})
+
+
+def _detail_queryset():
+    thread = (
+        services.customer_messages_queryset()
+        .select_related("author_user", "author_contact")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+    )
+    return Ticket.objects.select_related("pool", "topic", "product", "requester").prefetch_related(
+        Prefetch("messages", queryset=thread, to_attr="customer_thread")
+    )
+
+
+def _render_detail(request, number, status=200, **forms):
+    ticket = services.get_ticket_for_customer(
+        request.contact, number, queryset=_detail_queryset()
+    )
+    context = {
+        "ticket": ticket,
+        "thread": ticket.customer_thread,
+        "panels": panels_for(ticket, user=request.user, audience=CUSTOMER),
+        "reply_form": PortalReplyForm(),
+        "cancel_form": CancelForm(),
+        "reject_form": RejectForm(),
+        "can_cancel": ticket.status in OPEN_STATUSES,
+        "can_reply": ticket.status != Status.CANCELLED,
+        "awaits_approval": ticket.status == Status.RESOLVED,
+        "is_finished": ticket.status in CLOSED_STATUSES,
+        **forms,
+    }
+    return render(request, "tickets/portal_ticket_detail.html", context, status=status)
+
+
+@require_GET
+@customer_required
+def detail(request, number):
+    return _render_detail(request, number)
+
+
+def _act(request, number, *, form_class, form_name, action, done):
+    """Validate, run ``action(ticket, data)``, redirect; errors re-render the ticket (400)."""
+    ticket = services.get_ticket_for_customer(request.contact, number)
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            action(ticket, form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, done)
+            return redirect("portal:detail", ticket.number)
+    return _render_detail(request, number, status=400, **{form_name: form})
+
+
+@require_POST
+@customer_required
+def reply(request, number):
+    def action(ticket, data):
+        services.reply_from_portal(
+            ticket, contact=request.contact, body=data["body"], files=data["attachments"]
+        )
+
+    return _act(
+        request,
+        number,
+        form_class=PortalReplyForm,
+        form_name="reply_form",
+        action=action,
+        done=_("Your message was added."),
+    )
+
+
+@require_POST
+@customer_required
+def cancel(request, number):
+    def action(ticket, data):
+        services.cancel_ticket(ticket, actor=request.user, reason=data["reason"])
+
+    return _act(
+        request,
+        number,
+        form_class=CancelForm,
+        form_name="cancel_form",
+        action=action,
+        done=_("The ticket was cancelled."),
+    )
+
+
+@require_POST
+@customer_required
+def approve(request, number):
+    def action(ticket, data):
+        services.approve_resolution(ticket, actor=request.user)
+
+    return _act(
+        request,
+        number,
+        form_class=ConfirmForm,
+        form_name="approve_form",
+        action=action,
+        done=_("Thank you! The ticket is closed."),
+    )
+
+
+@require_POST
+@customer_required
+def reject(request, number):
+    def action(ticket, data):
+        services.reject_resolution(ticket, actor=request.user, reason=data["reason"])
+
+    return _act(
+        request,
+        number,
+        form_class=RejectForm,
+        form_name="reject_form",
+        action=action,
+        done=_("The ticket was reopened; we will get back to you."),
+    )
+
+
+@require_GET
+@customer_required
+def attachment(request, number, attachment_id):
+    """A file of a message the customer can read: always a download, never rendered."""
+    item = services.get_attachment_for_customer(request.contact, number, attachment_id)
+    response = FileResponse(
+        item.file.open("rb"),
+        as_attachment=True,
+        filename=item.filename,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
