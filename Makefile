@@ -27,6 +27,8 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py load_demo_mailbox
+	$(BIN)/python manage.py load_demo_articles
+	$(BIN)/python manage.py load_demo_surveys
 	$(BIN)/honcho -f Procfile start
 
 test: install
@@ -36,7 +38,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy helpdesk people tickets mailboxes
+	$(BIN)/mypy helpdesk people tickets knowledge mailboxes surveys
 
 check: install
 	$(BIN)/python manage.py check

@@ -306,9 +306,7 @@ class NotificationRule(models.Model):
 class NotificationTemplate(models.Model):
     """The text of one rule's mail in one language; without one the built-in text is used."""
 
-    rule = models.ForeignKey(
-        NotificationRule, on_delete=models.CASCADE, related_name="templates"
-    )
+    rule = models.ForeignKey(NotificationRule, on_delete=models.CASCADE, related_name="templates")
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
     subject = models.CharField(
         _("subject"),

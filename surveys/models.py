@@ -70,8 +70,8 @@ class Questionnaire(models.Model):
 
 class Question(models.Model):
     class Kind(models.TextChoices):
-        RATING = "rating", _("Rating 1–5")
-        SCORE = "score", _("Score 0–10")
+        RATING = "rating", _("Rating 1 to 5")
+        SCORE = "score", _("Score 0 to 10")
         SINGLE_CHOICE = "single_choice", _("One choice from a dictionary")
         MULTIPLE_CHOICE = "multiple_choice", _("Several choices from a dictionary")
         YES_NO = "yes_no", _("Yes or no")
@@ -223,7 +223,9 @@ class SurveyInvitation(models.Model):
         verbose_name = _("survey invitation")
         verbose_name_plural = _("survey invitations")
         constraints = [
-            models.UniqueConstraint(fields=["ticket", "questionnaire"], name="one_survey_per_ticket")
+            models.UniqueConstraint(
+                fields=["ticket", "questionnaire"], name="one_survey_per_ticket"
+            )
         ]
 
     def __str__(self):
@@ -292,7 +294,7 @@ class Response(models.Model):
 class Answer(models.Model):
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
-    # Rating 1–5, score 0–10, yes (1) / no (0): a number reports can average.
+    # Rating 1-5, score 0-10, yes (1) / no (0): a number reports can average.
     number = models.SmallIntegerField(_("number"), null=True, blank=True)
     text = models.TextField(_("text"), blank=True)
     choices = models.ManyToManyField(DictionaryItem, blank=True, related_name="answers")
@@ -302,7 +304,9 @@ class Answer(models.Model):
         verbose_name = _("answer")
         verbose_name_plural = _("answers")
         constraints = [
-            models.UniqueConstraint(fields=["response", "question"], name="one_answer_per_question"),
+            models.UniqueConstraint(
+                fields=["response", "question"], name="one_answer_per_question"
+            ),
             models.CheckConstraint(
                 condition=Q(number__isnull=True) | Q(number__gte=0, number__lte=10),
                 name="answer_number_in_range",

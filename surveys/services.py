@@ -30,7 +30,7 @@ from tickets.models import Ticket
 from tickets.services import change_status
 
 Kind = Questionnaire.Kind
-TOKEN_SALT = "surveys.satisfaction"
+TOKEN_SALT = "surveys.satisfaction"  # noqa: S105 (a signing salt, not a secret)
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -39,16 +39,19 @@ TOKEN_SALT = "surveys.satisfaction"
 def pool_settings(pool_id: int) -> PoolSurveySettings | None:
     return (
         PoolSurveySettings.objects.select_related(
-            "satisfaction_questionnaire", "disposition_questionnaire", "operator_rating_questionnaire"
+            "satisfaction_questionnaire",
+            "disposition_questionnaire",
+            "operator_rating_questionnaire",
         )
         .filter(pool_id=pool_id)
         .first()
     )
 
 
-def disposition_questionnaire_for(
-    ticket: Ticket, *, config: PoolSurveySettings | None = None
-) -> Questionnaire | None:
+_UNSET = object()
+
+
+def disposition_questionnaire_for(ticket: Ticket, *, config=_UNSET) -> Questionnaire | None:
     """The mailbox's own form for a mailed-in ticket, else the pool's; None when neither."""
     first_mailbox = (
         RawMessage.objects.filter(ticket=ticket)
@@ -64,7 +67,8 @@ def disposition_questionnaire_for(
     )
     if override is not None:
         return override.disposition_questionnaire
-    config = config or pool_settings(ticket.pool_id)
+    if config is _UNSET:
+        config = pool_settings(ticket.pool_id)
     questionnaire = config.disposition_questionnaire if config else None
     return questionnaire if questionnaire is not None and questionnaire.active else None
 
@@ -219,13 +223,13 @@ def invite_to_satisfaction_survey(ticket_id: int) -> SurveyInvitation | None:
     return invitation
 
 
-class SurveyClosed(Exception):
+class SurveyClosedError(Exception):
     """The link is genuine but the survey was answered already or has expired."""
 
 
 @transaction.atomic
 def answer_satisfaction(invitation: SurveyInvitation, *, answers) -> Response:
-    """Store the customer's answers once; a second answer (or a late one) raises SurveyClosed.
+    """Store the customer's answers once; a second answer (or a late one) raises SurveyClosedError.
 
     The conditional UPDATE is the "once": two submissions racing, one wins.
     """
@@ -234,7 +238,7 @@ def answer_satisfaction(invitation: SurveyInvitation, *, answers) -> Response:
         pk=invitation.pk, answered_at__isnull=True, expires_at__gt=now
     ).update(answered_at=now)
     if not claimed:
-        raise SurveyClosed
+        raise SurveyClosedError
     ticket = invitation.ticket
     response = save_response(
         invitation.questionnaire,

@@ -26,7 +26,7 @@ def answer(request, token):
     if request.method == "POST" and form.is_valid():
         try:
             services.answer_satisfaction(invitation, answers=form.answers())
-        except services.SurveyClosed:
+        except services.SurveyClosedError:
             return render(
                 request, "surveys/survey_closed.html", {"invitation": invitation}, status=410
             )
@@ -65,4 +65,3 @@ def disposition(request, number):
             return redirect(ticket)
     context = {"ticket": ticket, "forms": forms}
     return render(request, "surveys/disposition_form.html", context, status=400 if data else 200)
-

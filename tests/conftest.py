@@ -120,3 +120,24 @@ def _fast_password_hashing(settings):
 def _media_in_tmp(settings, tmp_path):
     # Uploaded files of one test never land in the project or meet another test's.
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def customer_user(customer):
+    """The portal login of ``customer`` (password "secret-pass-123")."""
+    from people.services import create_customer_account
+
+    return create_customer_account(customer, username="carla", password="secret-pass-123")
+
+
+@pytest.fixture
+def other_customer_user(other_customer):
+    from people.services import create_customer_account
+
+    return create_customer_account(other_customer, username="olaf", password="secret-pass-123")
+
+
+@pytest.fixture
+def customer_client(client, customer_user):
+    client.force_login(customer_user)
+    return client

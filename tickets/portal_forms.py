@@ -47,9 +47,7 @@ class PortalTicketForm(forms.Form):
         label=_("Priority"), choices=Priority.choices, coerce=int, initial=Priority.NORMAL
     )
     subject = forms.CharField(label=_("Subject"), max_length=200)
-    description = forms.CharField(
-        label=_("Description"), widget=forms.Textarea(attrs={"rows": 8})
-    )
+    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
     attachments = MultipleFileField(label=_("Files"))
 
 

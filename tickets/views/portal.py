@@ -35,7 +35,11 @@ from tickets.services import portal as services
 from tickets.states import CLOSED_STATUSES, OPEN_STATUSES, Status
 
 PAGE_SIZE = 20
-TABS = {"open": gettext_lazy("Open"), "closed": gettext_lazy("Finished"), "all": gettext_lazy("All")}
+TABS = {
+    "open": gettext_lazy("Open"),
+    "closed": gettext_lazy("Finished"),
+    "all": gettext_lazy("All"),
+}
 
 
 def customer_required(view):
@@ -134,7 +138,8 @@ def new_ticket(request):
             form.add_error(None, error)
         else:
             messages.success(
-                request, _("Ticket %(number)s is open. We will answer soon.") % {"number": ticket.number}
+                request,
+                _("Ticket %(number)s is open. We will answer soon.") % {"number": ticket.number},
             )
             return redirect("portal:detail", ticket.number)
     return render(request, "tickets/portal_ticket_form.html", {"form": form})
@@ -152,9 +157,7 @@ def _detail_queryset():
 
 
 def _render_detail(request, number, status=200, **forms):
-    ticket = services.get_ticket_for_customer(
-        request.contact, number, queryset=_detail_queryset()
-    )
+    ticket = services.get_ticket_for_customer(request.contact, number, queryset=_detail_queryset())
     context = {
         "ticket": ticket,
         "thread": ticket.customer_thread,
@@ -166,6 +169,8 @@ def _render_detail(request, number, status=200, **forms):
         "can_reply": ticket.status != Status.CANCELLED,
         "awaits_approval": ticket.status == Status.RESOLVED,
         "is_finished": ticket.status in CLOSED_STATUSES,
+        # Shown at the top: the form that failed may not be on the page any more.
+        "action_errors": [error for form in forms.values() for error in form.non_field_errors()],
         **forms,
     }
     return render(request, "tickets/portal_ticket_detail.html", context, status=status)

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from people.models import Absence, Organization, Role, Sector, Skill
-from people.services import create_agent, find_or_create_contact
+from people.services import create_agent, create_customer_account, find_or_create_contact
 from tickets import services
 from tickets.models import CannedResponse, Pool, PoolMembership, Product, Ticket, Topic
 from tickets.states import Channel, Status
@@ -44,6 +44,9 @@ SUBJECTS = [
     "Upgrade to a faster plan",
     "Erro ao acessar o portal",
 ]
+# The portal's demo customer: signs in at /portal/ (or by emailed link to the address).
+DEMO_CUSTOMER = ("customer", "customer", "Clara Cliente", "customer@example.com")
+
 BODIES = [
     "Bom dia, preciso de ajuda com isto o quanto antes. Obrigado!",
     "Dzień dobry, proszę o pomoc w tej sprawie. Pozdrawiam.",
@@ -66,10 +69,16 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("Demo data already present.")
+        if not get_user_model().objects.filter(username=DEMO_CUSTOMER[0]).exists():
+            self._load_customer(random.Random(seed))  # noqa: S311 - demo data, not security
         self.stdout.write("\nHelpdesk: http://127.0.0.1:8000/\nDemo logins (user / password):")
         for username, password, role, junior, *_ in DEMO_USERS:
             label = f"{role.label}{' (junior)' if junior else ''}"
             self.stdout.write(f"  {username:<11} / {password:<11} {label}")
+        username, password, *_ = DEMO_CUSTOMER
+        self.stdout.write(
+            f"  {username:<11} / {password:<11} Customer: http://127.0.0.1:8000/portal/"
+        )
 
     @transaction.atomic
     def _load(self, count, rng):
@@ -132,6 +141,33 @@ class Command(BaseCommand):
         )
         for index in range(count):
             self._ticket(index, count, rng, pools, topics, products, contacts, users)
+
+    @transaction.atomic
+    def _load_customer(self, rng):
+        """The portal's demo customer with a few tickets, one waiting for their approval."""
+        username, password, name, email = DEMO_CUSTOMER
+        contact = find_or_create_contact(email=email, name=name)
+        create_customer_account(contact, username=username, password=password)
+        pools = list(Pool.objects.order_by("name"))
+        agent = get_user_model().objects.filter(username="agent").first()
+        if not pools:
+            return
+        subjects = ["Wrong amount on my invoice", "Internet down since this morning"]
+        for index, subject in enumerate(subjects):
+            ticket = services.create_ticket(
+                subject=subject,
+                pool=pools[index % len(pools)],
+                requester=contact,
+                channel=Channel.PORTAL,
+            )
+            services.add_customer_message(ticket, contact=contact, body_text=rng.choice(BODIES))
+            if index == 0 and agent is not None and ticket.pool.memberships.filter(user=agent):
+                services.add_reply(
+                    ticket,
+                    author=agent,
+                    body="We corrected the invoice; the new one is in your account.",
+                    then_status=Status.RESOLVED,
+                )
 
     def _ticket(self, index, count, rng, pools, topics, products, contacts, users):
         created = timezone.now() - timedelta(minutes=(count - index) * 97)
