@@ -189,7 +189,19 @@ def recipients_for(rule: NotificationRule, info: EventInfo) -> list[Recipient]:
         if recipient is not None and user.pk != actor_id:
             found.setdefault(recipient.address, recipient)
     requester = ticket.requester
-    if rule.to_requester and requester is not None and not _skips_requester(info):
+    # Nobody is told what they did themselves; a new ticket's acknowledgement is the exception.
+    requester_acted = (
+        requester is not None
+        and actor_id is not None
+        and requester.user_id == actor_id
+        and info.event != Event.TICKET_OPENED
+    )
+    if (
+        rule.to_requester
+        and requester is not None
+        and not requester_acted
+        and not _skips_requester(info)
+    ):
         address = requester.primary_email
         if address and not requester_is_robot(ticket, address):
             mailbox = _sender(ticket)[0]

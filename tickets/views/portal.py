@@ -5,7 +5,9 @@ another customer's ticket is a 404, exactly like one that does not exist.
 """
 
 from functools import wraps
+from urllib.parse import urljoin
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
@@ -72,8 +74,9 @@ def request_link(request):
     if request.method == "POST" and form.is_valid():
         services.request_sign_in_link(
             form.cleaned_data["email"],
-            url_for=lambda token: request.build_absolute_uri(
-                reverse("portal:link_sign_in", args=[token])
+            # From the configured base URL, never the request's Host header (link poisoning).
+            url_for=lambda token: urljoin(
+                settings.SITE_URL, reverse("portal:link_sign_in", args=[token])
             ),
         )
         messages.info(
