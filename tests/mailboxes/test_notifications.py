@@ -60,7 +60,7 @@ def cast(pool, agent, supervisor, customer, customer_user, mailbox):
 
 
 def _turn_on(event, **recipients):
-    """The rule for every pool: on, with exactly these recipients (default: all but pool members)."""
+    """The rule for every pool: on, exactly these recipients (default: all but pool members)."""
     wanted = recipients or ALL_RECIPIENTS
     fields = {name: wanted.get(name, False) for name in [*ALL_RECIPIENTS, "to_pool_members"]}
     NotificationRule.objects.update_or_create(
