@@ -22,8 +22,9 @@ def answer(request, token):
         raise Http404
     if not invitation.is_open:
         return render(request, "surveys/survey_closed.html", {"invitation": invitation}, status=410)
-    form = QuestionnaireForm(invitation.questionnaire, request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    data = request.POST if request.method == "POST" else None
+    form = QuestionnaireForm(invitation.questionnaire, data)
+    if data is not None and form.is_valid():
         try:
             services.answer_satisfaction(invitation, answers=form.answers())
         except services.SurveyClosedError:
@@ -32,7 +33,9 @@ def answer(request, token):
             )
         return render(request, "surveys/survey_thanks.html", {"invitation": invitation})
     context = {"form": form, "invitation": invitation, "ticket": invitation.ticket}
-    return render(request, "surveys/response_form.html", context)
+    return render(
+        request, "surveys/response_form.html", context, status=400 if data is not None else 200
+    )
 
 
 CLOSE_ACTIONS = {"resolve": Status.RESOLVED, "close": Status.CLOSED}
@@ -64,4 +67,6 @@ def disposition(request, number):
             messages.success(request, _("Thank you, the form was saved."))
             return redirect(ticket)
     context = {"ticket": ticket, "forms": forms}
-    return render(request, "surveys/disposition_form.html", context, status=400 if data else 200)
+    return render(
+        request, "surveys/disposition_form.html", context, status=400 if data is not None else 200
+    )
