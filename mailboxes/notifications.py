@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesHeaderParser
 from email.utils import formataddr, make_msgid, parseaddr
+from typing import Any
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -46,7 +47,7 @@ _ROBOT_LOCAL_PART = re.compile(
 )
 
 # What each event says, in the reader's language.
-EVENT_SENTENCES = {
+EVENT_SENTENCES: dict[str, Any] = {
     Event.TICKET_OPENED: _("A new ticket was opened."),
     Event.TICKET_TAKEN: _("%(actor)s took the ticket."),
     Event.TICKET_STARTED: _("Work on the ticket has started."),

@@ -83,7 +83,7 @@ class AnswerInline(admin.TabularInline):
     model = Answer
     extra = 0
     fields = ["question", "number", "text", "choices"]
-    readonly_fields = fields
+    readonly_fields = ["question", "number", "text", "choices"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):

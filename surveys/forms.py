@@ -1,15 +1,17 @@
 """One form class for every questionnaire: a field per question, by its kind."""
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from surveys.models import Question, Questionnaire
+from surveys.models import DictionaryItem, Question, Questionnaire
 
 YES_NO = [(1, _("Yes")), (0, _("No"))]
 
 
 def _field(question: Question) -> forms.Field:
-    options = {
+    options: dict[str, Any] = {
         "label": question.text,
         "help_text": question.help_text,
         "required": question.required,
@@ -34,7 +36,7 @@ def _field(question: Question) -> forms.Field:
             choices=YES_NO, coerce=int, widget=forms.RadioSelect, **options
         )
     if kind in Question.CHOICE_KINDS:
-        items = question.dictionary.items.filter(active=True) if question.dictionary else []
+        items = DictionaryItem.objects.filter(dictionary=question.dictionary, active=True)
         if kind == Question.Kind.SINGLE_CHOICE:
             return forms.ModelChoiceField(
                 queryset=items, widget=forms.RadioSelect, empty_label=None, **options
@@ -55,5 +57,5 @@ class QuestionnaireForm(forms.Form):
         for question in self.questions:
             self.fields[f"q{question.pk}"] = _field(question)
 
-    def answers(self) -> list[tuple[Question, object]]:
+    def answers(self) -> list[tuple[Question, Any]]:
         return [(q, self.cleaned_data.get(f"q{q.pk}")) for q in self.questions]

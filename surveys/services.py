@@ -2,6 +2,7 @@
 and the disposition check that guards closing a ticket."""
 
 import secrets
+from typing import Any
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -112,7 +113,7 @@ def save_response(
     questionnaire: Questionnaire,
     *,
     ticket: Ticket,
-    answers: list[tuple[Question, object]],
+    answers: list[tuple[Question, Any]],
     agent=None,
     contact=None,
     invitation: SurveyInvitation | None = None,

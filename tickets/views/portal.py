@@ -163,7 +163,8 @@ def _render_detail(request, number, status=200, **forms):
     ticket = services.get_ticket_for_customer(request.contact, number, queryset=_detail_queryset())
     context = {
         "ticket": ticket,
-        "thread": ticket.customer_thread,
+        # Prefetched with to_attr: only what the customer may read.
+        "thread": ticket.customer_thread,  # type: ignore[attr-defined]
         "panels": panels_for(ticket, user=request.user, audience=CUSTOMER),
         "reply_form": PortalReplyForm(),
         "cancel_form": CancelForm(),
