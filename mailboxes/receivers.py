@@ -1,8 +1,12 @@
 """Reactions to ticket events. Bodies stay thin: they call services."""
 
+import logging
+
 from tickets import signals
 from tickets.models import Message
 from tickets.states import Status
+
+logger = logging.getLogger(__name__)
 
 
 def _queue_reply(sender, ticket, actor, message, **kwargs):
@@ -14,7 +18,12 @@ def _queue_reply(sender, ticket, actor, message, **kwargs):
 def _notify(event, ticket, actor, **kwargs):
     from mailboxes.notifications import notify
 
-    notify(event, ticket_id=ticket.pk, actor=actor, **kwargs)
+    # Best effort: the change is committed already; a broken template or rule must not turn
+    # the agent's or customer's successful action into an error page.
+    try:
+        notify(event, ticket_id=ticket.pk, actor=actor, **kwargs)
+    except Exception:
+        logger.exception("notification %s for ticket %s failed", event, ticket.pk)
 
 
 def _on_ticket_created(sender, ticket, actor, **kwargs):

@@ -1,5 +1,7 @@
 """Reactions to ticket events and answers to tickets' questions. Bodies call services."""
 
+import logging
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -7,12 +9,19 @@ from tickets import signals
 from tickets.panels import AGENT, CUSTOMER, Panel
 from tickets.states import Status
 
+logger = logging.getLogger(__name__)
+
 
 def _on_status_changed(sender, ticket, actor, before, after, **kwargs):
-    if after == Status.CLOSED:
-        from surveys.services import invite_to_satisfaction_survey
+    if after != Status.CLOSED:
+        return
+    from surveys.services import invite_to_satisfaction_survey
 
+    # The close is committed; a survey that cannot be sent is logged, not an error page.
+    try:
         invite_to_satisfaction_survey(ticket.pk)
+    except Exception:
+        logger.exception("satisfaction survey for ticket %s failed", ticket.pk)
 
 
 def _on_close_requested(sender, ticket, actor, to, **kwargs):

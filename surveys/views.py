@@ -46,8 +46,8 @@ CLOSE_ACTIONS = {"resolve": Status.RESOLVED, "close": Status.CLOSED}
 def disposition(request, number):
     """The agent's disposition form and operator rating; then, optionally, resolve or close."""
     ticket = get_ticket_for(request.user, number)
-    questionnaire = services.disposition_questionnaire_for(ticket)
     config = services.pool_settings(ticket.pool_id)
+    questionnaire = services.disposition_questionnaire_for(ticket, config=config)
     rating = config.operator_rating_questionnaire if config else None
     if questionnaire is None and rating is None:
         raise Http404

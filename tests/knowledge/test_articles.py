@@ -57,3 +57,11 @@ def test_the_search_page_costs_a_fixed_number_of_queries(
         response = customer_client.get(reverse("knowledge:search"), {"q": "router"})
     assert response.status_code == 200
     assert response.content.decode().count('class="list-group-item list-group-item-action"') == 20
+
+
+def test_the_article_page_costs_a_fixed_number_of_queries(
+    customer_client, pool, django_assert_max_num_queries
+):
+    article = Article.objects.create(title="Fix it", body="x", pool=pool, published=True)
+    with django_assert_max_num_queries(5):
+        assert customer_client.get(article.get_absolute_url()).status_code == 200

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,6 +13,13 @@ from helpdesk.celery import app as celery_app
 from mailboxes.models import OutgoingEmail
 from people.models import SignInLink
 from people.services import SIGN_IN_LINKS_PER_HOUR, create_sign_in_link, use_sign_in_link
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle():
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -127,3 +135,13 @@ def test_the_link_is_built_from_the_configured_site_url_not_the_host_header(
             headers={"host": "evil.test"},
         )
     assert _link_in_outbox().startswith("https://help.example.test/portal/login/link/")
+
+
+def test_one_client_cannot_request_links_for_many_addresses(client, db):
+    from tickets.views.portal import LINK_REQUESTS_PER_ADDRESS
+
+    for n in range(LINK_REQUESTS_PER_ADDRESS):
+        assert _request(client, f"someone{n}@example.test").status_code == 302
+    response = _request(client, "one-more@example.test")
+    assert response.status_code == 429
+    assert "Too many requests" in response.content.decode()

@@ -152,3 +152,11 @@ def test_agents_of_other_pools_cannot_open_the_form(client, other_agent, ticket,
     url = reverse("surveys:disposition", args=[ticket.number])
     assert client.get(url).status_code == 404
     assert client.post(url, {"then": "close"}).status_code == 404
+
+
+def test_the_disposition_page_costs_a_fixed_number_of_queries(
+    agent_client, ticket, survey_settings, django_assert_max_num_queries
+):
+    url = reverse("surveys:disposition", args=[ticket.number])
+    with django_assert_max_num_queries(12):
+        assert agent_client.get(url).status_code == 200

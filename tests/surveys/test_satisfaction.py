@@ -132,3 +132,12 @@ def test_a_robot_requester_gets_no_survey(run, ticket, agent, csat_settings, cus
     email.save()
     _close(run, ticket, agent)
     assert not SurveyInvitation.objects.exists()
+
+
+def test_the_survey_page_costs_a_fixed_number_of_queries(
+    run, client, ticket, agent, csat_settings, django_assert_max_num_queries
+):
+    _close(run, ticket, agent)
+    url = survey_url(SurveyInvitation.objects.get())
+    with django_assert_max_num_queries(3):
+        assert client.get(url).status_code == 200

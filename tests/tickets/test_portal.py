@@ -286,3 +286,16 @@ def test_an_agent_cannot_sign_in_to_the_portal(client, agent):
     )
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_the_new_ticket_form_costs_a_fixed_number_of_queries(
+    customer_client, pool, other_pool, django_assert_max_num_queries
+):
+    from tests.factories import TopicFactory
+
+    for _ in range(15):
+        TopicFactory()
+    # Session, user, agent profile (time zone), contact, then the three choice lists
+    # (crispy reads the department list twice).
+    with django_assert_max_num_queries(8):
+        assert customer_client.get(reverse("portal:new")).status_code == 200

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
@@ -68,10 +69,27 @@ class PortalLoginView(LoginView):
         return reverse("portal:home")
 
 
+LINK_REQUESTS_PER_ADDRESS = 20  # per hour and client address, on top of the per-mail limit
+
+
+def _too_many_link_requests(request) -> bool:
+    """Count this client's link requests in the cache: one address cannot mail-bomb many."""
+    key = f"portal-link-requests:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key) > LINK_REQUESTS_PER_ADDRESS
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        return False
+
+
 def request_link(request):
     """Ask for a one-time sign-in link; the answer is the same for known and unknown addresses."""
     form = SignInLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if _too_many_link_requests(request):
+            form.add_error(None, _("Too many requests. Wait a few minutes and try again."))
+            return render(request, "tickets/portal_link_request.html", {"form": form}, status=429)
         services.request_sign_in_link(
             form.cleaned_data["email"],
             # From the configured base URL, never the request's Host header (link poisoning).
