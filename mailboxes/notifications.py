@@ -61,6 +61,19 @@ EVENT_SENTENCES: dict[str, Any] = {
 }
 
 
+# What the customer reads instead, for the events they are told about.
+CUSTOMER_SENTENCES: dict[str, Any] = {
+    Event.TICKET_OPENED: _("We received your ticket and will answer as soon as we can."),
+    Event.TICKET_TAKEN: _("%(actor)s is now looking after your ticket."),
+    Event.TICKET_STARTED: _("We started working on your ticket."),
+    Event.TICKET_RESOLVED: _(
+        "We think your problem is solved. Please tell us on the portal whether it is: "
+        "approve the resolution, or reject it and tell us what is still wrong."
+    ),
+    Event.TICKET_CANCELLED: _("Your ticket was cancelled."),
+}
+
+
 @dataclass
 class Recipient:
     address: str
@@ -253,7 +266,10 @@ def render_notification(rule: NotificationRule, info: EventInfo, recipient: Reci
     }
     row = NotificationTemplate.objects.filter(rule=rule, language=recipient.language).first()
     with translation.override(recipient.language):
-        context["sentence"] = str(EVENT_SENTENCES[info.event]) % {
+        sentences = EVENT_SENTENCES
+        if recipient.is_customer and info.event in CUSTOMER_SENTENCES:
+            sentences = CUSTOMER_SENTENCES
+        context["sentence"] = str(sentences[info.event]) % {
             "actor": context["actor_name"] or _("An agent")
         }
         context["event_label"] = str(NotificationRule.Event(info.event).label)

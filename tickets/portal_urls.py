@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="portal:login"), name="logout"),
     path("login/link/", portal.request_link, name="request_link"),
     path("login/link/<str:token>/", portal.link_sign_in, name="link_sign_in"),
+    path("password/", portal.password, name="password"),
     path("new/", portal.new_ticket, name="new"),
     path("tickets/<str:number>/", portal.detail, name="detail"),
     path("tickets/<str:number>/reply/", portal.reply, name="reply"),

@@ -179,6 +179,11 @@ def test_resolved_asks_the_customer_to_confirm(cast, pool, run):
     assert _addresses() == {_customer(cast), MANAGER, WATCHER, SUPERVISOR}
     mine = OutgoingEmail.objects.get(to=[_customer(cast)])
     assert f"/portal/tickets/{ticket.number}/" in mine.body_text
+    assert "We think your problem is solved." in mine.body_text
+    theirs = OutgoingEmail.objects.get(to=[MANAGER])
+    assert "The ticket was resolved." in theirs.body_text
+    assert f"/tickets/{ticket.number}/" in theirs.body_text
+    assert not theirs.reply_to  # an agent's answer must not land in the customer's thread
     assert mine.reply_to.startswith("billing+t")
     assert mine.headers["Auto-Submitted"] == "auto-generated"
     assert f"[#{ticket.number}]" in mine.subject
@@ -370,3 +375,16 @@ def test_files_are_not_attached_to_notifications(cast, pool, run):
         )
     )
     assert all(not message.attachments for message in mail.outbox)
+
+
+def test_a_template_that_does_not_compile_falls_back_to_the_built_in_text(cast, pool, run):
+    _turn_on(Event.TICKET_RESOLVED, to_manager=True)
+    rule = NotificationRule.objects.get(event=Event.TICKET_RESOLVED, pool=None)
+    NotificationTemplate.objects.create(
+        rule=rule, language="en", subject="{% if %}", body="{{ broken"
+    )
+    ticket = _ticket(cast, pool)
+    run(lambda: services.change_status(ticket, to=Status.RESOLVED, actor=cast["agent"]))
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+    assert "The ticket was resolved." in OutgoingEmail.objects.get(to=[MANAGER]).body_text

@@ -299,3 +299,36 @@ def test_the_new_ticket_form_costs_a_fixed_number_of_queries(
     # (crispy reads the department list twice).
     with django_assert_max_num_queries(8):
         assert customer_client.get(reverse("portal:new")).status_code == 200
+
+
+def test_a_customer_who_came_by_link_chooses_a_password_then_signs_in_with_it(client, customer):
+    from people.services import create_customer_account
+
+    user = create_customer_account(customer)
+    assert not user.has_usable_password()
+    client.force_login(user)
+    response = client.post(
+        reverse("portal:password"),
+        {"new_password1": "a-long-Passphrase-7", "new_password2": "a-long-Passphrase-7"},
+    )
+    assert response.status_code == 302
+    client.logout()
+    response = client.post(
+        reverse("portal:login"),
+        {"username": user.username, "password": "a-long-Passphrase-7"},
+    )
+    assert response.url == reverse("portal:home")
+
+
+def test_changing_a_password_needs_the_old_one(customer_client, customer_user):
+    response = customer_client.post(
+        reverse("portal:password"),
+        {
+            "old_password": "wrong",
+            "new_password1": "a-long-Passphrase-7",
+            "new_password2": "a-long-Passphrase-7",
+        },
+    )
+    assert response.status_code == 200
+    customer_user.refresh_from_db()
+    assert customer_user.check_password("secret-pass-123")

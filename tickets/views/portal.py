@@ -9,7 +9,8 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -115,6 +116,20 @@ def link_sign_in(request, token):
         return render(request, "tickets/portal_link_confirm.html")
     messages.error(request, _("This sign-in link was already used or has expired."))
     return redirect("portal:request_link")
+
+
+@customer_required
+def password(request):
+    """Set a password (accounts made by a sign-in link have none) or change it."""
+    user = request.user
+    form_class = PasswordChangeForm if user.has_usable_password() else SetPasswordForm
+    form = form_class(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        update_session_auth_hash(request, user)
+        messages.success(request, _("Your password was saved."))
+        return redirect("portal:home")
+    return render(request, "tickets/portal_password.html", {"form": form})
 
 
 @customer_required
