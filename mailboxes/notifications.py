@@ -344,15 +344,26 @@ def queue_automatic_email(
 
 @transaction.atomic
 def notify(
-    event: str, *, ticket_id: int, actor=None, message_text: str = "", reason: str = "", **extra
+    event: str,
+    *,
+    ticket_id: int,
+    pool_id: int | None = None,
+    actor=None,
+    message_text: str = "",
+    reason: str = "",
+    **extra,
 ) -> list[OutgoingEmail]:
     """Mail everyone the event's rule names; returns the outbox rows (none when off).
 
     Called once per event after the change committed; not idempotent by itself (each call
-    queues mail), so callers call it once per event.
+    queues mail), so callers call it once per event. With ``pool_id`` an event whose rule
+    is off costs one query (mail ingestion sends several events per message).
     """
+    rule = rule_for(event, pool_id) if pool_id is not None else None
+    if pool_id is not None and rule is None:
+        return []
     ticket = Ticket.objects.select_related("requester", "pool").get(pk=ticket_id)
-    rule = rule_for(event, ticket.pool_id)
+    rule = rule or rule_for(event, ticket.pool_id)
     if rule is None:
         return []
     info = EventInfo(

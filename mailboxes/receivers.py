@@ -21,7 +21,7 @@ def _notify(event, ticket, actor, **kwargs):
     # Best effort: the change is committed already; a broken template or rule must not turn
     # the agent's or customer's successful action into an error page.
     try:
-        notify(event, ticket_id=ticket.pk, actor=actor, **kwargs)
+        notify(event, ticket_id=ticket.pk, pool_id=ticket.pool_id, actor=actor, **kwargs)
     except Exception:
         logger.exception("notification %s for ticket %s failed", event, ticket.pk)
 
@@ -48,6 +48,10 @@ def _on_status_changed(sender, ticket, actor, before, after, **kwargs):
 def _on_message_added(sender, ticket, actor, message, **kwargs):
     if message.kind != Message.Kind.INBOUND:
         return  # replies are announced by reply_ready once they may leave; notes never
+    from mailboxes.notifications import rule_for
+
+    if rule_for("customer_message", ticket.pool_id) is None:
+        return  # one query, before the one that finds out whether this is the first message
     is_first = not ticket.messages.filter(kind=Message.Kind.INBOUND, pk__lt=message.pk).exists()
     if not is_first:  # the first message is the ticket itself: "ticket opened" tells it
         _notify("customer_message", ticket, actor, message_text=message.body_text)
