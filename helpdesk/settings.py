@@ -195,6 +195,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mailboxes.tasks.requeue_stale_raw_messages_task",
         "schedule": 300.0,
     },
+    "purge-sign-in-links": {
+        "task": "people.tasks.purge_sign_in_links_task",
+        "schedule": 3600.0,
+    },
     "send-due-outgoing-emails": {
         "task": "mailboxes.tasks.send_due_outgoing_emails_task",
         "schedule": 60.0,

@@ -185,3 +185,10 @@ def use_sign_in_link(token: str, *, now=None):
     if not user.is_active or hasattr(user, "agent_profile"):
         return None
     return user
+
+
+def purge_sign_in_links(now=None) -> int:
+    """Delete links used or expired more than a day ago (one DELETE); safe to run twice."""
+    cutoff = (now or timezone.now()) - timedelta(days=1)
+    deleted, _ = SignInLink.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

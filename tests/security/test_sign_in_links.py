@@ -145,3 +145,14 @@ def test_one_client_cannot_request_links_for_many_addresses(client, db):
     response = _request(client, "one-more@example.test")
     assert response.status_code == 429
     assert "Too many requests" in response.content.decode()
+
+
+def test_old_links_are_purged_and_fresh_ones_kept(customer):
+    from people.services import purge_sign_in_links
+
+    old, _token = create_sign_in_link(customer.primary_email)
+    fresh, _token = create_sign_in_link(customer.primary_email)
+    SignInLink.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=2))
+    assert purge_sign_in_links() == 1
+    assert purge_sign_in_links() == 0
+    assert list(SignInLink.objects.all()) == [fresh]

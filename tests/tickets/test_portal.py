@@ -332,3 +332,13 @@ def test_changing_a_password_needs_the_old_one(customer_client, customer_user):
     assert response.status_code == 200
     customer_user.refresh_from_db()
     assert customer_user.check_password("secret-pass-123")
+
+
+def test_signing_in_switches_to_the_customers_language(client, customer, customer_user):
+    customer.refresh_from_db()
+    customer.language = "pl"
+    customer.save(update_fields=["language"])
+    response = client.post(
+        reverse("portal:login"), {"username": "carla", "password": "secret-pass-123"}
+    )
+    assert response.cookies["django_language"].value == "pl"

@@ -61,6 +61,13 @@ def customer_required(view):
     return wrapper
 
 
+def _with_language(response, contact):
+    """Speak the customer's language from now on, when we know it."""
+    if contact is not None and contact.language:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, contact.language, samesite="Lax")
+    return response
+
+
 class PortalLoginView(LoginView):
     form_class = CustomerAuthenticationForm
     template_name = "tickets/portal_login.html"
@@ -68,6 +75,10 @@ class PortalLoginView(LoginView):
 
     def get_default_redirect_url(self):
         return reverse("portal:home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        return _with_language(response, services.contact_for(form.get_user()))
 
 
 LINK_REQUESTS_PER_ADDRESS = 20  # per hour and client address, on top of the per-mail limit
@@ -111,7 +122,7 @@ def link_sign_in(request, token):
         user = use_sign_in_link(token)
         if user is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("portal:home")
+            return _with_language(redirect("portal:home"), services.contact_for(user))
     elif peek_sign_in_link(token) is not None:
         return render(request, "tickets/portal_link_confirm.html")
     messages.error(request, _("This sign-in link was already used or has expired."))
