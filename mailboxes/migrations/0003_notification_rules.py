@@ -4,6 +4,30 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+# One rule per event for every pool, switched off, with the usual recipients ticked:
+# an admin turns on what the team wants (Admin > Notification rules).
+DEFAULT_RULES = {
+    "ticket_opened": {"to_requester": True, "to_pool_members": True},
+    "ticket_taken": {"to_requester": True},
+    "ticket_started": {"to_requester": True},
+    "customer_message": {"to_assignee": True, "to_watchers": True},
+    "agent_message": {"to_watchers": True, "to_manager": True},
+    "ticket_resolved": {"to_requester": True, "to_manager": True},
+    "resolution_approved": {"to_assignee": True, "to_manager": True},
+    "resolution_rejected": {"to_assignee": True, "to_manager": True, "to_supervisors": True},
+    "survey_answered": {"to_assignee": True, "to_manager": True},
+    "ticket_cancelled": {"to_assignee": True, "to_watchers": True},
+}
+
+
+def create_default_rules(apps, schema_editor):
+    NotificationRule = apps.get_model("mailboxes", "NotificationRule")
+    for event, recipients in DEFAULT_RULES.items():
+        NotificationRule.objects.get_or_create(
+            event=event, pool=None, defaults={"enabled": False, **recipients}
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -58,33 +82,5 @@ class Migration(migrations.Migration):
             model_name='notificationtemplate',
             constraint=models.UniqueConstraint(fields=('rule', 'language'), name='notification_template_lang'),
         ),
+        migrations.RunPython(create_default_rules, migrations.RunPython.noop),
     ]
-
-
-# One rule per event for every pool, switched off, with the usual recipients ticked:
-# an admin turns on what the team wants (Admin > Notification rules).
-DEFAULT_RULES = {
-    "ticket_opened": {"to_requester": True, "to_pool_members": True},
-    "ticket_taken": {"to_requester": True},
-    "ticket_started": {"to_requester": True},
-    "customer_message": {"to_assignee": True, "to_watchers": True},
-    "agent_message": {"to_watchers": True, "to_manager": True},
-    "ticket_resolved": {"to_requester": True, "to_manager": True},
-    "resolution_approved": {"to_assignee": True, "to_manager": True},
-    "resolution_rejected": {"to_assignee": True, "to_manager": True, "to_supervisors": True},
-    "survey_answered": {"to_assignee": True, "to_manager": True},
-    "ticket_cancelled": {"to_assignee": True, "to_watchers": True},
-}
-
-
-def create_default_rules(apps, schema_editor):
-    NotificationRule = apps.get_model("mailboxes", "NotificationRule")
-    for event, recipients in DEFAULT_RULES.items():
-        NotificationRule.objects.get_or_create(
-            event=event, pool=None, defaults={"enabled": False, **recipients}
-        )
-
-
-Migration.operations.append(
-    migrations.RunPython(create_default_rules, migrations.RunPython.noop)
-)
