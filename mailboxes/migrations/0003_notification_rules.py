@@ -3,7 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 # One rule per event for every pool, switched off, with the usual recipients ticked:
 # an admin turns on what the team wants (Admin > Notification rules).
 DEFAULT_RULES = {
