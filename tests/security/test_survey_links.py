@@ -93,3 +93,39 @@ def test_customer_a_cannot_see_or_rate_customer_bs_survey(
     detail = customer_client.get(reverse("portal:detail", args=[theirs.ticket.number]))
     assert detail.status_code == 404
     assert make_token(theirs) not in detail.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_simultaneous_answers_to_one_survey_store_one(pool, customer):
+    from surveys.services import SurveyClosedError, answer_satisfaction
+    from tests.concurrency import run_at_once
+
+    questionnaire = Questionnaire.objects.create(name="CSAT", kind=Questionnaire.Kind.SATISFACTION)
+    question = Question.objects.create(
+        questionnaire=questionnaire, text="Rate", kind=Question.Kind.RATING
+    )
+    PoolSurveySettings.objects.create(
+        pool=pool, satisfaction_enabled=True, satisfaction_questionnaire=questionnaire
+    )
+    invitation = _invitation(customer, pool, None)
+
+    def answer():
+        try:
+            answer_satisfaction(invitation, answers=[(question, 5)])
+        except SurveyClosedError:
+            return "closed"
+        return "stored"
+
+    results = run_at_once([answer] * 4, timeout=60)
+    assert sorted(results) == ["closed", "closed", "closed", "stored"]
+    assert Response.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_simultaneous_uses_of_one_sign_in_link_sign_in_once(customer):
+    from people.services import create_sign_in_link, use_sign_in_link
+    from tests.concurrency import run_at_once
+
+    _link, token = create_sign_in_link(customer.primary_email)
+    results = run_at_once([lambda: use_sign_in_link(token)] * 4, timeout=60)
+    assert sum(result is not None for result in results) == 1
