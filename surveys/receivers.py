@@ -31,14 +31,17 @@ def _on_close_requested(sender, ticket, actor, to, **kwargs):
 
 
 def _agent_panels(ticket) -> list[Panel]:
-    from surveys.services import disposition_questionnaire_for, has_disposition, pool_settings
+    from surveys.models import Questionnaire, Response
+    from surveys.services import disposition_questionnaire_for, pool_settings
 
     config = pool_settings(ticket.pool_id)
     questionnaire = disposition_questionnaire_for(ticket, config=config)
     rating = config.operator_rating_questionnaire if config else None
     if questionnaire is None and rating is None:
         return []
-    filled = questionnaire is not None and has_disposition(ticket)
+    # One query tells both: is the disposition filled, did the customer answer the survey.
+    kinds = set(Response.objects.filter(ticket=ticket).values_list("kind", flat=True))
+    filled = questionnaire is not None and Questionnaire.Kind.DISPOSITION in kinds
     required = bool(config and config.disposition_required and questionnaire and not filled)
     if filled:
         text = _("Filled in.")
@@ -46,6 +49,8 @@ def _agent_panels(ticket) -> list[Panel]:
         text = _("Required before the ticket is resolved or closed.")
     else:
         text = _("Optional.")
+    if Questionnaire.Kind.SATISFACTION in kinds:
+        text = f"{text} {_('The customer answered the satisfaction survey.')}"
     return [
         Panel(
             title=_("Disposition and rating"),
