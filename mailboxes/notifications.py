@@ -28,8 +28,14 @@ from django.utils.translation import gettext_lazy as _
 
 from mailboxes import loops
 from mailboxes.emails import RenderedEmail, with_tag
-from mailboxes.models import NotificationRule, NotificationTemplate, OutgoingEmail, RawMessage
-from mailboxes.outbound import _domain, _sender, _thread_headers, is_own_address
+from mailboxes.models import (
+    Mailbox,
+    NotificationRule,
+    NotificationTemplate,
+    OutgoingEmail,
+    RawMessage,
+)
+from mailboxes.outbound import _domain, _sender, _thread_headers
 from mailboxes.parsing import ParsedMail
 from mailboxes.tokens import make_reply_address
 from people.roles import SEE_ALL_POOLS
@@ -95,13 +101,24 @@ class EventInfo:
 # --- robots ---------------------------------------------------------------------------------
 
 
-def is_robot_address(address: str) -> bool:
+def own_addresses() -> set[str]:
+    """Every address we send from (mailboxes and the default sender), lower-cased; one query."""
+    addresses = set(Mailbox.objects.values_list("from_address", flat=True))
+    addresses |= {
+        parseaddr(sender)[1] for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL)
+    }
+    return {address.lower() for address in addresses if address}
+
+
+def is_robot_address(address: str, *, ours: set[str] | None = None) -> bool:
     """Our own mailboxes, and addresses that announce a program (no-reply, mailer-daemon...)."""
     address = address.strip().lower()
     if "@" not in address:
         return True
     local = address.rpartition("@")[0]
-    return bool(_ROBOT_LOCAL_PART.match(local)) or is_own_address(address)
+    if _ROBOT_LOCAL_PART.match(local):
+        return True
+    return loops.is_own_address(address, own_addresses() if ours is None else ours)
 
 
 def _first_mail_headers(ticket: Ticket) -> ParsedMail | None:
@@ -226,7 +243,8 @@ def recipients_for(rule: NotificationRule, info: EventInfo) -> list[Recipient]:
                 language=language or settings.LANGUAGE_CODE,
                 is_customer=True,
             )
-    return [item for item in found.values() if not is_robot_address(item.address)]
+    ours = own_addresses()
+    return [item for item in found.values() if not is_robot_address(item.address, ours=ours)]
 
 
 # --- rules and text -------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """Boxes other apps add to the ticket pages (agent and portal) without tickets importing them.
 
 A receiver of ``signals.ticket_panels`` returns a list of Panel; a receiver that fails is
-logged and skipped, so a broken extension never takes the ticket page down.
+logged and skipped, so a broken extension never takes the ticket page down. Surveys add the
+disposition form (agents) and the survey link (customers); the SLA app can add the
+deadline the same way, e.g. ``Panel(title=_("Answer due"), text=..., key="deadline")``
+for both audiences. Keep each receiver to one or two queries: the pages pin their counts.
 """
 
 import logging
