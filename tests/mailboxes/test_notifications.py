@@ -388,3 +388,49 @@ def test_a_template_that_does_not_compile_falls_back_to_the_built_in_text(cast, 
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
     assert "The ticket was resolved." in OutgoingEmail.objects.get(to=[MANAGER]).body_text
+
+
+def test_a_mailed_answer_to_a_notification_joins_the_portal_ticket(cast, pool, run, mailbox):
+    from mailboxes.processing import process_raw_message
+    from tests.mailboxes.test_processing import build_mail, store_raw
+
+    _turn_on(Event.TICKET_RESOLVED, to_requester=True)
+    ticket = _ticket(cast, pool)
+    run(lambda: services.change_status(ticket, to=Status.RESOLVED, actor=cast["agent"]))
+    sent = OutgoingEmail.objects.get(to=[_customer(cast)])
+    answer = build_mail(
+        sender=f"Carla <{_customer(cast)}>",
+        to=sent.reply_to,
+        subject=f"Re: {sent.subject}",
+        body="Not solved, sorry.\n",
+        message_id="<answer@example.test>",
+        headers={"In-Reply-To": sent.message_id, "References": sent.message_id},
+    )
+    raw = process_raw_message(store_raw(mailbox, answer).pk)
+    assert raw.ticket_id == ticket.pk
+    ticket.refresh_from_db()
+    assert ticket.status == Status.IN_PROGRESS
+    assert ticket.messages.filter(body_text__startswith="Not solved").exists()
+
+
+def test_an_automatic_answer_to_a_notification_is_never_a_customer_message(
+    cast, pool, run, mailbox
+):
+    from mailboxes.processing import process_raw_message
+    from tests.mailboxes.test_processing import build_mail, store_raw
+
+    _turn_on(Event.TICKET_RESOLVED, to_requester=True)
+    ticket = _ticket(cast, pool)
+    run(lambda: services.change_status(ticket, to=Status.RESOLVED, actor=cast["agent"]))
+    sent = OutgoingEmail.objects.get(to=[_customer(cast)])
+    # The customer's robot answers our notification: RFC 3834, ignored, not a message.
+    robot = build_mail(
+        sender=f"Carla <{_customer(cast)}>",
+        to=sent.reply_to,
+        subject=f"Out of office: {sent.subject}",
+        message_id="<ooo@example.test>",
+        headers={"In-Reply-To": sent.message_id, "Auto-Submitted": "auto-replied"},
+    )
+    raw = process_raw_message(store_raw(mailbox, robot).pk)
+    assert raw.state == "ignored"
+    assert ticket.messages.count() == 1
