@@ -160,3 +160,19 @@ def test_the_disposition_page_costs_a_fixed_number_of_queries(
     url = reverse("surveys:disposition", args=[ticket.number])
     with django_assert_max_num_queries(12):
         assert agent_client.get(url).status_code == 200
+
+
+def test_a_junior_cannot_close_through_a_reply_either(client, junior, ticket, survey_settings):
+    client.force_login(junior)
+    response = client.post(
+        reverse("tickets:reply", args=[ticket.number]),
+        {"body": "Closing", "then_status": Status.CLOSED},
+    )
+    assert response.status_code == 400
+    assert _status(ticket) == Status.TAKEN
+    assert not ticket.messages.filter(body_text="Closing").exists()
+
+
+def test_an_agent_may_cancel_spam_without_the_form(ticket, agent, survey_settings):
+    services.change_status(ticket, to=Status.CANCELLED, actor=agent)
+    assert _status(ticket) == Status.CANCELLED
