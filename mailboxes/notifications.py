@@ -252,7 +252,9 @@ def recipients_for(rule: NotificationRule, info: EventInfo) -> list[Recipient]:
 
 def rule_for(event: str, pool_id: int) -> NotificationRule | None:
     """The pool's own rule for the event, else the rule for every pool; None when off."""
-    rules = NotificationRule.objects.filter(Q(pool_id=pool_id) | Q(pool__isnull=True), event=event)
+    rules = NotificationRule.objects.filter(
+        Q(pool_id=pool_id) | Q(pool__isnull=True), event=event
+    ).order_by()  # no join for the admin's ordering by pool name
     rule = min(rules, key=lambda row: row.pool_id is None, default=None)
     return rule if rule is not None and rule.enabled else None
 
