@@ -136,6 +136,7 @@ def test_customer_opens_a_ticket_gets_an_answer_approves_and_rates_it(
         survey = page.locator("#survey-form")
         survey.get_by_label("4").check()
         survey.get_by_label("Any comments?").fill("Quick and kind.")
+        page.screenshot(path=artifacts_dir / "portal_survey_form.png", full_page=True)
         survey.get_by_role("button", name="Send my answers").click()
         expect(page.locator("#survey-thanks")).to_be_visible()
         page.screenshot(path=artifacts_dir / "portal_survey_answered.png", full_page=True)
