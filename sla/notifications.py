@@ -1,0 +1,67 @@
+"""Text of the SLA's mail: an admin-edited NotificationTemplate row, else the default files."""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.template import Context, Template, TemplateSyntaxError
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from people.models import ROLE_GROUPS, Role
+from sla.models import NotificationTemplate
+from tickets.models import Ticket
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    body_text: str
+
+
+def ticket_url(ticket: Ticket) -> str:
+    return settings.SITE_URL.rstrip("/") + ticket.get_absolute_url()
+
+
+def language_of(user) -> str:
+    profile = getattr(user, "agent_profile", None)
+    return (profile.language if profile else "") or settings.LANGUAGE_CODE
+
+
+def render_mail(kind: str, context: dict, *, language: str = "") -> RenderedMail:
+    """Subject and text of one kind of mail in ``language`` (plain text, nothing escaped)."""
+    language = language or settings.LANGUAGE_CODE
+    context = {**context, "url": ticket_url(context["ticket"])}
+    row = NotificationTemplate.objects.filter(kind=kind, language=language).first()
+    with translation.override(language):
+        if row is not None:
+            plain = Context(context, autoescape=False)
+            try:
+                return RenderedMail(
+                    subject=" ".join(Template(row.subject).render(plain).split()),
+                    body_text=Template(row.body).render(plain).strip() + "\n",
+                )
+            except TemplateSyntaxError:
+                # An admin's typo must not stop the reminder: the default text goes out.
+                logger.warning("SLA mail template %s does not compile; using the default", row.pk)
+        name = f"sla/emails/{kind}"
+        return RenderedMail(
+            subject=" ".join(render_to_string(f"{name}.subject.txt", context).split()),
+            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
+        )
+
+
+def supervisors_of(ticket: Ticket) -> list:
+    """Active supervisors in the ticket's pool; every active supervisor when none is."""
+    supervisors = get_user_model().objects.filter(
+        is_active=True, groups__name=ROLE_GROUPS[Role.SUPERVISOR]
+    )
+    in_pool = [user for user in supervisors.filter(pool_memberships__pool_id=ticket.pool_id)]
+    return in_pool or list(supervisors)
+
+
+def addresses(users) -> list[str]:
+    return list(dict.fromkeys(user.email for user in users if user is not None and user.email))
