@@ -62,3 +62,14 @@ def department(db):
     return Department.objects.create(
         name="Legal", email="legal@acme.test", response_time=timedelta(hours=4)
     )
+
+
+@pytest.fixture
+def events(django_capture_on_commit_callbacks):
+    """Run a tickets service and then, as after a real commit, the domain events it fired."""
+
+    def run(call, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return call(*args, **kwargs)
+
+    return run
