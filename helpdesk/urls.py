@@ -12,5 +12,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("tickets/", include("tickets.urls")),
     path("me/", include("people.urls")),
+    path("sla/", include("sla.urls")),
     path("admin/", admin.site.urls),
 ]

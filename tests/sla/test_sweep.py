@@ -1,0 +1,144 @@
+"""The minute sweep reminds and escalates each deadline exactly once, however often it runs."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from mailboxes.models import OutgoingEmail
+from sla.models import Deadline, SlaPolicy, Target
+from sla.services import sweep
+from tests.concurrency import run_at_once
+from tests.factories import PoolFactory
+from tickets import services
+from tickets.models import ActivityLog, PoolMembership
+from tickets.states import Priority
+
+SP = ZoneInfo("America/Sao_Paulo")
+MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=SP)
+
+
+def at(moment):
+    return time_machine.travel(moment, tick=False)
+
+
+def outbox(kind_subject: str):
+    return OutgoingEmail.objects.filter(subject__startswith=kind_subject)
+
+
+@pytest.fixture
+def assigned_ticket(events, pool, customer, policy, agent):
+    with at(MONDAY_10):
+        ticket = events(services.create_ticket, subject="Printer", pool=pool, requester=customer)
+        return events(services.assign_ticket, ticket, agent=agent, actor=agent)
+
+
+def test_nothing_happens_before_the_reminder_point(assigned_ticket):
+    with at(datetime(2026, 6, 1, 11, 29, tzinfo=SP)):
+        result = sweep()
+
+    assert (result.reminders, result.escalations) == (0, 0)
+    assert not OutgoingEmail.objects.exists()
+
+
+def test_the_reminder_goes_to_the_technician_once_however_often_the_sweep_runs(
+    assigned_ticket, agent
+):
+    with at(datetime(2026, 6, 1, 11, 31, tzinfo=SP)):
+        first, second = sweep(), sweep()
+
+    assert (first.reminders, second.reminders) == (1, 0)
+    mail = OutgoingEmail.objects.get()
+    assert mail.to == [agent.email]
+    assert mail.subject.startswith("Deadline approaching: first response")
+    assert mail.subject.endswith(assigned_ticket.tag_label)
+    assert mail.headers["Auto-Submitted"] == "auto-generated"
+    assert assigned_ticket.get_absolute_url() in mail.body_text
+    log = ActivityLog.objects.get(ticket=assigned_ticket, action=ActivityLog.Action.SLA_REMINDER)
+    assert log.after == "First response"
+
+
+def test_a_breach_escalates_to_supervisors_raises_priority_and_moves_pool_once(
+    assigned_ticket, supervisor, policy, agent
+):
+    night_shift = PoolFactory(name="Night shift")
+    PoolMembership.objects.create(pool=night_shift, user=agent)
+    policy.raise_priority, policy.reassign_pool = True, night_shift
+    policy.save()
+
+    with at(datetime(2026, 6, 1, 12, 1, tzinfo=SP)):
+        results = [sweep(), sweep()]
+
+    assert [r.escalations for r in results] == [1, 0]
+    breach = outbox("Deadline missed").get()
+    assert breach.to == [supervisor.email]
+    assigned_ticket.refresh_from_db()
+    assert assigned_ticket.priority == Priority.HIGH
+    assert assigned_ticket.pool == night_shift
+    first = Deadline.objects.get(ticket=assigned_ticket, target=Target.FIRST_RESPONSE)
+    assert first.breached_at == datetime(2026, 6, 1, 12, 1, tzinfo=SP)
+    actions = list(
+        ActivityLog.objects.filter(ticket=assigned_ticket)
+        .exclude(action__in=["created", "assigned", "status", "sla_policy"])
+        .values_list("action", flat=True)
+    )
+    assert actions == ["sla_reminder", "sla_breached", "sla_escalated", "priority", "pool"]
+
+
+def test_escalation_to_an_agent_outside_the_pool_is_logged_not_forced(
+    assigned_ticket, policy, other_agent
+):
+    policy.reassign_agent = other_agent
+    policy.save()
+
+    with at(datetime(2026, 6, 1, 12, 1, tzinfo=SP)):
+        sweep()
+
+    assigned_ticket.refresh_from_db()
+    assert assigned_ticket.assignee.username == "agent"
+    assert ActivityLog.objects.filter(
+        ticket=assigned_ticket, action="sla_escalated", detail__contains="not a member"
+    ).exists()
+
+
+def test_a_paused_deadline_is_never_reminded_nor_escalated(assigned_ticket, events, agent):
+    with at(datetime(2026, 6, 1, 11, 0, tzinfo=SP)):
+        events(services.change_status, assigned_ticket, to="waiting_customer", actor=agent)
+    with at(datetime(2026, 6, 5, 12, 0, tzinfo=SP)):
+        result = sweep()
+
+    assert (result.reminders, result.escalations) == (0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_send_each_reminder_and_escalation_exactly_once(
+    pool, customer, sao_paulo, agent, supervisor
+):
+    SlaPolicy.objects.create(
+        name="Tight", calendar=sao_paulo, first_response_minutes=60, reminder_before=50,
+        reminder_unit=SlaPolicy.ReminderUnit.PERCENT,
+    )  # fmt: skip
+    with at(MONDAY_10):
+        tickets = [
+            services.assign_ticket(
+                services.create_ticket(subject=f"T{i}", pool=pool, requester=customer),
+                agent=agent,
+                actor=agent,
+            )
+            for i in range(12)
+        ]
+    assert Deadline.objects.filter(state="running").count() == 12
+
+    with at(datetime(2026, 6, 1, 10, 45, tzinfo=SP)):
+        reminded = run_at_once([sweep, sweep])
+    with at(datetime(2026, 6, 1, 11, 5, tzinfo=SP)):
+        escalated = run_at_once([sweep, sweep])
+
+    assert sum(r.reminders for r in reminded) == 12
+    assert sum(r.escalations for r in escalated) == 12
+    for ticket in tickets:
+        assert outbox("Deadline approaching").filter(ticket=ticket).count() == 1
+        assert outbox("Deadline missed").filter(ticket=ticket).count() == 1
+        assert ActivityLog.objects.filter(ticket=ticket, action="sla_reminder").count() == 1
+        assert ActivityLog.objects.filter(ticket=ticket, action="sla_breached").count() == 1
