@@ -26,6 +26,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo_sla
 	$(BIN)/python manage.py load_demo_mailbox
 	$(BIN)/honcho -f Procfile start
 
@@ -36,7 +37,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy helpdesk people tickets mailboxes
+	$(BIN)/mypy helpdesk people tickets mailboxes sla
 
 check: install
 	$(BIN)/python manage.py check
