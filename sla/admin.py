@@ -31,7 +31,13 @@ class BusinessCalendarForm(forms.ModelForm):
 
     class Meta:
         model = BusinessCalendar
-        fields = "__all__"
+        fields = [
+            "name",
+            "time_zone",
+            "holiday_country",
+            "holiday_subdivision",
+            "out_of_hours_reply",
+        ]
 
 
 def _recompute(request, ticket_ids) -> None:
@@ -65,6 +71,21 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
         _recompute(request, live.values_list("ticket_id", flat=True))
 
 
+TARGET_FIELDS: list[str | list[str] | tuple[str, ...] | tuple[()]] = [
+    "first_response_minutes",
+    "next_response_minutes",
+    "resolution_minutes",
+]
+ESCALATION_FIELDS: list[str | list[str] | tuple[str, ...] | tuple[()]] = [
+    "notify_supervisors",
+    "notify_manager",
+    "notify_watchers",
+    "raise_priority",
+    "reassign_pool",
+    "reassign_agent",
+]
+
+
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
     list_display = [
@@ -80,20 +101,9 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "order", "active", "calendar"]}),
         (_("Applies to"), {"fields": ["pool", "topic", "priority", "organization"]}),
-        (
-            _("Targets"),
-            {"fields": ["first_response_minutes", "next_response_minutes", "resolution_minutes"]},
-        ),
+        (_("Targets"), {"fields": TARGET_FIELDS}),
         (_("Reminder"), {"fields": ["reminder_before", "reminder_unit"]}),
-        (
-            _("Escalation on breach"),
-            {
-                "fields": [
-                    "notify_supervisors", "notify_manager", "notify_watchers",
-                    "raise_priority", "reassign_pool", "reassign_agent",
-                ]
-            },
-        ),  # fmt: skip
+        (_("Escalation on breach"), {"fields": ESCALATION_FIELDS}),
     ]
 
     @admin.action(description=_("Recompute the deadlines of open tickets (after editing)"))

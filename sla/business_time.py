@@ -74,7 +74,7 @@ class Schedule:
             yield day + timedelta(days=offset)
 
 
-class NoWorkingTime(ValueError):
+class NoWorkingTimeError(ValueError):
     pass
 
 
@@ -93,7 +93,7 @@ def add_business_time(schedule: Schedule, start: datetime, seconds: float) -> da
             if remaining <= available:
                 return begins + timedelta(seconds=remaining)
             remaining -= available
-    raise NoWorkingTime(f"no working time within {MAX_DAYS} days of {start.isoformat()}")
+    raise NoWorkingTimeError(f"no working time within {MAX_DAYS} days of {start.isoformat()}")
 
 
 def business_seconds_between(schedule: Schedule, start: datetime, end: datetime) -> float:

@@ -214,7 +214,9 @@ class SlaPolicy(models.Model):
     reminder_unit = models.CharField(
         _("reminder unit"), max_length=10, choices=ReminderUnit, default=ReminderUnit.MINUTES
     )
-    notify_supervisors = models.BooleanField(_("on breach, mail the pool's supervisors"), default=True)
+    notify_supervisors = models.BooleanField(
+        _("on breach, mail the pool's supervisors"), default=True
+    )
     notify_manager = models.BooleanField(_("on breach, mail the ticket's manager"), default=False)
     notify_watchers = models.BooleanField(_("on breach, mail the watchers"), default=False)
     raise_priority = models.BooleanField(_("on breach, raise the priority"), default=False)
@@ -247,11 +249,12 @@ class SlaPolicy(models.Model):
 
     def budget(self, target: str) -> int | None:
         """Business seconds allowed for ``target``, None when the policy has no such target."""
-        minutes = {
+        budgets: dict[str, int | None] = {
             Target.FIRST_RESPONSE: self.first_response_minutes,
             Target.NEXT_RESPONSE: self.next_response_minutes,
             Target.RESOLUTION: self.resolution_minutes,
-        }.get(target)
+        }
+        minutes = budgets.get(target)
         return minutes * 60 if minutes else None
 
     def reminder_lead(self, budget: int) -> int | None:

@@ -23,7 +23,9 @@ def _logged(receiver):
             return receiver(sender, **kwargs)
         except Exception:
             ticket = kwargs.get("ticket")
-            logger.exception("sla.receiver_failed %s ticket=%s", receiver.__name__, ticket and ticket.pk)
+            logger.exception(
+                "sla.receiver_failed %s ticket=%s", receiver.__name__, ticket and ticket.pk
+            )
             return None
 
     return wrapper

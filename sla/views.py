@@ -50,9 +50,9 @@ def overdue_dashboard(request):
     deadlines = board.qs if request.GET.get("ordering") else board.qs.order_by("due_at", "pk")
     size, page = settings.SLA_DASHBOARD_PAGE_SIZE, _page_number(request)
     rows = list(
-        deadlines.select_related(
-            "ticket__pool", "ticket__assignee", "consultation__department"
-        )[(page - 1) * size : page * size + 1]
+        deadlines.select_related("ticket__pool", "ticket__assignee", "consultation__department")[
+            (page - 1) * size : page * size + 1
+        ]
     )
     context = {
         "board": board,

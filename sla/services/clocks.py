@@ -27,21 +27,20 @@ from tickets.states import OPEN_STATUSES, Status
 State = Deadline.State
 POLICY_TARGETS = (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE, Target.RESOLUTION)
 # Deadlines without a calendar (a consultation on a ticket without a policy) run on the clock.
-ALWAYS = Schedule(
-    zone=ZoneInfo("UTC"), intervals={day: ((time(0), None),) for day in range(7)}
-)
+ALWAYS = Schedule(zone=ZoneInfo("UTC"), intervals={day: ((time(0), None),) for day in range(7)})
 
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The first active policy, by order, that matches the ticket's pool, topic, priority and
     the requester's organization (one query: the organization is a subquery)."""
-    organization = Contact.objects.filter(pk=ticket.requester_id).values("organization_id")[:1]
+    contacts = Contact.objects.filter(pk=ticket.requester_id) if ticket.requester_id else None
+    organization = contacts.values("organization_id")[:1] if contacts is not None else None
     return (
         SlaPolicy.objects.matching(
             pool_id=ticket.pool_id,
             topic_id=ticket.topic_id,
             priority=ticket.priority,
-            organization_id=Subquery(organization),
+            organization_id=Subquery(organization) if organization is not None else None,
         )
         .select_related("calendar")
         .first()
@@ -147,11 +146,10 @@ def apply_policy(ticket_id: int, *, now: datetime | None = None) -> SlaPolicy | 
     for target in POLICY_TARGETS:
         budget = policy.budget(target) if policy else None
         deadline = live.get(target)
-        if budget is None:
+        if policy is None or budget is None:
             if deadline is not None:
                 _close(deadline, State.CANCELLED, now)
             continue
-        assert policy is not None
         if deadline is None:
             start = _start_of(target, ticket, now)
             if start is None:
@@ -197,8 +195,8 @@ def follow_status(ticket_id: int, *, before: str, after: str, now: datetime | No
             met = deadline.target == Target.RESOLUTION and after != Status.CANCELLED
             _close(deadline, State.MET if met else State.CANCELLED, now)
         elif after == Status.WAITING_CUSTOMER and deadline.state == State.RUNNING:
-            assert deadline.running_since is not None
-            used = business_seconds_between(schedule, deadline.running_since, now)
+            since = deadline.running_since or now
+            used = business_seconds_between(schedule, since, now)
             deadline.consumed_seconds += int(used)
             deadline.state, deadline.running_since = State.PAUSED, None
             deadline.due_at = deadline.remind_at = None

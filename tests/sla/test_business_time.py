@@ -1,12 +1,12 @@
 """Business-time arithmetic against real calendars: DST, public holidays, weekends, 23:59."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from sla.business_time import (
-    NoWorkingTime,
+    NoWorkingTimeError,
     Schedule,
     add_business_time,
     business_seconds_between,
@@ -131,7 +131,7 @@ def test_an_interval_ending_at_2359_runs_to_the_end_of_the_day(db):
 
 
 def test_a_custom_closed_day_is_skipped(warsaw):
-    ClosedDay.objects.create(calendar=warsaw, date=datetime(2026, 6, 12).date(), name="Bridge day")
+    ClosedDay.objects.create(calendar=warsaw, date=date(2026, 6, 12), name="Bridge day")
 
     due = add_business_time(warsaw.schedule(), local(WARSAW, 2026, 6, 11, 16, 0), 2 * HOUR)
 
@@ -158,7 +158,7 @@ def test_counting_and_adding_agree(sao_paulo):
 def test_a_calendar_without_working_time_is_refused_not_looped_over(db):
     empty = Schedule(zone=WARSAW, intervals={})
 
-    with pytest.raises(NoWorkingTime):
+    with pytest.raises(NoWorkingTimeError):
         add_business_time(empty, datetime(2026, 1, 1, tzinfo=UTC), HOUR)
 
 

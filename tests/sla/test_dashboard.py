@@ -77,7 +77,9 @@ def test_rows_are_sorted_by_time_left_both_ways(supervisor_client, board):
 def test_counts_per_pool(supervisor_client, board, pool, other_pool):
     response = supervisor_client.get(URL)
 
-    counts = {c["ticket__pool__name"]: (c["overdue"], c["soon"]) for c in response.context["counts"]}
+    counts = {
+        c["ticket__pool__name"]: (c["overdue"], c["soon"]) for c in response.context["counts"]
+    }
     assert counts == {pool.name: (1, 1), other_pool.name: (1, 0)}
 
 

@@ -116,7 +116,9 @@ def test_changing_the_topic_moves_the_ticket_to_another_policy_and_recomputes(
     assert found[Target.FIRST_RESPONSE].due_at == datetime(2026, 6, 1, 10, 30, tzinfo=SP)
     assert found[Target.RESOLUTION].due_at == datetime(2026, 6, 1, 15, 0, tzinfo=SP)
     assert found[Target.FIRST_RESPONSE].policy.name == "Outage"
-    log = ActivityLog.objects.get(ticket=ticket, action=ActivityLog.Action.SLA_POLICY, before="Standard")
+    log = ActivityLog.objects.get(
+        ticket=ticket, action=ActivityLog.Action.SLA_POLICY, before="Standard"
+    )
     assert log.after == "Outage"
 
 
@@ -175,9 +177,7 @@ def test_a_reply_meets_the_first_response_and_a_customer_message_starts_the_next
     assert deadlines(ticket)[Target.NEXT_RESPONSE].state == "met"
 
 
-def test_a_junior_reply_meets_the_target_only_once_approved(
-    new_ticket, events, junior, supervisor
-):
+def test_a_junior_reply_meets_the_target_only_once_approved(new_ticket, events, junior, supervisor):
     ticket = new_ticket()
     with at(datetime(2026, 6, 1, 11, 0, tzinfo=SP)):
         message = events(services.add_reply, ticket, author=junior, body="Draft")

@@ -44,7 +44,7 @@ def choice_rows(bound_field):
 
 @register.filter
 def due_state(due_at) -> str:
-    """"overdue", "soon" (within SLA_DUE_SOON_MINUTES) or "" for a deadline; "" for None."""
+    """The state of a deadline: overdue, soon (within SLA_DUE_SOON_MINUTES) or empty."""
     if due_at is None:
         return ""
     now = timezone.now()

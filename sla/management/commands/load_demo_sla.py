@@ -1,6 +1,7 @@
 """Demo calendars (São Paulo and Warsaw), SLA policies and departments; safe to re-run."""
 
 from datetime import time, timedelta
+from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -64,17 +65,20 @@ class Command(BaseCommand):
         open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True)
         for ticket_id in open_tickets:
             apply_policy(ticket_id)
-        self.stdout.write(f"SLA demo: {len(calendars)} calendars, {SlaPolicy.objects.count()} policies.")
+        self.stdout.write(
+            f"SLA demo: {len(calendars)} calendars, {SlaPolicy.objects.count()} policies."
+        )
 
     def _policies(self, calendars):
         outage = Topic.objects.filter(name="Outage").first()
         polish = Organization.objects.filter(name="Sklep Zielony").first()
-        policies = [
-            ("Outage", 10, {"topic": outage}, calendars["BR"], (30, 60, 240), True),
-            ("Urgent", 20, {"priority": Priority.URGENT}, calendars["BR"], (60, 120, 480), True),
-            ("Polish customers", 30, {"organization": polish}, calendars["PL"], (120, 240, 1440), False),
-            ("Standard", 100, {}, calendars["BR"], (240, 480, 2700), False),
-        ]  # fmt: skip
+        brazil, poland = calendars["BR"], calendars["PL"]
+        policies: list[tuple[str, int, dict[str, Any], BusinessCalendar, tuple, bool]] = [
+            ("Outage", 10, {"topic": outage}, brazil, (30, 60, 240), True),
+            ("Urgent", 20, {"priority": Priority.URGENT}, brazil, (60, 120, 480), True),
+            ("Polish customers", 30, {"organization": polish}, poland, (120, 240, 1440), False),
+            ("Standard", 100, {}, brazil, (240, 480, 2700), False),
+        ]
         for name, order, match, calendar, (first, following, resolution), urgent in policies:
             if None in match.values():
                 continue  # the tickets demo was not loaded: no such topic or organization
