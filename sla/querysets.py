@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class PolicyQuerySet(models.QuerySet):
@@ -33,6 +33,14 @@ class DeadlineQuerySet(models.QuerySet):
         """Running deadlines past due, not yet escalated (partial index)."""
         return self.filter(state="running", breached_at__isnull=True, due_at__lte=now)
 
+    def met_in_time(self):
+        """For reports: targets met before they were due."""
+        return self.filter(state="met", breached_at__isnull=True)
+
+    def missed(self):
+        """For reports: targets that passed their due time, met later or not at all."""
+        return self.filter(breached_at__isnull=False)
+
     def due_before(self, moment: datetime):
         """What the overdue dashboard lists: running, due before ``moment`` (overdue or soon)."""
         return self.filter(state="running", due_at__lte=moment)
@@ -41,6 +49,13 @@ class DeadlineQuerySet(models.QuerySet):
 class ConsultationQuerySet(models.QuerySet):
     def open(self):
         return self.filter(state="open")
+
+    def answered_on_time(self):
+        """For reports: answers that came by the due time."""
+        return self.filter(state="answered", answered_at__lte=F("due_at"))
+
+    def answered_late(self):
+        return self.filter(state="answered", answered_at__gt=F("due_at"))
 
     def reminders_due(self, now: datetime):
         """Open consultations whose department should get a reminder (partial index)."""
