@@ -1,6 +1,6 @@
 """Consultations: reminders once per period, answers on time or late, closing stops them."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
