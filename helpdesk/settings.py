@@ -257,3 +257,4 @@ QUEUE_PAGE_SIZE = 25
 # SLA: a deadline this close is "due soon" (amber) on the dashboard and the queue.
 SLA_DUE_SOON_MINUTES = env.int("SLA_DUE_SOON_MINUTES", default=60)
 SLA_DASHBOARD_PAGE_SIZE = 50
+SLA_DASHBOARD_REFRESH_SECONDS = env.int("SLA_DASHBOARD_REFRESH_SECONDS", default=30)

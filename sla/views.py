@@ -60,6 +60,7 @@ def overdue_dashboard(request):
         "has_next": len(rows) > size,
         "page": page,
         "now": now,
+        "refresh_seconds": settings.SLA_DASHBOARD_REFRESH_SECONDS,
         "counts": _pool_counts(board.qs, now),
         "querystring_without_page": _without_page(request),
     }
