@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 # The compiled catalogs are committed; refresh them when gettext is there to do it.
 COMPILE_MESSAGES = if command -v msgfmt >/dev/null; then $(BIN)/python manage.py compilemessages --ignore=.venv -v 0; else echo "msgfmt not found: using the committed .mo catalogs"; fi
 
-.PHONY: run test install lint check messages bench-queue clean
+.PHONY: run test install lint check messages bench-queue bench-sla clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required"; exit 1; }
@@ -49,6 +49,9 @@ messages: install
 
 bench-queue: install
 	$(BIN)/python bench/bench_workspace.py
+
+bench-sla: install
+	$(BIN)/python bench/bench_sla.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

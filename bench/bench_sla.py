@@ -43,6 +43,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.core.management.color import no_style  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Q  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
@@ -127,7 +128,7 @@ def seed(n: int, overdue: int, rng: random.Random) -> None:
                 deadline_id += 1
                 first = target == Target.FIRST_RESPONSE
                 deadlines.append((
-                    deadline_id, pk, target, policy.pk, "running", 4 * HOUR, 0, created,
+                    deadline_id, pk, pool, target, policy.pk, "running", 4 * HOUR, 0, created,
                     created, due_at, remind_at, reminded if first else None,
                     breached if first else None,
                 ))  # fmt: skip
@@ -137,7 +138,7 @@ def seed(n: int, overdue: int, rng: random.Random) -> None:
                 "created_at", "updated_at", "due_at",
             ], tickets)  # fmt: skip
             insert(Deadline, [
-                "id", "ticket_id", "target", "policy_id", "state", "budget_seconds",
+                "id", "ticket_id", "pool_id", "target", "policy_id", "state", "budget_seconds",
                 "consumed_seconds", "started_at", "running_since", "due_at", "remind_at",
                 "reminded_at", "breached_at",
             ], deadlines)  # fmt: skip
@@ -148,6 +149,28 @@ def seed(n: int, overdue: int, rng: random.Random) -> None:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Ticket, Deadline]):
             cursor.execute(sql)
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+def settle(overdue: int) -> None:
+    """Back to the steady state: seeding (or an earlier run) took minutes, so re-arm the
+    due-soon tickets for the coming hour and push far-ahead deadlines made due back out."""
+    now = datetime.now(UTC)
+    soon = list(
+        Deadline.objects.filter(
+            ticket_id__gt=overdue, ticket_id__lte=2 * overdue, target=Target.FIRST_RESPONSE
+        ).order_by("pk")
+    )
+    for i, deadline in enumerate(soon):
+        deadline.due_at = now + timedelta(minutes=5 + i % 55)
+        deadline.remind_at, deadline.reminded_at = deadline.due_at - timedelta(minutes=48), now
+        deadline.breached_at = None
+    Deadline.objects.bulk_update(soon, ["due_at", "remind_at", "reminded_at", "breached_at"], 1000)
+    far = Deadline.objects.filter(ticket_id__gt=2 * overdue)
+    made_due = far.filter(Q(remind_at__lte=now) | Q(due_at__lte=now))
+    made_due.update(due_at=now + timedelta(days=10), remind_at=now + timedelta(days=9))
+    far.filter(Q(reminded_at__isnull=False) | Q(breached_at__isnull=False)).update(
+        reminded_at=None, breached_at=None
+    )
 
 
 def time_sweep(label: str, iterations: int) -> None:
@@ -236,14 +259,11 @@ def main() -> None:
     call_command("migrate", interactive=False, verbosity=0)
     if args.reuse and Ticket.objects.count() == args.tickets:
         print(f"Reusing {args.tickets:,} tickets.")
-        # Earlier runs' due sweeps reminded and escalated some rows: re-arm the far ones.
-        Deadline.objects.filter(ticket_id__gt=2 * args.overdue).update(
-            reminded_at=None, breached_at=None
-        )
     else:
         started = time.perf_counter()
         seed(args.tickets, args.overdue, rng)
         print(f"Seeded {args.tickets:,} tickets in {time.perf_counter() - started:.0f} s.")
+    settle(args.overdue)
     with connection.cursor() as cursor:
         pg = connection.vendor == "postgresql"
         cursor.execute("SHOW server_version" if pg else "SELECT sqlite_version()")

@@ -18,7 +18,7 @@ def _agents(request):
 
 class DeadlineFilter(django_filters.FilterSet):
     pool = django_filters.ModelChoiceFilter(
-        label=_("Pool"), field_name="ticket__pool", queryset=Pool.objects.all()
+        label=_("Pool"), field_name="pool", queryset=Pool.objects.all()
     )
     agent = django_filters.ModelChoiceFilter(
         label=_("Technician"), field_name="ticket__assignee", queryset=_agents

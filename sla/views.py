@@ -31,12 +31,12 @@ def _pool_counts(deadlines, now):
     """Overdue and due-soon targets per pool, one aggregate query."""
     return (
         deadlines.order_by()
-        .values("ticket__pool__name")
+        .values("pool__name")
         .annotate(
             overdue=Count("pk", filter=Q(due_at__lte=now)),
             soon=Count("pk", filter=Q(due_at__gt=now)),
         )
-        .order_by("-overdue", "ticket__pool__name")
+        .order_by("-overdue", "pool__name")
     )
 
 

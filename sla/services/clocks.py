@@ -106,7 +106,12 @@ def _start_of(target: str, ticket: Ticket, now: datetime) -> datetime | None:
 
 def _new_deadline(ticket, target, policy, budget, start, schedule, now) -> Deadline:
     deadline = Deadline(
-        ticket=ticket, target=target, policy=policy, budget_seconds=budget, started_at=start
+        ticket=ticket,
+        pool_id=ticket.pool_id,
+        target=target,
+        policy=policy,
+        budget_seconds=budget,
+        started_at=start,
     )
     if ticket.status == Status.WAITING_CUSTOMER:
         deadline.state = State.PAUSED
@@ -161,6 +166,10 @@ def apply_policy(ticket_id: int, *, now: datetime | None = None) -> SlaPolicy | 
         if deadline.state == State.RUNNING:
             plan(deadline, schedules.of(policy), policy)
         deadline.save()
+    # A move to another pool (here is where the sla hears of it) moves its deadlines too.
+    Deadline.objects.filter(ticket=ticket).exclude(pool_id=ticket.pool_id).update(
+        pool_id=ticket.pool_id
+    )
     if policy != previous and (policy is not None or previous is not None):
         log_activity(
             ticket,

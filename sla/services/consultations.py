@@ -84,6 +84,7 @@ def start_consultation(
     consultation.save(update_fields=["question"])
     Deadline.objects.create(
         ticket=ticket,
+        pool_id=ticket.pool_id,
         target=Target.CONSULTATION,
         consultation=consultation,
         budget_seconds=int(department.response_time.total_seconds()),

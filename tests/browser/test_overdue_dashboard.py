@@ -28,7 +28,7 @@ def test_a_new_overdue_ticket_appears_in_red_without_a_reload(
 
     ticket = TicketFactory(pool=PoolFactory(name="Fiber"), subject="Fiber down in Osasco")
     Deadline.objects.create(
-        ticket=ticket, target="resolution", budget_seconds=3600,
+        ticket=ticket, pool_id=ticket.pool_id, target="resolution", budget_seconds=3600,
         running_since=timezone.now() - timedelta(hours=2),
         due_at=timezone.now() - timedelta(hours=1),
     )  # fmt: skip

@@ -1,5 +1,7 @@
 """Admins edit calendars, policies and mail templates; bad input gets a clear error."""
 
+import io
+
 import pytest
 from django.urls import reverse
 
@@ -106,3 +108,20 @@ def test_recomputing_a_policy_updates_its_open_tickets(
     assert response.status_code == 302
     after = Deadline.objects.get(ticket=ticket, target="first_response").due_at
     assert after > before
+
+
+def test_the_demo_and_the_apply_command_give_open_tickets_deadlines(events, pool, customer):
+    from django.core.management import call_command
+
+    from tickets import services
+
+    ticket = services.create_ticket(subject="Before the SLA", pool=pool, requester=customer)
+    assert not Deadline.objects.filter(ticket=ticket).exists()
+
+    output = io.StringIO()
+    call_command("load_demo_sla", stdout=output)
+    call_command("load_demo_sla", stdout=output)
+
+    assert SlaPolicy.objects.filter(name="Standard").count() == 1
+    assert set(BusinessCalendar.objects.values_list("holiday_country", flat=True)) == {"BR", "PL"}
+    assert Deadline.objects.filter(ticket=ticket, state="running").count() == 2

@@ -20,7 +20,7 @@ URL = reverse("sla:overdue")
 def deadline(ticket, *, minutes, target=Target.FIRST_RESPONSE, state="running"):
     due = timezone.now() + timedelta(minutes=minutes)
     Deadline.objects.create(
-        ticket=ticket, target=target, state=state, budget_seconds=3600,
+        ticket=ticket, pool_id=ticket.pool_id, target=target, state=state, budget_seconds=3600,
         running_since=due - timedelta(hours=1), due_at=due,
     )  # fmt: skip
     return ticket
@@ -77,9 +77,7 @@ def test_rows_are_sorted_by_time_left_both_ways(supervisor_client, board):
 def test_counts_per_pool(supervisor_client, board, pool, other_pool):
     response = supervisor_client.get(URL)
 
-    counts = {
-        c["ticket__pool__name"]: (c["overdue"], c["soon"]) for c in response.context["counts"]
-    }
+    counts = {c["pool__name"]: (c["overdue"], c["soon"]) for c in response.context["counts"]}
     assert counts == {pool.name: (1, 1), other_pool.name: (1, 0)}
 
 

@@ -76,6 +76,10 @@ def test_a_breach_escalates_to_supervisors_raises_priority_and_moves_pool_once(
     assigned_ticket.refresh_from_db()
     assert assigned_ticket.priority == Priority.HIGH
     assert assigned_ticket.pool == night_shift
+    # The deadlines moved with it: the dashboard counts them under the new pool.
+    assert set(Deadline.objects.filter(ticket=assigned_ticket).values_list("pool", flat=True)) == {
+        night_shift.pk
+    }
     first = Deadline.objects.get(ticket=assigned_ticket, target=Target.FIRST_RESPONSE)
     assert first.breached_at == datetime(2026, 6, 1, 12, 1, tzinfo=SP)
     actions = list(

@@ -3,14 +3,14 @@
 from datetime import time, timedelta
 from typing import Any
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from people.models import Department, Organization
 from sla.models import BusinessCalendar, SlaPolicy, WorkingInterval
-from sla.services import apply_policy
-from tickets.models import Ticket, Topic
-from tickets.states import OPEN_STATUSES, Priority
+from tickets.models import Topic
+from tickets.states import Priority
 
 CALENDARS = [
     # name, zone, country, subdivision, intervals (Mon-Fri), out-of-hours text
@@ -62,9 +62,7 @@ class Command(BaseCommand):
                 name=name, defaults={"email": email, "response_time": response_time}
             )
         self._policies(calendars)
-        open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True)
-        for ticket_id in open_tickets:
-            apply_policy(ticket_id)
+        call_command("apply_sla_policies", stdout=self.stdout)
         self.stdout.write(
             f"SLA demo: {len(calendars)} calendars, {SlaPolicy.objects.count()} policies."
         )
