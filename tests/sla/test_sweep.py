@@ -60,7 +60,7 @@ def test_the_reminder_goes_to_the_technician_once_however_often_the_sweep_runs(
 
 
 def test_a_breach_escalates_to_supervisors_raises_priority_and_moves_pool_once(
-    assigned_ticket, supervisor, policy, agent
+    assigned_ticket, supervisor, policy, agent, events
 ):
     night_shift = PoolFactory(name="Night shift")
     PoolMembership.objects.create(pool=night_shift, user=agent)
@@ -68,7 +68,7 @@ def test_a_breach_escalates_to_supervisors_raises_priority_and_moves_pool_once(
     policy.save()
 
     with at(datetime(2026, 6, 1, 12, 1, tzinfo=SP)):
-        results = [sweep(), sweep()]
+        results = [events(sweep), events(sweep)]
 
     assert [r.escalations for r in results] == [1, 0]
     breach = outbox("Deadline missed").get()
