@@ -5,13 +5,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
 from django.template import Context, Template, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from people.models import ROLE_GROUPS, Role
 from sla.models import NotificationTemplate
-from tickets.models import Ticket
+from tickets.models import PoolMembership, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +56,19 @@ def render_mail(kind: str, context: dict, *, language: str = "") -> RenderedMail
 
 
 def supervisors_of(ticket: Ticket) -> list:
-    """Active supervisors in the ticket's pool; every active supervisor when none is."""
-    supervisors = get_user_model().objects.filter(
-        is_active=True, groups__name=ROLE_GROUPS[Role.SUPERVISOR]
+    """Active supervisors in the ticket's pool; every active supervisor when none is.
+
+    One query: pool membership is an annotation, the profile (for the language) a join.
+    """
+    in_pool = PoolMembership.objects.filter(user=OuterRef("pk"), pool_id=ticket.pool_id)
+    supervisors = list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=ROLE_GROUPS[Role.SUPERVISOR])
+        .select_related("agent_profile")
+        .annotate(in_pool=Exists(in_pool))
+        .order_by("pk")
     )
-    in_pool = [user for user in supervisors.filter(pool_memberships__pool_id=ticket.pool_id)]
-    return in_pool or list(supervisors)
+    return [user for user in supervisors if user.in_pool] or supervisors
 
 
 def addresses(users) -> list[str]:

@@ -146,3 +146,20 @@ def test_two_sweeps_at_once_send_each_reminder_and_escalation_exactly_once(
         assert outbox("Deadline missed").filter(ticket=ticket).count() == 1
         assert ActivityLog.objects.filter(ticket=ticket, action="sla_reminder").count() == 1
         assert ActivityLog.objects.filter(ticket=ticket, action="sla_breached").count() == 1
+
+
+def test_escalation_goes_to_the_pools_own_supervisors_when_it_has_some(
+    assigned_ticket, supervisor, pool
+):
+    from people.models import Role
+    from people.services import create_agent
+
+    own = create_agent(
+        username="poolboss", password=None, role=Role.SUPERVISOR, email="poolboss@helpdesk.test"
+    )
+    PoolMembership.objects.create(pool=pool, user=own)
+
+    with at(datetime(2026, 6, 1, 12, 1, tzinfo=SP)):
+        sweep()
+
+    assert outbox("Deadline missed").get().to == ["poolboss@helpdesk.test"]
