@@ -6,6 +6,7 @@ from email.utils import make_msgid
 
 import pytest
 import time_machine
+from celery import current_app
 from django.urls import reverse
 
 from helpdesk.celery import app as celery_app
@@ -34,11 +35,15 @@ def sink(settings):
 
 @pytest.fixture
 def eager_tasks():
-    # Tasks run in-process right after commit, as a worker would, only sooner.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
+    # Tasks run in-process right after commit, as a worker would, only sooner. On the
+    # project's app and on whichever app is current (a worker test may have made another).
+    apps = {celery_app, current_app._get_current_object()}
+    previous = {app: app.conf.task_always_eager for app in apps}
+    for app in apps:
+        app.conf.task_always_eager = True
     yield
-    celery_app.conf.task_always_eager = previous
+    for app, value in previous.items():
+        app.conf.task_always_eager = value
 
 
 def answer_from(address: str, question, text: str) -> bytes:
