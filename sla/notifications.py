@@ -55,6 +55,12 @@ def render_mail(kind: str, context: dict, *, language: str = "") -> RenderedMail
         )
 
 
+def time_zone_of(user, *, default: str = "") -> str:
+    """The zone to show times in: the person's own, else ``default``, else UTC."""
+    profile = getattr(user, "agent_profile", None)
+    return (profile.time_zone if profile else "") or default or "UTC"
+
+
 def supervisors_of(ticket: Ticket) -> list:
     """Active supervisors in the ticket's pool; every active supervisor when none is.
 

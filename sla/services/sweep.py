@@ -17,7 +17,13 @@ from django.utils.translation import gettext_noop
 
 from mailboxes.outbound import queue_notification
 from sla.models import Consultation, Deadline, SlaPolicy, Target
-from sla.notifications import addresses, language_of, render_mail, supervisors_of
+from sla.notifications import (
+    addresses,
+    language_of,
+    render_mail,
+    supervisors_of,
+    time_zone_of,
+)
 from sla.services.consultations import remind_consultation
 from tickets.models import ActivityLog, PoolMembership, Ticket
 from tickets.services import assign_ticket, update_ticket
@@ -74,7 +80,7 @@ def sweep(now: datetime | None = None) -> SweepResult:
 
 def _load(deadline_id: int) -> Deadline:
     return Deadline.objects.select_related(
-        "policy", "ticket__pool", "ticket__assignee__agent_profile", "ticket__manager"
+        "policy__calendar", "ticket__pool", "ticket__assignee__agent_profile", "ticket__manager"
     ).get(pk=deadline_id)
 
 
@@ -107,9 +113,15 @@ def _mail(deadline: Deadline, kind: str, recipients: list) -> None:
     if not to:
         return
     ticket = deadline.ticket
+    calendar_zone = deadline.policy.calendar.time_zone if deadline.policy else ""
     rendered = render_mail(
         kind,
-        {"ticket": ticket, "deadline": deadline, "target": deadline.get_target_display()},
+        {
+            "ticket": ticket,
+            "deadline": deadline,
+            "target": deadline.get_target_display(),
+            "time_zone": time_zone_of(recipients[0], default=calendar_zone),
+        },
         language=language_of(recipients[0]),
     )
     queue_notification(ticket, to=to, subject=rendered.subject, body_text=rendered.body_text)

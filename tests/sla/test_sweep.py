@@ -55,6 +55,8 @@ def test_the_reminder_goes_to_the_technician_once_however_often_the_sweep_runs(
     assert mail.subject.endswith(assigned_ticket.tag_label)
     assert mail.headers["Auto-Submitted"] == "auto-generated"
     assert assigned_ticket.get_absolute_url() in mail.body_text
+    # In the calendar's time zone (the agent set none): 12:00 in São Paulo.
+    assert "June 1, 2026, noon (America/Sao_Paulo)" in mail.body_text
     log = ActivityLog.objects.get(ticket=assigned_ticket, action=ActivityLog.Action.SLA_REMINDER)
     assert log.after == "First response"
 
@@ -163,3 +165,28 @@ def test_escalation_goes_to_the_pools_own_supervisors_when_it_has_some(
         sweep()
 
     assert outbox("Deadline missed").get().to == ["poolboss@helpdesk.test"]
+
+
+def test_an_admin_edited_template_words_the_reminder_and_a_broken_one_falls_back(
+    assigned_ticket, agent
+):
+    from sla.models import NotificationTemplate
+
+    template = NotificationTemplate.objects.create(
+        kind="reminder", language="en", subject="Hurry: {{ ticket.number }}",
+        body="{{ target }} due {{ deadline.due_at|date:'H:i' }} {{ url }}",
+    )  # fmt: skip
+    with at(datetime(2026, 6, 1, 11, 31, tzinfo=SP)):
+        sweep()
+    mail = OutgoingEmail.objects.get()
+    assert mail.subject == f"Hurry: {assigned_ticket.number} {assigned_ticket.tag_label}"
+    assert mail.body_text.startswith("First response due 15:00 http")
+
+    template.body = "{% if %}"
+    template.save()
+    Deadline.objects.filter(ticket=assigned_ticket, target=Target.RESOLUTION).update(
+        remind_at=datetime(2026, 6, 1, 11, 0, tzinfo=SP)
+    )
+    with at(datetime(2026, 6, 1, 11, 32, tzinfo=SP)):
+        assert sweep().reminders == 1
+    assert OutgoingEmail.objects.latest("pk").subject.startswith("Deadline approaching")
