@@ -190,3 +190,21 @@ def test_an_admin_edited_template_words_the_reminder_and_a_broken_one_falls_back
     with at(datetime(2026, 6, 1, 11, 32, tzinfo=SP)):
         assert sweep().reminders == 1
     assert OutgoingEmail.objects.latest("pk").subject.startswith("Deadline approaching")
+
+
+def test_escalation_can_mail_the_manager_and_the_watchers_too(
+    assigned_ticket, supervisor, policy, other_agent, junior
+):
+    policy.notify_manager = policy.notify_watchers = True
+    policy.save()
+    assigned_ticket.manager = other_agent
+    assigned_ticket.save(update_fields=["manager"])
+    assigned_ticket.watchers.add(junior)
+
+    with at(datetime(2026, 6, 1, 12, 1, tzinfo=SP)):
+        sweep()
+
+    breach = outbox("Deadline missed").get()
+    assert sorted(breach.to) == sorted([supervisor.email, other_agent.email, junior.email])
+    escalated = ActivityLog.objects.get(ticket=assigned_ticket, action="sla_escalated")
+    assert junior.email in escalated.detail
