@@ -52,7 +52,7 @@ from mailboxes.models import OutgoingEmail  # noqa: E402
 from people.models import Role  # noqa: E402
 from people.services import create_agent  # noqa: E402
 from sla.models import BusinessCalendar, Deadline, SlaPolicy, Target, WorkingInterval  # noqa: E402
-from sla.services import sweep  # noqa: E402
+from sla.services import sweep_deadlines  # noqa: E402
 from tickets.models import Pool, PoolMembership, Ticket, TicketSequence  # noqa: E402
 from tickets.states import Status  # noqa: E402
 
@@ -177,7 +177,7 @@ def time_sweep(label: str, iterations: int) -> None:
     times = []
     for _ in range(iterations):
         started = time.perf_counter()
-        result = sweep()
+        result = sweep_deadlines()
         times.append((time.perf_counter() - started) * 1000)
         assert (result.reminders, result.escalations) == (0, 0), result
     print(f"{label:<52} {statistics.median(times):>9.1f} {max(times):>9.1f}")
@@ -200,7 +200,7 @@ def time_due_sweeps(sizes: list[int], rng: random.Random) -> None:
             make_due(k, field, rng)
             mails = OutgoingEmail.objects.count()
             started = time.perf_counter()
-            result = sweep()
+            result = sweep_deadlines()
             elapsed = (time.perf_counter() - started) * 1000
             done = getattr(result, kind)
             assert done == k, (kind, done, k)

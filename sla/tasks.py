@@ -11,7 +11,7 @@ def sweep_task():
 
     Safe with two beat instances or a duplicated delivery: every row is claimed once.
     """
-    services.sweep()
+    services.sweep_deadlines()
 
 
 @shared_task

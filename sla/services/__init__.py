@@ -13,7 +13,7 @@ from sla.services.consultations import (
     remind_consultation,
     start_consultation,
 )
-from sla.services.sweep import escalate_deadline, remind_deadline, sweep
+from sla.services.sweep import escalate_deadline, remind_deadline, sweep_deadlines
 
 __all__ = [
     "apply_policy",
@@ -27,5 +27,5 @@ __all__ = [
     "remind_consultation",
     "remind_deadline",
     "start_consultation",
-    "sweep",
+    "sweep_deadlines",
 ]

@@ -44,30 +44,48 @@ class SweepResult:
     consultation_reminders: int = 0
 
 
-def _ids(queryset, order: str) -> list[int]:
-    return list(queryset.order_by(order).values_list("pk", flat=True)[:BATCH])
+def _work_through(queryset, order: str, action, now: datetime) -> int:
+    """Run ``action`` on every row of ``queryset`` in batches; the number it did.
+
+    One row's failure (each is its own transaction, rolled back whole) is logged and
+    skipped, so it cannot hold up the rest of this sweep or any later one.
+    """
+    done, failed = 0, set[int]()
+    while True:
+        ids = list(
+            queryset.exclude(pk__in=failed).order_by(order).values_list("pk", flat=True)[:BATCH]
+        )
+        for pk in ids:
+            try:
+                done += action(pk, now=now)
+            except Exception:
+                logger.exception("sla.sweep_failed action=%s id=%s", action.__name__, pk)
+                failed.add(pk)
+        if len(ids) < BATCH:
+            return done
 
 
-def sweep(now: datetime | None = None) -> SweepResult:
+def sweep_deadlines(now: datetime | None = None) -> SweepResult:
     """Send every due reminder, escalate every breach, remind every late department.
 
     Set-based and idempotent: safe with two beat instances and with a task delivered
-    twice (each row is claimed once). Loops in batches until nothing due is left.
+    twice (each row is claimed once). Works in batches until nothing due is left.
     """
     now = now or timezone.now()
-    result = SweepResult()
-    while ids := _ids(Deadline.objects.reminders_due(now), "remind_at"):
-        result.reminders += sum(remind_deadline(pk, now=now) for pk in ids)
-        if len(ids) < BATCH:
-            break
-    while ids := _ids(Deadline.objects.breaches_due(now), "due_at"):
-        result.escalations += sum(escalate_deadline(pk, now=now) for pk in ids)
-        if len(ids) < BATCH:
-            break
-    while ids := _ids(Consultation.objects.reminders_due(now), "next_reminder_at"):
-        result.consultation_reminders += sum(remind_consultation(pk, now=now) for pk in ids)
-        if len(ids) < BATCH:
-            break
+    result = SweepResult(
+        reminders=_work_through(
+            Deadline.objects.reminders_due(now), "remind_at", remind_deadline, now
+        ),
+        escalations=_work_through(
+            Deadline.objects.breaches_due(now), "due_at", escalate_deadline, now
+        ),
+        consultation_reminders=_work_through(
+            Consultation.objects.reminders_due(now),
+            "next_reminder_at",
+            remind_consultation,
+            now,
+        ),
+    )
     if result.reminders or result.escalations or result.consultation_reminders:
         logger.info(
             "sla.sweep reminders=%d escalations=%d consultation_reminders=%d",

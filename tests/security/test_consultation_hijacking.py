@@ -78,7 +78,7 @@ def test_once_answered_the_department_is_no_participant(mailbox, asked):
 
 
 def test_a_department_answer_is_never_taken_for_the_customers_message(mailbox, asked):
-    consultation, question_id = asked
+    _consultation, question_id = asked
 
     raw = _reply(mailbox, "Legal <legal@acme.test>", question_id, message_id="<l3@acme.test>")
 

@@ -13,7 +13,7 @@ from helpdesk.celery import app as celery_app
 from mailboxes import ingest
 from people.models import Department
 from sla.models import Consultation, Deadline
-from sla.services import sweep
+from sla.services import sweep_deadlines
 from tests.mailboxes.conftest import _dovecot_server, dovecot, mail_user, make_mail, make_mailbox
 from tests.mailboxes.smtp_sink import SmtpSink, free_port, mailers_for, running_sink
 from tickets import services
@@ -114,8 +114,8 @@ def test_question_goes_out_the_answer_comes_back_and_a_late_department_is_remind
     # 4. Finance is late: the sweep reminds it once per period, however often it runs.
     later = Consultation.objects.get(ticket=ticket, department=finance).due_at
     with time_machine.travel(later + timedelta(minutes=1), tick=False):
-        sweep()
-        sweep()
+        sweep_deadlines()
+        sweep_deadlines()
     (reminder,) = [
         m
         for m in sent_to(sink, "finance@acme.test")

@@ -8,7 +8,7 @@ import time_machine
 
 from mailboxes.models import OutgoingEmail
 from sla.models import Consultation, Deadline
-from sla.services import record_consultation_answer, start_consultation, sweep
+from sla.services import record_consultation_answer, start_consultation, sweep_deadlines
 from tests.factories import ContactFactory
 from tickets import services
 from tickets.models import ActivityLog
@@ -49,12 +49,12 @@ def test_the_answer_is_due_after_the_response_time_in_business_hours(consultatio
 
 def test_a_late_department_is_reminded_once_per_period(consultation):
     with at(datetime(2026, 6, 1, 15, 1, tzinfo=SP)):
-        assert [sweep().consultation_reminders for _ in range(3)] == [1, 0, 0]
+        assert [sweep_deadlines().consultation_reminders for _ in range(3)] == [1, 0, 0]
     with at(datetime(2026, 6, 1, 17, 59, tzinfo=SP)):
-        assert sweep().consultation_reminders == 0
+        assert sweep_deadlines().consultation_reminders == 0
     # The next period ends four business hours later: Tuesday 11:00.
     with at(datetime(2026, 6, 2, 11, 1, tzinfo=SP)):
-        assert sweep().consultation_reminders == 1
+        assert sweep_deadlines().consultation_reminders == 1
 
     assert reminders(consultation).count() == 2
     assert ActivityLog.objects.filter(action="consultation_reminder").count() == 2
@@ -65,7 +65,7 @@ def test_a_late_department_is_reminded_once_per_period(consultation):
 
 def test_a_worker_down_for_days_sends_one_reminder_not_a_burst(consultation):
     with at(datetime(2026, 6, 10, 10, 0, tzinfo=SP)):
-        assert sweep().consultation_reminders == 1
+        assert sweep_deadlines().consultation_reminders == 1
 
     consultation.refresh_from_db()
     assert consultation.next_reminder_at > datetime(2026, 6, 10, 10, 0, tzinfo=SP)
@@ -119,7 +119,7 @@ def test_closing_the_ticket_cancels_open_consultations_and_their_reminders(
     with at(datetime(2026, 6, 1, 11, 0, tzinfo=SP)):
         events(services.change_status, consultation.ticket, to=Status.CLOSED, actor=agent)
     with at(datetime(2026, 6, 3, 10, 0, tzinfo=SP)):
-        result = sweep()
+        result = sweep_deadlines()
 
     consultation.refresh_from_db()
     assert consultation.state == "cancelled"

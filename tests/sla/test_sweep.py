@@ -8,7 +8,7 @@ import time_machine
 
 from mailboxes.models import OutgoingEmail
 from sla.models import Deadline, SlaPolicy, Target
-from sla.services import sweep
+from sla.services import sweep_deadlines
 from tests.concurrency import run_at_once
 from tests.factories import PoolFactory
 from tickets import services
@@ -36,7 +36,7 @@ def assigned_ticket(events, pool, customer, policy, agent):
 
 def test_nothing_happens_before_the_reminder_point(assigned_ticket):
     with at(datetime(2026, 6, 1, 11, 29, tzinfo=SP)):
-        result = sweep()
+        result = sweep_deadlines()
 
     assert (result.reminders, result.escalations) == (0, 0)
     assert not OutgoingEmail.objects.exists()
@@ -46,7 +46,7 @@ def test_the_reminder_goes_to_the_technician_once_however_often_the_sweep_runs(
     assigned_ticket, agent
 ):
     with at(datetime(2026, 6, 1, 11, 31, tzinfo=SP)):
-        first, second = sweep(), sweep()
+        first, second = sweep_deadlines(), sweep_deadlines()
 
     assert (first.reminders, second.reminders) == (1, 0)
     mail = OutgoingEmail.objects.get()
@@ -70,7 +70,7 @@ def test_a_breach_escalates_to_supervisors_raises_priority_and_moves_pool_once(
     policy.save()
 
     with at(datetime(2026, 6, 1, 12, 1, tzinfo=SP)):
-        results = [events(sweep), events(sweep)]
+        results = [events(sweep_deadlines), events(sweep_deadlines)]
 
     assert [r.escalations for r in results] == [1, 0]
     breach = outbox("Deadline missed").get()
@@ -99,7 +99,7 @@ def test_escalation_to_an_agent_outside_the_pool_is_logged_not_forced(
     policy.save()
 
     with at(datetime(2026, 6, 1, 12, 1, tzinfo=SP)):
-        sweep()
+        sweep_deadlines()
 
     assigned_ticket.refresh_from_db()
     assert assigned_ticket.assignee.username == "agent"
@@ -112,7 +112,7 @@ def test_a_paused_deadline_is_never_reminded_nor_escalated(assigned_ticket, even
     with at(datetime(2026, 6, 1, 11, 0, tzinfo=SP)):
         events(services.change_status, assigned_ticket, to="waiting_customer", actor=agent)
     with at(datetime(2026, 6, 5, 12, 0, tzinfo=SP)):
-        result = sweep()
+        result = sweep_deadlines()
 
     assert (result.reminders, result.escalations) == (0, 0)
 
@@ -137,9 +137,9 @@ def test_two_sweeps_at_once_send_each_reminder_and_escalation_exactly_once(
     assert Deadline.objects.filter(state="running").count() == 12
 
     with at(datetime(2026, 6, 1, 10, 45, tzinfo=SP)):
-        reminded = run_at_once([sweep, sweep])
+        reminded = run_at_once([sweep_deadlines, sweep_deadlines])
     with at(datetime(2026, 6, 1, 11, 5, tzinfo=SP)):
-        escalated = run_at_once([sweep, sweep])
+        escalated = run_at_once([sweep_deadlines, sweep_deadlines])
 
     assert sum(r.reminders for r in reminded) == 12
     assert sum(r.escalations for r in escalated) == 12
@@ -162,7 +162,7 @@ def test_escalation_goes_to_the_pools_own_supervisors_when_it_has_some(
     PoolMembership.objects.create(pool=pool, user=own)
 
     with at(datetime(2026, 6, 1, 12, 1, tzinfo=SP)):
-        sweep()
+        sweep_deadlines()
 
     assert outbox("Deadline missed").get().to == ["poolboss@helpdesk.test"]
 
@@ -177,7 +177,7 @@ def test_an_admin_edited_template_words_the_reminder_and_a_broken_one_falls_back
         body="{{ target }} due {{ deadline.due_at|date:'H:i' }} {{ url }}",
     )  # fmt: skip
     with at(datetime(2026, 6, 1, 11, 31, tzinfo=SP)):
-        sweep()
+        sweep_deadlines()
     mail = OutgoingEmail.objects.get()
     assert mail.subject == f"Hurry: {assigned_ticket.number} {assigned_ticket.tag_label}"
     assert mail.body_text.startswith("First response due 15:00 http")
@@ -188,7 +188,7 @@ def test_an_admin_edited_template_words_the_reminder_and_a_broken_one_falls_back
         remind_at=datetime(2026, 6, 1, 11, 0, tzinfo=SP)
     )
     with at(datetime(2026, 6, 1, 11, 32, tzinfo=SP)):
-        assert sweep().reminders == 1
+        assert sweep_deadlines().reminders == 1
     assert OutgoingEmail.objects.latest("pk").subject.startswith("Deadline approaching")
 
 
@@ -202,9 +202,39 @@ def test_escalation_can_mail_the_manager_and_the_watchers_too(
     assigned_ticket.watchers.add(junior)
 
     with at(datetime(2026, 6, 1, 12, 1, tzinfo=SP)):
-        sweep()
+        sweep_deadlines()
 
     breach = outbox("Deadline missed").get()
     assert sorted(breach.to) == sorted([supervisor.email, other_agent.email, junior.email])
     escalated = ActivityLog.objects.get(ticket=assigned_ticket, action="sla_escalated")
     assert junior.email in escalated.detail
+
+
+def test_one_failing_ticket_does_not_hold_up_the_others(
+    events, pool, customer, policy, agent, monkeypatch
+):
+    import importlib
+
+    # The module, not the function the package re-exports under the same name.
+    sweep_module = importlib.import_module("sla.services.sweep")
+
+    with at(MONDAY_10):
+        broken, fine = (
+            events(services.create_ticket, subject=subject, pool=pool, requester=customer)
+            for subject in ("Broken", "Fine")
+        )
+    real_mail = sweep_module._mail
+
+    def mail(deadline, kind, recipients):
+        if deadline.ticket_id == broken.pk:
+            raise RuntimeError("template server on fire")
+        real_mail(deadline, kind, recipients)
+
+    monkeypatch.setattr(sweep_module, "_mail", mail)
+    with at(datetime(2026, 6, 1, 11, 31, tzinfo=SP)):
+        assert sweep_deadlines().reminders == 1
+        monkeypatch.setattr(sweep_module, "_mail", real_mail)
+        assert sweep_deadlines().reminders == 1  # the broken one, claimed only now that it works
+
+    for ticket in (broken, fine):
+        assert ActivityLog.objects.filter(ticket=ticket, action="sla_reminder").count() == 1
