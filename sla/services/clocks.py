@@ -85,6 +85,16 @@ def _locked(ticket_id: int) -> Ticket | None:
     return Ticket.objects.select_for_update().filter(pk=ticket_id).first()
 
 
+def lock_ticket_of(**lookup) -> Ticket | None:
+    """Lock the ticket a deadline or consultation belongs to (``deadlines__pk=...``).
+
+    Taken first, before any deadline or consultation row: every SLA write locks the ticket
+    and then its rows, as the tickets services do. The other order deadlocks against them
+    on PostgreSQL (an activity row's foreign key needs a share lock on the ticket).
+    """
+    return Ticket.objects.select_for_update(of=("self",)).filter(**lookup).first()
+
+
 def _live(ticket: Ticket, targets=POLICY_TARGETS) -> list[Deadline]:
     return list(
         Deadline.objects.filter(ticket=ticket, target__in=targets)

@@ -14,7 +14,7 @@ from people.models import Department
 from sla.business_time import add_business_time
 from sla.models import Consultation, Deadline, Target
 from sla.notifications import addresses, language_of, render_mail
-from sla.services.clocks import schedule_for_ticket, sync_due
+from sla.services.clocks import lock_ticket_of, schedule_for_ticket, sync_due
 from tickets.models import ActivityLog, Message, PoolMembership, Ticket
 from tickets.services import add_consultation_message, assign_ticket, change_status
 from tickets.services.audit import log_activity
@@ -135,12 +135,12 @@ def record_consultation_answer(
     when the consultation was answered meanwhile.
     """
     now = timezone.now()
+    ticket = lock_ticket_of(pk=consultation.ticket_id)
     claimed = Consultation.objects.filter(pk=consultation.pk, state=Consultation.State.OPEN).update(
         state=Consultation.State.ANSWERED, answered_at=now, next_reminder_at=None
     )
-    if not claimed:
+    if ticket is None or not claimed:
         return None
-    ticket = Ticket.objects.select_for_update().get(pk=consultation.ticket_id)
     message = add_consultation_message(
         ticket,
         contact=contact,
@@ -199,6 +199,7 @@ def remind_consultation(consultation_id: int, *, now: datetime | None = None) ->
     value read: safe with two beats or a task delivered twice. Logs it on the ticket.
     """
     now = now or timezone.now()
+    lock_ticket_of(consultations__pk=consultation_id)
     consultation = (
         Consultation.objects.reminders_due(now)
         .select_related("department", "ticket", "question")

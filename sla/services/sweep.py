@@ -24,6 +24,7 @@ from sla.notifications import (
     supervisors_of,
     time_zone_of,
 )
+from sla.services.clocks import lock_ticket_of
 from sla.services.consultations import remind_consultation
 from tickets.models import ActivityLog, PoolMembership, Ticket
 from tickets.services import assign_ticket, update_ticket
@@ -109,6 +110,7 @@ def remind_deadline(deadline_id: int, *, now: datetime | None = None) -> bool:
     Claims the reminder with a conditional UPDATE: safe to run twice or at once.
     """
     now = now or timezone.now()
+    lock_ticket_of(deadlines__pk=deadline_id)
     claimed = Deadline.objects.reminders_due(now).filter(pk=deadline_id).update(reminded_at=now)
     if not claimed:
         return False
@@ -155,6 +157,7 @@ def escalate_deadline(deadline_id: int, *, now: datetime | None = None) -> bool:
     UPDATE: safe to run twice or at once.
     """
     now = now or timezone.now()
+    lock_ticket_of(deadlines__pk=deadline_id)
     claimed = Deadline.objects.breaches_due(now).filter(pk=deadline_id).update(breached_at=now)
     if not claimed:
         return False
