@@ -238,3 +238,30 @@ def test_one_failing_ticket_does_not_hold_up_the_others(
 
     for ticket in (broken, fine):
         assert ActivityLog.objects.filter(ticket=ticket, action="sla_reminder").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sweep_and_agents_changing_the_same_tickets_at_once_neither_fail_nor_repeat(
+    pool, customer, sao_paulo, agent, supervisor
+):
+    SlaPolicy.objects.create(
+        name="Tight", calendar=sao_paulo, first_response_minutes=60, raise_priority=True
+    )
+    with at(MONDAY_10):
+        tickets = [
+            services.create_ticket(subject=f"T{i}", pool=pool, requester=customer)
+            for i in range(10)
+        ]
+
+    def agents_work():
+        for ticket in tickets:
+            services.update_ticket(ticket, actor=agent, priority=Priority.LOW)
+            services.assign_ticket(ticket, agent=agent, actor=agent)
+
+    with at(datetime(2026, 6, 1, 11, 5, tzinfo=SP)):
+        run_at_once([sweep_deadlines, agents_work])
+        sweep_deadlines()
+
+    for ticket in tickets:
+        assert outbox("Deadline missed").filter(ticket=ticket).count() == 1
+        assert ActivityLog.objects.filter(ticket=ticket, action="sla_breached").count() == 1
