@@ -1,6 +1,6 @@
 """A ticket's deadlines: started by its policy, paused, resumed, recomputed, met or cancelled.
 
-Every function here locks the ticket row first, so events about one ticket (a reply and a
+Every service here locks the ticket row first, so events about one ticket (a reply and a
 status change arriving together) apply one after another, and ends by writing the
 ticket's denormalised ``due_at`` (the earliest running deadline) in one UPDATE.
 """
@@ -211,7 +211,12 @@ def follow_status(ticket_id: int, *, before: str, after: str, now: datetime | No
     for deadline in _live(ticket):
         schedule = schedules.of(deadline.policy)
         if after in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
-            met = deadline.target == Target.RESOLUTION and after != Status.CANCELLED
+            # A ticket merged into another was not resolved: its clocks just stop.
+            met = (
+                deadline.target == Target.RESOLUTION
+                and after != Status.CANCELLED
+                and not ticket.merged_into_id
+            )
             _close(deadline, State.MET if met else State.CANCELLED, now)
         elif after == Status.WAITING_CUSTOMER and deadline.state == State.RUNNING:
             since = deadline.running_since or now

@@ -246,3 +246,16 @@ def test_applying_the_policy_twice_changes_nothing(new_ticket):
 
     assert list(Deadline.objects.filter(ticket=ticket).values()) == before
     assert ActivityLog.objects.filter(ticket=ticket, action="sla_policy").count() == 1
+
+
+def test_a_ticket_merged_away_stops_its_clocks_without_counting_as_resolved(
+    new_ticket, events, agent
+):
+    source, target = new_ticket(), new_ticket()
+    with at(datetime(2026, 6, 1, 10, 30, tzinfo=SP)):
+        events(services.merge_tickets, source, into=target, actor=agent)
+
+    assert set(Deadline.objects.filter(ticket=source).values_list("state", flat=True)) == {
+        "cancelled"
+    }
+    assert Deadline.objects.filter(ticket=target, state="running").count() == 2
