@@ -7,6 +7,14 @@ import pytest
 from people.models import Department
 from sla.models import BusinessCalendar, SlaPolicy, WorkingInterval
 
+# The real Dovecot of the mail tests (started only by the tests that ask for it).
+from tests.mailboxes.conftest import (  # noqa: F401 (fixtures)
+    _dovecot_server,
+    dovecot,
+    mail_user,
+    make_mailbox,
+)
+
 WEEKDAYS = range(5)
 
 

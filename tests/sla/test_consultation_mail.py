@@ -14,13 +14,11 @@ from mailboxes import ingest
 from people.models import Department
 from sla.models import Consultation, Deadline
 from sla.services import sweep_deadlines
-from tests.mailboxes.conftest import _dovecot_server, dovecot, mail_user, make_mail, make_mailbox
+from tests.mailboxes.conftest import make_mail
 from tests.mailboxes.smtp_sink import SmtpSink, free_port, mailers_for, running_sink
 from tickets import services
 from tickets.models import ActivityLog, Message, Ticket
 from tickets.states import Status
-
-__all__ = ["_dovecot_server", "dovecot", "mail_user", "make_mailbox"]  # fixtures used below
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
