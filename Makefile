@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bi
 # The compiled catalogs are committed; refresh them when gettext is there to do it.
 COMPILE_MESSAGES = if command -v msgfmt >/dev/null; then $(BIN)/python manage.py compilemessages --ignore=.venv -v 0; else echo "msgfmt not found: using the committed .mo catalogs"; fi
 
-.PHONY: run test install lint check messages bench-queue clean
+.PHONY: run test install lint check messages bench-queue bench-sla clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required"; exit 1; }
@@ -26,6 +26,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo_sla
 	$(BIN)/python manage.py load_demo_mailbox
 	$(BIN)/python manage.py load_demo_articles
 	$(BIN)/python manage.py load_demo_surveys
@@ -38,7 +39,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy helpdesk people tickets knowledge mailboxes surveys
+	$(BIN)/mypy helpdesk people tickets knowledge mailboxes sla surveys
 
 check: install
 	$(BIN)/python manage.py check
@@ -50,6 +51,9 @@ messages: install
 
 bench-queue: install
 	$(BIN)/python bench/bench_workspace.py
+
+bench-sla: install
+	$(BIN)/python bench/bench_sla.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "tickets",
     "knowledge",
     "mailboxes",
+    "sla",
     "surveys",
 ]
 
@@ -203,6 +204,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mailboxes.tasks.send_due_outgoing_emails_task",
         "schedule": 60.0,
     },
+    # Reminders, escalations and late consultations: one indexed query each, rows claimed.
+    "sla-sweep": {
+        "task": "sla.tasks.sweep_task",
+        "schedule": 60.0,
+    },
 }
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -253,3 +259,8 @@ OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 # How long a "someone else is on this ticket" mark lives without a refresh.
 TICKET_PRESENCE_SECONDS = 45
 QUEUE_PAGE_SIZE = 25
+
+# SLA: a deadline this close is "due soon" (amber) on the dashboard and the queue.
+SLA_DUE_SOON_MINUTES = env.int("SLA_DUE_SOON_MINUTES", default=60)
+SLA_DASHBOARD_PAGE_SIZE = 50
+SLA_DASHBOARD_REFRESH_SECONDS = env.int("SLA_DASHBOARD_REFRESH_SECONDS", default=30)

@@ -15,5 +15,6 @@ urlpatterns = [
     path("portal/help/", include("knowledge.urls")),
     path("portal/", include("tickets.portal_urls")),
     path("surveys/", include("surveys.urls")),
+    path("sla/", include("sla.urls")),
     path("admin/", admin.site.urls),
 ]

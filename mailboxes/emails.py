@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from mailboxes.models import EmailTemplate, Mailbox
+from mailboxes.signals import auto_reply_context
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,10 @@ def render_auto_reply(ticket: Ticket, *, mailbox: Mailbox) -> RenderedEmail:
     requester = ticket.requester
     languages = [code for code in (requester and requester.language, mailbox.language) if code]
     language = languages[0] if languages else translation.get_language()
-    context = {"ticket": ticket, "mailbox": mailbox, "language": language}
+    context: dict[str, object] = {"ticket": ticket, "mailbox": mailbox, "language": language}
+    for _receiver, extra in auto_reply_context.send(sender=Mailbox, ticket=ticket, mailbox=mailbox):
+        if isinstance(extra, dict):
+            context.update(extra)
     row = pick_template(EmailTemplate.Kind.AUTO_REPLY, mailbox=mailbox, languages=languages)
     with translation.override(row.language if row else language):
         if row is not None:

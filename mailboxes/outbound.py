@@ -39,6 +39,8 @@ SMTP_TIMEOUT = 60
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+# RFC 3834: mail sent on a timer (reminders, escalations), not in answer to a message.
+GENERATED_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
 NOT_APPROVED = gettext_noop("Not sent: the reply is not approved.")
 SIGNATURE_CID = "signature"
 _PREFIX = re.compile(r"^\s*((re|aw|sv|odp|res|fw|fwd|enc|tr)\s*(\[\d+\])?\s*:\s*)+", re.I)
@@ -75,7 +77,7 @@ def _thread_headers(ticket: Ticket) -> tuple[str, str]:
     """In-Reply-To (the customer's latest mail) and References (the recent chain)."""
     recent = list(
         ticket.messages.exclude(message_id="")
-        .exclude(kind=Message.Kind.NOTE)
+        .exclude(kind__in=[Message.Kind.NOTE, Message.Kind.CONSULTATION])
         .order_by("-created_at", "-pk")
         .values_list("kind", "message_id")[:REFERENCES_LIMIT]
     )
@@ -163,6 +165,45 @@ def queue_reply(message: Message) -> OutgoingEmail | None:
     )
     # Customers' replies thread on it like on any message of the ticket.
     Message.objects.filter(pk=message.pk).update(message_id=message_id)
+    return _enqueue(outgoing)
+
+
+@service_atomic
+def queue_notification(
+    ticket: Ticket,
+    *,
+    to: list[str],
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    automatic: bool = True,
+    in_reply_to: str = "",
+) -> OutgoingEmail | None:
+    """Put a mail about ``ticket`` to people other than the customer in the outbox.
+
+    Agents' reminders and escalations (``automatic``: marked Auto-Submitted so nobody's
+    auto-responder answers), or a question to a department. No reply token: whoever gets
+    it is not made a participant. Sent by the same claiming task after commit; the row
+    carries a fresh Message-ID that replies thread on. None when nobody is addressed.
+    """
+    recipients = list(dict.fromkeys(address.strip().lower() for address in to if address))
+    if not recipients:
+        return None
+    mailbox, address, from_header = _sender(ticket)
+    outgoing = OutgoingEmail.objects.create(
+        kind=OutgoingEmail.Kind.NOTIFICATION,
+        ticket=ticket,
+        mailbox=mailbox,
+        from_address=from_header,
+        to=recipients,
+        subject=with_tag(subject, ticket),
+        body_text=body_text,
+        body_html=body_html,
+        message_id=make_msgid(domain=_domain(address)),
+        in_reply_to=_bracketed(in_reply_to) if in_reply_to else "",
+        references=_bracketed(in_reply_to) if in_reply_to else "",
+        headers=dict(GENERATED_HEADERS) if automatic else {},
+    )
     return _enqueue(outgoing)
 
 

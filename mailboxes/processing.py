@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from mailboxes import loops
+from mailboxes import signals as mail_signals
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.outbound import queue_auto_reply
 from mailboxes.parsing import ParsedMail, parse_message
@@ -132,6 +133,11 @@ def _process(raw: RawMessage) -> None:
     ):
         ticket, is_new = match.ticket, False
     else:
+        claimed = _claimed_by_listener(match, parsed, contact, files, message_id)
+        if claimed is not None:
+            raw.ticket, raw.ticket_message = claimed.ticket, claimed
+            _finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
+            return
         ticket, is_new = _new_ticket(raw.mailbox, parsed, contact, match), True
     message = add_customer_message(
         ticket,
@@ -146,6 +152,27 @@ def _process(raw: RawMessage) -> None:
         _auto_reply(ticket, raw.mailbox, parsed, own_addresses)
     raw.ticket, raw.ticket_message = ticket, message
     _finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
+
+
+def _claimed_by_listener(match: ThreadMatch, parsed: ParsedMail, contact, files, message_id):
+    """The Message a listener stored for a threaded mail from a non-participant, or None.
+
+    Only a sender the ticket is waiting for (a consulted department) is taken; anyone
+    else still gets a new linked ticket (no hijacking).
+    """
+    if match.ticket is None:
+        return None
+    responses = mail_signals.reply_from_outsider.send(
+        sender=RawMessage,
+        ticket=match.ticket,
+        contact=contact,
+        from_address=parsed.from_address or "",
+        body_text=parsed.text,
+        body_html=parsed.html,
+        files=files,
+        message_id=message_id[:255],
+    )
+    return next((message for _receiver, message in responses if message is not None), None)
 
 
 def _finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) -> None:

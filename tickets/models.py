@@ -185,6 +185,9 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     reopen_count = models.PositiveIntegerField(_("reopened"), default=0)
+    # The earliest running SLA deadline, kept up to date by the sla app (None: no clock is
+    # running, e.g. paused while waiting for the customer). Denormalised for the queue.
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, editable=False)
 
     objects = TicketQuerySet.as_manager()
 
@@ -211,6 +214,9 @@ class Ticket(models.Model):
             models.Index(fields=["status", "-created_at"], name="ticket_status_created_idx"),
             models.Index(fields=["-updated_at"], name="ticket_updated_idx"),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_idx"),
+            models.Index(
+                fields=["due_at"], condition=Q(due_at__isnull=False), name="ticket_due_idx"
+            ),
         ]
 
     def __str__(self):
@@ -240,9 +246,11 @@ class Message(models.Model):
         INBOUND = "inbound", _("From the customer")
         OUTBOUND = "outbound", _("Reply")
         NOTE = "note", _("Internal note")
+        # A question to an internal department, or its answer: never shown to the customer.
+        CONSULTATION = "consultation", _("Consultation")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
-    kind = models.CharField(_("kind"), max_length=10, choices=Kind)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     author_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -407,6 +415,13 @@ class ActivityLog(models.Model):
         LINKED = "linked", _("Linked to another ticket")
         DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
         MAIL_SENT = "mail_sent", _("Mail sent")
+        SLA_POLICY = "sla_policy", _("Service level changed")
+        SLA_REMINDER = "sla_reminder", _("Deadline reminder sent")
+        SLA_BREACHED = "sla_breached", _("Deadline missed")
+        SLA_ESCALATED = "sla_escalated", _("Escalated")
+        CONSULTATION_ASKED = "consultation_asked", _("Department consulted")
+        CONSULTATION_ANSWERED = "consultation_answered", _("Department answered")
+        CONSULTATION_REMINDER = "consultation_reminder", _("Department reminded")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="activity")
     actor = models.ForeignKey(

@@ -21,6 +21,7 @@ from tickets.services.lifecycle import (
 )
 from tickets.services.messages import (
     add_canned_files,
+    add_consultation_message,
     add_customer_message,
     add_note,
     add_reply,
@@ -32,6 +33,7 @@ from tickets.services.routing import classify_ticket, route_ticket
 
 __all__ = [
     "add_canned_files",
+    "add_consultation_message",
     "add_customer_message",
     "add_note",
     "add_reply",

@@ -140,6 +140,39 @@ def add_note(ticket: Ticket, *, author, body: str, files=()) -> Message:
     return message
 
 
+@service_atomic
+def add_consultation_message(
+    ticket: Ticket,
+    *,
+    body_text: str,
+    author=None,
+    contact=None,
+    body_html: str = "",
+    files=(),
+    message_id: str = "",
+) -> Message:
+    """Record a question to an internal department (``author``) or its answer (``contact``).
+
+    Agents see it in the thread; the customer never does. The caller logs its own history
+    row. Announces ``message_added`` after commit.
+    """
+    if not body_text.strip() and not body_html.strip():
+        raise ValidationError(_("The message is empty."))
+    message = Message.objects.create(
+        ticket=ticket,
+        kind=Message.Kind.CONSULTATION,
+        author_user=author,
+        author_contact=contact,
+        body_text=body_text,
+        body_html=body_html,
+        message_id=message_id,
+    )
+    _store_files(ticket, message, files)
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=message.created_at)
+    announce(signals.message_added, ticket=ticket, actor=author, message=message)
+    return message
+
+
 def _touch_locked(ticket: Ticket, *, updated_at) -> Ticket:
     """Set ``updated_at`` and return the current row, locked until commit.
 

@@ -1,4 +1,8 @@
+from datetime import timedelta
+
 from django import template
+from django.conf import settings
+from django.utils import timezone
 
 register = template.Library()
 
@@ -36,3 +40,16 @@ def choice_rows(bound_field):
     return [
         (str(value), label, str(value) in selected) for value, label in bound_field.field.choices
     ]
+
+
+@register.filter
+def due_state(due_at) -> str:
+    """The state of a deadline: overdue, soon (within SLA_DUE_SOON_MINUTES) or empty."""
+    if due_at is None:
+        return ""
+    now = timezone.now()
+    if due_at <= now:
+        return "overdue"
+    if due_at <= now + timedelta(minutes=settings.SLA_DUE_SOON_MINUTES):
+        return "soon"
+    return ""

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SlaConfig(AppConfig):
+    name = "sla"
+    verbose_name = _("Service levels")
+
+    def ready(self):
+        from sla import receivers
+
+        receivers.connect()

@@ -1,0 +1,81 @@
+"""Text of the SLA's mail: an admin-edited NotificationTemplate row, else the default files."""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
+from django.template import Context, Template, TemplateSyntaxError
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from people.models import ROLE_GROUPS, Role
+from sla.models import NotificationTemplate
+from tickets.models import PoolMembership, Ticket
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    body_text: str
+
+
+def ticket_url(ticket: Ticket) -> str:
+    return settings.SITE_URL.rstrip("/") + ticket.get_absolute_url()
+
+
+def language_of(user) -> str:
+    profile = getattr(user, "agent_profile", None)
+    return (profile.language if profile else "") or settings.LANGUAGE_CODE
+
+
+def render_mail(kind: str, context: dict, *, language: str = "") -> RenderedMail:
+    """Subject and text of one kind of mail in ``language`` (plain text, nothing escaped)."""
+    language = language or settings.LANGUAGE_CODE
+    context = {**context, "url": ticket_url(context["ticket"])}
+    row = NotificationTemplate.objects.filter(kind=kind, language=language).first()
+    with translation.override(language):
+        if row is not None:
+            plain = Context(context, autoescape=False)
+            try:
+                return RenderedMail(
+                    subject=" ".join(Template(row.subject).render(plain).split()),
+                    body_text=Template(row.body).render(plain).strip() + "\n",
+                )
+            except TemplateSyntaxError:
+                # An admin's typo must not stop the reminder: the default text goes out.
+                logger.warning("SLA mail template %s does not compile; using the default", row.pk)
+        name = f"sla/emails/{kind}"
+        return RenderedMail(
+            subject=" ".join(render_to_string(f"{name}.subject.txt", context).split()),
+            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
+        )
+
+
+def time_zone_of(user, *, default: str = "") -> str:
+    """The zone to show times in: the person's own, else ``default``, else UTC."""
+    profile = getattr(user, "agent_profile", None)
+    return (profile.time_zone if profile else "") or default or "UTC"
+
+
+def supervisors_of(ticket: Ticket) -> list:
+    """Active supervisors in the ticket's pool; every active supervisor when none is.
+
+    One query: pool membership is an annotation, the profile (for the language) a join.
+    """
+    in_pool = PoolMembership.objects.filter(user=OuterRef("pk"), pool_id=ticket.pool_id)
+    supervisors = list(
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=ROLE_GROUPS[Role.SUPERVISOR])
+        .select_related("agent_profile")
+        .annotate(in_pool=Exists(in_pool))
+        .order_by("pk")
+    )
+    return [user for user in supervisors if user.in_pool] or supervisors
+
+
+def addresses(users) -> list[str]:
+    return list(dict.fromkeys(user.email for user in users if user is not None and user.email))

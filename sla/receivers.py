@@ -1,0 +1,106 @@
+"""Reactions to ticket and mail events. Bodies stay thin: they call services.
+
+The domain events arrive after the ticket's transaction committed. A failure in here
+must not turn a committed reply or status change into an error page, so it is logged
+with its traceback instead (the next event on the ticket recomputes its deadlines).
+"""
+
+import functools
+import logging
+
+from mailboxes import signals as mail_signals
+from tickets import signals
+from tickets.models import Message
+from tickets.states import Status
+
+logger = logging.getLogger(__name__)
+
+
+def _logged(receiver):
+    @functools.wraps(receiver)
+    def wrapper(sender, **kwargs):
+        try:
+            return receiver(sender, **kwargs)
+        except Exception:
+            ticket = kwargs.get("ticket")
+            logger.exception(
+                "sla.receiver_failed %s ticket=%s", receiver.__name__, ticket and ticket.pk
+            )
+            return None
+
+    return wrapper
+
+
+@_logged
+def _ticket_created(sender, ticket, **kwargs):
+    from sla.services import apply_policy
+
+    apply_policy(ticket.pk)
+
+
+@_logged
+def _ticket_updated(sender, ticket, field, **kwargs):
+    from sla.services import apply_policy
+
+    if field in ("priority", "topic", "pool"):
+        apply_policy(ticket.pk)
+
+
+@_logged
+def _status_changed(sender, ticket, before, after, **kwargs):
+    from sla.services import follow_status
+
+    follow_status(ticket.pk, before=before, after=after)
+
+
+@_logged
+def _reply_ready(sender, ticket, message, **kwargs):
+    from sla.services import follow_reply
+
+    follow_reply(ticket.pk)
+
+
+@_logged
+def _message_added(sender, ticket, message, **kwargs):
+    from sla.services import follow_customer_message
+
+    if message.kind == Message.Kind.INBOUND and ticket.status != Status.CLOSED:
+        follow_customer_message(ticket.pk)
+
+
+def _reply_from_outsider(sender, ticket, from_address, contact, **kwargs):
+    # Inside the mail transaction: an error here must fail the message (it is kept as
+    # failed and can be reprocessed), never half-store it, so it is not caught.
+    from sla.services import consultation_answer_from, record_consultation_answer
+
+    consultation = consultation_answer_from(ticket, from_address)
+    if consultation is None:
+        return None
+    return record_consultation_answer(
+        consultation,
+        contact=contact,
+        body_text=kwargs["body_text"],
+        body_html=kwargs["body_html"],
+        files=kwargs["files"],
+        message_id=kwargs["message_id"],
+    )
+
+
+@_logged
+def _auto_reply_context(sender, ticket, mailbox, **kwargs):
+    from sla.services.clocks import out_of_hours_text
+
+    text = out_of_hours_text(ticket)
+    return {"out_of_hours": text} if text else {}
+
+
+def connect() -> None:
+    signals.ticket_created.connect(_ticket_created, dispatch_uid="sla-ticket-created")
+    signals.ticket_updated.connect(_ticket_updated, dispatch_uid="sla-ticket-updated")
+    signals.status_changed.connect(_status_changed, dispatch_uid="sla-status-changed")
+    signals.reply_ready.connect(_reply_ready, dispatch_uid="sla-reply-ready")
+    signals.message_added.connect(_message_added, dispatch_uid="sla-message-added")
+    mail_signals.reply_from_outsider.connect(
+        _reply_from_outsider, dispatch_uid="sla-consultation-answer"
+    )
+    mail_signals.auto_reply_context.connect(_auto_reply_context, dispatch_uid="sla-out-of-hours")

@@ -1,0 +1,299 @@
+"""A ticket's deadlines: started by its policy, paused, resumed, recomputed, met or cancelled.
+
+Every service here locks the ticket row first, so events about one ticket (a reply and a
+status change arriving together) apply one after another, and ends by writing the
+ticket's denormalised ``due_at`` (the earliest running deadline) in one UPDATE.
+"""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from people.models import Contact
+from sla.business_time import (
+    Schedule,
+    add_business_time,
+    business_seconds_between,
+    is_working_time,
+)
+from sla.models import Consultation, Deadline, SlaPolicy, Target
+from tickets.models import ActivityLog, Ticket
+from tickets.services.audit import log_activity
+from tickets.services.transactions import service_atomic
+from tickets.states import OPEN_STATUSES, Status
+
+State = Deadline.State
+POLICY_TARGETS = (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE, Target.RESOLUTION)
+# Deadlines without a calendar (a consultation on a ticket without a policy) run on the clock.
+ALWAYS = Schedule(zone=ZoneInfo("UTC"), intervals={day: ((time(0), None),) for day in range(7)})
+
+
+def policy_for(ticket: Ticket) -> SlaPolicy | None:
+    """The first active policy, by order, that matches the ticket's pool, topic, priority and
+    the requester's organization (one query: the organization is a subquery)."""
+    contacts = Contact.objects.filter(pk=ticket.requester_id) if ticket.requester_id else None
+    organization = contacts.values("organization_id")[:1] if contacts is not None else None
+    return (
+        SlaPolicy.objects.matching(
+            pool_id=ticket.pool_id,
+            topic_id=ticket.topic_id,
+            priority=ticket.priority,
+            organization_id=Subquery(organization) if organization is not None else None,
+        )
+        .select_related("calendar")
+        .first()
+    )
+
+
+class _Schedules(dict):
+    """Calendars read once per service call (two queries each)."""
+
+    def of(self, policy: SlaPolicy | None) -> Schedule:
+        if policy is None:
+            return ALWAYS
+        if policy.calendar_id not in self:
+            self[policy.calendar_id] = policy.calendar.schedule()
+        return self[policy.calendar_id]
+
+
+def plan(deadline: Deadline, schedule: Schedule, policy: SlaPolicy | None) -> None:
+    """Set ``due_at`` and ``remind_at`` of a running deadline from what is left of its budget."""
+    since = deadline.running_since or timezone.now()
+    remaining = deadline.budget_seconds - deadline.consumed_seconds
+    deadline.due_at = add_business_time(schedule, since, max(remaining, 0))
+    lead = policy.reminder_lead(deadline.budget_seconds) if policy else None
+    if deadline.reminded_at is not None or lead is None or lead >= deadline.budget_seconds:
+        deadline.remind_at = None
+    else:
+        deadline.remind_at = add_business_time(schedule, since, max(remaining - lead, 0))
+
+
+def sync_due(ticket_id: int) -> None:
+    """Write the ticket's earliest running deadline onto it (one UPDATE with a subquery)."""
+    earliest = (
+        Deadline.objects.filter(ticket_id=OuterRef("pk"), state=State.RUNNING)
+        .exclude(due_at__isnull=True)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
+    Ticket.objects.filter(pk=ticket_id).update(due_at=Subquery(earliest))
+
+
+def _locked(ticket_id: int) -> Ticket | None:
+    return Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+
+
+def lock_ticket_of(**lookup) -> Ticket | None:
+    """Lock the ticket a deadline or consultation belongs to (``deadlines__pk=...``).
+
+    Taken first, before any deadline or consultation row: every SLA write locks the ticket
+    and then its rows, as the tickets services do. The other order deadlocks against them
+    on PostgreSQL (an activity row's foreign key needs a share lock on the ticket).
+    """
+    return Ticket.objects.select_for_update(of=("self",)).filter(**lookup).first()
+
+
+def _live(ticket: Ticket, targets=POLICY_TARGETS) -> list[Deadline]:
+    return list(
+        Deadline.objects.filter(ticket=ticket, target__in=targets)
+        .live()
+        .select_related("policy__calendar")
+    )
+
+
+def _start_of(target: str, ticket: Ticket, now: datetime) -> datetime | None:
+    """When a missing deadline of ``target`` starts counting, or None: it does not start."""
+    if target == Target.FIRST_RESPONSE:
+        return ticket.created_at if ticket.first_response_at is None else None
+    if target == Target.RESOLUTION:
+        # A reopened ticket gets a fresh resolution clock from the moment it reopened.
+        earlier = Deadline.objects.filter(ticket=ticket, target=Target.RESOLUTION).exists()
+        return now if earlier else ticket.created_at
+    return None  # next response: started by each customer message (follow_customer_message)
+
+
+def _new_deadline(ticket, target, policy, budget, start, schedule, now) -> Deadline:
+    deadline = Deadline(
+        ticket=ticket,
+        pool_id=ticket.pool_id,
+        target=target,
+        policy=policy,
+        budget_seconds=budget,
+        started_at=start,
+    )
+    if ticket.status == Status.WAITING_CUSTOMER:
+        deadline.state = State.PAUSED
+        deadline.consumed_seconds = int(business_seconds_between(schedule, start, now))
+    else:
+        deadline.running_since = start
+    return deadline
+
+
+def _close(deadline: Deadline, state: str, now: datetime) -> None:
+    deadline.state = state
+    if state == State.MET:
+        deadline.met_at = now
+    if deadline.breached_at is None and deadline.due_at is not None and deadline.due_at < now:
+        # Missed, even if the sweep had not got to it yet: reports must say so.
+        deadline.breached_at = deadline.due_at
+    deadline.remind_at = None
+    deadline.save()
+
+
+@service_atomic
+def apply_policy(ticket_id: int, *, now: datetime | None = None) -> SlaPolicy | None:
+    """Match the ticket's policy and start, recompute or cancel its deadlines to fit it.
+
+    Called when a ticket is created, reopened, or changes pool, topic or priority. A
+    deadline keeps the business time already used; only its budget and calendar change.
+    Logs a change of policy. Safe to re-run: a second call changes nothing.
+    """
+    now = now or timezone.now()
+    ticket = _locked(ticket_id)
+    if ticket is None:
+        return None
+    policy = policy_for(ticket) if ticket.status in OPEN_STATUSES else None
+    live = {deadline.target: deadline for deadline in _live(ticket)}
+    previous = next((d.policy for d in live.values() if d.policy is not None), None)
+    schedules = _Schedules()
+    for target in POLICY_TARGETS:
+        budget = policy.budget(target) if policy else None
+        deadline = live.get(target)
+        if policy is None or budget is None:
+            if deadline is not None:
+                _close(deadline, State.CANCELLED, now)
+            continue
+        if deadline is None:
+            start = _start_of(target, ticket, now)
+            if start is None:
+                continue
+            deadline = _new_deadline(
+                ticket, target, policy, budget, start, schedules.of(policy), now
+            )
+        deadline.policy, deadline.budget_seconds = policy, budget
+        if deadline.state == State.RUNNING:
+            plan(deadline, schedules.of(policy), policy)
+        deadline.save()
+    # A move to another pool (here is where the sla hears of it) moves its deadlines too.
+    Deadline.objects.filter(ticket=ticket).exclude(pool_id=ticket.pool_id).update(
+        pool_id=ticket.pool_id
+    )
+    if policy != previous and (policy is not None or previous is not None):
+        log_activity(
+            ticket,
+            actor=None,
+            action=ActivityLog.Action.SLA_POLICY,
+            before=previous.name if previous else "",
+            after=policy.name if policy else "",
+        )
+    sync_due(ticket.pk)
+    return policy
+
+
+@service_atomic
+def follow_status(ticket_id: int, *, before: str, after: str, now: datetime | None = None):
+    """Pause while waiting for the customer, resume after, stop on resolve/close/cancel.
+
+    Resolving or closing meets the resolution target; response targets still open then are
+    cancelled (the ticket was solved without one). Reopening starts a fresh resolution
+    clock. Safe to re-run.
+    """
+    now = now or timezone.now()
+    ticket = _locked(ticket_id)
+    if ticket is None:
+        return
+    schedules = _Schedules()
+    if before in (Status.RESOLVED, Status.CLOSED) and after in OPEN_STATUSES:
+        apply_policy(ticket_id, now=now)
+        ticket.refresh_from_db()
+    for deadline in _live(ticket):
+        schedule = schedules.of(deadline.policy)
+        if after in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
+            # A ticket merged into another was not resolved: its clocks just stop.
+            met = (
+                deadline.target == Target.RESOLUTION
+                and after != Status.CANCELLED
+                and not ticket.merged_into_id
+            )
+            _close(deadline, State.MET if met else State.CANCELLED, now)
+        elif after == Status.WAITING_CUSTOMER and deadline.state == State.RUNNING:
+            since = deadline.running_since or now
+            used = business_seconds_between(schedule, since, now)
+            deadline.consumed_seconds += int(used)
+            deadline.state, deadline.running_since = State.PAUSED, None
+            deadline.due_at = deadline.remind_at = None
+            deadline.save()
+        elif after != Status.WAITING_CUSTOMER and deadline.state == State.PAUSED:
+            deadline.state, deadline.running_since = State.RUNNING, now
+            plan(deadline, schedule, deadline.policy)
+            deadline.save()
+    if after in (Status.CLOSED, Status.CANCELLED):
+        _cancel_consultations(ticket, now)
+    sync_due(ticket.pk)
+
+
+def _cancel_consultations(ticket: Ticket, now: datetime) -> None:
+    open_ids = list(Consultation.objects.filter(ticket=ticket).open().values_list("pk", flat=True))
+    if not open_ids:
+        return
+    Consultation.objects.filter(pk__in=open_ids).update(
+        state=Consultation.State.CANCELLED, next_reminder_at=None
+    )
+    for deadline in Deadline.objects.filter(consultation_id__in=open_ids).live():
+        _close(deadline, State.CANCELLED, now)
+
+
+@service_atomic
+def follow_reply(ticket_id: int, *, now: datetime | None = None) -> None:
+    """A reply left for the customer: the first and next response targets are met."""
+    now = now or timezone.now()
+    ticket = _locked(ticket_id)
+    if ticket is None:
+        return
+    for deadline in _live(ticket, (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE)):
+        _close(deadline, State.MET, now)
+    sync_due(ticket.pk)
+
+
+@service_atomic
+def follow_customer_message(ticket_id: int, *, now: datetime | None = None) -> None:
+    """The customer wrote after our first answer: the next response clock starts (once)."""
+    now = now or timezone.now()
+    ticket = _locked(ticket_id)
+    if ticket is None or ticket.first_response_at is None or ticket.status not in OPEN_STATUSES:
+        return
+    if Deadline.objects.filter(ticket=ticket, target=Target.NEXT_RESPONSE).live().exists():
+        return
+    policy = policy_for(ticket)
+    budget = policy.budget(Target.NEXT_RESPONSE) if policy else None
+    if policy is None or budget is None:
+        return
+    schedule = policy.calendar.schedule()
+    deadline = _new_deadline(ticket, Target.NEXT_RESPONSE, policy, budget, now, schedule, now)
+    if deadline.state == State.RUNNING:
+        plan(deadline, schedule, policy)
+    deadline.save()
+    sync_due(ticket.pk)
+
+
+def schedule_for_ticket(ticket: Ticket) -> Schedule:
+    """The calendar of the ticket's live policy deadlines (wall clock when there is none)."""
+    deadline = (
+        Deadline.objects.filter(ticket=ticket, policy__isnull=False)
+        .live()
+        .select_related("policy__calendar")
+        .first()
+    )
+    return deadline.policy.calendar.schedule() if deadline and deadline.policy else ALWAYS
+
+
+def out_of_hours_text(ticket: Ticket, *, now: datetime | None = None) -> str:
+    """The calendar's out-of-hours text when ``ticket``'s policy calendar is closed now."""
+    policy = policy_for(ticket)
+    if policy is None or not policy.calendar.out_of_hours_reply.strip():
+        return ""
+    if is_working_time(policy.calendar.schedule(), now or timezone.now()):
+        return ""
+    return policy.calendar.out_of_hours_reply.strip()

@@ -1,0 +1,232 @@
+"""The minute sweep: reminders before deadlines, escalations after them, late departments.
+
+Each kind of work is found by one query on a partial index, then each row is claimed by a
+conditional UPDATE that sets its "done" timestamp inside the same transaction as the
+mail and the history row. Two beats, or a task delivered twice, both find a row, but only
+one UPDATE matches it: the other does nothing. A crash rolls back claim and mail together.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from mailboxes.outbound import queue_notification
+from sla.models import Consultation, Deadline, SlaPolicy, Target
+from sla.notifications import (
+    addresses,
+    language_of,
+    render_mail,
+    supervisors_of,
+    time_zone_of,
+)
+from sla.services.clocks import lock_ticket_of
+from sla.services.consultations import remind_consultation
+from tickets.models import ActivityLog, PoolMembership, Ticket
+from tickets.services import assign_ticket, update_ticket
+from tickets.services.audit import log_activity
+from tickets.states import Priority
+
+logger = logging.getLogger(__name__)
+
+Action = ActivityLog.Action
+BATCH = 500
+REASSIGN_FAILED = gettext_noop("Escalation could not give the ticket to %(agent)s: %(error)s")
+
+
+@dataclass
+class SweepResult:
+    reminders: int = 0
+    escalations: int = 0
+    consultation_reminders: int = 0
+
+
+def _work_through(queryset, order: str, action, now: datetime) -> int:
+    """Run ``action`` on every row of ``queryset`` in batches; the number it did.
+
+    One row's failure (each is its own transaction, rolled back whole) is logged and
+    skipped, so it cannot hold up the rest of this sweep or any later one.
+    """
+    done, failed = 0, set[int]()
+    while True:
+        ids = list(
+            queryset.exclude(pk__in=failed).order_by(order).values_list("pk", flat=True)[:BATCH]
+        )
+        for pk in ids:
+            try:
+                done += action(pk, now=now)
+            except Exception:
+                logger.exception("sla.sweep_failed action=%s id=%s", action.__name__, pk)
+                failed.add(pk)
+        if len(ids) < BATCH:
+            return done
+
+
+def sweep_deadlines(now: datetime | None = None) -> SweepResult:
+    """Send every due reminder, escalate every breach, remind every late department.
+
+    Set-based and idempotent: safe with two beat instances and with a task delivered
+    twice (each row is claimed once). Works in batches until nothing due is left.
+    """
+    now = now or timezone.now()
+    result = SweepResult(
+        reminders=_work_through(
+            Deadline.objects.reminders_due(now), "remind_at", remind_deadline, now
+        ),
+        escalations=_work_through(
+            Deadline.objects.breaches_due(now), "due_at", escalate_deadline, now
+        ),
+        consultation_reminders=_work_through(
+            Consultation.objects.reminders_due(now),
+            "next_reminder_at",
+            remind_consultation,
+            now,
+        ),
+    )
+    if result.reminders or result.escalations or result.consultation_reminders:
+        logger.info(
+            "sla.sweep reminders=%d escalations=%d consultation_reminders=%d",
+            result.reminders,
+            result.escalations,
+            result.consultation_reminders,
+        )
+    return result
+
+
+def _load(deadline_id: int) -> Deadline:
+    return Deadline.objects.select_related(
+        "policy__calendar", "ticket__pool", "ticket__assignee__agent_profile", "ticket__manager"
+    ).get(pk=deadline_id)
+
+
+@transaction.atomic
+def remind_deadline(deadline_id: int, *, now: datetime | None = None) -> bool:
+    """Mail the technician (or the pool's supervisors) that a deadline is near; True if sent.
+
+    Claims the reminder with a conditional UPDATE: safe to run twice or at once.
+    """
+    now = now or timezone.now()
+    lock_ticket_of(deadlines__pk=deadline_id)
+    claimed = Deadline.objects.reminders_due(now).filter(pk=deadline_id).update(reminded_at=now)
+    if not claimed:
+        return False
+    deadline = _load(deadline_id)
+    ticket = deadline.ticket
+    recipients = [ticket.assignee] if ticket.assignee else supervisors_of(ticket)
+    _mail(deadline, "reminder", recipients)
+    log_activity(
+        ticket,
+        actor=None,
+        action=Action.SLA_REMINDER,
+        after=deadline.get_target_display(),
+        detail=", ".join(addresses(recipients)),
+    )
+    return True
+
+
+def _mail(deadline: Deadline, kind: str, recipients: list) -> None:
+    to = addresses(recipients)
+    if not to:
+        return
+    ticket = deadline.ticket
+    calendar_zone = deadline.policy.calendar.time_zone if deadline.policy else ""
+    rendered = render_mail(
+        kind,
+        {
+            "ticket": ticket,
+            "deadline": deadline,
+            "target": deadline.get_target_display(),
+            "time_zone": time_zone_of(recipients[0], default=calendar_zone),
+        },
+        language=language_of(recipients[0]),
+    )
+    queue_notification(ticket, to=to, subject=rendered.subject, body_text=rendered.body_text)
+
+
+@transaction.atomic
+def escalate_deadline(deadline_id: int, *, now: datetime | None = None) -> bool:
+    """Record a missed deadline and carry out its policy's escalation; True if this call did.
+
+    Mails supervisors, manager and watchers as the policy says, raises the priority,
+    moves the ticket to another pool or agent; logs each step. A missed consultation is
+    only recorded here (its reminders are the department's). Claimed by a conditional
+    UPDATE: safe to run twice or at once.
+    """
+    now = now or timezone.now()
+    lock_ticket_of(deadlines__pk=deadline_id)
+    claimed = Deadline.objects.breaches_due(now).filter(pk=deadline_id).update(breached_at=now)
+    if not claimed:
+        return False
+    deadline = _load(deadline_id)
+    if deadline.target == Target.CONSULTATION:
+        return True
+    ticket, policy = deadline.ticket, deadline.policy
+    log_activity(
+        ticket,
+        actor=None,
+        action=Action.SLA_BREACHED,
+        after=deadline.get_target_display(),
+        detail=policy.name if policy else "",
+    )
+    if policy is None:
+        return True
+    recipients = _escalation_recipients(ticket, policy)
+    _mail(deadline, "breach", recipients)
+    if recipients:
+        log_activity(
+            ticket,
+            actor=None,
+            action=Action.SLA_ESCALATED,
+            detail=", ".join(addresses(recipients)),
+        )
+    _escalation_changes(ticket, policy)
+    return True
+
+
+def _escalation_recipients(ticket: Ticket, policy: SlaPolicy) -> list:
+    recipients = []
+    if policy.notify_supervisors:
+        recipients += supervisors_of(ticket)
+    if policy.notify_manager and ticket.manager is not None:
+        recipients.append(ticket.manager)
+    if policy.notify_watchers:
+        recipients += list(ticket.watchers.all())
+    return list({user.pk: user for user in recipients}.values())
+
+
+def _escalation_changes(ticket: Ticket, policy: SlaPolicy) -> None:
+    # The tickets services log these changes and announce them; the sla receivers then
+    # recompute the deadlines for the new priority or pool (the breach stays recorded).
+    changes: dict = {}
+    if policy.raise_priority:
+        higher = [value for value in Priority.values if value > ticket.priority]
+        if higher:
+            changes["priority"] = min(higher)
+    if policy.reassign_pool_id and policy.reassign_pool_id != ticket.pool_id:
+        changes["pool"] = policy.reassign_pool
+    if changes:
+        ticket = update_ticket(ticket, actor=None, **changes)
+    agent = policy.reassign_agent
+    if agent is None or agent.pk == ticket.assignee_id:
+        return
+    if not PoolMembership.objects.filter(user=agent, pool_id=ticket.pool_id).exists():
+        _log_reassign_failure(ticket, agent, "not a member of the ticket's pool")
+        return
+    try:
+        assign_ticket(ticket, agent=agent, actor=None)
+    except ValidationError as error:
+        _log_reassign_failure(ticket, agent, "; ".join(error.messages))
+
+
+def _log_reassign_failure(ticket: Ticket, agent, error: str) -> None:
+    name = agent.get_full_name() or agent.get_username()
+    log_activity(
+        ticket,
+        actor=None,
+        action=Action.SLA_ESCALATED,
+        detail=REASSIGN_FAILED % {"agent": name, "error": error},
+    )

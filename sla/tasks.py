@@ -1,0 +1,20 @@
+"""Celery tasks of the SLA: thin wrappers around the services."""
+
+from celery import shared_task
+
+from sla import services
+
+
+@shared_task
+def sweep_task():
+    """Beat, every minute: reminders, escalations and late-department reminders (set-based).
+
+    Safe with two beat instances or a duplicated delivery: every row is claimed once.
+    """
+    services.sweep_deadlines()
+
+
+@shared_task
+def apply_policy_task(ticket_id):
+    """Recompute one ticket's deadlines (after an admin changed a policy or calendar)."""
+    services.apply_policy(ticket_id)
