@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from mailboxes.batch import BATCH_SIZE
 from mailboxes.fetchers import Fetcher, open_fetcher
 from mailboxes.models import Mailbox, RawMessage
 
@@ -162,10 +163,24 @@ def refuse_raw_message(
         return None
 
 
-def _enqueue_processing(raw_message_id: int) -> None:
-    from mailboxes.tasks import process_raw_message_task
+class _Batcher:
+    """Stored ids, handed to the workers in batches as they fill (and the rest at the end)."""
 
-    transaction.on_commit(lambda: process_raw_message_task.delay(raw_message_id))
+    def __init__(self, size: int = BATCH_SIZE):
+        self.size = size
+        self.pending: list[int] = []
+
+    def add(self, raw_message_id: int) -> None:
+        self.pending.append(raw_message_id)
+        if len(self.pending) >= self.size:
+            self.flush()
+
+    def flush(self) -> None:
+        from mailboxes.tasks import process_raw_messages_task
+
+        ids, self.pending = self.pending, []
+        if ids:
+            transaction.on_commit(lambda: process_raw_messages_task.delay(ids))
 
 
 def _stored_uids(mailbox: Mailbox, uids: list[str]) -> dict[str, tuple[int, str]]:
@@ -192,6 +207,23 @@ def _known_by_headers(mailbox: Mailbox, fetcher: Fetcher, uid: str) -> bool:
 def fetch_messages(mailbox: Mailbox, fetcher: Fetcher, *, uidvalidity_changed: bool) -> FetchResult:
     """Store every new message of an open fetcher, mark it, then enqueue its processing."""
     result = FetchResult()
+    batcher = _Batcher()
+    try:
+        _fetch_listed(mailbox, fetcher, result, batcher, uidvalidity_changed=uidvalidity_changed)
+    finally:
+        # What was stored before an error is processed all the same.
+        batcher.flush()
+    return result
+
+
+def _fetch_listed(
+    mailbox: Mailbox,
+    fetcher: Fetcher,
+    result: FetchResult,
+    batcher: "_Batcher",
+    *,
+    uidvalidity_changed: bool,
+) -> None:
     listed = list(fetcher.list_new())
     stored = _stored_uids(mailbox, [uid for uid, _ in listed])
     for uid, size in listed:
@@ -204,7 +236,7 @@ def fetch_messages(mailbox: Mailbox, fetcher: Fetcher, *, uidvalidity_changed: b
             raw_id, state = stored[uid]
             if state == RawMessage.State.NEW:
                 # That run may also have died before enqueueing; processing is idempotent.
-                _enqueue_processing(raw_id)
+                batcher.add(raw_id)
             continue
         if size > settings.MAIL_MAX_MESSAGE_BYTES:
             refuse_raw_message(mailbox, uid=uid, size=size, headers=fetcher.peek_headers(uid))
@@ -221,8 +253,7 @@ def fetch_messages(mailbox: Mailbox, fetcher: Fetcher, *, uidvalidity_changed: b
             result.duplicates += 1
             continue
         result.stored.append(raw.pk)
-        _enqueue_processing(raw.pk)
-    return result
+        batcher.add(raw.pk)
 
 
 def _redact(text: str, mailbox: Mailbox) -> str:

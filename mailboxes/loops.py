@@ -184,3 +184,44 @@ def link_bounce(raw: RawMessage, parsed: ParsedMail) -> None:
 def _id_forms(message_id: str) -> list[str]:
     bare = message_id.strip().strip("<>")
     return [f"<{bare}>", bare]
+
+
+def known_message_ids_and_mailbox_addresses(
+    message_ids: Iterable[str],
+) -> tuple[dict[str, set[str]], set[str]]:
+    """known_message_id() for many ids (by each stored form) and the mailboxes' addresses.
+
+    One query whatever the number of ids; ``known_kinds`` reads the answer for one id.
+    """
+    forms = sorted({form for mid in message_ids if mid for form in _id_forms(mid)})
+    text = CharField()
+    rows = Mailbox.objects.order_by().values_list(
+        Value("address", output_field=text), "from_address"
+    )
+    if forms:
+        ours = (
+            OutgoingEmail.objects.filter(message_id__in=forms)
+            .order_by()
+            .values_list(Value("own", output_field=text), "message_id")
+        )
+        theirs = (
+            Message.objects.filter(message_id__in=forms, kind=Message.Kind.INBOUND)
+            .order_by()
+            .values_list(Value("inbound", output_field=text), "message_id")
+        )
+        rows = rows.union(ours, theirs, all=True).order_by()
+    known: dict[str, set[str]] = {}
+    addresses: set[str] = set()
+    for kind, value in rows:
+        if kind == "address":
+            addresses.add(value)
+        else:
+            known.setdefault(value, set()).add(kind)
+    return known, addresses
+
+
+def known_kinds(known: dict[str, set[str]], message_id: str) -> set[str]:
+    """The kinds ("own", "inbound") recorded for any stored form of ``message_id``."""
+    if not message_id:
+        return set()
+    return set().union(*(known.get(form, set()) for form in _id_forms(message_id)))

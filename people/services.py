@@ -91,3 +91,41 @@ def find_or_create_contact(*, email: str, name: str = "") -> Contact:
     except IntegrityError:
         # Another process created the address between our read and our insert.
         return ContactEmail.objects.select_related("contact").get(address=address).contact
+
+
+def find_or_create_contacts(senders: dict[str, str]) -> dict[str, Contact]:
+    """find_or_create_contact for many ``{address: name}`` at once: a few queries in all.
+
+    Keyed by the lowercased address. Safe under concurrent calls: an address another
+    transaction takes first (ON CONFLICT DO NOTHING waits for it) is read back, and the
+    contact made for it here is removed again.
+    """
+    wanted = {address.strip().lower(): name for address, name in senders.items()}
+    found = {
+        row.address: row.contact
+        for row in ContactEmail.objects.select_related("contact").filter(address__in=wanted)
+    }
+    missing = sorted(address for address in wanted if address not in found)
+    if not missing:
+        return found
+    with transaction.atomic(savepoint=False):
+        # Sorted, so two callers wait for each other's addresses in one order (no deadlock).
+        made = Contact.objects.bulk_create(
+            [Contact(name=wanted[address] or address.split("@")[0]) for address in missing]
+        )
+        ContactEmail.objects.bulk_create(
+            [
+                ContactEmail(contact=contact, address=address, is_primary=True)
+                for address, contact in zip(missing, made, strict=True)
+            ],
+            ignore_conflicts=True,
+        )
+        owners = {
+            row.address: row.contact
+            for row in ContactEmail.objects.select_related("contact").filter(address__in=missing)
+        }
+        lost = [c.pk for a, c in zip(missing, made, strict=True) if owners[a].pk != c.pk]
+        if lost:
+            Contact.objects.filter(pk__in=lost).delete()
+    found.update(owners)
+    return found

@@ -1,0 +1,54 @@
+"""The product's Celery worker, plus a count of the SQL statements each child runs.
+
+Used by bench_ingest.py: ``python bench/ingest_worker.py worker --concurrency 2 ...`` is
+``celery -A helpdesk worker ...`` with one addition: every database connection a worker
+child opens counts its statements (savepoints included, BEGIN/COMMIT not), and the count
+is written to ``$BENCH_SQL_COUNTS/<pid>`` as it goes.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+
+def _install_counter(directory: Path) -> None:
+    from django.db.backends.signals import connection_created
+
+    state = {"count": 0, "written": 0}
+
+    def count(execute, sql, params, many, context):
+        state["count"] += 1
+        # Written every 200 statements and at exit: the bench reads it after the run.
+        if state["count"] - state["written"] >= 200:
+            _write()
+        return execute(sql, params, many, context)
+
+    def _write():
+        state["written"] = state["count"]
+        (directory / str(os.getpid())).write_text(str(state["count"]))
+
+    def on_connect(sender, connection, **kwargs):
+        if count not in connection.execute_wrappers:
+            connection.execute_wrappers.append(count)
+
+    connection_created.connect(on_connect, weak=False)
+    from celery.signals import task_postrun
+
+    task_postrun.connect(lambda **kwargs: _write(), weak=False)
+
+
+def main() -> None:
+    counts = os.environ.get("BENCH_SQL_COUNTS")
+    from helpdesk.celery import app
+
+    if counts:
+        _install_counter(Path(counts))
+    app.worker_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,258 @@
+"""Many stored messages in one transaction: the set-based form of ``process_raw_message``.
+
+Ingestion costs round trips and ORM work per message, not database time. A batch claims
+its raw rows with one SKIP LOCKED query, parses them in Python, answers every lookup
+(known Message-IDs, threads, contacts) with one query per kind, and writes tickets,
+messages, attachments and activity rows with one INSERT per table
+(``tickets.services.intake``). Outcomes, activity rows and domain events are the same as
+processing the messages one by one.
+
+Whatever is unusual goes the proven way, one message at a time, after the batch commits:
+a bounce (linked to the mail it returns), a header or tag match from a sender who is not
+a participant (a linked ticket), a reply to another mail of the same batch (its ticket
+does not exist yet), and a message that fails to parse. If the batch itself fails, it is
+rolled back whole and every message is processed alone, so one bad message only ever
+fails itself.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from mailboxes import loops
+from mailboxes.models import RawMessage
+from mailboxes.parsing import ParsedMail, parse_message
+from mailboxes.processing import (
+    _CLAIMABLE,
+    _SAVED_FIELDS,
+    _auto_reply,
+    _files,
+    _finish,
+    _own_addresses,
+    process_raw_message,
+)
+from mailboxes.thread_matching import ThreadMatch, find_thread, is_participant, thread_lookup
+from people.services import find_or_create_contacts
+from tickets.services.intake import CustomerMail, receive_customer_messages
+from tickets.services.transactions import all_or_nothing
+
+logger = logging.getLogger(__name__)
+
+State = RawMessage.State
+Reason = RawMessage.Reason
+# Big enough that the per-batch queries cost little per message, small enough that a
+# batch's transaction stays short and its attachments fit in memory.
+BATCH_SIZE = 50
+
+
+@dataclass
+class _Item:
+    raw: RawMessage
+    parsed: ParsedMail
+    message_id: str
+    notes: list[str]
+    mail: CustomerMail | None = None
+    skipped: list[str] = field(default_factory=list)
+
+
+def process_raw_messages(raw_message_ids: Sequence[int]) -> None:
+    """Process stored messages together; safe to re-run and never raises for mail.
+
+    Rows that are not new or failed, or that another worker holds, are skipped. Every
+    message ends as processed, ignored, refused or failed exactly as process_raw_message
+    would leave it.
+    """
+    ids = sorted(set(raw_message_ids))
+    waits: dict[int, list[int]] = {}
+    try:
+        with all_or_nothing():
+            raws = list(
+                RawMessage.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("mailbox__pool")
+                .filter(pk__in=ids, state__in=_CLAIMABLE)
+                .order_by("pk")
+            )
+            alone = _process(raws, waits)
+    except Exception:
+        # Rolled back whole: each message gets its own try, and its own failure record.
+        logger.warning("mail.batch_failed raws=%d: one by one", len(ids), exc_info=True)
+        alone, waits = ids, {}
+    for raw_message_id in alone:
+        if raw_message_id in waits:
+            _wait_for(waits[raw_message_id])
+        process_raw_message(raw_message_id)
+
+
+def _wait_for(raw_message_ids: list[int]) -> None:
+    """Return once no other worker holds these rows: their mail is processed (or failed)."""
+    with transaction.atomic():
+        list(RawMessage.objects.select_for_update().filter(pk__in=raw_message_ids).values("pk"))
+
+
+def _process(raws: list[RawMessage], waits: dict[int, list[int]]) -> list[int]:
+    """Process what a batch can; return the ids to process one by one after commit.
+
+    ``waits`` gets, for a reply whose original another worker is processing right now,
+    that original's raw id: the reply is processed alone once that worker has committed.
+    """
+    alone: list[int] = []
+    items: list[_Item] = []
+    done: list[RawMessage] = []
+    for raw in raws:
+        raw.attempts += 1
+        if raw.size > settings.MAIL_MAX_MESSAGE_BYTES:
+            _finish(raw, State.REFUSED, Reason.TOO_LARGE)
+            done.append(raw)
+            continue
+        try:
+            with raw.file.open("rb") as stored:
+                parsed = parse_message(stored.read())
+        except Exception:
+            alone.append(raw.pk)  # recorded as failed by the one-by-one path
+            continue
+        raw.subject = parsed.subject[:255]
+        raw.sender = (parsed.from_address or "")[:255]
+        message_id = parsed.message_id or raw.message_id
+        items.append(_Item(raw, parsed, message_id, parsed.defects[:20]))
+    known, mailbox_addresses = loops.known_message_ids_and_mailbox_addresses(
+        item.message_id for item in items
+    )
+    own_addresses = _own_addresses(mailbox_addresses)
+    customer: list[_Item] = []
+    batch_ids: set[str] = set()
+    for item in items:
+        outcome = _screen(item, known, own_addresses, batch_ids)
+        if outcome == "alone":
+            alone.append(item.raw.pk)
+        elif outcome == "customer":
+            customer.append(item)
+        else:
+            done.append(item.raw)
+        batch_ids.update(loops._id_forms(item.message_id))
+    customer = _keep_independent(customer, batch_ids, alone)
+    _receive(customer, alone, waits)
+    for item in customer:
+        if item.mail is None:
+            continue
+        if item.mail.is_new:
+            _auto_reply(item.mail.ticket, item.raw.mailbox, item.parsed, own_addresses)
+        item.raw.ticket, item.raw.ticket_message = item.mail.ticket, item.mail.message
+        _finish(item.raw, State.PROCESSED, Reason.NONE, [*item.skipped, *item.notes])
+        done.append(item.raw)
+    now = timezone.now()
+    for raw in done:
+        raw.processed_at = now
+    RawMessage.objects.bulk_update(done, _SAVED_FIELDS)
+    return sorted(alone)
+
+
+def _screen(item: _Item, known, own_addresses: set[str], batch_ids: set[str]) -> str:
+    """ "ignored" (with its reason set), "alone", or "customer" mail for a ticket."""
+    parsed, raw = item.parsed, item.raw
+    kinds = loops.known_kinds(known, item.message_id)
+    reason = loops.classify_automatic(
+        parsed,
+        own_addresses=own_addresses,
+        own_message_ids_lookup=lambda _message_id: "own" in kinds,
+    )
+    if reason == Reason.BOUNCE:
+        return "alone"
+    if reason:
+        _finish(raw, State.IGNORED, reason, item.notes)
+        return "ignored"
+    if parsed.from_address is None:
+        _finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *item.notes])
+        return "ignored"
+    if "inbound" in kinds:
+        _finish(raw, State.IGNORED, Reason.DUPLICATE, item.notes)
+        return "ignored"
+    if batch_ids.intersection(loops._id_forms(item.message_id)):
+        return "alone"  # the same mail twice in one batch: the second is a duplicate
+    return "customer"
+
+
+def _keep_independent(items: list[_Item], batch_ids: set[str], alone: list[int]) -> list[_Item]:
+    # A reply to a mail of this very batch needs that mail's ticket, made in this batch.
+    kept = []
+    for item in items:
+        refs = {form for mid in item.parsed.thread_ids for form in loops._id_forms(mid)}
+        own = set(loops._id_forms(item.message_id))
+        if refs & (batch_ids - own):
+            alone.append(item.raw.pk)
+        else:
+            kept.append(item)
+    return kept
+
+
+def _in_flight(items: list[_Item], matches: list[ThreadMatch]) -> dict[int, list[int]]:
+    """Replies we could not thread whose original is a stored message not processed yet."""
+    refs: dict[str, list[int]] = {}
+    for item, match in zip(items, matches, strict=True):
+        if match.via != "header":
+            for mid in item.parsed.thread_ids:
+                for form in loops._id_forms(mid):
+                    refs.setdefault(form, []).append(item.raw.pk)
+    if not refs:
+        return {}
+    mine = [item.raw.pk for item in items]
+    pending = (
+        RawMessage.objects.filter(message_id__in=refs, state=State.NEW)
+        .exclude(pk__in=mine)
+        .values_list("pk", "message_id")
+    )
+    waits: dict[int, list[int]] = {}
+    for pk, message_id in pending:
+        for raw_pk in refs.get(message_id, ()):
+            waits.setdefault(raw_pk, []).append(pk)
+    return waits
+
+
+def _receive(items: list[_Item], alone: list[int], waits: dict[int, list[int]]) -> None:
+    """Thread, find the senders, and record every message that needs no special path."""
+    if not items:
+        return
+    lookup = thread_lookup(item.parsed for item in items)
+    matches = [find_thread(item.parsed, item.raw.mailbox, lookup=lookup) for item in items]
+    # Another worker may be processing the original right now (uncommitted, so invisible):
+    # such a reply waits for it rather than opening a ticket of its own.
+    waits.update(_in_flight(items, matches))
+    contacts = find_or_create_contacts(
+        {
+            item.parsed.from_address or "": item.parsed.from_name
+            for item in items
+            if item.raw.pk not in waits
+        }
+    )
+    mails = []
+    for item, match in zip(items, matches, strict=True):
+        if item.raw.pk in waits:
+            alone.append(item.raw.pk)
+            continue
+        parsed = item.parsed
+        contact = contacts[(parsed.from_address or "").strip().lower()]
+        ticket = match.ticket
+        if ticket is not None and not (
+            match.trusted
+            or contact.pk == ticket.requester_id
+            or is_participant(ticket, parsed.from_address)
+        ):
+            alone.append(item.raw.pk)  # becomes a new ticket linked to the other one
+            continue
+        files, item.skipped = _files(parsed)
+        item.mail = CustomerMail(
+            contact=contact,
+            body_text=parsed.text,
+            body_html=parsed.html,
+            files=files,
+            message_id=item.message_id[:255],
+            ticket=ticket,
+            subject=parsed.subject,
+            pool=item.raw.mailbox.pool,
+            routing_text=f"{parsed.subject}\n{parsed.text}",
+        )
+        mails.append(item.mail)
+    receive_customer_messages(mails)
