@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mailboxes import loops
+from mailboxes.loops import _id_forms as _forms
 from mailboxes.models import RawMessage
 from mailboxes.parsing import ParsedMail, parse_message
 from mailboxes.processing import (
@@ -35,7 +36,7 @@ from mailboxes.processing import (
     _own_addresses,
     process_raw_message,
 )
-from mailboxes.thread_matching import ThreadMatch, find_thread, is_participant, thread_lookup
+from mailboxes.thread_matching import find_thread, is_participant, thread_lookup
 from people.services import find_or_create_contacts
 from tickets.services.intake import CustomerMail, receive_customer_messages
 from tickets.services.transactions import all_or_nothing
@@ -88,7 +89,13 @@ def process_raw_messages(raw_message_ids: Sequence[int]) -> None:
 
 
 def _wait_for(raw_message_ids: list[int]) -> None:
-    """Return once no other worker holds these rows: their mail is processed (or failed)."""
+    """Return once these stored messages are processed (or failed), by us or another worker.
+
+    Nobody has claimed one yet: we process it ourselves, so an original always goes before
+    its reply. Another worker holds one: the locking read waits for its commit.
+    """
+    for raw_message_id in raw_message_ids:
+        process_raw_message(raw_message_id)  # skips a row another worker holds
     with transaction.atomic():
         list(RawMessage.objects.select_for_update().filter(pk__in=raw_message_ids).values("pk"))
 
@@ -132,7 +139,7 @@ def _process(raws: list[RawMessage], waits: dict[int, list[int]]) -> list[int]:
             customer.append(item)
         else:
             done.append(item.raw)
-        batch_ids.update(loops._id_forms(item.message_id))
+        batch_ids.update(_forms(item.message_id))
     customer = _keep_independent(customer, batch_ids, alone)
     _receive(customer, alone, waits)
     for item in customer:
@@ -170,7 +177,7 @@ def _screen(item: _Item, known, own_addresses: set[str], batch_ids: set[str]) ->
     if "inbound" in kinds:
         _finish(raw, State.IGNORED, Reason.DUPLICATE, item.notes)
         return "ignored"
-    if batch_ids.intersection(loops._id_forms(item.message_id)):
+    if batch_ids.intersection(_forms(item.message_id)):
         return "alone"  # the same mail twice in one batch: the second is a duplicate
     return "customer"
 
@@ -179,8 +186,8 @@ def _keep_independent(items: list[_Item], batch_ids: set[str], alone: list[int])
     # A reply to a mail of this very batch needs that mail's ticket, made in this batch.
     kept = []
     for item in items:
-        refs = {form for mid in item.parsed.thread_ids for form in loops._id_forms(mid)}
-        own = set(loops._id_forms(item.message_id))
+        refs = {form for mid in item.parsed.thread_ids for form in _forms(mid)}
+        own = set(_forms(item.message_id))
         if refs & (batch_ids - own):
             alone.append(item.raw.pk)
         else:
@@ -188,38 +195,39 @@ def _keep_independent(items: list[_Item], batch_ids: set[str], alone: list[int])
     return kept
 
 
-def _in_flight(items: list[_Item], matches: list[ThreadMatch]) -> dict[int, list[int]]:
-    """Replies we could not thread whose original is a stored message not processed yet."""
-    refs: dict[str, list[int]] = {}
-    for item, match in zip(items, matches, strict=True):
-        if match.via != "header":
-            for mid in item.parsed.thread_ids:
-                for form in loops._id_forms(mid):
-                    refs.setdefault(form, []).append(item.raw.pk)
-    if not refs:
+def _unprocessed_references(items: list[_Item]) -> dict[str, list[int]]:
+    """Message-ID → raw ids of stored messages these mails refer to that are still new."""
+    forms = {form for item in items for mid in item.parsed.thread_ids for form in _forms(mid)}
+    if not forms:
         return {}
-    mine = [item.raw.pk for item in items]
     pending = (
-        RawMessage.objects.filter(message_id__in=refs, state=State.NEW)
-        .exclude(pk__in=mine)
-        .values_list("pk", "message_id")
+        RawMessage.objects.filter(message_id__in=forms, state=State.NEW)
+        .exclude(pk__in=[item.raw.pk for item in items])
+        .values_list("message_id", "pk")
     )
-    waits: dict[int, list[int]] = {}
-    for pk, message_id in pending:
-        for raw_pk in refs.get(message_id, ()):
-            waits.setdefault(raw_pk, []).append(pk)
-    return waits
+    found: dict[str, list[int]] = {}
+    for message_id, pk in pending:
+        found.setdefault(message_id, []).append(pk)
+    return found
 
 
 def _receive(items: list[_Item], alone: list[int], waits: dict[int, list[int]]) -> None:
     """Thread, find the senders, and record every message that needs no special path."""
     if not items:
         return
+    # Read before the threads: an original another worker commits in between is then seen
+    # by the thread lookup, and one still uncommitted is here, so the reply waits for it
+    # rather than opening a ticket of its own.
+    unprocessed = _unprocessed_references(items)
     lookup = thread_lookup(item.parsed for item in items)
     matches = [find_thread(item.parsed, item.raw.mailbox, lookup=lookup) for item in items]
-    # Another worker may be processing the original right now (uncommitted, so invisible):
-    # such a reply waits for it rather than opening a ticket of its own.
-    waits.update(_in_flight(items, matches))
+    for item, match in zip(items, matches, strict=True):
+        if match.via == "header" or not unprocessed:
+            continue
+        refs = {form for mid in item.parsed.thread_ids for form in _forms(mid)}
+        pending = sorted({pk for form in refs for pk in unprocessed.get(form, ())})
+        if pending:
+            waits[item.raw.pk] = pending
     contacts = find_or_create_contacts(
         {
             item.parsed.from_address or "": item.parsed.from_name
