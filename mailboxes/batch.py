@@ -48,6 +48,8 @@ Reason = RawMessage.Reason
 # Big enough that the per-batch queries cost little per message, small enough that a
 # batch's transaction stays short and its attachments fit in memory.
 BATCH_SIZE = 50
+# A batch holds its parsed mail until the INSERTs; a big message goes alone (and streams).
+BATCH_MAX_MESSAGE_BYTES = 2**20
 
 
 @dataclass
@@ -115,6 +117,9 @@ def _process(raws: list[RawMessage], waits: dict[int, list[int]]) -> list[int]:
             _finish(raw, State.REFUSED, Reason.TOO_LARGE)
             done.append(raw)
             continue
+        if raw.size > BATCH_MAX_MESSAGE_BYTES:
+            alone.append(raw.pk)
+            continue
         try:
             with raw.file.open("rb") as stored:
                 parsed = parse_message(stored.read())
@@ -145,7 +150,7 @@ def _process(raws: list[RawMessage], waits: dict[int, list[int]]) -> list[int]:
     for item in customer:
         if item.mail is None:
             continue
-        if item.mail.is_new:
+        if item.mail.is_new and item.mail.ticket is not None:
             _auto_reply(item.mail.ticket, item.raw.mailbox, item.parsed, own_addresses)
         item.raw.ticket, item.raw.ticket_message = item.mail.ticket, item.mail.message
         _finish(item.raw, State.PROCESSED, Reason.NONE, [*item.skipped, *item.notes])

@@ -77,7 +77,7 @@ def preview_headers(data: bytes) -> HeaderPreview:
     """
     try:
         headers = BytesHeaderParser(policy=policy.compat32).parsebytes(_header_block(data))
-        raw = {}
+        raw: dict[str, str] = {}
         for name, value in headers.raw_items():
             raw.setdefault(name.lower(), value)
         return HeaderPreview(

@@ -151,6 +151,7 @@ def _open_tickets(new: list[CustomerMail], *, now, channel: str) -> None:
         ticket.number = number
     for mail, ticket in zip(new, tickets, strict=True):
         catalog = catalogs[ticket.pool_id]
+        assert mail.words is not None  # noqa: S101 (set above)
         changes, reasons = classification(ticket, mail.words, catalog)
         mail.routing = (catalog, changes, reasons)
         # Inserted classified; logged below as the changes made to a ticket that had none.

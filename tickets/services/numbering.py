@@ -27,7 +27,12 @@ def _increment(year: int, count: int = 1) -> int | None:
 
 
 def next_ticket_numbers(count: int, now=None) -> list[str]:
-    """``count`` consecutive numbers in one UPDATE; same lock and rules as next_ticket_number."""
+    """Hand out ``count`` consecutive "YYYY-NNNNNN" numbers in one UPDATE.
+
+    Must run inside the creating transaction: the UPDATE takes a row lock that is held
+    until commit, so two creators never read the same value, and a rolled-back creation
+    gives its numbers back.
+    """
     if count <= 0:
         return []
     year = (now or timezone.now()).year
@@ -38,24 +43,13 @@ def next_ticket_numbers(count: int, now=None) -> list[str]:
                 TicketSequence.objects.create(year=year, last=count)
             last = count
         except IntegrityError:
+            # Another creator made the row first: take the next values from it.
             last = _increment(year, count)
+    if last is None:
+        raise TicketSequence.DoesNotExist(f"no ticket counter for {year}")
     return [f"{year}-{number:06d}" for number in range(last - count + 1, last + 1)]
 
 
 def next_ticket_number(now=None) -> str:
-    """Hand out the next "YYYY-NNNNNN" number; must run inside the creating transaction.
-
-    The UPDATE takes a row lock that is held until commit, so two creators never read the
-    same value; a rolled-back creation gives its number back.
-    """
-    year = (now or timezone.now()).year
-    last = _increment(year)
-    if last is None:
-        try:
-            with transaction.atomic():
-                TicketSequence.objects.create(year=year, last=1)
-            last = 1
-        except IntegrityError:
-            # Another creator made the row first: take the next value from it.
-            last = _increment(year)
-    return f"{year}-{last:06d}"
+    """The next "YYYY-NNNNNN" number; must run inside the creating transaction."""
+    return next_ticket_numbers(1, now)[0]
