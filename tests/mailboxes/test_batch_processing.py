@@ -11,6 +11,7 @@ from mailboxes.ingest import fetch_mailbox, store_raw_messages
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.processing import process_raw_message
 from people.models import Contact, ContactEmail, Skill
+from tests.concurrency import run_at_once
 from tests.factories import TopicFactory
 from tests.mailboxes.test_processing import build_mail, make_mailbox, store_raw
 from tickets import services, signals
@@ -326,3 +327,39 @@ def test_a_fetch_hands_its_mail_to_batch_tasks_that_process_all_of_it(
     assert [len(ids) for ids in batches] == [50, 50, 20]
     assert RawMessage.objects.filter(state=State.PROCESSED).count() == 120
     assert Ticket.objects.count() == 120
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_overlapping_batches_make_one_ticket_per_mail_and_one_contact(
+    pool, caplog
+):
+    mailbox = make_mailbox(pool)
+    Mailbox.objects.filter(pk=mailbox.pk).update(auto_reply=False)
+    # One new sender in every mail, so both batches create the same contact at once.
+    raws = [
+        store_raw(
+            mailbox,
+            build_mail(
+                sender="New Person <new@example.test>",
+                subject=f"Question {n}",
+                message_id=f"<q{n}@example.test>",
+            ),
+        )
+        for n in range(12)
+    ]
+    ids = [raw.pk for raw in raws]
+
+    run_at_once(
+        [
+            lambda: process_raw_messages(ids[:8]),
+            lambda: process_raw_messages(ids[4:]),
+            lambda: process_raw_messages(ids[::-1]),
+        ]
+    )
+
+    assert RawMessage.objects.filter(state=State.PROCESSED).count() == 12
+    assert set(RawMessage.objects.values_list("attempts", flat=True)) == {1}
+    assert Ticket.objects.count() == 12
+    assert Contact.objects.count() == 1
+    assert ContactEmail.objects.get().address == "new@example.test"
+    assert "batch_failed" not in caplog.text, "no batch had to fall back to one by one"
