@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from mailboxes import loops
@@ -158,8 +158,34 @@ def _process(raws: list[RawMessage], waits: dict[int, list[int]]) -> list[int]:
     now = timezone.now()
     for raw in done:
         raw.processed_at = now
-    RawMessage.objects.bulk_update(done, _SAVED_FIELDS)
+    _save_outcomes(done)
     return sorted(alone)
+
+
+def _save_outcomes(raws: list[RawMessage]) -> None:
+    """Each row's outcome with one UPDATE statement run for many rows (executemany).
+
+    bulk_update would build a CASE per field and row: with nine fields that costs more
+    Python than the rest of the batch's statements together.
+    """
+    if not raws:
+        return
+    connection = connections[router.db_for_write(RawMessage)]
+    quote = connection.ops.quote_name
+    opts = RawMessage._meta
+    fields = [opts.get_field(name) for name in _SAVED_FIELDS]
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = (
+        f"UPDATE {quote(opts.db_table)} SET {assignments} "  # noqa: S608 (quoted names only)
+        f"WHERE {quote(opts.pk.column)} = %s"
+    )
+    rows = [
+        [field.get_db_prep_save(getattr(raw, field.attname), connection) for field in fields]
+        + [raw.pk]
+        for raw in raws
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _screen(item: _Item, known, own_addresses: set[str], batch_ids: set[str]) -> str:
