@@ -259,13 +259,12 @@ def _receive(items: list[_Item], alone: list[int], waits: dict[int, list[int]]) 
         pending = sorted({pk for form in refs for pk in unprocessed.get(form, ())})
         if pending:
             waits[item.raw.pk] = pending
-    contacts = find_or_create_contacts(
-        {
-            item.parsed.from_address or "": item.parsed.from_name
-            for item in items
-            if item.raw.pk not in waits
-        }
-    )
+    senders: dict[str, str] = {}
+    for item in items:
+        if item.raw.pk not in waits:
+            # The first mail's display name names a new contact, as one by one.
+            senders.setdefault(item.parsed.from_address or "", item.parsed.from_name)
+    contacts = find_or_create_contacts(senders)
     mails = []
     for item, match in zip(items, matches, strict=True):
         if item.raw.pk in waits:
