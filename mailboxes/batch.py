@@ -173,11 +173,11 @@ def _save_outcomes(raws: list[RawMessage]) -> None:
     connection = connections[router.db_for_write(RawMessage)]
     quote = connection.ops.quote_name
     opts = RawMessage._meta
-    fields = [opts.get_field(name) for name in _SAVED_FIELDS]
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    fields = [field for field in opts.concrete_fields if field.name in _SAVED_FIELDS]
+    assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)
     sql = (
         f"UPDATE {quote(opts.db_table)} SET {assignments} "  # noqa: S608 (quoted names only)
-        f"WHERE {quote(opts.pk.column)} = %s"
+        f"WHERE {quote(str(opts.pk.column))} = %s"
     )
     rows = [
         [field.get_db_prep_save(getattr(raw, field.attname), connection) for field in fields]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_noop
 from mailboxes import loops
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.outbound import queue_auto_reply
-from mailboxes.parsing import ParsedMail, parse_message
+from mailboxes.parsing import LARGE_MESSAGE, ParsedMail, parse_message, parse_message_file
 from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, find_thread, is_participant
 from people.services import find_or_create_contact
 from tickets.models import ActivityLog, Ticket
@@ -94,8 +94,19 @@ def _process(raw: RawMessage) -> None:
         _finish(raw, State.REFUSED, Reason.TOO_LARGE)
         return
     with raw.file.open("rb") as stored:
-        data = stored.read()
-    parsed = parse_message(data)
+        # A big message is streamed: its large parts go to temporary files, not memory.
+        parsed = (
+            parse_message_file(stored)
+            if raw.size >= LARGE_MESSAGE
+            else parse_message(stored.read())
+        )
+    try:
+        _process_parsed(raw, parsed)
+    finally:
+        parsed.close()
+
+
+def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
     raw.subject = parsed.subject[:255]
     raw.sender = (parsed.from_address or "")[:255]
     # Kept on the row for the admin: what the parser had to repair, cut or skip.
@@ -160,14 +171,20 @@ def _own_addresses(mailbox_addresses: set[str]) -> set[str]:
     return {address.lower() for address in addresses if address}
 
 
-def _files(parsed: ParsedMail) -> tuple[list[ContentFile], list[str]]:
+def _files(parsed: ParsedMail) -> tuple[list[File], list[str]]:
     """Attachments as uploads for the tickets services; oversized ones are left in the raw mail."""
     files, skipped = [], []
     for attachment in parsed.attachments:
-        if len(attachment.content) > settings.TICKET_ATTACHMENT_MAX_BYTES:
+        if attachment.size > settings.TICKET_ATTACHMENT_MAX_BYTES:
             skipped.append(f"attachment {attachment.filename!r} too large: kept in the raw mail")
             continue
-        upload = ContentFile(attachment.content, name=attachment.filename)
+        upload: File
+        if attachment.spool is not None:
+            # Streamed from its temporary file into storage, never read whole.
+            upload = File(attachment.spool, name=attachment.filename)
+            upload.size = attachment.size
+        else:
+            upload = ContentFile(attachment.content, name=attachment.filename)
         upload.content_type = attachment.content_type  # type: ignore[attr-defined]
         # Read by _store_files once Attachment has content_id/is_inline (cid: images).
         upload.content_id = attachment.content_id  # type: ignore[attr-defined]

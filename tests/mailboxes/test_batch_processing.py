@@ -330,9 +330,7 @@ def test_a_fetch_hands_its_mail_to_batch_tasks_that_process_all_of_it(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_on_overlapping_batches_make_one_ticket_per_mail_and_one_contact(
-    pool, caplog
-):
+def test_two_workers_on_overlapping_batches_make_one_ticket_per_mail_and_one_contact(pool, caplog):
     mailbox = make_mailbox(pool)
     Mailbox.objects.filter(pk=mailbox.pk).update(auto_reply=False)
     # One new sender in every mail, so both batches create the same contact at once.
