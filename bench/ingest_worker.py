@@ -2,7 +2,8 @@
 
 Used by bench_ingest.py: ``python bench/ingest_worker.py worker --concurrency 2 ...`` is
 ``celery -A helpdesk worker ...`` with one addition: every database connection a worker
-child opens counts its statements (savepoints included, BEGIN/COMMIT not), and the count
+child opens counts its statements (savepoints included, each row of an executemany
+counted, BEGIN/COMMIT not), and the count
 is written to ``$BENCH_SQL_COUNTS/<pid>`` as it goes.
 """
 
@@ -21,7 +22,8 @@ def _install_counter(directory: Path) -> None:
     state = {"count": 0, "written": 0}
 
     def count(execute, sql, params, many, context):
-        state["count"] += 1
+        # An executemany is one round trip but as many statements as it has rows.
+        state["count"] += len(params) if many else 1
         # Written every 200 statements and at exit: the bench reads it after the run.
         if state["count"] - state["written"] >= 200:
             _write()
