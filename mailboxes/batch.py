@@ -24,17 +24,17 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from mailboxes import loops
-from mailboxes.loops import _id_forms as _forms
+from mailboxes.loops import id_forms
 from mailboxes.models import RawMessage
 from mailboxes.parsing import ParsedMail, parse_message
 from mailboxes.processing import (
-    _CLAIMABLE,
-    _SAVED_FIELDS,
-    _auto_reply,
-    _files,
-    _finish,
-    _own_addresses,
+    CLAIMABLE,
+    SAVED_FIELDS,
+    attachment_uploads,
+    finish,
+    our_addresses,
     process_raw_message,
+    queue_auto_reply_for,
 )
 from mailboxes.thread_matching import find_thread, is_participant, thread_lookup
 from people.services import find_or_create_contacts
@@ -76,7 +76,7 @@ def process_raw_messages(raw_message_ids: Sequence[int]) -> None:
             raws = list(
                 RawMessage.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("mailbox__pool")
-                .filter(pk__in=ids, state__in=_CLAIMABLE)
+                .filter(pk__in=ids, state__in=CLAIMABLE)
                 .order_by("pk")
             )
             alone = _process(raws, waits)
@@ -114,7 +114,7 @@ def _process(raws: list[RawMessage], waits: dict[int, list[int]]) -> list[int]:
     for raw in raws:
         raw.attempts += 1
         if raw.size > settings.MAIL_MAX_MESSAGE_BYTES:
-            _finish(raw, State.REFUSED, Reason.TOO_LARGE)
+            finish(raw, State.REFUSED, Reason.TOO_LARGE)
             done.append(raw)
             continue
         if raw.size > BATCH_MAX_MESSAGE_BYTES:
@@ -133,7 +133,7 @@ def _process(raws: list[RawMessage], waits: dict[int, list[int]]) -> list[int]:
     known, mailbox_addresses = loops.known_message_ids_and_mailbox_addresses(
         item.message_id for item in items
     )
-    own_addresses = _own_addresses(mailbox_addresses)
+    own_addresses = our_addresses(mailbox_addresses)
     customer: list[_Item] = []
     batch_ids: set[str] = set()
     for item in items:
@@ -144,16 +144,16 @@ def _process(raws: list[RawMessage], waits: dict[int, list[int]]) -> list[int]:
             customer.append(item)
         else:
             done.append(item.raw)
-        batch_ids.update(_forms(item.message_id))
+        batch_ids.update(id_forms(item.message_id))
     customer = _keep_independent(customer, batch_ids, alone)
     _receive(customer, alone, waits)
     for item in customer:
         if item.mail is None:
             continue
         if item.mail.is_new and item.mail.ticket is not None:
-            _auto_reply(item.mail.ticket, item.raw.mailbox, item.parsed, own_addresses)
+            queue_auto_reply_for(item.mail.ticket, item.raw.mailbox, item.parsed, own_addresses)
         item.raw.ticket, item.raw.ticket_message = item.mail.ticket, item.mail.message
-        _finish(item.raw, State.PROCESSED, Reason.NONE, [*item.skipped, *item.notes])
+        finish(item.raw, State.PROCESSED, Reason.NONE, [*item.skipped, *item.notes])
         done.append(item.raw)
     now = timezone.now()
     for raw in done:
@@ -173,7 +173,7 @@ def _save_outcomes(raws: list[RawMessage]) -> None:
     connection = connections[router.db_for_write(RawMessage)]
     quote = connection.ops.quote_name
     opts = RawMessage._meta
-    fields = [field for field in opts.concrete_fields if field.name in _SAVED_FIELDS]
+    fields = [field for field in opts.concrete_fields if field.name in SAVED_FIELDS]
     assignments = ", ".join(f"{quote(str(field.column))} = %s" for field in fields)
     sql = (
         f"UPDATE {quote(opts.db_table)} SET {assignments} "  # noqa: S608 (quoted names only)
@@ -200,15 +200,15 @@ def _screen(item: _Item, known, own_addresses: set[str], batch_ids: set[str]) ->
     if reason == Reason.BOUNCE:
         return "alone"
     if reason:
-        _finish(raw, State.IGNORED, reason, item.notes)
+        finish(raw, State.IGNORED, reason, item.notes)
         return "ignored"
     if parsed.from_address is None:
-        _finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *item.notes])
+        finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *item.notes])
         return "ignored"
     if "inbound" in kinds:
-        _finish(raw, State.IGNORED, Reason.DUPLICATE, item.notes)
+        finish(raw, State.IGNORED, Reason.DUPLICATE, item.notes)
         return "ignored"
-    if batch_ids.intersection(_forms(item.message_id)):
+    if batch_ids.intersection(id_forms(item.message_id)):
         return "alone"  # the same mail twice in one batch: the second is a duplicate
     return "customer"
 
@@ -217,8 +217,8 @@ def _keep_independent(items: list[_Item], batch_ids: set[str], alone: list[int])
     # A reply to a mail of this very batch needs that mail's ticket, made in this batch.
     kept = []
     for item in items:
-        refs = {form for mid in item.parsed.thread_ids for form in _forms(mid)}
-        own = set(_forms(item.message_id))
+        refs = {form for mid in item.parsed.thread_ids for form in id_forms(mid)}
+        own = set(id_forms(item.message_id))
         if refs & (batch_ids - own):
             alone.append(item.raw.pk)
         else:
@@ -228,7 +228,7 @@ def _keep_independent(items: list[_Item], batch_ids: set[str], alone: list[int])
 
 def _unprocessed_references(items: list[_Item]) -> dict[str, list[int]]:
     """Message-ID → raw ids of stored messages these mails refer to that are still new."""
-    forms = {form for item in items for mid in item.parsed.thread_ids for form in _forms(mid)}
+    forms = {form for item in items for mid in item.parsed.thread_ids for form in id_forms(mid)}
     if not forms:
         return {}
     pending = (
@@ -255,7 +255,7 @@ def _receive(items: list[_Item], alone: list[int], waits: dict[int, list[int]]) 
     for item, match in zip(items, matches, strict=True):
         if match.via == "header" or not unprocessed:
             continue
-        refs = {form for mid in item.parsed.thread_ids for form in _forms(mid)}
+        refs = {form for mid in item.parsed.thread_ids for form in id_forms(mid)}
         pending = sorted({pk for form in refs for pk in unprocessed.get(form, ())})
         if pending:
             waits[item.raw.pk] = pending
@@ -280,7 +280,7 @@ def _receive(items: list[_Item], alone: list[int], waits: dict[int, list[int]]) 
         ):
             alone.append(item.raw.pk)  # becomes a new ticket linked to the other one
             continue
-        files, item.skipped = _files(parsed)
+        files, item.skipped = attachment_uploads(parsed)
         item.mail = CustomerMail(
             contact=contact,
             body_text=parsed.text,

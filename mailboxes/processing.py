@@ -35,8 +35,8 @@ Reason = RawMessage.Reason
 LINKED_NOT_PARTICIPANT = gettext_noop(
     "Mail from a sender who is not a participant referred to this ticket."
 )
-_CLAIMABLE = (State.NEW, State.FAILED)
-_SAVED_FIELDS = [
+CLAIMABLE = (State.NEW, State.FAILED)
+SAVED_FIELDS = [
     "state",
     "reason",
     "error",
@@ -63,7 +63,7 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
             raw = (
                 RawMessage.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("mailbox__pool")
-                .filter(pk=raw_message_id, state__in=_CLAIMABLE)
+                .filter(pk=raw_message_id, state__in=CLAIMABLE)
                 .first()
             )
             if raw is None:
@@ -71,13 +71,13 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
             raw.attempts += 1
             _process(raw)
             raw.processed_at = timezone.now()
-            raw.save(update_fields=_SAVED_FIELDS)
+            raw.save(update_fields=SAVED_FIELDS)
             return raw
     except Exception as exc:
         # Everything the attempt wrote is rolled back; only the failure is recorded, and
         # only while nobody else has processed the row in the meantime.
         logger.exception("mail.process_failed raw=%s", raw_message_id)
-        RawMessage.objects.filter(pk=raw_message_id, state__in=_CLAIMABLE).update(
+        RawMessage.objects.filter(pk=raw_message_id, state__in=CLAIMABLE).update(
             state=State.FAILED,
             reason=Reason.NONE,
             error=f"{type(exc).__name__}: {exc}"[:5000],
@@ -91,7 +91,7 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
 
 def _process(raw: RawMessage) -> None:
     if raw.size > settings.MAIL_MAX_MESSAGE_BYTES:
-        _finish(raw, State.REFUSED, Reason.TOO_LARGE)
+        finish(raw, State.REFUSED, Reason.TOO_LARGE)
         return
     with raw.file.open("rb") as stored:
         # A big message is streamed: its large parts go to temporary files, not memory.
@@ -114,7 +114,7 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
     message_id = parsed.message_id or raw.message_id
     # One query answers "ours?" and "duplicate?" and lists the mailboxes' own addresses.
     known, mailbox_addresses = loops.known_message_id_and_mailbox_addresses(message_id)
-    own_addresses = _own_addresses(mailbox_addresses)
+    own_addresses = our_addresses(mailbox_addresses)
     reason = loops.classify_automatic(
         parsed,
         own_addresses=own_addresses,
@@ -123,17 +123,17 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
     if reason == Reason.BOUNCE:
         loops.link_bounce(raw, parsed)
     if reason:
-        _finish(raw, State.IGNORED, reason, notes)
+        finish(raw, State.IGNORED, reason, notes)
         return
     if parsed.from_address is None:
-        _finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *notes])
+        finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *notes])
         return
     if "inbound" in known:
-        _finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
+        finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
         return
     match = find_thread(parsed, raw.mailbox)
     contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
-    files, skipped = _files(parsed)
+    files, skipped = attachment_uploads(parsed)
     if match.ticket is not None and (
         match.trusted
         # The contact owns this address (unique), so being the requester makes the sender a
@@ -154,24 +154,26 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
     )
     if is_new:
         _route(ticket, parsed)
-        _auto_reply(ticket, raw.mailbox, parsed, own_addresses)
+        queue_auto_reply_for(ticket, raw.mailbox, parsed, own_addresses)
     raw.ticket, raw.ticket_message = ticket, message
-    _finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
+    finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
 
 
-def _finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) -> None:
+def finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) -> None:
+    """Set the outcome on the row (not saved): state, reason, and the notes as its error."""
     raw.state, raw.reason = state, reason
     raw.error = "; ".join(note for note in notes if note)[:5000]
 
 
-def _own_addresses(mailbox_addresses: set[str]) -> set[str]:
+def our_addresses(mailbox_addresses: set[str]) -> set[str]:
+    """Every address we send from (mailboxes and the default senders), lowercased."""
     addresses = set(mailbox_addresses)
     for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
         addresses.add(parseaddr(sender)[1])
     return {address.lower() for address in addresses if address}
 
 
-def _files(parsed: ParsedMail) -> tuple[list[File], list[str]]:
+def attachment_uploads(parsed: ParsedMail) -> tuple[list[File], list[str]]:
     """Attachments as uploads for the tickets services; oversized ones are left in the raw mail."""
     files, skipped = [], []
     for attachment in parsed.attachments:
@@ -224,9 +226,10 @@ def _route(ticket: Ticket, parsed: ParsedMail) -> None:
     route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}", is_locked=True)
 
 
-def _auto_reply(
+def queue_auto_reply_for(
     ticket: Ticket, mailbox: Mailbox, parsed: ParsedMail, own_addresses: set[str]
 ) -> None:
+    """Acknowledge a new ticket opened by ``parsed`` unless loop protection forbids it."""
     queue_auto_reply(
         ticket,
         mailbox=mailbox,
