@@ -227,18 +227,21 @@ def _keep_independent(items: list[_Item], batch_ids: set[str], alone: list[int])
 
 
 def _unprocessed_references(items: list[_Item]) -> dict[str, list[int]]:
-    """Message-ID → raw ids of stored messages these mails refer to that are still new."""
+    """Message-ID → raw ids of stored messages these mails refer to that are still new.
+
+    Looked up in the mails' own mailboxes, by the unique (mailbox, Message-ID) index.
+    """
     forms = {form for item in items for mid in item.parsed.thread_ids for form in id_forms(mid)}
     if not forms:
         return {}
-    pending = (
-        RawMessage.objects.filter(message_id__in=forms, state=State.NEW)
-        .exclude(pk__in=[item.raw.pk for item in items])
-        .values_list("message_id", "pk")
-    )
+    mine = {item.raw.pk for item in items}
+    rows = RawMessage.objects.filter(
+        mailbox_id__in={item.raw.mailbox_id for item in items}, message_id__in=forms
+    ).values_list("message_id", "pk", "state")
     found: dict[str, list[int]] = {}
-    for message_id, pk in pending:
-        found.setdefault(message_id, []).append(pk)
+    for message_id, pk, state in rows:
+        if state == State.NEW and pk not in mine:
+            found.setdefault(message_id, []).append(pk)
     return found
 
 

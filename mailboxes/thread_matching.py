@@ -63,18 +63,35 @@ def thread_lookup(mails: Iterable[ParsedMail]) -> ThreadLookup:
         if match:
             numbers.add(match.group(1))
     lookup = ThreadLookup()
+    ticket_pks = set(pks)
     if forms:
         # The same order find_thread's own query reads them in (Message.Meta.ordering).
-        for message in Message.objects.filter(message_id__in=forms).select_related("ticket"):
+        # Tickets are read apart, by primary key: a join here tempts the planner into
+        # scanning both tables when its statistics are behind.
+        messages = Message.objects.filter(message_id__in=forms).only(
+            "pk", "ticket_id", "message_id", "created_at"
+        )
+        for message in messages:
             lookup.messages.setdefault(message.message_id, []).append(message)
-        outgoing = OutgoingEmail.objects.filter(message_id__in=forms, ticket__isnull=False)
-        for row in outgoing.select_related("ticket").order_by("-created_at", "pk"):
+            ticket_pks.add(message.ticket_id)
+        outgoing = OutgoingEmail.objects.filter(message_id__in=forms, ticket__isnull=False).only(
+            "pk", "ticket_id", "message_id", "created_at"
+        )
+        for row in outgoing.order_by("-created_at", "pk"):
             lookup.outgoing.setdefault(row.message_id, []).append(row)
-    if pks:
-        lookup.tickets = Ticket.objects.in_bulk(pks)
+            ticket_pks.add(row.ticket_id or 0)  # never None: filtered above
+    if ticket_pks:
+        tickets = Ticket.objects.in_bulk(ticket_pks)
+        lookup.tickets = {pk: tickets[pk] for pk in pks if pk in tickets}
+        for row in [*_rows(lookup.messages), *_rows(lookup.outgoing)]:
+            row.ticket = tickets[row.ticket_id]
     if numbers:
         lookup.numbers = Ticket.objects.in_bulk(numbers, field_name="number")
     return lookup
+
+
+def _rows(by_id: dict) -> list:
+    return [row for rows in by_id.values() for row in rows]
 
 
 def find_thread(
