@@ -138,7 +138,7 @@ def _make_mailbox(maildir: Path) -> int:
 class Worker:
     """``celery worker`` in a subprocess, with a file where each child writes its SQL count."""
 
-    def __init__(self, broker, *, concurrency, workdir: Path):
+    def __init__(self, broker, *, concurrency, workdir: Path, receivers=False):
         self.counts = workdir / "sql-counts"
         self.counts.mkdir(parents=True, exist_ok=True)
         env = {
@@ -146,6 +146,7 @@ class Worker:
             "CELERY_BROKER_URL": broker,
             "BENCH_SQL_COUNTS": str(self.counts),
             "DEBUG": "false",
+            "BENCH_RECEIVERS": "1" if receivers else "",
         }
         command = [
             sys.executable,
@@ -217,12 +218,12 @@ def _states(mailbox_id) -> dict[str, int]:
     return dict(rows.annotate(n=Count("pk")).order_by())
 
 
-def _run(broker, mailbox_id, count, *, workers, workdir, timeout):
+def _run(broker, mailbox_id, count, *, workers, workdir, timeout, receivers=False):
     """Fetch and process through a fresh worker; (store s, total s, SQL, peak RSS list)."""
     from django.db import connection
 
     _purge(broker)
-    worker = Worker(broker, concurrency=workers, workdir=workdir)
+    worker = Worker(broker, concurrency=workers, workdir=workdir, receivers=receivers)
     try:
         worker.wait_ready()
         started = time.perf_counter()
@@ -281,6 +282,11 @@ def main():
     parser.add_argument("--timeout", type=int, default=1800)
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--big-only", action="store_true")
+    parser.add_argument(
+        "--receivers",
+        action="store_true",
+        help="each ticket_created/message_added/ticket_updated event enqueues a task",
+    )
     args = parser.parse_args()
 
     _setup_django()
@@ -307,12 +313,15 @@ def main():
                 workers=args.workers,
                 workdir=workdir,
                 timeout=args.timeout,
+                receivers=args.receivers,
             )
             load = os.getloadavg()
             print(
                 f"database: {connection.vendor}; messages: {args.messages} "
                 f"({total_bytes / 2**20:.1f} MB, {replies} replies); "
-                f"worker concurrency: {args.workers}; load after: {load[0]:.2f} {load[1]:.2f}"
+                f"worker concurrency: {args.workers}; "
+                f"receivers enqueueing: {'yes' if args.receivers else 'no'}; "
+                f"load after: {load[0]:.2f} {load[1]:.2f}"
             )
             n = args.messages
             rows = [

@@ -4,7 +4,9 @@ Used by bench_ingest.py: ``python bench/ingest_worker.py worker --concurrency 2 
 ``celery -A helpdesk worker ...`` with one addition: every database connection a worker
 child opens counts its statements (savepoints included, each row of an executemany
 counted, BEGIN/COMMIT not), and the count
-is written to ``$BENCH_SQL_COUNTS/<pid>`` as it goes.
+is written to ``$BENCH_SQL_COUNTS/<pid>`` as it goes. With ``BENCH_RECEIVERS=1`` every
+ticket_created, message_added and ticket_updated event also enqueues a task, as the
+receivers of other apps (SLA deadlines, notifications) do.
 """
 
 import os
@@ -43,12 +45,28 @@ def _install_counter(directory: Path) -> None:
     task_postrun.connect(lambda **kwargs: _write(), weak=False)
 
 
+def _install_receivers(app) -> None:
+    """Receivers like the ones other apps add: each event enqueues one task (not consumed)."""
+    import django
+
+    django.setup()
+    from tickets import signals
+
+    def enqueue(sender, ticket, **kwargs):
+        app.send_task("bench.event_sink", args=[ticket.pk], queue="bench-events")
+
+    for signal in (signals.ticket_created, signals.message_added, signals.ticket_updated):
+        signal.connect(enqueue, weak=False, dispatch_uid=f"bench-{id(signal)}")
+
+
 def main() -> None:
     counts = os.environ.get("BENCH_SQL_COUNTS")
     from helpdesk.celery import app
 
     if counts:
         _install_counter(Path(counts))
+    if os.environ.get("BENCH_RECEIVERS"):
+        _install_receivers(app)
     app.worker_main(sys.argv[1:])
 
 
