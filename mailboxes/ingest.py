@@ -171,12 +171,12 @@ def store_raw_messages(
     try:
         with transaction.atomic(durable=True):  # committed before anything is marked
             RawMessage.objects.bulk_create(raws, ignore_conflicts=True)
-        rows = RawMessage.objects.filter(mailbox=mailbox, uid__in=[raw.uid for raw in raws])
-        stored = {uid: (pk, name) for uid, pk, name in rows.values_list("uid", "pk", "file")}
     except BaseException:
         for raw in raws:
-            raw.file.delete(save=False)
+            raw.file.delete(save=False)  # nothing was committed: no row points at them
         raise
+    rows = RawMessage.objects.filter(mailbox=mailbox, uid__in=[raw.uid for raw in raws])
+    stored = {uid: (pk, name) for uid, pk, name in rows.values_list("uid", "pk", "file")}
     result: list[RawMessage | None] = []
     for raw in raws:
         pk, name = stored.get(raw.uid, (None, None))
