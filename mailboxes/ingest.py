@@ -168,13 +168,10 @@ def store_raw_messages(
     and a row is ours when it points at the file we wrote.
     """
     raws = [_unsaved_raw(mailbox, uid, data) for uid, data in messages]
-    try:
-        with transaction.atomic(durable=True):  # committed before anything is marked
-            RawMessage.objects.bulk_create(raws, ignore_conflicts=True)
-    except BaseException:
-        for raw in raws:
-            raw.file.delete(save=False)  # nothing was committed: no row points at them
-        raise
+    # Committed before anything is marked. On an error the files stay: a commit whose
+    # answer was lost may have kept the rows, and a stray file costs less than a lost one.
+    with transaction.atomic(durable=True):
+        RawMessage.objects.bulk_create(raws, ignore_conflicts=True)
     rows = RawMessage.objects.filter(mailbox=mailbox, uid__in=[raw.uid for raw in raws])
     stored = {uid: (pk, name) for uid, pk, name in rows.values_list("uid", "pk", "file")}
     result: list[RawMessage | None] = []
