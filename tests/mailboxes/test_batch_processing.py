@@ -1,6 +1,7 @@
 """process_raw_messages: many stored mails in one transaction, same outcome as one by one."""
 
 import pytest
+from celery import current_app
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -293,11 +294,14 @@ def test_ticket_numbers_reserved_as_a_block_are_consecutive_and_never_reused(db)
 
 @pytest.fixture
 def eager_tasks():
-    # Tasks run in-process right after commit, as a worker would, only sooner.
-    previous = celery_app.conf.task_always_eager
+    # Tasks run in-process right after commit, as a worker would, only sooner. Shared tasks
+    # go to the current app, which another test's probe app may have become.
+    previous_app, previous = current_app._get_current_object(), celery_app.conf.task_always_eager
+    celery_app.set_current()
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+    previous_app.set_current()
 
 
 @pytest.mark.django_db(transaction=True)
