@@ -4,6 +4,10 @@ The order store → mark → enqueue is what makes a crash harmless: a worker ki
 the store finds the row on the next run (the store returns None for the duplicate) and
 only then marks the message; killed before the store, the message is still new on the
 server. Dedupe is the database's: unique (mailbox, uid) and (mailbox, message_id).
+
+Messages are stored in chunks (one INSERT and one commit for up to STORE_CHUNK of them,
+then each is marked) and handed to the workers in batches (mailboxes.batch): the order
+per message is the same, only the round trips are shared.
 """
 
 import hashlib
@@ -259,7 +263,11 @@ def _known_by_headers(mailbox: Mailbox, fetcher: Fetcher, uid: str) -> bool:
 
 
 def fetch_messages(mailbox: Mailbox, fetcher: Fetcher, *, uidvalidity_changed: bool) -> FetchResult:
-    """Store every new message of an open fetcher, mark it, then enqueue its processing."""
+    """Store every new message of an open fetcher, mark it, then enqueue its processing.
+
+    Stored in chunks and queued in batches of BATCH_SIZE; what was stored before an error
+    is queued all the same. Safe to re-run (see fetch_mailbox).
+    """
     result = FetchResult()
     batcher = _Batcher()
     try:
