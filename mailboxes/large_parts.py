@@ -146,6 +146,12 @@ def extract(source: IO[bytes]) -> Extracted:
             # Only whole lines are looked at; the tail waits for the next chunk.
             cut = buffer.rfind(b"\n") + 1
             if cut == 0:
+                if len(buffer) > CHUNK:
+                    # A line longer than any base64 line: text, passed on without waiting
+                    # for its end (no growing buffer copied again and again).
+                    cutter.text(buffer)
+                    offset += len(buffer)
+                    buffer = b""
                 continue
             lines, buffer = buffer[:cut], buffer[cut:]
         else:

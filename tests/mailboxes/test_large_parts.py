@@ -105,3 +105,13 @@ def test_a_stored_big_mail_becomes_a_ticket_with_its_attachment_intact(pool):
     assert (attachment.filename, attachment.size) == ("a.zip", len(PAYLOAD))
     with attachment.file.open("rb") as stored:
         assert hashlib.sha256(stored.read()).digest() == hashlib.sha256(PAYLOAD).digest()
+
+
+def test_a_message_that_is_one_endless_line_is_kept_whole_and_read_quickly():
+    header = b"From: ana@example.test\r\nSubject: one line\r\n\r\n"
+    data = header + b"x" * (6 * 2**20)
+
+    extracted = extract(io.BytesIO(data))
+
+    assert extracted.skeleton == data
+    assert extracted.runs == {}
