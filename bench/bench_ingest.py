@@ -120,7 +120,7 @@ def _write_maildir(root: Path, messages) -> None:
         (root / "new" / f"{index:08d}.bench").write_bytes(data)
 
 
-def _make_mailbox(maildir: Path) -> int:
+def _make_mailbox(maildir: Path, *, auto_reply=False) -> int:
     from mailboxes.models import Mailbox
     from tickets.models import Pool
 
@@ -131,7 +131,7 @@ def _make_mailbox(maildir: Path) -> int:
         from_address="support@helpdesk.test",
         kind="maildir",
         maildir_path=str(maildir),
-        auto_reply=False,
+        auto_reply=auto_reply,
     ).pk
 
 
@@ -235,7 +235,7 @@ def _run(broker, mailbox_id, count, *, workers, workdir, timeout, receivers=Fals
             total = sum(states.values())
             if stored_at is None and total >= count:
                 stored_at = time.perf_counter() - started
-            if total >= count and not states.get("new"):
+            if total >= count and not states.get("new") and not _outbox_busy(mailbox_id):
                 break
             if worker.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"stuck at {states}: see {workdir / 'worker.log'}")
@@ -246,6 +246,20 @@ def _run(broker, mailbox_id, count, *, workers, workdir, timeout, receivers=Fals
     finally:
         worker.stop()
     return stored_at, elapsed, worker.sql_count(), peaks
+
+
+def _outbox_busy(mailbox_id) -> bool:
+    """Auto-replies of this mailbox still to send (the run ends when they are sent too)."""
+    from mailboxes.models import OutgoingEmail
+
+    busy = [OutgoingEmail.State.QUEUED, OutgoingEmail.State.SENDING]
+    return OutgoingEmail.objects.filter(mailbox_id=mailbox_id, state__in=busy).exists()
+
+
+def _sent(mailbox_id) -> int:
+    from mailboxes.models import OutgoingEmail
+
+    return OutgoingEmail.objects.filter(mailbox_id=mailbox_id).count()
 
 
 def _threading_check(mailbox_id, count, replies) -> str:
@@ -283,6 +297,11 @@ def main():
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--big-only", action="store_true")
     parser.add_argument(
+        "--auto-reply",
+        action="store_true",
+        help="the mailbox answers new tickets (sent to files by the default mail backend)",
+    )
+    parser.add_argument(
         "--receivers",
         action="store_true",
         help="each ticket_created/message_added/ticket_updated event enqueues a task",
@@ -305,7 +324,7 @@ def main():
             bare_rate = len(messages) / (time.perf_counter() - started)
             _write_maildir(workdir / "maildir", messages)
             del messages
-            mailbox_id = _make_mailbox(workdir / "maildir")
+            mailbox_id = _make_mailbox(workdir / "maildir", auto_reply=args.auto_reply)
             stored, elapsed, queries, peaks = _run(
                 args.broker,
                 mailbox_id,
@@ -321,6 +340,7 @@ def main():
                 f"({total_bytes / 2**20:.1f} MB, {replies} replies); "
                 f"worker concurrency: {args.workers}; "
                 f"receivers enqueueing: {'yes' if args.receivers else 'no'}; "
+                f"auto-replies: {_sent(mailbox_id) if args.auto_reply else 'off'}; "
                 f"load after: {load[0]:.2f} {load[1]:.2f}"
             )
             n = args.messages
