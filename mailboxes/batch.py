@@ -26,6 +26,7 @@ from django.utils import timezone
 from mailboxes import loops
 from mailboxes.loops import id_forms
 from mailboxes.models import RawMessage
+from mailboxes.outbound import AutoReplyRequest, queue_auto_replies
 from mailboxes.parsing import ParsedMail, parse_message
 from mailboxes.processing import (
     CLAIMABLE,
@@ -34,7 +35,6 @@ from mailboxes.processing import (
     finish,
     our_addresses,
     process_raw_message,
-    queue_auto_reply_for,
 )
 from mailboxes.thread_matching import find_thread, is_participant, thread_lookup
 from people.services import find_or_create_contacts
@@ -147,14 +147,25 @@ def _process(raws: list[RawMessage], waits: dict[int, list[int]]) -> list[int]:
         batch_ids.update(id_forms(item.message_id))
     customer = _keep_independent(customer, batch_ids, alone)
     _receive(customer, alone, waits)
+    replies = []
     for item in customer:
         if item.mail is None:
             continue
-        if item.mail.is_new and item.mail.ticket is not None:
-            queue_auto_reply_for(item.mail.ticket, item.raw.mailbox, item.parsed, own_addresses)
+        if item.mail.is_new and item.mail.ticket is not None and item.mail.message is not None:
+            may = loops.may_auto_reply(item.parsed, own_addresses=own_addresses)
+            replies.append(
+                AutoReplyRequest(
+                    ticket=item.mail.ticket,
+                    mailbox=item.raw.mailbox,
+                    to_address=item.parsed.from_address or "",
+                    may_auto_reply=may,
+                    first_message=item.mail.message,
+                )
+            )
         item.raw.ticket, item.raw.ticket_message = item.mail.ticket, item.mail.message
         finish(item.raw, State.PROCESSED, Reason.NONE, [*item.skipped, *item.notes])
         done.append(item.raw)
+    queue_auto_replies(replies, mailbox_addresses=mailbox_addresses)
     now = timezone.now()
     for raw in done:
         raw.processed_at = now

@@ -9,7 +9,7 @@ from helpdesk.celery import app as celery_app
 from mailboxes import batch
 from mailboxes.batch import process_raw_messages
 from mailboxes.ingest import fetch_mailbox, store_raw_messages
-from mailboxes.models import Mailbox, RawMessage
+from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail, RawMessage
 from mailboxes.processing import process_raw_message
 from people.models import Contact, ContactEmail, Skill
 from tests.concurrency import run_at_once
@@ -100,6 +100,10 @@ def _summary(raws):
                     for action, before, after in history
                     if action != "created"
                 ],
+                sorted(
+                    (o.kind, tuple(o.to), o.in_reply_to, o.references, o.state)
+                    for o in (ticket.outgoing_emails.all() if ticket else ())
+                ),
             )
         )
     return rows
@@ -167,7 +171,12 @@ def test_a_batch_ends_every_mail_exactly_as_one_by_one_processing(
         "status",
         "customer_message",
     ]
+    thread = "<first@example.test>"
+    assert first[10] == [("auto_reply", ("carla@example.test",), thread, thread, "queued")]
     assert scan[3:9] == ("Scan attached", Status.NEW, None, None, 1, ["a.pdf"])
+    assert [row[1] for row in scan[10]] == [("carla@example.test",)]
+    assert [row[1] for row in stranger[10]] == [("mallory@evil.test",)]
+    assert reply[10] == [], "no auto-reply on a reply"
     assert [row[0] for row in scan[9]] == ["customer_message", "classified", "routed"]
     # The closed ticket reopens; the stranger gets a linked ticket of their own.
     assert reply[3:5] == ("Printer", Status.IN_PROGRESS)
@@ -365,3 +374,26 @@ def test_two_workers_on_overlapping_batches_make_one_ticket_per_mail_and_one_con
     assert Contact.objects.count() == 1
     assert ContactEmail.objects.get().address == "new@example.test"
     assert "batch_failed" not in caplog.text, "no batch had to fall back to one by one"
+
+
+@pytest.mark.parametrize("process", [one_by_one, together])
+def test_a_batch_keeps_the_hourly_auto_reply_limit_and_never_answers_itself(
+    process, mailbox, pool, settings
+):
+    settings.AUTO_REPLY_LIMIT_PER_HOUR = 3
+    AutoReplyLog.objects.create(address="busy@example.test")
+    mails = [
+        build_mail(sender="Busy <busy@example.test>", subject=f"Q{n}", message_id=f"<b{n}@x.test>")
+        for n in range(4)
+    ]
+    mails.append(
+        build_mail(sender="Us <support+x@helpdesk.test>", subject="Loop", message_id="<l@x.test>")
+    )
+    raws = [store_raw(mailbox, mail) for mail in mails]
+
+    process([raw.pk for raw in raws])
+
+    assert Ticket.objects.count() == 4, "our own address is ignored, not a ticket"
+    assert OutgoingEmail.objects.filter(to=["busy@example.test"]).count() == 2
+    assert AutoReplyLog.objects.filter(address="busy@example.test").count() == 3
+    assert not OutgoingEmail.objects.exclude(to=["busy@example.test"]).exists()
