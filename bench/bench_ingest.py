@@ -324,6 +324,11 @@ def main():
             bare_rate = len(messages) / (time.perf_counter() - started)
             _write_maildir(workdir / "maildir", messages)
             del messages
+            if args.auto_reply:
+                # Every run writes from the same addresses: the hourly limit starts afresh.
+                from mailboxes.models import AutoReplyLog
+
+                AutoReplyLog.objects.all().delete()
             mailbox_id = _make_mailbox(workdir / "maildir", auto_reply=args.auto_reply)
             stored, elapsed, queries, peaks = _run(
                 args.broker,
