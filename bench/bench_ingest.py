@@ -1,27 +1,33 @@
-"""Ingestion benchmark: a maildir of generated messages through the real mail path.
+"""Ingestion benchmark: a maildir of generated messages through real Celery workers.
 
-Usage (from the repository root, PostgreSQL recommended):
+Usage (from the repository root; PostgreSQL and Redis; the database name must contain
+"bench", and the broker's Redis database is purged):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_bench \\
-        .venv/bin/python bench/bench_ingest.py [--messages 10000] [--workers 2]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/helpdesk_bench_ingest \\
+        .venv/bin/python bench/bench_ingest.py [--messages 10000] [--workers 2] \\
+        [--broker redis://127.0.0.1:6379/15]
 
-It generates N messages (30% replies to earlier ones, 10% with an attachment), then:
-1. times bare ``email.message_from_bytes`` over the same bytes, for comparison;
-2. stores and processes every message with ``store_raw_message`` + ``process_raw_message``
-   (exactly what a fetch does), originals first, then replies, in ``--workers`` processes;
-3. processes one message with a 40 MB attachment in a fresh process and reports its peak
-   memory.
-It prints messages per second, SQL queries per message and peak memory (RSS).
+It generates N messages (30% replies to earlier ones, 10% with an attachment) into a
+maildir, in the order they were written (a reply always after its original), then:
+1. times bare ``email.message_from_bytes`` over the same bytes in one process;
+2. starts ``celery -A helpdesk worker --concurrency W`` (the product's worker, through
+   ``bench/ingest_worker.py``, which only adds a SQL counter), sends one
+   ``fetch_mailbox_task`` and waits until every message is processed: the fetch stores
+   each message as a RawMessage and queues processing tasks, exactly as in production;
+3. does the same with one message carrying a 40 MB attachment and a one-process worker,
+   and reports that process's peak memory.
+It prints messages per second (store and end to end), SQL statements per message, the
+workers' peak memory (RSS) and checks that every reply was threaded.
 """
 
 import argparse
 import email
-import multiprocessing
 import os
 import random
-import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from email import policy
@@ -86,16 +92,19 @@ def _message(rng, index, parent=None, attachment_bytes=0):
 
 
 def generate(count, seed=7):
+    """Messages in the order they were written, and how many are replies."""
     rng = random.Random(seed)
-    originals, replies, sent = [], [], []
+    messages, sent, replies = [], [], 0
     for index in range(count):
         attachment = rng.randrange(20_000, 200_000) if rng.random() < 0.10 else 0
         parent = rng.choice(sent) if sent and rng.random() < 0.30 else None
         data, info = _message(rng, index, parent, attachment)
-        (replies if parent else originals).append(data)
-        if not parent:
+        messages.append(data)
+        if parent:
+            replies += 1
+        else:
             sent.append(info)
-    return originals, replies
+    return messages, replies
 
 
 def _setup_django():
@@ -104,136 +113,268 @@ def _setup_django():
     django.setup()
 
 
-def _worker(args):
-    chunk, mailbox_id = args
-    from django.db import connection
-
-    from mailboxes.ingest import store_raw_message
-    from mailboxes.models import Mailbox
-    from mailboxes.processing import process_raw_message
-
-    mailbox = Mailbox.objects.get(pk=mailbox_id)
-    # A counting wrapper, not connection.queries: that log keeps only the last 9,000
-    # statements (queries_limit), so a long chunk would report far fewer than it ran.
-    # Savepoints go through the cursor and are counted; BEGIN/COMMIT are not.
-    queries = 0
-
-    def count(execute, sql, params, many, context):
-        nonlocal queries
-        queries += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        for uid, data in chunk:
-            raw = store_raw_message(mailbox, uid=uid, data=data)
-            if raw is not None:
-                process_raw_message(raw.pk)
-    connection.close()
-    return len(chunk), queries
+def _write_maildir(root: Path, messages) -> None:
+    for name in ("new", "cur", "tmp"):
+        (root / name).mkdir(parents=True, exist_ok=True)
+    for index, data in enumerate(messages):
+        (root / "new" / f"{index:08d}.bench").write_bytes(data)
 
 
-def _run_phase(pool, messages, prefix, mailbox_id, workers):
-    items = [(f"{prefix}:{i}", data) for i, data in enumerate(messages)]
-    chunks = [(items[i :: workers * 8], mailbox_id) for i in range(workers * 8)]
-    started = time.perf_counter()
-    results = pool.map(_worker, chunks)
-    elapsed = time.perf_counter() - started
-    return elapsed, sum(r[0] for r in results), sum(r[1] for r in results)
-
-
-def _prepare_database():
-    from django.core.management import call_command
-
+def _make_mailbox(maildir: Path, *, auto_reply=False) -> int:
     from mailboxes.models import Mailbox
     from tickets.models import Pool
 
-    call_command("migrate", verbosity=0)
     pool, _ = Pool.objects.get_or_create(name="Bench ingest")
-    name = f"bench-{int(time.time())}"
     return Mailbox.objects.create(
-        name=name,
+        name=f"bench-{time.time_ns()}",
         pool=pool,
         from_address="support@helpdesk.test",
         kind="maildir",
-        auto_reply=False,
+        maildir_path=str(maildir),
+        auto_reply=auto_reply,
     ).pk
 
 
-def big_attachment_peak_mb(mailbox_id):
-    """Process one message with a 40 MB attachment in a fresh process; its peak RSS in MB."""
-    command = [sys.executable, __file__, "--big-attachment-into", str(mailbox_id)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)  # noqa: S603
-    state, peak_kb = out.stdout.split()[-2:]
-    return state, int(peak_kb) / 1024
+class Worker:
+    """``celery worker`` in a subprocess, with a file where each child writes its SQL count."""
+
+    def __init__(self, broker, *, concurrency, workdir: Path, receivers=False):
+        self.counts = workdir / "sql-counts"
+        self.counts.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            "CELERY_BROKER_URL": broker,
+            "BENCH_SQL_COUNTS": str(self.counts),
+            "DEBUG": "false",
+            "BENCH_RECEIVERS": "1" if receivers else "",
+        }
+        command = [
+            sys.executable,
+            str(ROOT / "bench" / "ingest_worker.py"),
+            "worker",
+            f"--concurrency={concurrency}",
+            "--pool=prefork",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        self.log = open(workdir / "worker.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(  # noqa: S603 - our own worker command
+            command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT
+        )
+        self.concurrency = concurrency
+        self.workdir = workdir
+
+    def children(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def wait_ready(self, timeout=60) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.children()) < self.concurrency:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((self.workdir / "worker.log").read_text())
+            time.sleep(0.2)
+        time.sleep(1.0)  # the children connect to the broker
+
+    def peak_rss_mb(self) -> list[float]:
+        """Peak resident memory (VmHWM) of each worker child, in MB."""
+        peaks = []
+        for pid in self.children():
+            lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+            peaks += [int(line.split()[1]) / 1024 for line in lines if line.startswith("VmHWM:")]
+        return peaks
+
+    def sql_count(self) -> int:
+        return sum(int(path.read_text() or 0) for path in self.counts.iterdir())
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=60)
+        self.log.close()
 
 
-def _process_big_attachment(mailbox_id):
-    _setup_django()
-    from mailboxes.ingest import store_raw_message
-    from mailboxes.models import Mailbox
-    from mailboxes.processing import process_raw_message
+def _purge(broker) -> None:
+    import redis
 
-    data, _info = _message(random.Random(1), 999_999, None, 40 * 1024 * 1024)
-    raw = store_raw_message(Mailbox.objects.get(pk=mailbox_id), uid=f"big:{os.getpid()}", data=data)
-    del data
-    raw = process_raw_message(raw.pk)
-    print(raw.state, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    redis.Redis.from_url(broker).flushdb()
+
+
+def _send_fetch(broker, mailbox_id) -> None:
+    from celery import Celery
+
+    Celery("bench", broker=broker).send_task(
+        "mailboxes.tasks.fetch_mailbox_task", args=[mailbox_id]
+    )
+
+
+def _states(mailbox_id) -> dict[str, int]:
+    from django.db.models import Count
+
+    from mailboxes.models import RawMessage
+
+    rows = RawMessage.objects.filter(mailbox_id=mailbox_id).values_list("state")
+    return dict(rows.annotate(n=Count("pk")).order_by())
+
+
+def _run(broker, mailbox_id, count, *, workers, workdir, timeout, receivers=False):
+    """Fetch and process through a fresh worker; (store s, total s, SQL, peak RSS list)."""
+    from django.db import connection
+
+    _purge(broker)
+    worker = Worker(broker, concurrency=workers, workdir=workdir, receivers=receivers)
+    try:
+        worker.wait_ready()
+        started = time.perf_counter()
+        _send_fetch(broker, mailbox_id)
+        stored_at = None
+        deadline = time.monotonic() + timeout
+        while True:
+            states = _states(mailbox_id)
+            total = sum(states.values())
+            if stored_at is None and total >= count:
+                stored_at = time.perf_counter() - started
+            if total >= count and not states.get("new") and not _outbox_busy(mailbox_id):
+                break
+            if worker.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"stuck at {states}: see {workdir / 'worker.log'}")
+            connection.close()  # no transaction kept open between polls
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        peaks = worker.peak_rss_mb()
+    finally:
+        worker.stop()
+    return stored_at, elapsed, worker.sql_count(), peaks
+
+
+def _outbox_busy(mailbox_id) -> bool:
+    """Auto-replies of this mailbox still to send (the run ends when they are sent too)."""
+    from mailboxes.models import OutgoingEmail
+
+    busy = [OutgoingEmail.State.QUEUED, OutgoingEmail.State.SENDING]
+    return OutgoingEmail.objects.filter(mailbox_id=mailbox_id, state__in=busy).exists()
+
+
+def _sent(mailbox_id) -> int:
+    from mailboxes.models import OutgoingEmail
+
+    return OutgoingEmail.objects.filter(mailbox_id=mailbox_id).count()
+
+
+def _threading_check(mailbox_id, count, replies) -> str:
+    from tickets.models import Message, Ticket
+
+    raws = Ticket.objects.filter(raw_messages__mailbox_id=mailbox_id).distinct().count()
+    messages = Message.objects.filter(raw_messages__mailbox_id=mailbox_id).count()
+    return f"{raws} tickets for {count - replies} originals; {messages} messages for {count} mails"
+
+
+def _require_bench_database() -> None:
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if "bench" not in str(name):
+        sys.exit(f"refusing to write benchmark data into {name!r}: the name must contain 'bench'")
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if connection.vendor == "postgresql":
+        # What autovacuum would have done (it is off on some dev servers): fresh statistics
+        # and no dead index entries left by earlier runs.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--broker", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15")
+    )
+    parser.add_argument("--timeout", type=int, default=1800)
     parser.add_argument("--skip-big", action="store_true")
-    parser.add_argument("--big-attachment-into", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--big-only", action="store_true")
+    parser.add_argument(
+        "--auto-reply",
+        action="store_true",
+        help="the mailbox answers new tickets (sent to files by the default mail backend)",
+    )
+    parser.add_argument(
+        "--receivers",
+        action="store_true",
+        help="each ticket_created/message_added/ticket_updated event enqueues a task",
+    )
     args = parser.parse_args()
-    if args.big_attachment_into:
-        _process_big_attachment(args.big_attachment_into)
-        return
-
-    originals, replies = generate(args.messages)
-    everything = originals + replies
-    total_bytes = sum(len(m) for m in everything)
-
-    started = time.perf_counter()
-    for data in everything:
-        parsed = email.message_from_bytes(data, policy=policy.default)
-        parsed.get_body(("plain", "html"))
-    bare_rate = len(everything) / (time.perf_counter() - started)
 
     _setup_django()
+    _require_bench_database()
     from django.db import connection
 
-    mailbox_id = _prepare_database()
-    connection.close()
-    context = multiprocessing.get_context("fork")
-    with context.Pool(args.workers, initializer=_setup_django) as pool:
-        t1, n1, q1 = _run_phase(pool, originals, "orig", mailbox_id, args.workers)
-        t2, n2, q2 = _run_phase(pool, replies, "reply", mailbox_id, args.workers)
-    children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    try:
+        if not args.big_only:
+            messages, replies = generate(args.messages)
+            total_bytes = sum(len(m) for m in messages)
+            started = time.perf_counter()
+            for data in messages:
+                parsed = email.message_from_bytes(data, policy=policy.default)
+                parsed.get_body(("plain", "html"))
+            bare_rate = len(messages) / (time.perf_counter() - started)
+            _write_maildir(workdir / "maildir", messages)
+            del messages
+            if args.auto_reply:
+                # Every run writes from the same addresses: the hourly limit starts afresh.
+                from mailboxes.models import AutoReplyLog
 
-    from django.db.models import Count
-
-    from mailboxes.models import RawMessage
-
-    states = dict(
-        RawMessage.objects.filter(mailbox_id=mailbox_id)
-        .values_list("state")
-        .annotate(n=Count("pk"))
-    )
-    print(
-        f"database: {connection.vendor}; messages: {len(everything)} "
-        f"({total_bytes / 2**20:.1f} MB, {len(replies)} replies); workers: {args.workers}"
-    )
-    print(f"bare email.message_from_bytes: {bare_rate:9.0f} msg/s")
-    print(f"end to end, new tickets:       {n1 / t1:9.0f} msg/s  ({q1 / max(n1, 1):.1f} SQL/msg)")
-    print(f"end to end, threaded replies:  {n2 / t2:9.0f} msg/s  ({q2 / max(n2, 1):.1f} SQL/msg)")
-    print(f"end to end, all:               {(n1 + n2) / (t1 + t2):9.0f} msg/s")
-    print(f"peak worker memory (RSS):      {children_peak:9.0f} MB")
-    print(f"raw message states:            {states}")
-    if not args.skip_big:
-        state, peak = big_attachment_peak_mb(mailbox_id)
-        print(f"40 MB attachment: {state}, peak worker memory {peak:.0f} MB")
+                AutoReplyLog.objects.all().delete()
+            mailbox_id = _make_mailbox(workdir / "maildir", auto_reply=args.auto_reply)
+            stored, elapsed, queries, peaks = _run(
+                args.broker,
+                mailbox_id,
+                args.messages,
+                workers=args.workers,
+                workdir=workdir,
+                timeout=args.timeout,
+                receivers=args.receivers,
+            )
+            load = os.getloadavg()
+            print(
+                f"database: {connection.vendor}; messages: {args.messages} "
+                f"({total_bytes / 2**20:.1f} MB, {replies} replies); "
+                f"worker concurrency: {args.workers}; "
+                f"receivers enqueueing: {'yes' if args.receivers else 'no'}; "
+                f"auto-replies: {_sent(mailbox_id) if args.auto_reply else 'off'}; "
+                f"load after: {load[0]:.2f} {load[1]:.2f}"
+            )
+            n = args.messages
+            rows = [
+                ("bare email.message_from_bytes (1 process)", f"{bare_rate:.0f} msg/s"),
+                ("stored (fetch done)", f"{n / stored:.0f} msg/s"),
+                ("end to end (stored and processed)", f"{n / elapsed:.0f} msg/s"),
+                ("SQL statements per message (all tasks)", f"{queries / n:.2f}"),
+                ("peak RSS per worker process", ", ".join(f"{p:.0f}" for p in peaks) + " MB"),
+            ]
+            for label, value in rows:
+                print(f"{label + ':':44}{value:>16}")
+            print(f"raw message states: {_states(mailbox_id)}")
+            print(f"threading: {_threading_check(mailbox_id, args.messages, replies)}")
+        if not args.skip_big:
+            big = workdir / "big"
+            data, _info = _message(random.Random(1), 999_999, None, 40 * 1024 * 1024)
+            _write_maildir(big, [data])
+            del data
+            mailbox_id = _make_mailbox(big)
+            _stored, elapsed, _queries, peaks = _run(
+                args.broker, mailbox_id, 1, workers=1, workdir=workdir / "w-big", timeout=600
+            )
+            print(
+                f"40 MB attachment: {_states(mailbox_id)} in {elapsed:.1f} s, "
+                f"peak RSS of the worker process {peaks[0]:.0f} MB"
+            )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -56,8 +56,14 @@ def pick_template(kind: str, *, mailbox: Mailbox, languages: list[str]) -> Email
     return min(rows, key=rank, default=None)
 
 
-def render_auto_reply(ticket: Ticket, *, mailbox: Mailbox) -> RenderedEmail:
-    """Subject, text and HTML of the auto-reply to a new ticket, in the customer's language."""
+def render_auto_reply(
+    ticket: Ticket, *, mailbox: Mailbox, templates: dict | None = None
+) -> RenderedEmail:
+    """Subject, text and HTML of the auto-reply to a new ticket, in the customer's language.
+
+    ``templates``: a dict the caller keeps across many tickets, so that the template for
+    one mailbox and language is looked up once.
+    """
     requester = ticket.requester
     languages = [code for code in (requester and requester.language, mailbox.language) if code]
     language = languages[0] if languages else translation.get_language()
@@ -65,7 +71,13 @@ def render_auto_reply(ticket: Ticket, *, mailbox: Mailbox) -> RenderedEmail:
     for _receiver, extra in auto_reply_context.send(sender=Mailbox, ticket=ticket, mailbox=mailbox):
         if isinstance(extra, dict):
             context.update(extra)
-    row = pick_template(EmailTemplate.Kind.AUTO_REPLY, mailbox=mailbox, languages=languages)
+    key = (mailbox.pk, tuple(languages))
+    if templates is not None and key in templates:
+        row = templates[key]
+    else:
+        row = pick_template(EmailTemplate.Kind.AUTO_REPLY, mailbox=mailbox, languages=languages)
+        if templates is not None:
+            templates[key] = row
     with translation.override(row.language if row else language):
         if row is not None:
             # Admin-edited text is plain text: no HTML part, and nothing to escape.

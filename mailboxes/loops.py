@@ -76,7 +76,7 @@ def known_message_id(message_id: str) -> set[str]:
     """Where a Message-ID is known, in one query: "own" (our outbox), "inbound" (a ticket)."""
     if not message_id:
         return set()
-    forms = _id_forms(message_id)
+    forms = id_forms(message_id)
     # order_by(): a default ordering (Meta.ordering) is not allowed around a UNION.
     ours = (
         OutgoingEmail.objects.filter(message_id__in=forms)
@@ -99,7 +99,7 @@ def known_message_id_and_mailbox_addresses(message_id: str) -> tuple[set[str], s
     )
     rows = addresses
     if message_id:
-        forms = _id_forms(message_id)
+        forms = id_forms(message_id)
         ours = (
             OutgoingEmail.objects.filter(message_id__in=forms)
             .order_by()
@@ -148,7 +148,7 @@ def link_bounce(raw: RawMessage, parsed: ParsedMail) -> None:
     """
     if not parsed.bounced_message_id:
         return
-    forms = _id_forms(parsed.bounced_message_id)
+    forms = id_forms(parsed.bounced_message_id)
     outgoing = (
         OutgoingEmail.objects.filter(message_id__in=forms, ticket__isnull=False)
         .select_related("ticket")
@@ -181,6 +181,47 @@ def link_bounce(raw: RawMessage, parsed: ParsedMail) -> None:
         )
 
 
-def _id_forms(message_id: str) -> list[str]:
+def id_forms(message_id: str) -> list[str]:
     bare = message_id.strip().strip("<>")
     return [f"<{bare}>", bare]
+
+
+def known_message_ids_and_mailbox_addresses(
+    message_ids: Iterable[str],
+) -> tuple[dict[str, set[str]], set[str]]:
+    """known_message_id() for many ids (by each stored form) and the mailboxes' addresses.
+
+    One query whatever the number of ids; ``known_kinds`` reads the answer for one id.
+    """
+    forms = sorted({form for mid in message_ids if mid for form in id_forms(mid)})
+    text = CharField()
+    rows = Mailbox.objects.order_by().values_list(
+        Value("address", output_field=text), "from_address"
+    )
+    if forms:
+        ours = (
+            OutgoingEmail.objects.filter(message_id__in=forms)
+            .order_by()
+            .values_list(Value("own", output_field=text), "message_id")
+        )
+        theirs = (
+            Message.objects.filter(message_id__in=forms, kind=Message.Kind.INBOUND)
+            .order_by()
+            .values_list(Value("inbound", output_field=text), "message_id")
+        )
+        rows = rows.union(ours, theirs, all=True).order_by()
+    known: dict[str, set[str]] = {}
+    addresses: set[str] = set()
+    for kind, value in rows:
+        if kind == "address":
+            addresses.add(value)
+        else:
+            known.setdefault(value, set()).add(kind)
+    return known, addresses
+
+
+def known_kinds(known: dict[str, set[str]], message_id: str) -> set[str]:
+    """The kinds ("own", "inbound") recorded for any stored form of ``message_id``."""
+    if not message_id:
+        return set()
+    return set().union(*(known.get(form, set()) for form in id_forms(message_id)))

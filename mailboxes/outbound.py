@@ -8,13 +8,14 @@ import logging
 import mimetypes
 import re
 import smtplib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_noop
@@ -271,6 +272,89 @@ def queue_auto_reply(
     )
     AutoReplyLog.objects.create(address=address, sent_at=now)
     return _enqueue(outgoing)
+
+
+@dataclass
+class AutoReplyRequest:
+    """One new ticket to acknowledge: its first message and the parser's verdict."""
+
+    ticket: Ticket
+    mailbox: Mailbox
+    to_address: str
+    may_auto_reply: bool
+    first_message: Message
+
+
+def queue_auto_replies(
+    requests: list[AutoReplyRequest], *, mailbox_addresses: set[str]
+) -> list[OutgoingEmail]:
+    """queue_auto_reply for tickets opened in the current transaction, a few queries in all.
+
+    Same rules and rows: never to our addresses (``mailbox_addresses``: every mailbox's
+    from-address, read by the caller), at most AUTO_REPLY_LIMIT_PER_HOUR per address
+    (counting the ones queued here), one AutoReplyLog row each. The tickets are new, so
+    none has an auto-reply yet, and each has only its first message to thread on.
+    """
+    wanted = []
+    for request in requests:
+        address = request.to_address.strip().lower()
+        if request.mailbox.auto_reply and request.may_auto_reply and "@" in address:
+            wanted.append((request, address))
+    if not wanted:
+        return []
+    now = timezone.now()
+    ours = {address.lower() for address in mailbox_addresses}
+    sent = dict(
+        AutoReplyLog.objects.filter(
+            address__in={address for _request, address in wanted},
+            sent_at__gt=now - timedelta(hours=1),
+        )
+        .values_list("address")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    templates: dict = {}
+    rows, logs = [], []
+    for request, address in wanted:
+        if _is_ours(address, ours) or sent.get(address, 0) >= settings.AUTO_REPLY_LIMIT_PER_HOUR:
+            continue
+        sent[address] = sent.get(address, 0) + 1
+        ticket, mailbox = request.ticket, request.mailbox
+        rendered = render_auto_reply(ticket, mailbox=mailbox, templates=templates)
+        first = request.first_message.message_id
+        thread = _bracketed(first) if first else ""
+        rows.append(
+            OutgoingEmail(
+                kind=OutgoingEmail.Kind.AUTO_REPLY,
+                ticket=ticket,
+                mailbox=mailbox,
+                from_address=formataddr((mailbox.from_name, mailbox.from_address)),
+                reply_to=make_reply_address(mailbox.from_address, ticket.pk),
+                to=[address],
+                subject=rendered.subject,
+                body_text=rendered.body_text,
+                body_html=rendered.body_html,
+                message_id=make_msgid(domain=_domain(mailbox.from_address)),
+                in_reply_to=thread,
+                references=thread,
+                headers=dict(AUTOMATIC_HEADERS),
+            )
+        )
+        logs.append(AutoReplyLog(address=address, sent_at=now))
+    OutgoingEmail.objects.bulk_create(rows)
+    AutoReplyLog.objects.bulk_create(logs)
+    return [_enqueue(outgoing) for outgoing in rows]
+
+
+def _is_ours(address: str, mailbox_addresses: set[str]) -> bool:
+    # is_own_address without its query: the same candidates against the same addresses.
+    local, _, domain = address.strip().lower().rpartition("@")
+    candidates = {f"{local}@{domain}", f"{local.split('+')[0]}@{domain}"}
+    defaults = {
+        parseaddr(sender)[1].lower()
+        for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL)
+    }
+    return bool(candidates & (defaults | mailbox_addresses))
 
 
 # --- sending ------------------------------------------------------------------------------

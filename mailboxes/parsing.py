@@ -4,10 +4,9 @@ Mail is attacker input. Nothing here raises for bad mail: unknown charsets, brok
 headers and absurd nesting end as replacement characters, ``defects`` and bounds.
 """
 
-import binascii
 import html
+import io
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -15,18 +14,19 @@ from email.header import decode_header
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import IO
 
 import nh3
 from django.conf import settings
 
+from mailboxes import large_parts
+from mailboxes.large_parts import Extracted, Run
+
 MAX_PARTS = 500
 MAX_CONTAINERS = 100
-# Above this size, big base64 leaves are cut out and decoded in C before the stdlib parser
-# sees the message (it handles a 40 MB attachment line by line: seconds and ~250 MB).
+# From this size on, a message is read in chunks and its big base64 bodies are decoded to
+# temporary files before the stdlib parser sees it (mailboxes.large_parts).
 LARGE_MESSAGE = 4 * 2**20
-LARGE_PART = 256 * 2**10
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
-_EXTRACTED = "X-Helpdesk-Extracted"
 _CONTAINER = re.compile(rb"(?im)^content-type:[ \t]*(multipart|message)/")
 # A header longer than this is cut before parsing: the structured parsers slow down badly
 # on megabyte headers and no real Subject or From is that long.
@@ -47,6 +47,20 @@ class ParsedAttachment:
     content: bytes
     content_id: str = ""
     is_inline: bool = False
+    # A big part decoded to a temporary file instead of ``content`` (large_parts).
+    spool: IO[bytes] | None = None
+    spool_size: int = 0
+
+    @property
+    def size(self) -> int:
+        return self.spool_size if self.spool is not None else len(self.content)
+
+    def read(self) -> bytes:
+        """The whole content in memory (tests and small parts; stream ``spool`` otherwise)."""
+        if self.spool is None:
+            return self.content
+        self.spool.seek(0)
+        return self.spool.read()
 
 
 @dataclass
@@ -77,6 +91,12 @@ class ParsedMail:
     is_bounce: bool = False
     bounced_message_id: str = ""
     defects: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Remove the temporary files of streamed attachments (large_parts)."""
+        for attachment in self.attachments:
+            if attachment.spool is not None:
+                attachment.spool.close()
 
     @property
     def thread_ids(self) -> list[str]:
@@ -279,7 +299,7 @@ def html_to_text(markup: str) -> str:
 
 
 class _Walker:
-    def __init__(self, parsed: ParsedMail, extracted: dict[str, bytes] | None = None):
+    def __init__(self, parsed: ParsedMail, extracted: dict[str, Run] | None = None):
         self.parsed = parsed
         self.extracted = extracted or {}
         self.parts = 0
@@ -333,17 +353,21 @@ class _Walker:
             if not extension and "/" in ctype:
                 extension = "." + ctype.split("/")[1][:20]
             filename = f"part-{self.parts}{extension}"
-        marker = str(part.get(_EXTRACTED, "") or "")
-        content = self.extracted.pop(marker) if marker in self.extracted else _payload_bytes(part)
+        payload = part.get_payload()
+        run = None
+        if self.extracted and isinstance(payload, str) and len(payload) < 100:
+            run = self.extracted.pop(payload.strip(), None)
         self.parsed.attachments.append(
             ParsedAttachment(
                 filename=filename,
                 content_type=ctype[:150],
-                content=content,
+                content=b"" if run else _payload_bytes(part),
                 content_id=content_id,
                 # Shown in the HTML rather than listed: an inline part, or a cid: target.
                 is_inline=disposition == "inline"
                 or (bool(content_id) and (related or disposition is None)),
+                spool=run.spool if run else None,
+                spool_size=run.size if run else 0,
             )
         )
 
@@ -399,10 +423,31 @@ def _bounded_iter(message: Message, limit: int):
 
 def parse_message(data: bytes) -> ParsedMail:
     """Parse raw RFC 5322 bytes (an mbox ``From `` line is dropped); never raises for bad mail."""
+    if len(data) >= LARGE_MESSAGE:
+        return parse_message_file(io.BytesIO(data))
+    return _parse(data)
+
+
+def parse_message_file(source: IO[bytes]) -> ParsedMail:
+    """parse_message from a seekable binary file, streamed: memory stays small at any size.
+
+    Big base64 attachments come back as temporary files (``ParsedAttachment.spool``).
+    """
+    extracted = large_parts.extract(source)
+    try:
+        return _parse(extracted.skeleton, extracted)
+    except BaseException:
+        extracted.close()
+        raise
+
+
+def _parse(data: bytes, extracted: Extracted | None = None) -> ParsedMail:
     data = _MBOX_FROM.sub(b"", data, count=1) if data.startswith(b"From ") else data
     parsed = ParsedMail()
-    data, extracted = _extract_large_parts(data)
     message = _parse_structure(data, parsed.defects)
+    runs = _settle_runs(message, extracted) if extracted is not None else {}
+    if extracted is not None:
+        parsed.defects.extend(extracted.defects)
     headers = _Headers(message, parsed.defects)
     parsed.message_id = normalize_message_id(headers.raw_value("message-id"))
     parsed.in_reply_to = (_message_ids(headers.raw_value("in-reply-to")) or [""])[-1]
@@ -423,8 +468,10 @@ def parse_message(data: bytes) -> ParsedMail:
     parsed.list_id = headers.raw_value("list-id").strip()
     parsed.list_unsubscribe = headers.raw_value("list-unsubscribe").strip()
 
-    walker = _Walker(parsed, extracted)
+    walker = _Walker(parsed, runs)
     walker.walk(message)
+    for run in runs.values():
+        run.spool.close()  # cut out of a part the walk skipped (beyond the bounds)
     parsed.text = "\n\n".join(t for t in walker.texts if t.strip()).replace("\r\n", "\n")
     parsed.html = walker.htmls[0] if walker.htmls else ""
     if not parsed.text and parsed.html:
@@ -463,71 +510,55 @@ def _parse_structure(data: bytes, defects: list[str]) -> Message:
     return BytesParser(policy=policy.compat32).parsebytes(data, headersonly=True)
 
 
-def _extract_large_parts(data: bytes) -> tuple[bytes, dict[str, bytes]]:
-    """Cut big base64 leaf bodies out of a large message, decoded, keyed by a marker header.
+def _settle_runs(message: Message, extracted: Extracted) -> dict[str, Run]:
+    """The cut-out runs that really are base64 attachment bodies; the rest is put back.
 
-    The parts keep their headers plus a marker with a random token (a sender cannot forge
-    one), so the stdlib parser still sees the whole structure, only without the bulk.
-    Delimiters are found with bytes.find (no regex over megabytes); depth and part count
-    are bounded like the main walk.
+    Kept: a whole base64 body of a leaf that is not text, outside any forwarded message
+    (a forwarded mail is kept as its bytes, so it must be whole). Anything else that
+    holds a marker gets its original lines back.
     """
-    if len(data) < LARGE_MESSAGE:
-        return data, {}
-    cuts: list[tuple[int, int, int]] = []  # (header start, body start, body end)
-    _find_large_leaves(data, 0, len(data), 0, cuts)
-    if not cuts:
-        return data, {}
-    token = secrets.token_hex(8)
-    pieces, extracted, last = [], {}, 0
-    for number, (header_start, body_start, body_end) in enumerate(cuts):
-        key = f"{token}-{number}"
-        extracted[key] = binascii.a2b_base64(memoryview(data)[body_start:body_end])
-        pieces += [data[last:header_start], f"{_EXTRACTED}: {key}\r\n".encode()]
-        pieces.append(data[header_start:body_start])
-        last = body_end
-    pieces.append(data[last:])
-    return b"".join(pieces), extracted
+    if not extracted.runs:
+        return {}
+    token = next(iter(extracted.runs)).split("-")[0]
+    kept: dict[str, Run] = {}
+    stack: list[tuple[Message, bool]] = [(message, False)]
+    while stack:
+        part, forwarded = stack.pop()
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            inside = forwarded or part.get_content_type() == "message/rfc822"
+            stack.extend((child, inside) for child in payload if isinstance(child, Message))
+        for name in ("preamble", "epilogue"):
+            value = getattr(part, name, None)
+            if isinstance(value, str) and token in value:
+                setattr(part, name, _put_back(value, extracted))
+        if not isinstance(payload, str) or token not in payload:
+            continue
+        key = payload.strip()
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if (
+            key in extracted.runs
+            and not forwarded
+            and encoding == "base64"
+            and part.get_content_maintype() not in ("text", "message", "multipart")
+        ):
+            kept[key] = extracted.runs[key]
+        else:
+            part.set_payload(_put_back(payload, extracted))
+    for key, run in extracted.runs.items():
+        if key not in kept:
+            run.spool.close()
+    return kept
 
 
-def _find_large_leaves(data: bytes, start: int, end: int, depth: int, cuts: list) -> None:
-    if data.startswith((b"\r\n", b"\n"), start):
-        return  # a part without headers is text/plain: nothing to cut
-    split = _HEADER_END.search(data, start, min(start + 65536, end))
-    if split is None or depth > 20 or len(cuts) > MAX_PARTS:
-        return
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(data[start : split.end()])
-    kind = headers.get_content_maintype()
-    if kind == "multipart":
-        boundary = headers.get_boundary()
-        if boundary:
-            marker = b"--" + boundary.encode("utf-8", "surrogateescape")
-            parts = _delimited(data, marker, split.end(), end)
-            for part_start, part_end in parts[:MAX_PARTS]:
-                _find_large_leaves(data, part_start, part_end, depth + 1, cuts)
-        return
-    encoding = str(headers.get("Content-Transfer-Encoding", "")).strip().lower()
-    if kind not in ("message", "text") and encoding == "base64" and end - split.end() > LARGE_PART:
-        cuts.append((start, split.end(), end))
-
-
-def _delimited(data: bytes, marker: bytes, start: int, end: int) -> list[tuple[int, int]]:
-    """(start, end) of each body part between ``--boundary`` lines in data[start:end]."""
-    lines = []
-    position = data.find(marker, start, end)
-    while position != -1:
-        if position == 0 or data[position - 1] == 0x0A:
-            line_end = data.find(b"\n", position, end)
-            line_end = end if line_end == -1 else line_end + 1
-            closing = data[position + len(marker) : position + len(marker) + 2] == b"--"
-            lines.append((position, line_end, closing))
-            if closing:
-                break
-        position = data.find(marker, position + len(marker), end)
-    return [
-        (line_end, lines[index + 1][0] if index + 1 < len(lines) else end)
-        for index, (_position, line_end, closing) in enumerate(lines)
-        if not closing
-    ]
+def _put_back(text: str, extracted: Extracted) -> str:
+    for key in extracted.runs:
+        if key in text:
+            original = extracted.original(key)
+            text = text.replace(key + "\r\n", original)
+            # The last line before a boundary: the parser gives its line break to the boundary.
+            text = text.replace(key, original.rstrip("\r\n"))
+    return text
 
 
 def _date(raw: str) -> datetime | None:

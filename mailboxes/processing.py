@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -20,7 +20,7 @@ from mailboxes import loops
 from mailboxes import signals as mail_signals
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.outbound import queue_auto_reply
-from mailboxes.parsing import ParsedMail, parse_message
+from mailboxes.parsing import LARGE_MESSAGE, ParsedMail, parse_message, parse_message_file
 from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, find_thread, is_participant
 from people.services import find_or_create_contact
 from tickets.models import ActivityLog, Ticket
@@ -36,8 +36,8 @@ Reason = RawMessage.Reason
 LINKED_NOT_PARTICIPANT = gettext_noop(
     "Mail from a sender who is not a participant referred to this ticket."
 )
-_CLAIMABLE = (State.NEW, State.FAILED)
-_SAVED_FIELDS = [
+CLAIMABLE = (State.NEW, State.FAILED)
+SAVED_FIELDS = [
     "state",
     "reason",
     "error",
@@ -64,7 +64,7 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
             raw = (
                 RawMessage.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("mailbox__pool")
-                .filter(pk=raw_message_id, state__in=_CLAIMABLE)
+                .filter(pk=raw_message_id, state__in=CLAIMABLE)
                 .first()
             )
             if raw is None:
@@ -72,13 +72,13 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
             raw.attempts += 1
             _process(raw)
             raw.processed_at = timezone.now()
-            raw.save(update_fields=_SAVED_FIELDS)
+            raw.save(update_fields=SAVED_FIELDS)
             return raw
     except Exception as exc:
         # Everything the attempt wrote is rolled back; only the failure is recorded, and
         # only while nobody else has processed the row in the meantime.
         logger.exception("mail.process_failed raw=%s", raw_message_id)
-        RawMessage.objects.filter(pk=raw_message_id, state__in=_CLAIMABLE).update(
+        RawMessage.objects.filter(pk=raw_message_id, state__in=CLAIMABLE).update(
             state=State.FAILED,
             reason=Reason.NONE,
             error=f"{type(exc).__name__}: {exc}"[:5000],
@@ -92,11 +92,22 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
 
 def _process(raw: RawMessage) -> None:
     if raw.size > settings.MAIL_MAX_MESSAGE_BYTES:
-        _finish(raw, State.REFUSED, Reason.TOO_LARGE)
+        finish(raw, State.REFUSED, Reason.TOO_LARGE)
         return
     with raw.file.open("rb") as stored:
-        data = stored.read()
-    parsed = parse_message(data)
+        # A big message is streamed: its large parts go to temporary files, not memory.
+        parsed = (
+            parse_message_file(stored)
+            if raw.size >= LARGE_MESSAGE
+            else parse_message(stored.read())
+        )
+    try:
+        _process_parsed(raw, parsed)
+    finally:
+        parsed.close()
+
+
+def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
     raw.subject = parsed.subject[:255]
     raw.sender = (parsed.from_address or "")[:255]
     # Kept on the row for the admin: what the parser had to repair, cut or skip.
@@ -104,7 +115,7 @@ def _process(raw: RawMessage) -> None:
     message_id = parsed.message_id or raw.message_id
     # One query answers "ours?" and "duplicate?" and lists the mailboxes' own addresses.
     known, mailbox_addresses = loops.known_message_id_and_mailbox_addresses(message_id)
-    own_addresses = _own_addresses(mailbox_addresses)
+    own_addresses = our_addresses(mailbox_addresses)
     reason = loops.classify_automatic(
         parsed,
         own_addresses=own_addresses,
@@ -113,17 +124,17 @@ def _process(raw: RawMessage) -> None:
     if reason == Reason.BOUNCE:
         loops.link_bounce(raw, parsed)
     if reason:
-        _finish(raw, State.IGNORED, reason, notes)
+        finish(raw, State.IGNORED, reason, notes)
         return
     if parsed.from_address is None:
-        _finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *notes])
+        finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *notes])
         return
     if "inbound" in known:
-        _finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
+        finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
         return
     match = find_thread(parsed, raw.mailbox)
     contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
-    files, skipped = _files(parsed)
+    files, skipped = attachment_uploads(parsed)
     if match.ticket is not None and (
         match.trusted
         # The contact owns this address (unique), so being the requester makes the sender a
@@ -136,7 +147,7 @@ def _process(raw: RawMessage) -> None:
         claimed = _claimed_by_listener(match, parsed, contact, files, message_id)
         if claimed is not None:
             raw.ticket, raw.ticket_message = claimed.ticket, claimed
-            _finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
+            finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
             return
         ticket, is_new = _new_ticket(raw.mailbox, parsed, contact, match), True
     message = add_customer_message(
@@ -149,9 +160,9 @@ def _process(raw: RawMessage) -> None:
     )
     if is_new:
         _route(ticket, parsed)
-        _auto_reply(ticket, raw.mailbox, parsed, own_addresses)
+        queue_auto_reply_for(ticket, raw.mailbox, parsed, own_addresses)
     raw.ticket, raw.ticket_message = ticket, message
-    _finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
+    finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
 
 
 def _claimed_by_listener(match: ThreadMatch, parsed: ParsedMail, contact, files, message_id):
@@ -175,26 +186,34 @@ def _claimed_by_listener(match: ThreadMatch, parsed: ParsedMail, contact, files,
     return next((message for _receiver, message in responses if message is not None), None)
 
 
-def _finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) -> None:
+def finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) -> None:
+    """Set the outcome on the row (not saved): state, reason, and the notes as its error."""
     raw.state, raw.reason = state, reason
     raw.error = "; ".join(note for note in notes if note)[:5000]
 
 
-def _own_addresses(mailbox_addresses: set[str]) -> set[str]:
+def our_addresses(mailbox_addresses: set[str]) -> set[str]:
+    """Every address we send from (mailboxes and the default senders), lowercased."""
     addresses = set(mailbox_addresses)
     for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
         addresses.add(parseaddr(sender)[1])
     return {address.lower() for address in addresses if address}
 
 
-def _files(parsed: ParsedMail) -> tuple[list[ContentFile], list[str]]:
+def attachment_uploads(parsed: ParsedMail) -> tuple[list[File], list[str]]:
     """Attachments as uploads for the tickets services; oversized ones are left in the raw mail."""
     files, skipped = [], []
     for attachment in parsed.attachments:
-        if len(attachment.content) > settings.TICKET_ATTACHMENT_MAX_BYTES:
+        if attachment.size > settings.TICKET_ATTACHMENT_MAX_BYTES:
             skipped.append(f"attachment {attachment.filename!r} too large: kept in the raw mail")
             continue
-        upload = ContentFile(attachment.content, name=attachment.filename)
+        upload: File
+        if attachment.spool is not None:
+            # Streamed from its temporary file into storage, never read whole.
+            upload = File(attachment.spool, name=attachment.filename)
+            upload.size = attachment.size
+        else:
+            upload = ContentFile(attachment.content, name=attachment.filename)
         upload.content_type = attachment.content_type  # type: ignore[attr-defined]
         # Read by _store_files once Attachment has content_id/is_inline (cid: images).
         upload.content_id = attachment.content_id  # type: ignore[attr-defined]
@@ -234,9 +253,10 @@ def _route(ticket: Ticket, parsed: ParsedMail) -> None:
     route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}", is_locked=True)
 
 
-def _auto_reply(
+def queue_auto_reply_for(
     ticket: Ticket, mailbox: Mailbox, parsed: ParsedMail, own_addresses: set[str]
 ) -> None:
+    """Acknowledge a new ticket opened by ``parsed`` unless loop protection forbids it."""
     queue_auto_reply(
         ticket,
         mailbox=mailbox,

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from mailboxes import ingest, outbound, processing
+from mailboxes import batch, ingest, outbound, processing
 
 
 @shared_task
@@ -25,6 +25,12 @@ def process_raw_message_task(self, raw_message_id):
 
 
 @shared_task
+def process_raw_messages_task(raw_message_ids):
+    """Process stored raw messages together (one transaction, set-based); safe to run twice."""
+    batch.process_raw_messages(raw_message_ids)
+
+
+@shared_task
 def send_outgoing_email_task(outgoing_email_id):
     """Send one outbox row if it can be claimed; failures go to retry with back-off."""
     outbound.send_outgoing_email(outgoing_email_id)
@@ -40,5 +46,6 @@ def send_due_outgoing_emails_task():
 @shared_task
 def requeue_stale_raw_messages_task():
     """Beat: re-enqueue stored messages whose processing was never queued; idempotent."""
-    for raw_message_id in ingest.stale_new_raw_message_ids():
-        process_raw_message_task.delay(raw_message_id)
+    ids = ingest.stale_new_raw_message_ids()
+    for start in range(0, len(ids), batch.BATCH_SIZE):
+        process_raw_messages_task.delay(ids[start : start + batch.BATCH_SIZE])

@@ -6,7 +6,8 @@ ticket linked to the old one. A signed reply address proves the sender received 
 """
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Literal
 
 from django.db.models import Q
@@ -31,20 +32,92 @@ class ThreadMatch:
         return self.via == "token"
 
 
-def find_thread(parsed: ParsedMail, mailbox: Mailbox | None = None) -> ThreadMatch:
-    """The ticket this mail answers and how we know; ThreadMatch() when it starts a new one."""
-    ticket = _by_headers(parsed.thread_ids)
-    if ticket is not None:
-        return ThreadMatch(_follow_merge(ticket), "header")
+@dataclass
+class ThreadLookup:
+    """What find_thread reads, fetched for many mails at once (see thread_lookup)."""
+
+    messages: dict[str, list[Message]] = field(default_factory=dict)
+    outgoing: dict[str, list[OutgoingEmail]] = field(default_factory=dict)
+    tickets: dict[int, Ticket] = field(default_factory=dict)
+    numbers: dict[str, Ticket] = field(default_factory=dict)
+
+
+def _token_pks(parsed: ParsedMail) -> list[int]:
+    pks = []
     for address in [*parsed.to, *parsed.cc, *parsed.delivered_to]:
         pk = tokens.ticket_pk_from_address(address)
         if pk:
-            ticket = _load(pk)
-            if ticket is not None:
-                return ThreadMatch(ticket, "token")
+            pks.append(pk)
+    return pks
+
+
+def thread_lookup(mails: Iterable[ParsedMail]) -> ThreadLookup:
+    """Every row find_thread may need for these mails: four queries whatever their number."""
+    forms: set[str] = set()
+    pks: set[int] = set()
+    numbers: set[str] = set()
+    for parsed in mails:
+        forms.update(form for mid in parsed.thread_ids for form in _forms(mid))
+        pks.update(_token_pks(parsed))
+        match = SUBJECT_TAG.search(parsed.subject)
+        if match:
+            numbers.add(match.group(1))
+    lookup = ThreadLookup()
+    ticket_pks = set(pks)
+    if forms:
+        # The same order find_thread's own query reads them in (Message.Meta.ordering).
+        # Tickets are read apart, by primary key: a join here tempts the planner into
+        # scanning both tables when its statistics are behind.
+        messages = Message.objects.filter(message_id__in=forms).only(
+            "pk", "ticket_id", "message_id", "created_at"
+        )
+        for message in messages:
+            lookup.messages.setdefault(message.message_id, []).append(message)
+            ticket_pks.add(message.ticket_id)
+        outgoing = OutgoingEmail.objects.filter(message_id__in=forms, ticket__isnull=False).only(
+            "pk", "ticket_id", "message_id", "created_at"
+        )
+        for row in outgoing.order_by("-created_at", "pk"):
+            lookup.outgoing.setdefault(row.message_id, []).append(row)
+            ticket_pks.add(row.ticket_id or 0)  # never None: filtered above
+    if ticket_pks:
+        tickets = Ticket.objects.in_bulk(ticket_pks)
+        lookup.tickets = {pk: tickets[pk] for pk in pks if pk in tickets}
+        for row in [*_rows(lookup.messages), *_rows(lookup.outgoing)]:
+            row.ticket = tickets[row.ticket_id]
+    if numbers:
+        lookup.numbers = Ticket.objects.in_bulk(numbers, field_name="number")
+    return lookup
+
+
+def _rows(by_id: dict) -> list:
+    return [row for rows in by_id.values() for row in rows]
+
+
+def find_thread(
+    parsed: ParsedMail, mailbox: Mailbox | None = None, *, lookup: ThreadLookup | None = None
+) -> ThreadMatch:
+    """The ticket this mail answers and how we know; ThreadMatch() when it starts a new one.
+
+    ``lookup``: rows read beforehand for many mails (thread_lookup); same answer, no query
+    unless a ticket was merged.
+    """
+    ticket = _by_headers(parsed.thread_ids, lookup)
+    if ticket is not None:
+        return ThreadMatch(_follow_merge(ticket), "header")
+    for pk in _token_pks(parsed):
+        ticket = (
+            lookup.tickets.get(pk) if lookup is not None else Ticket.objects.filter(pk=pk).first()
+        )
+        if ticket is not None:
+            return ThreadMatch(_follow_merge(ticket), "token")
     match = SUBJECT_TAG.search(parsed.subject)
     if match:
-        ticket = Ticket.objects.filter(number=match.group(1)).first()
+        number = match.group(1)
+        if lookup is not None:
+            ticket = lookup.numbers.get(number)
+        else:
+            ticket = Ticket.objects.filter(number=number).first()
         if ticket is not None:
             return ThreadMatch(_follow_merge(ticket), "subject")
     return ThreadMatch()
@@ -63,13 +136,19 @@ def is_participant(ticket: Ticket, address: str | None) -> bool:
     ).exists()
 
 
-def _by_headers(thread_ids: list[str]) -> Ticket | None:
+def _by_headers(thread_ids: list[str], lookup: ThreadLookup | None = None) -> Ticket | None:
     if not thread_ids:
         return None
     rank = {form: position for position, mid in enumerate(thread_ids) for form in _forms(mid)}
     found: list[Message] | list[OutgoingEmail]
-    found = list(Message.objects.filter(message_id__in=rank).select_related("ticket"))
-    if not found:
+    if lookup is not None:
+        found = _in_order([row for form in rank for row in lookup.messages.get(form, ())])
+        if not found:
+            found = [row for form in rank for row in lookup.outgoing.get(form, ())]
+            found = sorted(found, key=lambda row: (-row.created_at.timestamp(), row.pk))
+    else:
+        found = list(Message.objects.filter(message_id__in=rank).select_related("ticket"))
+    if not found and lookup is None:
         # Only our outbox knows the IDs of mail sent without a Message row (auto-replies).
         found = list(
             OutgoingEmail.objects.filter(message_id__in=rank, ticket__isnull=False).select_related(
@@ -81,9 +160,9 @@ def _by_headers(thread_ids: list[str]) -> Ticket | None:
     return best.ticket if best is not None else None
 
 
-def _load(pk: int) -> Ticket | None:
-    ticket = Ticket.objects.filter(pk=pk).first()
-    return _follow_merge(ticket) if ticket is not None else None
+def _in_order(messages: list[Message]) -> list[Message]:
+    # Message.Meta.ordering, so that ties between equal ranks go the same way as the query's.
+    return sorted(messages, key=lambda message: (message.created_at, message.pk))
 
 
 def _follow_merge(ticket: Ticket) -> Ticket:

@@ -192,3 +192,41 @@ def purge_sign_in_links(now=None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=1)
     deleted, _ = SignInLink.objects.filter(expires_at__lt=cutoff).delete()
     return deleted
+
+
+def find_or_create_contacts(senders: dict[str, str]) -> dict[str, Contact]:
+    """find_or_create_contact for many ``{address: name}`` at once: a few queries in all.
+
+    Keyed by the lowercased address. Safe under concurrent calls: an address another
+    transaction takes first (ON CONFLICT DO NOTHING waits for it) is read back, and the
+    contact made for it here is removed again.
+    """
+    wanted = {address.strip().lower(): name for address, name in senders.items()}
+    found = {
+        row.address: row.contact
+        for row in ContactEmail.objects.select_related("contact").filter(address__in=wanted)
+    }
+    missing = sorted(address for address in wanted if address not in found)
+    if not missing:
+        return found
+    with transaction.atomic(savepoint=False):
+        # Sorted, so two callers wait for each other's addresses in one order (no deadlock).
+        made = Contact.objects.bulk_create(
+            [Contact(name=wanted[address] or address.split("@")[0]) for address in missing]
+        )
+        ContactEmail.objects.bulk_create(
+            [
+                ContactEmail(contact=contact, address=address, is_primary=True)
+                for address, contact in zip(missing, made, strict=True)
+            ],
+            ignore_conflicts=True,
+        )
+        owners = {
+            row.address: row.contact
+            for row in ContactEmail.objects.select_related("contact").filter(address__in=missing)
+        }
+        lost = [c.pk for a, c in zip(missing, made, strict=True) if owners[a].pk != c.pk]
+        if lost:
+            Contact.objects.filter(pk__in=lost).delete()
+    found.update(owners)
+    return found

@@ -243,8 +243,10 @@ def test_a_large_attachment_is_decoded_exactly_without_the_line_by_line_parser()
         ("d.bin", "application/octet-stream"),
         ("s.pdf", "application/pdf"),
     ]
-    assert parsed.attachments[0].content == payload
+    assert parsed.attachments[0].read() == payload
+    assert parsed.attachments[0].spool is not None, "decoded to a temporary file"
     assert parsed.attachments[1].content == b"small"
+    parsed.close()
 
 
 def test_a_forged_extraction_marker_is_ignored():

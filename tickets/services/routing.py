@@ -238,17 +238,16 @@ def classify_ticket(ticket: Ticket, *, text: str, actor=None) -> None:
     _classify(ticket, Words(_text_of(ticket, text)), actor=actor)
 
 
-def _classify(ticket: Ticket, words: Words, *, actor, catalog: _Catalog | None = None) -> None:
-    need_topic, need_product = ticket.topic_id is None, ticket.product_id is None
-    if not (need_topic or need_product):
-        return
-    if catalog is None:
-        catalog = _catalog(topics=need_topic, products=need_product)
-    topics, products = catalog.topics, catalog.products
+def classification(ticket: Ticket, words: Words, catalog: _Catalog) -> tuple[dict, list[str]]:
+    """The topic, product and priority the keywords give ``ticket``, and why; writes nothing.
+
+    Only the missing topic and product are looked for; a topic found raises the priority
+    to the topic's default (see classify_ticket).
+    """
     changes: dict[str, Any] = {}
     reasons = []
-    if need_topic:
-        topic, matched = _best(topics, words)
+    if ticket.topic_id is None:
+        topic, matched = _best(catalog.topics, words)
         if topic:
             changes["topic"] = topic
             changes["priority"] = max(ticket.priority, topic.default_priority)
@@ -258,8 +257,8 @@ def _classify(ticket: Ticket, words: Words, *, actor, catalog: _Catalog | None =
             )
         else:
             reasons.append(_("No topic keywords matched."))
-    if need_product:
-        product, matched = _best(products, words)
+    if ticket.product_id is None:
+        product, matched = _best(catalog.products, words)
         if product:
             changes["product"] = product
             reasons.append(
@@ -268,11 +267,26 @@ def _classify(ticket: Ticket, words: Words, *, actor, catalog: _Catalog | None =
             )
         else:
             reasons.append(_("No product keywords matched."))
+    return changes, reasons
+
+
+def _classify(ticket: Ticket, words: Words, *, actor, catalog: _Catalog | None = None) -> None:
+    need_topic, need_product = ticket.topic_id is None, ticket.product_id is None
+    if not (need_topic or need_product):
+        return
+    if catalog is None:
+        catalog = _catalog(topics=need_topic, products=need_product)
+    changes, reasons = classification(ticket, words, catalog)
     if changes:
         updated = update_ticket(ticket, actor=actor, **changes)
         for name in ("topic", "product", "priority", "updated_at"):
             setattr(ticket, name, getattr(updated, name))
     log_activity(ticket, actor=actor, action=Action.CLASSIFIED, detail=" ".join(reasons))
+
+
+def routing_catalog(pool_id: int) -> _Catalog:
+    """Active topics and products and the skills of the pool's agents: what routing reads."""
+    return _catalog(topics=True, products=True, skills_of_pool=pool_id)
 
 
 @dataclass
@@ -318,6 +332,30 @@ def route_ticket(ticket: Ticket, *, text: str, actor=None, now=None, is_locked: 
     _classify(ticket, words, actor=actor, catalog=catalog)
     if not waiting:
         return None
+    return assign_routed(ticket, words=words, catalog=catalog, actor=actor, now=now)
+
+
+def assign_routed(ticket: Ticket, *, words: Words, catalog: _Catalog, actor=None, now=None):
+    """Pick the best present specialist for a waiting ticket, log why, and assign it.
+
+    The second half of route_ticket, for callers that hold the ticket's row (they created
+    or locked it) and already classified it. Returns the winner or None.
+    """
+    winner, notes = _decide(ticket, words, catalog, now=now or timezone.now())
+    log_activity(ticket, actor=actor, action=Action.ROUTED, detail=" ".join(notes))
+    if winner is None:
+        return None
+    assigned = assign_ticket(ticket, agent=winner.user, actor=actor)
+    ticket.assignee, ticket.status, ticket.updated_at = (
+        winner.user,
+        assigned.status,
+        assigned.updated_at,
+    )
+    return winner.user
+
+
+def _decide(ticket: Ticket, words: Words, catalog: _Catalog, *, now) -> tuple[Any, list[str]]:
+    """(winning Candidate or None, the log notes); reads only when a skill matched."""
     matched = _matched_skills(catalog.skills, words)
     # The agents themselves only when someone matched: most mail matches no specialist.
     members = _pool_members(ticket.pool_id) if matched else {}
@@ -334,21 +372,13 @@ def route_ticket(ticket: Ticket, *, text: str, actor=None, now=None, is_locked: 
             else _("No specialist matched; waiting in %(pool)s.")
         )
         notes.append(reason % {"pool": ticket.pool})
-        log_activity(ticket, actor=actor, action=Action.ROUTED, detail=" ".join(notes))
-        return None
+        return None, notes
     _add_loads(candidates)
     ranked = sorted(candidates, key=lambda c: (-c.score, c.load, c.user.pk))
     winner = ranked[0]
     notes.append(_describe(winner, winner=True))
     notes.extend(_describe(c, winner=False) for c in ranked[1 : 1 + LOGGED_RUNNERS_UP])
-    log_activity(ticket, actor=actor, action=Action.ROUTED, detail=" ".join(notes))
-    assigned = assign_ticket(ticket, agent=winner.user, actor=actor)
-    ticket.assignee, ticket.status, ticket.updated_at = (
-        winner.user,
-        assigned.status,
-        assigned.updated_at,
-    )
-    return winner.user
+    return winner, notes
 
 
 def _pool_members(pool_id: int) -> dict[int, Any]:

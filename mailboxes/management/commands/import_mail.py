@@ -9,8 +9,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from mailboxes import processing
-from mailboxes.ingest import refuse_raw_message, store_raw_message
+from mailboxes.batch import process_raw_messages
+from mailboxes.ingest import (
+    STORE_CHUNK,
+    STORE_CHUNK_BYTES,
+    refuse_raw_message,
+    store_raw_messages,
+)
 from mailboxes.models import Mailbox, RawMessage
 from tickets.models import Message
 
@@ -82,25 +87,43 @@ class Command(BaseCommand):
         except Mailbox.DoesNotExist as error:
             raise CommandError(f"no mailbox named {options['mailbox']!r}") from error
         counts: Counter[str] = Counter()
+        # Stored and processed in chunks, as a fetch does: one commit and one batch each.
+        pending: list[tuple[str, bytes]] = []
         for path in options["paths"]:
             for where, size, data in messages_in(path):
-                counts[self._import_one(mailbox, where, size, data)] += 1
+                if data is None:
+                    counts[self._refuse(mailbox, where, size)] += 1
+                    continue
+                pending.append((where, data))
+                if len(pending) >= STORE_CHUNK or sum(len(d) for _w, d in pending) >= (
+                    STORE_CHUNK_BYTES
+                ):
+                    self._import(mailbox, pending, counts)
+                    pending = []
+        self._import(mailbox, pending, counts)
         self._summary(counts)
 
-    def _import_one(self, mailbox: Mailbox, where: str, size: int, data: bytes | None) -> str:
-        if data is None:
-            where_digest = hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()
-            raw = refuse_raw_message(mailbox, uid=f"import:{where_digest}", size=size)
-            return "refused (too large)" if raw else "duplicate skipped"
-        uid = f"import:{hashlib.sha256(data).hexdigest()}"
-        raw = store_raw_message(mailbox, uid=uid, data=data)
-        if raw is None:
-            return "duplicate skipped"
-        raw = processing.process_raw_message(raw.pk)
-        outcome = _outcome(raw)
-        if raw.state == RawMessage.State.FAILED:
-            self.stderr.write(f"failed: {where}: {raw.error}")
-        return outcome
+    def _refuse(self, mailbox: Mailbox, where: str, size: int) -> str:
+        where_digest = hashlib.sha256(where.encode("utf-8", "surrogateescape")).hexdigest()
+        raw = refuse_raw_message(mailbox, uid=f"import:{where_digest}", size=size)
+        return "refused (too large)" if raw else "duplicate skipped"
+
+    def _import(self, mailbox: Mailbox, pending: list[tuple[str, bytes]], counts) -> None:
+        if not pending:
+            return
+        uids = [f"import:{hashlib.sha256(data).hexdigest()}" for _where, data in pending]
+        stored = store_raw_messages(mailbox, list(zip(uids, (d for _w, d in pending), strict=True)))
+        ids = [raw.pk for raw in stored if raw is not None]
+        process_raw_messages(ids)
+        processed = RawMessage.objects.in_bulk(ids)
+        for (where, _data), raw in zip(pending, stored, strict=True):
+            if raw is None:
+                counts["duplicate skipped"] += 1
+                continue
+            raw = processed[raw.pk]
+            if raw.state == RawMessage.State.FAILED:
+                self.stderr.write(f"failed: {where}: {raw.error}")
+            counts[_outcome(raw)] += 1
 
     def _summary(self, counts: Counter[str]) -> None:
         names = ["new ticket", "reply threaded"]

@@ -1,0 +1,74 @@
+"""The product's Celery worker, plus a count of the SQL statements each child runs.
+
+Used by bench_ingest.py: ``python bench/ingest_worker.py worker --concurrency 2 ...`` is
+``celery -A helpdesk worker ...`` with one addition: every database connection a worker
+child opens counts its statements (savepoints included, each row of an executemany
+counted, BEGIN/COMMIT not), and the count
+is written to ``$BENCH_SQL_COUNTS/<pid>`` as it goes. With ``BENCH_RECEIVERS=1`` every
+ticket_created, message_added and ticket_updated event also enqueues a task, as the
+receivers of other apps (SLA deadlines, notifications) do.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
+
+
+def _install_counter(directory: Path) -> None:
+    from django.db.backends.signals import connection_created
+
+    state = {"count": 0, "written": 0}
+
+    def count(execute, sql, params, many, context):
+        # An executemany is one round trip but as many statements as it has rows.
+        state["count"] += len(params) if many else 1
+        # Written every 200 statements and at exit: the bench reads it after the run.
+        if state["count"] - state["written"] >= 200:
+            _write()
+        return execute(sql, params, many, context)
+
+    def _write():
+        state["written"] = state["count"]
+        (directory / str(os.getpid())).write_text(str(state["count"]))
+
+    def on_connect(sender, connection, **kwargs):
+        if count not in connection.execute_wrappers:
+            connection.execute_wrappers.append(count)
+
+    connection_created.connect(on_connect, weak=False)
+    from celery.signals import task_postrun
+
+    task_postrun.connect(lambda **kwargs: _write(), weak=False)
+
+
+def _install_receivers(app) -> None:
+    """Receivers like the ones other apps add: each event enqueues one task (not consumed)."""
+    import django
+
+    django.setup()
+    from tickets import signals
+
+    def enqueue(sender, ticket, **kwargs):
+        app.send_task("bench.event_sink", args=[ticket.pk], queue="bench-events")
+
+    for signal in (signals.ticket_created, signals.message_added, signals.ticket_updated):
+        signal.connect(enqueue, weak=False, dispatch_uid=f"bench-{id(signal)}")
+
+
+def main() -> None:
+    counts = os.environ.get("BENCH_SQL_COUNTS")
+    from helpdesk.celery import app
+
+    if counts:
+        _install_counter(Path(counts))
+    if os.environ.get("BENCH_RECEIVERS"):
+        _install_receivers(app)
+    app.worker_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
