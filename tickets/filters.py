@@ -1,6 +1,7 @@
 """Queue filters. Only these fields and sort keys reach the database (an allowlist)."""
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -54,10 +55,22 @@ class TicketFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def __init__(self, *args, pools=None, **kwargs):
+        """``pools``: the pools this user may filter by, already loaded (the view needs them)."""
         super().__init__(*args, **kwargs)
+        self.pools = pools
         if pools is not None:
             # An agent can only filter by the pools they see.
-            self.filters["pool"].queryset = pools
+            self.filters["pool"].queryset = Pool.objects.filter(pk__in=[p.pk for p in pools])
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form") and self.pools is not None:
+            # The choices come from the pools already loaded: no second query for them.
+            # (Django's own setter: django-filter's wraps a list in a queryset iterator.)
+            field = super().form.fields["pool"]
+            choices = [("", field.empty_label), *((pool.pk, str(pool)) for pool in self.pools)]
+            forms.ChoiceField.choices.fset(field, choices)
+        return super().form
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -1,6 +1,6 @@
 """Reads on tickets, written as filters: ``Ticket.objects.visible_to(user).open()``."""
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -39,6 +39,23 @@ class TicketQuerySet(models.QuerySet):
             .values("agent_id")
         )
         return self.filter(Q(pool_id__in=my_pools) | Q(assignee_id__in=covered))
+
+    def page_ids(self, start: int, stop: int, *, merge_pools=()) -> list[int]:
+        """The ids of rows ``start`` to ``stop`` in this queryset's order (which ends in "id").
+
+        ``merge_pools``: pool ids that hold every row. Where the database allows LIMIT inside
+        a UNION (PostgreSQL), each pool's rows then come from their own index scan, merged in
+        order: over an IN list of pools, PostgreSQL would read and sort every match first.
+        """
+        order = list(self.query.order_by)
+        columns = [name.lstrip("-") for name in order]
+        features = connections[self.db].features
+        if len(merge_pools) < 2 or not features.supports_slicing_ordering_in_compound:
+            return list(self.values_list("pk", flat=True)[start:stop])
+        parts = [self.filter(pool_id=pool).values_list(*columns)[:stop] for pool in merge_pools]
+        merged = parts[0].union(*parts[1:], all=True).order_by(*order)[start:stop]
+        position = columns.index("id")
+        return [row[position] for row in merged]
 
     def for_list(self):
         return self.select_related(
