@@ -122,7 +122,7 @@ def assign(request, number):
         form_class=AssignForm,
         form_name="assign_form",
         action=action,
-        form_kwargs=lambda ticket: {"pool": ticket.pool},
+        form_kwargs=lambda ticket: {"pool": ticket.pool_id},
     )
 
 

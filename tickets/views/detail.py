@@ -5,9 +5,10 @@ from typing import cast
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from tickets.forms import (
     AssignForm,
@@ -70,7 +71,34 @@ def reply_form_for(*args, ticket, **kwargs) -> ReplyForm:
     return form
 
 
+def assign_form_for(ticket) -> AssignForm:
+    return AssignForm(
+        pool=ticket.pool_id, initial={"assignee": ticket.assignee_id, "manager": ticket.manager_id}
+    )
+
+
+def fields_form_for(ticket) -> TicketFieldsForm:
+    return TicketFieldsForm(
+        initial={
+            "priority": ticket.priority,
+            "pool": ticket.pool_id,
+            "topic": ticket.topic_id,
+            "product": ticket.product_id,
+        }
+    )
+
+
+# The sidebar forms that list agents, pools, topics or products. The page leaves them out
+# (six queries and a few hundred <option>s) and htmx loads one when its section opens.
+LAZY_FORMS = {
+    "assign": ("assign_form", assign_form_for),
+    "fields": ("fields_form", fields_form_for),
+    "watchers": ("watcher_form", lambda ticket: WatcherForm()),
+}
+
+
 def ticket_context(request, ticket, **forms):
+    """The ticket page. ``forms``: a submitted form to show with its errors (its section opens)."""
     context = {
         "ticket": ticket,
         "thread": ticket.messages.all(),
@@ -79,25 +107,28 @@ def ticket_context(request, ticket, **forms):
         "reply_form": reply_form_for(ticket=ticket),
         "note_form": NoteForm(prefix="note"),
         "status_form": StatusForm(initial={"status": ticket.status}),
-        "fields_form": TicketFieldsForm(
-            initial={
-                "priority": ticket.priority,
-                "pool": ticket.pool_id,
-                "topic": ticket.topic_id,
-                "product": ticket.product_id,
-            }
-        ),
-        "assign_form": AssignForm(
-            pool=ticket.pool,
-            initial={"assignee": ticket.assignee_id, "manager": ticket.manager_id},
-        ),
-        "watcher_form": WatcherForm(),
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),
         "merge_form": MergeForm(),
         "others": others_on_ticket(ticket, user=request.user),
     }
     context.update(forms)
     return context
+
+
+@require_GET
+@login_required
+@agent_required
+def sidebar_form(request, number, name):
+    """One of the ticket page's collapsed forms, loaded when its section opens."""
+    if name not in LAZY_FORMS:
+        raise Http404
+    ticket = get_ticket_for(request.user, number)
+    context_name, build = LAZY_FORMS[name]
+    return render(
+        request,
+        f"tickets/ticket_sidebar.html#{name}-form",
+        {"ticket": ticket, context_name: build(ticket)},
+    )
 
 
 def _requested_images(request) -> int | None:
