@@ -27,7 +27,7 @@ from tickets.views.decorators import agent_required
 
 def _ticket_queryset():
     return Ticket.objects.select_related(
-        "requester__organization", "pool", "topic", "product", "assignee", "manager", "merged_into"
+        "requester__organization", "pool", "assignee"
     ).prefetch_related(
         "tags",
         "watchers",
@@ -42,6 +42,18 @@ def _ticket_queryset():
         ),
         Prefetch("activity", queryset=ActivityLog.objects.select_related("actor")),
     )
+
+
+def ticket_for_page(user, number: str) -> Ticket:
+    """The ticket (404 unless ``user`` may see it) with all the page shows of it."""
+    ticket = get_ticket_for(user, number, queryset=_ticket_queryset())
+    # Its topic, product, manager and merge target by primary key, in a second query: joined
+    # into the first, nine tables cost PostgreSQL ~2 ms of planning, more than a round trip.
+    more = Ticket.objects.select_related("topic", "product", "manager", "merged_into")
+    more_of_it = more.get(pk=ticket.pk)
+    for name in ("topic", "product", "manager", "merged_into"):
+        setattr(ticket, name, getattr(more_of_it, name))
+    return ticket
 
 
 def canned_responses_for(user, ticket):
@@ -141,7 +153,7 @@ def _requested_images(request) -> int | None:
 @login_required
 @agent_required
 def detail(request, number):
-    ticket = get_ticket_for(request.user, number, queryset=_ticket_queryset())
+    ticket = ticket_for_page(request.user, number)
     show_images_for = _requested_images(request)
     context = ticket_context(request, ticket, show_images_for=show_images_for)
     response = render(request, "tickets/ticket_detail.html", context)
