@@ -22,3 +22,19 @@ def test_choice_label_shows_an_unknown_value_as_it_is(pool):
     ticket = TicketFactory(pool=pool)
     ticket.status = "archived"
     assert choice_label(ticket, "status") == "archived"
+
+
+def test_select_options_mark_the_current_values_and_escape_labels(pool):
+    from django import forms
+
+    from tickets.templatetags.helpdesk_tags import select_options
+
+    class Form(forms.Form):
+        kind = forms.MultipleChoiceField(choices=[("a", "<b>A</b>"), ("b", "B & C"), ("c", "C")])
+
+    html = select_options(Form({"kind": ["a", "c"]})["kind"])
+    assert html == (
+        '<option value="a" selected>&lt;b&gt;A&lt;/b&gt;</option>'
+        '<option value="b">B &amp; C</option>'
+        '<option value="c" selected>C</option>'
+    )

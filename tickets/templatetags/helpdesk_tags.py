@@ -1,6 +1,7 @@
 import functools
 
 from django import template
+from django.utils.html import format_html_join
 
 register = template.Library()
 
@@ -25,19 +26,24 @@ def sort_header(context, key, label):
 
 
 @register.filter
-def choice_rows(bound_field):
-    """(value, label, selected) for a select, computed in one pass.
+def select_options(bound_field) -> str:
+    """The ``<option>``s of a select, built in one pass.
 
-    Rendering each <option> through Django's widget templates costs ~0.5 ms apiece; the
-    queue filter and the ticket page have over a hundred, so they render from these rows.
+    Rendering each <option> through Django's widget templates costs ~0.5 ms apiece, and even
+    a template loop costs ~10 µs an option; the queue filter alone has about eighty.
     """
     current = bound_field.value()
     if not isinstance(current, list | tuple):
         current = [current]
     selected = {"" if value is None else str(value) for value in current}
-    return [
-        (str(value), label, str(value) in selected) for value, label in bound_field.field.choices
-    ]
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, " selected" if str(value) in selected else "", label)
+            for value, label in bound_field.field.choices
+        ),
+    )
 
 
 @functools.cache
