@@ -54,22 +54,28 @@ class TicketFilter(django_filters.FilterSet):
         model = Ticket
         fields: list[str] = []
 
-    def __init__(self, *args, pools=None, **kwargs):
-        """``pools``: the pools this user may filter by, already loaded (the view needs them)."""
+    def __init__(self, *args, pools=None, topics=None, products=None, **kwargs):
+        """``pools``, ``topics``, ``products``: the choices, already loaded by the view."""
         super().__init__(*args, **kwargs)
-        self.pools = pools
+        self.loaded_choices = {
+            name: items
+            for name, items in (("pool", pools), ("topic", topics), ("product", products))
+            if items is not None
+        }
         if pools is not None:
             # An agent can only filter by the pools they see.
             self.filters["pool"].queryset = Pool.objects.filter(pk__in=[p.pk for p in pools])
 
     @property
     def form(self):
-        if not hasattr(self, "_form") and self.pools is not None:
-            # The choices come from the pools already loaded: no second query for them.
-            # (Django's own setter: django-filter's wraps a list in a queryset iterator.)
-            field = super().form.fields["pool"]
-            choices = [("", field.empty_label), *((pool.pk, str(pool)) for pool in self.pools)]
-            forms.ChoiceField.choices.fset(field, choices)
+        if not hasattr(self, "_form"):
+            # Choices from the lists already loaded: no second query for them. (Django's own
+            # setter: django-filter's wraps a list in a queryset iterator.)
+            form = super().form
+            for name, items in self.loaded_choices.items():
+                field = form.fields[name]
+                choices = [("", field.empty_label), *((item.pk, str(item)) for item in items)]
+                forms.ChoiceField.choices.fset(field, choices)
         return super().form
 
     def search(self, queryset, name, value):

@@ -58,6 +58,5 @@ class TicketQuerySet(models.QuerySet):
         return [row[position] for row in merged]
 
     def for_list(self):
-        return self.select_related(
-            "pool", "topic", "product", "assignee", "requester"
-        ).prefetch_related("tags")
+        """What a list row shows, but pool, topic and product: see ``with_catalogs``."""
+        return self.select_related("assignee", "requester").prefetch_related("tags")

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import PoolFactory, TicketFactory, TopicFactory
-from tickets.models import PoolMembership, Ticket
+from tickets.models import PoolMembership, Product, Ticket
 from tickets.states import Priority, Status
 
 
@@ -150,3 +150,16 @@ def test_waiting_tab_merges_my_pools_in_priority_then_age_order_page_by_page(
     only_other = agent_client.get(url, {"tab": "waiting", "pool": other_pool.pk})
     in_other_pool = set(Ticket.objects.filter(pool=other_pool).values_list("number", flat=True))
     assert _numbers(only_other) == [number for number in expected if number in in_other_pool]
+
+
+def test_rows_show_pool_topic_product_requester_and_technician(agent_client, agent, pool):
+    topic = TopicFactory(name="Billing errors")
+    product = Product.objects.create(name="Fiber 500")
+    ticket = TicketFactory(
+        pool=pool, topic=topic, product=product, status=Status.TAKEN, assignee=agent
+    )
+    response = agent_client.get(reverse("tickets:queue"))
+    (row,) = response.context["tickets"]
+    assert (row.pool, row.topic, row.product, row.assignee) == (pool, topic, product, agent)
+    for text in ("Billing errors · Fiber 500", pool.name, ticket.requester.name):
+        assert text in response.text

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from people.roles import sees_all_pools
 from tickets.filters import TicketFilter
-from tickets.models import Pool, PoolMembership, Ticket
+from tickets.models import Pool, PoolMembership, Product, Ticket, Topic
 from tickets.services import pull_next_ticket
 from tickets.views.decorators import agent_required
 
@@ -39,11 +39,19 @@ COUNT_LIMIT = 1000
 WAITING_ORDER = ("-priority", "created_at", "id")
 
 
-def _page_rows(ids: list[int]) -> list[Ticket]:
-    """Only the page's rows, with their pool, requester, tags... Joining them in the query that
-    picks the page would join every match before the LIMIT."""
+def _page_rows(ids: list[int], catalogs: list[list]) -> list[Ticket]:
+    """Only the page's rows, with their requester, technician and tags. Joining them in the
+    query that picks the page would join every match before the LIMIT."""
     by_id = Ticket.objects.filter(pk__in=ids).for_list().in_bulk()
-    return [by_id[pk] for pk in ids if pk in by_id]
+    rows = [by_id[pk] for pk in ids if pk in by_id]
+    # Pool, topic and product come from the lists the filter form loaded anyway: three more
+    # joins would cost PostgreSQL more planning time than the whole query takes to run.
+    pools, topics, products = ({item.pk: item for item in items} for items in catalogs)
+    for ticket in rows:
+        ticket.pool = pools[ticket.pool_id]
+        ticket.topic = topics.get(ticket.topic_id)
+        ticket.product = products.get(ticket.product_id)
+    return rows
 
 
 def _bounded_count(queryset) -> str:
@@ -60,12 +68,11 @@ def _page_number(request) -> int:
         return 1
 
 
-def _pools_for(user, *, sees_all: bool) -> list[Pool]:
-    """The pools a user may filter by, each marked ``is_mine`` if they are a member."""
-    pools = Pool.objects.annotate(
-        is_mine=Exists(PoolMembership.objects.filter(pool=OuterRef("pk"), user=user))
-    )
-    return list(pools if sees_all else pools.filter(is_mine=True))
+def _catalogs(user) -> list[list]:
+    """Every pool (``is_mine`` if the user is a member), topic and product."""
+    mine = PoolMembership.objects.filter(pool=OuterRef("pk"), user=user)
+    pools = Pool.objects.annotate(is_mine=Exists(mine))
+    return [list(pools), list(Topic.objects.all()), list(Product.objects.all())]
 
 
 @login_required
@@ -75,11 +82,16 @@ def queue(request):
     tab = request.GET.get("tab") or "mine"
     if tab not in TABS or (tab == "all" and not sees_all):
         tab = "mine"
-    pools = _pools_for(user, sees_all=sees_all)
+    catalogs = _catalogs(user)
+    pools, topics, products = catalogs
     my_pool_ids = [pool.pk for pool in pools if pool.is_mine]
     visible = Ticket.objects.visible_to(user)
     ticket_filter = TicketFilter(
-        request.GET, queryset=_tab_queryset(tab, user, visible, my_pool_ids), pools=pools
+        request.GET,
+        queryset=_tab_queryset(tab, user, visible, my_pool_ids),
+        pools=pools if sees_all else [pool for pool in pools if pool.is_mine],
+        topics=topics,
+        products=products,
     )
     tickets, merge_pools = ticket_filter.qs, ()
     if not request.GET.get("ordering"):
@@ -97,7 +109,7 @@ def queue(request):
         "tab": tab,
         "tabs": [(key, label) for key, label in TABS.items() if key != "all" or sees_all],
         "filter": ticket_filter,
-        "tickets": _page_rows(ids[:size]),
+        "tickets": _page_rows(ids[:size], catalogs),
         "page": page,
         "has_next": len(ids) > size,
         "counts": {
