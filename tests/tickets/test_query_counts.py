@@ -12,7 +12,7 @@ from tickets.models import CannedResponse, Tag
 from tickets.states import Status
 
 QUEUE_QUERIES = 15
-TICKET_PAGE_QUERIES = 18
+TICKET_PAGE_QUERIES = 17
 
 
 def _count(client, url, params=None):

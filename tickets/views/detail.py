@@ -33,7 +33,6 @@ def _ticket_queryset():
         "watchers",
         "linked_tickets",
         "requester__emails",
-        "requester__phones",
         Prefetch(
             "messages",
             queryset=Message.objects.select_related(
