@@ -1,5 +1,7 @@
 """Queue filters. Only these fields and sort keys reach the database (an allowlist)."""
 
+from typing import cast
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -69,13 +71,13 @@ class TicketFilter(django_filters.FilterSet):
     @property
     def form(self):
         if not hasattr(self, "_form"):
-            # Choices from the lists already loaded: no second query for them. (Django's own
-            # setter: django-filter's wraps a list in a queryset iterator.)
+            # The select shows the lists already loaded: no second query for its options.
+            # (Validation still goes through the field's queryset.)
             form = super().form
             for name, items in self.loaded_choices.items():
-                field = form.fields[name]
-                choices = [("", field.empty_label), *((item.pk, str(item)) for item in items)]
-                forms.ChoiceField.choices.fset(field, choices)
+                field = cast(forms.ModelChoiceField, form.fields[name])
+                widget = cast(forms.Select, field.widget)
+                widget.choices = [("", field.empty_label), *((i.pk, str(i)) for i in items)]
         return super().form
 
     def search(self, queryset, name, value):

@@ -163,3 +163,9 @@ def test_rows_show_pool_topic_product_requester_and_technician(agent_client, age
     assert (row.pool, row.topic, row.product, row.assignee) == (pool, topic, product, agent)
     for text in ("Billing errors · Fiber 500", pool.name, ticket.requester.name):
         assert text in response.text
+
+
+def test_pool_filter_offers_only_my_pools_and_keeps_the_choice(agent_client, pool, other_pool):
+    response = agent_client.get(reverse("tickets:queue"), {"pool": pool.pk})
+    assert f'<option value="{pool.pk}" selected>{pool.name}</option>' in response.text
+    assert f'<option value="{other_pool.pk}"' not in response.text

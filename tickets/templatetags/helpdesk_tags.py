@@ -41,7 +41,7 @@ def select_options(bound_field) -> str:
         '<option value="{}"{}>{}</option>',
         (
             (value, " selected" if str(value) in selected else "", label)
-            for value, label in bound_field.field.choices
+            for value, label in bound_field.field.widget.choices
         ),
     )
 

@@ -93,7 +93,7 @@ def queue(request):
         topics=topics,
         products=products,
     )
-    tickets, merge_pools = ticket_filter.qs, ()
+    tickets, merge_pools = ticket_filter.qs, []
     if not request.GET.get("ordering"):
         if tab == "waiting":
             tickets = tickets.order_by(*WAITING_ORDER)
