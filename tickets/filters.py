@@ -1,6 +1,9 @@
 """Queue filters. Only these fields and sort keys reach the database (an allowlist)."""
 
+from typing import cast
+
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -53,11 +56,29 @@ class TicketFilter(django_filters.FilterSet):
         model = Ticket
         fields: list[str] = []
 
-    def __init__(self, *args, pools=None, **kwargs):
+    def __init__(self, *args, pools=None, topics=None, products=None, **kwargs):
+        """``pools``, ``topics``, ``products``: the choices, already loaded by the view."""
         super().__init__(*args, **kwargs)
+        self.loaded_choices = {
+            name: items
+            for name, items in (("pool", pools), ("topic", topics), ("product", products))
+            if items is not None
+        }
         if pools is not None:
             # An agent can only filter by the pools they see.
-            self.filters["pool"].queryset = pools
+            self.filters["pool"].queryset = Pool.objects.filter(pk__in=[p.pk for p in pools])
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            # The select shows the lists already loaded: no second query for its options.
+            # (Validation still goes through the field's queryset.)
+            form = super().form
+            for name, items in self.loaded_choices.items():
+                field = cast(forms.ModelChoiceField, form.fields[name])
+                widget = cast(forms.Select, field.widget)
+                widget.choices = [("", field.empty_label), *((i.pk, str(i)) for i in items)]
+        return super().form
 
     def search(self, queryset, name, value):
         value = value.strip()

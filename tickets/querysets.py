@@ -1,6 +1,8 @@
 """Reads on tickets, written as filters: ``Ticket.objects.visible_to(user).open()``."""
 
-from django.db import models
+from collections.abc import Sequence
+
+from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -50,7 +52,28 @@ class TicketQuerySet(models.QuerySet):
             mine |= Q(requester__organization=organization)
         return self.filter(mine)
 
+    def page_ids(self, start: int, stop: int, *, merge_pools: Sequence[int] = ()) -> list[int]:
+        """The ids of rows ``start`` to ``stop`` in this queryset's order (which ends in "id").
+
+        ``merge_pools``: pool ids that hold every row. Where the database allows LIMIT inside
+        a UNION (PostgreSQL), each pool's rows then come from their own index scan, merged in
+        order: over an IN list of pools, PostgreSQL would read and sort every match first.
+        """
+        order = [name for name in self.query.order_by if isinstance(name, str)]
+        columns = [name.lstrip("-") for name in order]
+        mergeable = len(order) == len(self.query.order_by) and "id" in columns
+        features = connections[self.db].features
+        if (
+            len(merge_pools) < 2
+            or not mergeable
+            or not features.supports_slicing_ordering_in_compound
+        ):
+            return list(self.values_list("pk", flat=True)[start:stop])
+        parts = [self.filter(pool_id=pool).values_list(*columns)[:stop] for pool in merge_pools]
+        merged = parts[0].union(*parts[1:], all=True).order_by(*order)[start:stop]
+        position = columns.index("id")
+        return [row[position] for row in merged]
+
     def for_list(self):
-        return self.select_related(
-            "pool", "topic", "product", "assignee", "requester"
-        ).prefetch_related("tags")
+        """What a queue row shows, but its pool, topic and product (the queue view has those)."""
+        return self.select_related("assignee", "requester").prefetch_related("tags")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("approvals/<int:message_id>/return/", approval.return_reply, name="return_reply"),
     path("<str:number>/", detail.detail, name="detail"),
     path("<str:number>/presence/", detail.presence, name="presence"),
+    path("<str:number>/forms/<slug:name>/", detail.sidebar_form, name="sidebar_form"),
     path("<str:number>/reply/", actions.reply, name="reply"),
     path("<str:number>/note/", actions.note, name="note"),
     path("<str:number>/status/", actions.change_status, name="status"),

@@ -173,3 +173,34 @@ def test_agent_pulls_answers_with_canned_response_and_closes(
     ]
     assert not ticket.activity.filter(actor=bruno).exists()
     assert Ticket.objects.waiting().count() == 0
+
+
+def test_sidebar_forms_load_when_their_section_opens(
+    new_context, live_server, sign_in, page_problems, pool, customer
+):
+    ana = _pool_agent(pool, "ana", "Ana", "Souza")
+    bruno = _pool_agent(pool, "bruno", "Bruno", "Costa")
+    ticket = create_ticket(subject="Portal shows an error", pool=pool, requester=customer)
+    page = page_problems.watch(new_context().new_page())
+    sign_in(page, "ana")
+    page.goto(f"{live_server.url}/tickets/{ticket.number}/")
+    expect(page.locator("#act-assign select")).to_have_count(0)
+
+    # Opening the section fetches its form once; saving it works like any other form.
+    with page.expect_response(lambda r: r.url.endswith("/forms/assign/")) as loaded:
+        page.get_by_role("button", name="Technician and manager").click()
+    assert loaded.value.ok
+    section = page.locator("#act-assign")
+    section.get_by_label("Technician").select_option(value=str(bruno.pk))
+    section.get_by_label("Manager").select_option(value=str(ana.pk))
+    section.get_by_role("button", name="Save").click()
+    expect(page.locator("#ticket-assignee")).to_have_text("Bruno Costa")
+
+    page.get_by_role("button", name="Priority, pool, topic, product").click()
+    page.locator("#act-fields").get_by_label("Priority").select_option(label="Urgent")
+    page.locator("#act-fields").get_by_role("button", name="Save").click()
+    expect(page.locator(".badge", has_text="Urgent")).to_have_count(1)
+    assert page_problems.items == []
+
+    ticket.refresh_from_db()
+    assert (ticket.assignee, ticket.manager, ticket.priority) == (bruno, ana, 40)

@@ -62,6 +62,12 @@ def test_foreign_ticket_page_and_actions_are_not_found(agent_client, foreign_tic
     assert foreign_ticket.messages.count() == 1
 
 
+def test_foreign_ticket_sidebar_forms_are_not_found(agent_client, foreign_ticket):
+    for name in ("assign", "fields", "watchers"):
+        url = reverse("tickets:sidebar_form", args=[foreign_ticket.number, name])
+        assert agent_client.get(url).status_code == 404, name
+
+
 def test_foreign_attachment_download_is_not_found(agent_client, foreign_ticket, pool, customer):
     attachment = Attachment.objects.get(ticket=foreign_ticket)
     url = reverse("tickets:attachment", args=[foreign_ticket.number, attachment.pk])

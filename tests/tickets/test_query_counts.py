@@ -13,7 +13,7 @@ from tickets.states import Status
 
 QUEUE_QUERIES = 15
 # +2: the panels other apps add (surveys: the pool's settings, a mailbox's own form).
-TICKET_PAGE_QUERIES = 25
+TICKET_PAGE_QUERIES = 19
 
 
 def _count(client, url, params=None):

@@ -3,7 +3,8 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import TicketFactory, TopicFactory
+from tests.factories import PoolFactory, TicketFactory, TopicFactory
+from tickets.models import PoolMembership, Product, Ticket
 from tickets.states import Priority, Status
 
 
@@ -123,3 +124,49 @@ def test_tab_counts_stop_at_a_limit(agent_client, pool, monkeypatch):
         TicketFactory(pool=pool)
     response = agent_client.get(reverse("tickets:queue"))
     assert response.context["counts"]["waiting"] == "2+"
+
+
+def test_waiting_tab_merges_my_pools_in_priority_then_age_order_page_by_page(
+    agent_client, agent, pool, other_pool, settings
+):
+    settings.QUEUE_PAGE_SIZE = 3
+    third_pool = PoolFactory()
+    PoolMembership.objects.create(pool=other_pool, user=agent, pull_priority=2)
+    now = timezone.now()
+    expected = []
+    for i, (where, priority) in enumerate(
+        [(pool, Priority.NORMAL), (other_pool, Priority.URGENT), (pool, Priority.URGENT),
+         (other_pool, Priority.NORMAL), (pool, Priority.LOW), (other_pool, Priority.HIGH)]
+    ):  # fmt: skip
+        ticket = TicketFactory(pool=where, priority=priority, created_at=now - timedelta(hours=i))
+        expected.append((-priority, ticket.created_at, ticket.number))
+    TicketFactory(pool=third_pool, priority=Priority.URGENT)  # not one of my pools
+    expected = [number for *_, number in sorted(expected)]
+    url = reverse("tickets:queue")
+    first = agent_client.get(url, {"tab": "waiting"})
+    second = agent_client.get(url, {"tab": "waiting", "page": 2})
+    assert _numbers(first) + _numbers(second) == expected
+    assert (first.context["has_next"], second.context["has_next"]) == (True, False)
+    only_other = agent_client.get(url, {"tab": "waiting", "pool": other_pool.pk})
+    in_other_pool = set(Ticket.objects.filter(pool=other_pool).values_list("number", flat=True))
+    assert _numbers(only_other) == [number for number in expected if number in in_other_pool]
+
+
+def test_rows_show_pool_topic_product_requester_and_technician(agent_client, agent, pool):
+    topic = TopicFactory(name="Billing errors")
+    product = Product.objects.create(name="Fiber 500")
+    ticket = TicketFactory(
+        pool=pool, topic=topic, product=product, status=Status.TAKEN, assignee=agent
+    )
+    response = agent_client.get(reverse("tickets:queue"))
+    (row,) = response.context["tickets"]
+    assert (row.pool, row.topic, row.product, row.assignee) == (pool, topic, product, agent)
+    for text in ("Billing errors · Fiber 500", pool.name, ticket.requester.name):
+        assert text in response.text
+
+
+def test_pool_filter_offers_only_my_pools_and_keeps_the_choice(agent_client, pool, other_pool):
+    response = agent_client.get(reverse("tickets:queue"), {"pool": pool.pk})
+    select = response.text.split('<select name="pool"', 1)[1].split("</select>", 1)[0]
+    assert f'<option value="{pool.pk}" selected>{pool.name}</option>' in select
+    assert f'<option value="{other_pool.pk}"' not in select

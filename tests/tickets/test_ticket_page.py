@@ -206,3 +206,39 @@ def test_linking_is_mutual_logged_and_idempotent(agent, pool, customer):
     assert list(second.linked_tickets.all()) == [first]
     assert first.activity.filter(action="linked", after=second.number).count() == 1
     assert second.activity.filter(action="linked", after=first.number).count() == 1
+
+
+def test_agent_and_catalog_forms_load_when_their_section_opens(
+    agent_client, agent, pool, customer, other_agent
+):
+    ticket = _ticket(pool, customer)
+    page = agent_client.get(_url("detail", ticket)).text
+    assert 'name="assignee"' not in page
+    for name in ("assign", "fields", "watchers"):
+        url = reverse("tickets:sidebar_form", args=[ticket.number, name])
+        assert f'hx-get="{url}"' in page
+    assign = agent_client.get(reverse("tickets:sidebar_form", args=[ticket.number, "assign"]))
+    assert assign.status_code == 200
+    assert f'action="{_url("assign", ticket)}"' in assign.text
+    # Only members of the ticket's pool are offered as its technician.
+    assert f'<option value="{agent.pk}"' in assign.text
+    assert '<select name="assignee"' in assign.text
+    assert assign.text.count(f'<option value="{other_agent.pk}"') == 1  # as manager only
+    fields = agent_client.get(reverse("tickets:sidebar_form", args=[ticket.number, "fields"]))
+    assert f'<option value="{pool.pk}" selected>' in fields.text
+    watchers = agent_client.get(reverse("tickets:sidebar_form", args=[ticket.number, "watchers"]))
+    assert 'name="user"' in watchers.text
+
+
+def test_a_sidebar_form_with_errors_is_shown_open_on_the_page(agent_client, pool, customer):
+    ticket = _ticket(pool, customer)
+    response = agent_client.post(_url("fields", ticket), {"priority": "999", "pool": pool.pk})
+    assert response.status_code == 400
+    assert 'id="act-fields" class="accordion-collapse collapse show"' in response.text
+    assert "Select a valid choice" in response.text
+
+
+def test_unknown_sidebar_form_is_not_found(agent_client, pool, customer):
+    ticket = _ticket(pool, customer)
+    url = reverse("tickets:sidebar_form", args=[ticket.number, "secrets"])
+    assert agent_client.get(url).status_code == 404

@@ -20,10 +20,10 @@ from tickets.forms import (
 )
 from tickets.views.decorators import agent_required
 from tickets.views.detail import (
-    _ticket_queryset,
     canned_responses_for,
     reply_form_for,
     ticket_context,
+    ticket_for_page,
 )
 
 
@@ -40,7 +40,7 @@ def _handle(request, number, *, form_class, form_name, action, form_kwargs=None)
             raise Http404 from None
         else:
             return redirect(result if hasattr(result, "get_absolute_url") else ticket)
-    ticket = services.get_ticket_for(request.user, number, queryset=_ticket_queryset())
+    ticket = ticket_for_page(request.user, number)
     context = ticket_context(request, ticket, **{form_name: form})
     return render(request, "tickets/ticket_detail.html", context, status=400)
 
@@ -122,7 +122,7 @@ def assign(request, number):
         form_class=AssignForm,
         form_name="assign_form",
         action=action,
-        form_kwargs=lambda ticket: {"pool": ticket.pool},
+        form_kwargs=lambda ticket: {"pool": ticket.pool_id},
     )
 
 

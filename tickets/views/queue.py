@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from people.roles import sees_all_pools
 from tickets.filters import TicketFilter
-from tickets.models import Pool, PoolMembership, Ticket
+from tickets.models import Pool, PoolMembership, Product, Ticket, Topic
 from tickets.services import pull_next_ticket
 from tickets.views.decorators import agent_required
 
@@ -22,30 +23,41 @@ TABS = {
 }
 
 
-def _tab_queryset(tab: str, user, visible):
+def _tab_queryset(tab: str, user, visible, my_pool_ids: list[int]):
     if tab == "mine":
         return visible.filter(assignee=user).open()
     if tab == "waiting":
-        return visible.waiting().in_pools(PoolMembership.objects.filter(user=user).values("pool"))
+        # The user's own pools: within what visible_to() allows, and without its OR, which
+        # would make PostgreSQL visit every row instead of reading the waiting index alone.
+        return Ticket.objects.waiting().in_pools(my_pool_ids)
     if tab == "watched":
         return visible.filter(watchers=user)
     return visible
 
 
 COUNT_LIMIT = 1000
+WAITING_ORDER = ("-priority", "created_at", "id")
 
 
-def _page_rows(tickets, *, start: int, stop: int) -> list[Ticket]:
-    """One page: the ids first (a narrow, index-friendly query), then only those rows with
-    their pool, requester, tags... Joining first would join every match before the LIMIT."""
-    ids = list(tickets.values_list("pk", flat=True)[start:stop])
+def _page_rows(ids: list[int], catalogs: list[list]) -> list[Ticket]:
+    """Only the page's rows, with their requester, technician and tags. Joining them in the
+    query that picks the page would join every match before the LIMIT."""
     by_id = Ticket.objects.filter(pk__in=ids).for_list().in_bulk()
-    return [by_id[pk] for pk in ids if pk in by_id]
+    rows = [by_id[pk] for pk in ids if pk in by_id]
+    # Pool, topic and product come from the lists the filter form loaded anyway: three more
+    # joins would cost PostgreSQL more planning time than the whole query takes to run.
+    pools, topics, products = ({item.pk: item for item in items} for items in catalogs)
+    for ticket in rows:
+        ticket.pool = pools[ticket.pool_id]
+        ticket.topic = topics.get(ticket.topic_id)
+        ticket.product = products.get(ticket.product_id)
+    return rows
 
 
 def _bounded_count(queryset) -> str:
-    """Count up to a limit ("999+"): an exact count of 100,000 rows costs more than it tells."""
-    count = queryset[:COUNT_LIMIT].count()
+    """Count up to a limit ("999+"): an exact count of 100,000 rows costs more than it tells.
+    Unordered, so the database stops at the limit instead of sorting every match first."""
+    count = queryset.order_by()[:COUNT_LIMIT].count()
     return f"{COUNT_LIMIT - 1}+" if count >= COUNT_LIMIT else str(count)
 
 
@@ -56,43 +68,53 @@ def _page_number(request) -> int:
         return 1
 
 
+def _catalogs(user) -> list[list]:
+    """Every pool (``is_mine`` if the user is a member), topic and product."""
+    mine = PoolMembership.objects.filter(pool=OuterRef("pk"), user=user)
+    pools = Pool.objects.annotate(is_mine=Exists(mine))
+    return [list(pools), list(Topic.objects.all()), list(Product.objects.all())]
+
+
 @login_required
 @agent_required
 def queue(request):
-    user = request.user
+    user, sees_all = request.user, sees_all_pools(request.user)
     tab = request.GET.get("tab") or "mine"
-    if tab not in TABS or (tab == "all" and not sees_all_pools(user)):
+    if tab not in TABS or (tab == "all" and not sees_all):
         tab = "mine"
+    catalogs = _catalogs(user)
+    pools, topics, products = catalogs
+    my_pool_ids = [pool.pk for pool in pools if pool.is_mine]
     visible = Ticket.objects.visible_to(user)
-    pools = (
-        Pool.objects.all() if sees_all_pools(user) else Pool.objects.filter(memberships__user=user)
-    )
     ticket_filter = TicketFilter(
-        request.GET, queryset=_tab_queryset(tab, user, visible), pools=pools
+        request.GET,
+        queryset=_tab_queryset(tab, user, visible, my_pool_ids),
+        pools=pools if sees_all else [pool for pool in pools if pool.is_mine],
+        topics=topics,
+        products=products,
     )
-    tickets = ticket_filter.qs
+    tickets, merge_pools = ticket_filter.qs, []
     if not request.GET.get("ordering"):
-        tickets = (
-            tickets.order_by("-priority", "created_at")
-            if tab == "waiting"
-            else tickets.order_by("-created_at")
-        )
+        if tab == "waiting":
+            tickets = tickets.order_by(*WAITING_ORDER)
+            chosen = ticket_filter.form.cleaned_data.get("pool")
+            merge_pools = [chosen.pk] if chosen else my_pool_ids
+        else:
+            tickets = tickets.order_by("-created_at")
     # Bounded pagination: one extra row tells whether there is a next page, so no
     # COUNT(*) over a million rows.
     size, page = settings.QUEUE_PAGE_SIZE, _page_number(request)
-    rows = _page_rows(tickets, start=(page - 1) * size, stop=page * size + 1)
+    ids = tickets.page_ids((page - 1) * size, page * size + 1, merge_pools=merge_pools)
     context = {
         "tab": tab,
-        "tabs": [
-            (key, label) for key, label in TABS.items() if key != "all" or sees_all_pools(user)
-        ],
+        "tabs": [(key, label) for key, label in TABS.items() if key != "all" or sees_all],
         "filter": ticket_filter,
-        "tickets": rows[:size],
+        "tickets": _page_rows(ids[:size], catalogs),
         "page": page,
-        "has_next": len(rows) > size,
+        "has_next": len(ids) > size,
         "counts": {
-            "mine": _bounded_count(_tab_queryset("mine", user, visible)),
-            "waiting": _bounded_count(_tab_queryset("waiting", user, visible)),
+            key: _bounded_count(_tab_queryset(key, user, visible, my_pool_ids))
+            for key in ("mine", "waiting")
         },
         "querystring_without_page": _without_page(request),
     }
