@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -18,6 +18,7 @@ from mailboxes.models import (
     OutgoingEmail,
     RawMessage,
 )
+from tickets.downloads import download_response
 
 EDITABLE = [
     "name",
@@ -166,14 +167,9 @@ class RawMessageAdmin(admin.ModelAdmin):
         if not raw.file:
             raise Http404
         # As an attachment with a generated name: mail is attacker input, never rendered.
-        response = FileResponse(
-            raw.file.open("rb"),
-            as_attachment=True,
-            filename=f"raw-message-{raw.pk}.eml",
-            content_type="message/rfc822",
+        return download_response(
+            raw.file, filename=f"raw-message-{raw.pk}.eml", content_type="message/rfc822"
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
 
 
 @admin.register(OutgoingEmail)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import services
+from tickets.downloads import download_response
 from tickets.forms import (
     AssignForm,
     MergeForm,
@@ -190,15 +191,7 @@ def canned_response(request, number, canned_id):
 def attachment(request, number, attachment_id):
     """Download a file: always as an attachment, never rendered inline, only if allowed."""
     item = services.get_attachment_for(request.user, number, attachment_id)
-    response = FileResponse(
-        item.file.open("rb"),
-        as_attachment=True,
-        filename=item.filename,
-        content_type="application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return download_response(item.file, filename=item.filename)
 
 
 # Raster images only: SVG and HTML can carry script and are never served inline.

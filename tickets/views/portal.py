@@ -15,7 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from people.services import peek_sign_in_link, use_sign_in_link
 from people.views import LoginView
+from tickets.downloads import download_response
 from tickets.models import Attachment, Ticket
 from tickets.panels import CUSTOMER, panels_for
 from tickets.portal_forms import (
@@ -316,12 +317,4 @@ def reject(request, number):
 def attachment(request, number, attachment_id):
     """A file of a message the customer can read: always a download, never rendered."""
     item = services.get_attachment_for_customer(request.contact, number, attachment_id)
-    response = FileResponse(
-        item.file.open("rb"),
-        as_attachment=True,
-        filename=item.filename,
-        content_type="application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return download_response(item.file, filename=item.filename)
