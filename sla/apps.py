@@ -7,6 +7,8 @@ class SlaConfig(AppConfig):
     verbose_name = _("Service levels")
 
     def ready(self):
-        from sla import receivers
+        from sla import panels, receivers
+        from tickets import signals
 
         receivers.connect()
+        signals.ticket_panels.connect(panels.on_ticket_panels, dispatch_uid="sla-panels")

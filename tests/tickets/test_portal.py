@@ -12,7 +12,8 @@ from tickets.services import portal
 from tickets.states import Channel, Priority, Status
 
 PORTAL_LIST_QUERIES = 5
-PORTAL_TICKET_QUERIES = 8
+# +1: the SLA panel (the resolution deadline of an open ticket).
+PORTAL_TICKET_QUERIES = 9
 
 
 def _open(client, pool, **extra):
