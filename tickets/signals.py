@@ -2,6 +2,11 @@
 
 Every signal is sent after the transaction that caused it commits, with
 ``ticket`` and ``actor`` (a user or None for the system) plus the keywords listed.
+
+Many tickets or messages recorded together (mail ingestion) also send one batch event
+after the same commit. Their per-item events still go out, each with ``batched=True``:
+a receiver of the batch event skips those (its batch event covers them, nothing is done
+twice); a receiver that is not batch-aware ignores the flag and works as before.
 """
 
 from django.dispatch import Signal
@@ -11,6 +16,11 @@ message_added = Signal()  # ticket, actor, message
 status_changed = Signal()  # ticket, actor, before, after
 ticket_assigned = Signal()  # ticket, actor, before (user id or None), after (user id or None)
 ticket_updated = Signal()  # ticket, actor, field, before, after (priority, topic, product, pool)
+# Batch events: one per commit, after the per-item events that carry batched=True.
+# A ticket_updated with batched=True is about a ticket of tickets_created_in_batch: the
+# batch receiver reads the ticket as it ended up (classified and routed).
+tickets_created_in_batch = Signal()  # tickets (list), actor
+messages_added_in_batch = Signal()  # added: list of (ticket, message) pairs, actor
 ticket_merged = Signal()  # ticket (the one merged away), actor, target
 # An outbound reply may now leave: sent at once, or after a supervisor approved it.
 reply_ready = Signal()  # ticket, actor, message

@@ -72,13 +72,18 @@ def plan(deadline: Deadline, schedule: Schedule, policy: SlaPolicy | None) -> No
 
 def sync_due(ticket_id: int) -> None:
     """Write the ticket's earliest running deadline onto it (one UPDATE with a subquery)."""
+    sync_due_of([ticket_id])
+
+
+def sync_due_of(ticket_ids) -> None:
+    """``sync_due`` for many tickets, still one UPDATE."""
     earliest = (
         Deadline.objects.filter(ticket_id=OuterRef("pk"), state=State.RUNNING)
         .exclude(due_at__isnull=True)
         .order_by("due_at")
         .values("due_at")[:1]
     )
-    Ticket.objects.filter(pk=ticket_id).update(due_at=Subquery(earliest))
+    Ticket.objects.filter(pk__in=ticket_ids).update(due_at=Subquery(earliest))
 
 
 def _locked(ticket_id: int) -> Ticket | None:

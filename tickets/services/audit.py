@@ -6,9 +6,9 @@ from tickets.models import ActivityLog, Ticket
 from tickets.services.transactions import buffer_activity
 
 
-def log_activity(ticket, *, actor, action, before="", after="", detail="") -> ActivityLog:
-    """Write one history row; inside ``all_or_nothing()`` it is inserted when the unit ends."""
-    row = ActivityLog(
+def activity_row(ticket, *, actor, action, before="", after="", detail="") -> ActivityLog:
+    """One history row, not saved yet (``log_activities`` writes many at once)."""
+    return ActivityLog(
         ticket=ticket,
         actor=actor,
         action=action,
@@ -16,9 +16,23 @@ def log_activity(ticket, *, actor, action, before="", after="", detail="") -> Ac
         after=str(after or "")[:255],
         detail=detail,
     )
+
+
+def log_activity(ticket, *, actor, action, before="", after="", detail="") -> ActivityLog:
+    """Write one history row; inside ``all_or_nothing()`` it is inserted when the unit ends."""
+    row = activity_row(
+        ticket, actor=actor, action=action, before=before, after=after, detail=detail
+    )
     if not buffer_activity(row):
         row.save(force_insert=True)
     return row
+
+
+def log_activities(rows: list[ActivityLog]) -> None:
+    """Write many rows from ``activity_row``: in the unit's INSERT, or one INSERT of their own."""
+    unsaved = [row for row in rows if not buffer_activity(row)]
+    if unsaved:
+        ActivityLog.objects.bulk_create(unsaved)
 
 
 def announce(signal, **kwargs) -> None:

@@ -67,8 +67,10 @@ def receive_customer_messages(
     Per mail, exactly what create_ticket, add_customer_message and route_ticket record one
     by one: CREATED, CUSTOMER_MESSAGE, field changes, CLASSIFIED, ROUTED (and ASSIGNED);
     ``ticket_created``, ``message_added``, ``ticket_updated`` and ``ticket_assigned`` after
-    commit; a closed ticket reopens. Existing tickets are locked in id order (no deadlock
-    between two batches). Sets ``ticket``, ``message`` and ``is_new`` on each mail.
+    commit (the first three with ``batched=True``, plus one ``tickets_created_in_batch``
+    and one ``messages_added_in_batch``); a closed ticket reopens. Existing tickets are
+    locked in id order (no deadlock between two batches). Sets ``ticket``, ``message`` and
+    ``is_new`` on each mail.
     """
     now = timezone.now()
     _check_files(mails)
@@ -92,21 +94,33 @@ def receive_customer_messages(
         mail.message = message
     _store_files(mails)
     current: dict[int, Ticket] = {}
+    created: list[Ticket] = []
+    added: list[tuple[Ticket, Message]] = []
     for mail in mails:
         assert mail.ticket is not None and mail.message is not None  # noqa: S101 (set above)
         ticket = current.get(mail.ticket.pk, mail.ticket)
         if mail.is_new:
             log_activity(ticket, actor=None, action=Action.CREATED, after=ticket.number)
-            announce(signals.ticket_created, ticket=ticket, actor=None)
+            announce(signals.ticket_created, ticket=ticket, actor=None, batched=True)
+            created.append(ticket)
         log_activity(
             ticket, actor=None, action=Action.CUSTOMER_MESSAGE, detail=mail.body_text[:500]
         )
-        announce(signals.message_added, ticket=ticket, actor=None, message=mail.message)
+        announce(
+            signals.message_added, ticket=ticket, actor=None, message=mail.message, batched=True
+        )
+        added.append((ticket, mail.message))
         if not mail.is_new and ticket.status in _REOPENING:
             ticket = change_status(
                 ticket, to=Status.IN_PROGRESS, actor=None, reason=_(CUSTOMER_WROTE_REASON)
             )
         current[ticket.pk] = mail.ticket = ticket
+    # After the per-item events above, before the routing's: receivers see a new ticket
+    # opened before it is taken, as one by one.
+    if created:
+        announce(signals.tickets_created_in_batch, tickets=created, actor=None)
+    if added:
+        announce(signals.messages_added_in_batch, added=added, actor=None)
     for mail in new:
         _route(mail, now=now)
 
@@ -225,6 +239,7 @@ def _route(mail: CustomerMail, *, now) -> None:
             field=name,
             before=befores[name],
             after=after,
+            batched=True,  # tickets_created_in_batch reads the ticket as routed
         )
     log_activity(ticket, actor=None, action=Action.CLASSIFIED, detail=" ".join(reasons))
     assign_routed(ticket, words=mail.words, catalog=catalog, actor=None, now=now)
