@@ -125,10 +125,10 @@ def _reply_from_outsider(sender, ticket, from_address, contact, **kwargs):
 
 
 @_logged
-def _auto_reply_context(sender, ticket, mailbox, **kwargs):
+def _auto_reply_context(sender, ticket, mailbox, shared=None, **kwargs):
     from sla.services.clocks import out_of_hours_text
 
-    text = out_of_hours_text(ticket)
+    text = out_of_hours_text(ticket, shared=shared)
     return {"out_of_hours": text} if text else {}
 
 

@@ -21,6 +21,8 @@ from sla.services.clocks import (
     _close,
     _new_deadline,
     _Schedules,
+    active_policies,
+    first_match,
     plan,
     sync_due_of,
 )
@@ -39,30 +41,6 @@ def _lock(ticket_ids: Iterable[int], **conditions) -> list[Ticket]:
         .filter(pk__in=sorted(set(ticket_ids)), **conditions)
         .annotate(requester_organization_id=F("requester__organization_id"))
         .order_by("pk")
-    )
-
-
-def _active_policies() -> list[SlaPolicy]:
-    """Every active policy, first match first; read once per batch, so an edit in the admin
-    counts from the next batch on (as it does from the next event one by one)."""
-    policies = SlaPolicy.objects.filter(active=True).select_related("calendar")
-    return list(policies.order_by("order", "pk"))
-
-
-def _policy_of(ticket: Ticket, policies: list[SlaPolicy]) -> SlaPolicy | None:
-    # The same choice as policy_for: ``policies`` are in (order, pk) order, first match wins.
-    return next(
-        (
-            policy
-            for policy in policies
-            if policy.applies_to(
-                pool_id=ticket.pool_id,
-                topic_id=ticket.topic_id,
-                priority=ticket.priority,
-                organization_id=ticket.requester_organization_id,
-            )
-        ),
-        None,
     )
 
 
@@ -92,10 +70,12 @@ def apply_policies(
     if not tickets:
         return {}
     pks = [ticket.pk for ticket in tickets]
-    policies = _active_policies()
+    policies = active_policies()
     live = _live_by_ticket(pks)
     chosen = {
-        ticket.pk: _policy_of(ticket, policies) if ticket.status in OPEN_STATUSES else None
+        ticket.pk: first_match(policies, ticket, organization_id=ticket.requester_organization_id)
+        if ticket.status in OPEN_STATUSES
+        else None
         for ticket in tickets
     }
     # A reopened ticket gets a fresh resolution clock: which of them had one before.
@@ -193,11 +173,11 @@ def follow_customer_messages(ticket_ids: Iterable[int], *, now: datetime | None 
     tickets = [ticket for ticket in tickets if ticket.pk not in running]
     if not tickets:
         return
-    policies = _active_policies()
+    policies = active_policies()
     schedules = _Schedules()
     new = []
     for ticket in tickets:
-        policy = _policy_of(ticket, policies)
+        policy = first_match(policies, ticket, organization_id=ticket.requester_organization_id)
         budget = policy.budget(Target.NEXT_RESPONSE) if policy else None
         if policy is None or budget is None:
             continue

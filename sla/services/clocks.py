@@ -47,6 +47,29 @@ def policy_for(ticket: Ticket) -> SlaPolicy | None:
     )
 
 
+def active_policies() -> list[SlaPolicy]:
+    """Every active policy with its calendar, first match first: for ``first_match``."""
+    policies = SlaPolicy.objects.filter(active=True).select_related("calendar")
+    return list(policies.order_by("order", "pk"))
+
+
+def first_match(policies: list[SlaPolicy], ticket: Ticket, *, organization_id) -> SlaPolicy | None:
+    """``policy_for`` without a query, over ``active_policies()`` read once for many tickets."""
+    return next(
+        (
+            policy
+            for policy in policies
+            if policy.applies_to(
+                pool_id=ticket.pool_id,
+                topic_id=ticket.topic_id,
+                priority=ticket.priority,
+                organization_id=organization_id,
+            )
+        ),
+        None,
+    )
+
+
 class _Schedules(dict):
     """Calendars read once per service call (two queries each)."""
 
@@ -294,11 +317,27 @@ def schedule_for_ticket(ticket: Ticket) -> Schedule:
     return deadline.policy.calendar.schedule() if deadline and deadline.policy else ALWAYS
 
 
-def out_of_hours_text(ticket: Ticket, *, now: datetime | None = None) -> str:
-    """The calendar's out-of-hours text when ``ticket``'s policy calendar is closed now."""
-    policy = policy_for(ticket)
+def out_of_hours_text(
+    ticket: Ticket, *, now: datetime | None = None, shared: dict | None = None
+) -> str:
+    """The calendar's out-of-hours text when ``ticket``'s policy calendar is closed now.
+
+    ``shared``: a dict kept across a batch of tickets; the active policies and calendars
+    are read into it once (no query per ticket but the requester, usually loaded already).
+    """
+    if shared is None:
+        policy = policy_for(ticket)
+        schedules = _Schedules()
+    else:
+        policies = shared.setdefault("sla.policies", None)
+        if policies is None:
+            policies = shared["sla.policies"] = active_policies()
+        requester = ticket.requester if ticket.requester_id else None
+        organization_id = requester.organization_id if requester else None
+        policy = first_match(policies, ticket, organization_id=organization_id)
+        schedules = shared.setdefault("sla.schedules", _Schedules())
     if policy is None or not policy.calendar.out_of_hours_reply.strip():
         return ""
-    if is_working_time(policy.calendar.schedule(), now or timezone.now()):
+    if is_working_time(schedules.of(policy), now or timezone.now()):
         return ""
     return policy.calendar.out_of_hours_reply.strip()
