@@ -237,7 +237,6 @@ def follow_status(ticket_id: int, *, before: str, after: str, now: datetime | No
         apply_policy(ticket_id, now=now)
         ticket.refresh_from_db()
     for deadline in _live(ticket):
-        schedule = schedules.of(deadline.policy)
         if after in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
             # A ticket merged into another was not resolved: its clocks just stop.
             met = (
@@ -248,14 +247,16 @@ def follow_status(ticket_id: int, *, before: str, after: str, now: datetime | No
             _close(deadline, State.MET if met else State.CANCELLED, now)
         elif after == Status.WAITING_CUSTOMER and deadline.state == State.RUNNING:
             since = deadline.running_since or now
-            used = business_seconds_between(schedule, since, now)
+            # The calendar is read only when a clock pauses or resumes: taking or starting
+            # a ticket (every routed mail) changes no deadline.
+            used = business_seconds_between(schedules.of(deadline.policy), since, now)
             deadline.consumed_seconds += int(used)
             deadline.state, deadline.running_since = State.PAUSED, None
             deadline.due_at = deadline.remind_at = None
             deadline.save()
         elif after != Status.WAITING_CUSTOMER and deadline.state == State.PAUSED:
             deadline.state, deadline.running_since = State.RUNNING, now
-            plan(deadline, schedule, deadline.policy)
+            plan(deadline, schedules.of(deadline.policy), deadline.policy)
             deadline.save()
     if after in (Status.CLOSED, Status.CANCELLED):
         _cancel_consultations(ticket, now)

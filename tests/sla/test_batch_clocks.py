@@ -93,9 +93,16 @@ def _summary(tickets):
         ticket.refresh_from_db()
         deadlines = sorted(
             (
-                d.target, d.state, d.policy.name if d.policy else "", d.pool_id,
-                d.budget_seconds, d.consumed_seconds, d.started_at, d.running_since,
-                d.due_at, d.remind_at,
+                d.target,
+                d.state,
+                d.policy.name if d.policy else "",
+                d.pool_id,
+                d.budget_seconds,
+                d.consumed_seconds,
+                d.started_at,
+                d.running_since,
+                d.due_at,
+                d.remind_at,
             )  # fmt: skip
             for d in Deadline.objects.filter(ticket=ticket).select_related("policy")
         )
@@ -150,7 +157,9 @@ def test_the_policies_of_ten_or_forty_new_tickets_cost_the_same_few_queries(
             apply_policies([ticket.pk for ticket in tickets])
         counts.append(len(queries))
         assert Deadline.objects.filter(ticket__in=tickets).count() == 2 * count
-        assert all(ticket.due_at for ticket in Ticket.objects.filter(pk__in=[t.pk for t in tickets]))
+        assert all(
+            ticket.due_at for ticket in Ticket.objects.filter(pk__in=[t.pk for t in tickets])
+        )
     # Lock, policies, live deadlines, earlier resolutions, a calendar (2), INSERT,
     # pool move, activity, due times; plus the savepoint of the test's transaction (2).
     assert counts[0] == counts[1] <= 12
