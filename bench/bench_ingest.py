@@ -138,13 +138,14 @@ def _make_mailbox(maildir: Path, *, auto_reply=False) -> int:
     ).pk
 
 
-def _configure(*, sla: bool, rule: bool) -> None:
+def _configure(*, sla: bool, rule: bool, agents: bool) -> None:
     """Turn the bench's SLA policy and notification rule on or off (kept between runs).
 
     --sla: one policy for every ticket on a weekday calendar, with first response, next
     response and resolution targets and a reminder, so each new ticket gets its deadlines.
-    --rule: "customer message → assignee" is on, and two agents of the bench pool hold an
-    invoices skill, so routing gives them the tickets about invoices (3 of 8 subjects).
+    --agents: two agents of the bench pool hold an invoices skill, so routing gives them
+    the tickets about invoices (3 of 8 subjects). --rule: "customer message → assignee" is
+    on (with --agents implied: the rule needs assignees).
     """
     from datetime import time as clock
 
@@ -188,7 +189,7 @@ def _configure(*, sla: bool, rule: bool) -> None:
         if user is None:
             user = create_agent(username=name, password=None, email=f"{name}@helpdesk.test")
             user.agent_profile.skills.add(skill)
-        if rule:
+        if agents:
             PoolMembership.objects.get_or_create(pool=pool, user=user)
         else:
             PoolMembership.objects.filter(pool=pool, user=user).delete()
@@ -383,9 +384,12 @@ def main():
         "--sla", action="store_true", help="an SLA policy gives every ticket deadlines"
     )
     parser.add_argument(
+        "--agents", action="store_true", help="two agents get the invoice tickets by skill"
+    )
+    parser.add_argument(
         "--rule",
         action="store_true",
-        help="'customer message → assignee' is on; two agents get the invoice tickets",
+        help="'customer message → assignee' is on (implies --agents)",
     )
     args = parser.parse_args()
 
@@ -410,7 +414,7 @@ def main():
                 from mailboxes.models import AutoReplyLog
 
                 AutoReplyLog.objects.all().delete()
-            _configure(sla=args.sla, rule=args.rule)
+            _configure(sla=args.sla, rule=args.rule, agents=args.agents or args.rule)
             mailbox_id = _make_mailbox(workdir / "maildir", auto_reply=args.auto_reply)
             stored, elapsed, queries, peaks = _run(
                 args.broker,
@@ -430,6 +434,7 @@ def main():
                 f"auto-replies: {_sent(mailbox_id) if args.auto_reply else 'off'}; "
                 f"SLA policy: {'on' if args.sla else 'off'}; "
                 f"rule 'customer message → assignee': {'on' if args.rule else 'off'}; "
+                f"agents routed to: {'yes' if args.agents or args.rule else 'no'}; "
                 f"load after: {load[0]:.2f} {load[1]:.2f}"
             )
             n = args.messages
