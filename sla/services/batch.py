@@ -44,6 +44,11 @@ def _lock(ticket_ids: Iterable[int], **conditions) -> list[Ticket]:
     )
 
 
+def _organization_of(ticket: Ticket) -> int | None:
+    # Annotated by _lock, so unknown to the model's type.
+    return ticket.requester_organization_id  # type: ignore[attr-defined]
+
+
 def _live_by_ticket(ticket_ids: list[int]) -> dict[int, dict[str, Deadline]]:
     live: dict[int, dict[str, Deadline]] = {}
     rows = (
@@ -73,7 +78,7 @@ def apply_policies(
     policies = active_policies()
     live = _live_by_ticket(pks)
     chosen = {
-        ticket.pk: first_match(policies, ticket, organization_id=ticket.requester_organization_id)
+        ticket.pk: first_match(policies, ticket, organization_id=_organization_of(ticket))
         if ticket.status in OPEN_STATUSES
         else None
         for ticket in tickets
@@ -177,7 +182,7 @@ def follow_customer_messages(ticket_ids: Iterable[int], *, now: datetime | None 
     schedules = _Schedules()
     new = []
     for ticket in tickets:
-        policy = first_match(policies, ticket, organization_id=ticket.requester_organization_id)
+        policy = first_match(policies, ticket, organization_id=_organization_of(ticket))
         budget = policy.budget(Target.NEXT_RESPONSE) if policy else None
         if policy is None or budget is None:
             continue

@@ -103,7 +103,7 @@ def _summary(tickets):
                 d.running_since,
                 d.due_at,
                 d.remind_at,
-            )  # fmt: skip
+            )
             for d in Deadline.objects.filter(ticket=ticket).select_related("policy")
         )
         history = list(
