@@ -61,10 +61,13 @@ def _ticket_updated(sender, ticket, field, batched=False, **kwargs):
 
 
 @_logged
-def _status_changed(sender, ticket, before, after, **kwargs):
+def _status_changed(sender, ticket, before, after, batched=False, **kwargs):
     from sla.services import follow_status
 
-    follow_status(ticket.pk, before=before, after=after)
+    # batched: a new ticket of tickets_created_in_batch taken by routing; apply_policies
+    # started its clocks for the status it ended in (taking a ticket changes no clock).
+    if not batched:
+        follow_status(ticket.pk, before=before, after=after)
 
 
 @_logged

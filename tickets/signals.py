@@ -17,8 +17,10 @@ status_changed = Signal()  # ticket, actor, before, after
 ticket_assigned = Signal()  # ticket, actor, before (user id or None), after (user id or None)
 ticket_updated = Signal()  # ticket, actor, field, before, after (priority, topic, product, pool)
 # Batch events: one per commit, after the per-item events that carry batched=True.
-# A ticket_updated with batched=True is about a ticket of tickets_created_in_batch: the
-# batch receiver reads the ticket as it ended up (classified and routed).
+# The routing of a batch's new tickets (ticket_updated, ticket_assigned, status_changed to
+# taken) is sent after them, also with batched=True: a receiver that reads the ticket as it
+# ended up (the SLA's apply_policies) skips those; one that is not covered by a batch event
+# (the "ticket taken" notification) handles them as always.
 tickets_created_in_batch = Signal()  # tickets (list), actor
 messages_added_in_batch = Signal()  # added: list of (ticket, message) pairs, actor
 ticket_merged = Signal()  # ticket (the one merged away), actor, target

@@ -192,3 +192,40 @@ def test_each_event_of_a_batch_still_reaches_receivers_that_are_not_batch_aware(
     finally:
         signals.ticket_created.disconnect(dispatch_uid="test-not-batch-aware")
     assert heard == [True, True, True]
+
+
+def test_a_routed_ticket_of_a_batch_is_taken_with_its_clocks_and_its_notification(
+    mailbox, agent, policy, django_capture_on_commit_callbacks
+):
+    NotificationRule.objects.filter(event=Event.TICKET_TAKEN, pool=None).update(
+        enabled=True, to_assignee=True, to_requester=False
+    )
+    agent.agent_profile.skills.add(Skill.objects.create(name="Invoices", keywords="duplicidade"))
+    heard = []
+
+    def receiver(sender, ticket, before, after, batched=False, **kwargs):
+        heard.append((before, after, batched))
+
+    signals.status_changed.connect(receiver, dispatch_uid="test-routed-status")
+    try:
+        with (
+            time_machine.travel(MONDAY_10, tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            process_raw_messages(
+                [store_raw(mailbox, _mail("r", 1, subject="Fatura em duplicidade")).pk]
+            )
+    finally:
+        signals.status_changed.disconnect(dispatch_uid="test-routed-status")
+    ticket = Ticket.objects.get()
+    assert (ticket.status, ticket.assignee_id) == ("taken", agent.pk)
+    assert heard == [("new", "taken", True)]
+    # The SLA skipped that event (apply_policies saw the ticket taken); its clocks run.
+    assert sorted(Deadline.objects.values_list("target", "state")) == [
+        ("first_response", "running"),
+        ("resolution", "running"),
+    ]
+    assert ticket.due_at == datetime(2026, 6, 1, 12, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
+    # The "ticket taken" notification has no batch event: it still goes out per ticket.
+    taken = OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.NOTIFICATION)
+    assert [row.to for row in taken] == [["agent@helpdesk.test"]]

@@ -1,5 +1,9 @@
 """The one place history is written and domain events are fired."""
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import transaction
 
 from tickets.models import ActivityLog, Ticket
@@ -35,6 +39,26 @@ def log_activities(rows: list[ActivityLog]) -> None:
         ActivityLog.objects.bulk_create(unsaved)
 
 
+class _Batched(threading.local):
+    active = False
+
+
+_batched = _Batched()
+
+
+@contextmanager
+def announcing_batched() -> Iterator[None]:
+    """Events announced inside are sent with ``batched=True``: their tickets are in a batch
+    event of the same commit (``tickets_created_in_batch``), whatever service announces them."""
+    _batched.active = True
+    try:
+        yield
+    finally:
+        _batched.active = False
+
+
 def announce(signal, **kwargs) -> None:
     """Send a domain signal once the current transaction has committed (never for a rollback)."""
+    if _batched.active:
+        kwargs["batched"] = True
     transaction.on_commit(lambda: signal.send(sender=Ticket, **kwargs))

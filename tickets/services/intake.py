@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from tickets import signals
 from tickets.models import ActivityLog, Attachment, Message, Ticket, clean_filename
-from tickets.services.audit import announce, log_activity
+from tickets.services.audit import announce, announcing_batched, log_activity
 from tickets.services.lifecycle import change_status
 from tickets.services.messages import CUSTOMER_WROTE_REASON
 from tickets.services.numbering import next_ticket_numbers
@@ -67,8 +67,9 @@ def receive_customer_messages(
     Per mail, exactly what create_ticket, add_customer_message and route_ticket record one
     by one: CREATED, CUSTOMER_MESSAGE, field changes, CLASSIFIED, ROUTED (and ASSIGNED);
     ``ticket_created``, ``message_added``, ``ticket_updated`` and ``ticket_assigned`` after
-    commit (the first three with ``batched=True``, plus one ``tickets_created_in_batch``
-    and one ``messages_added_in_batch``); a closed ticket reopens. Existing tickets are
+    commit (with ``batched=True``, as is the routing's ``status_changed``), plus one
+    ``tickets_created_in_batch`` and one ``messages_added_in_batch``; a closed ticket
+    reopens (its ``status_changed`` is not batched). Existing tickets are
     locked in id order (no deadlock between two batches). Sets ``ticket``, ``message`` and
     ``is_new`` on each mail.
     """
@@ -121,8 +122,11 @@ def receive_customer_messages(
         announce(signals.tickets_created_in_batch, tickets=created, actor=None)
     if added:
         announce(signals.messages_added_in_batch, added=added, actor=None)
-    for mail in new:
-        _route(mail, now=now)
+    # Routing's events (ticket_updated, ticket_assigned, status_changed to taken) are about
+    # tickets of tickets_created_in_batch: sent with batched=True.
+    with announcing_batched():
+        for mail in new:
+            _route(mail, now=now)
 
 
 def _check_files(mails: Sequence[CustomerMail]) -> None:
@@ -239,7 +243,6 @@ def _route(mail: CustomerMail, *, now) -> None:
             field=name,
             before=befores[name],
             after=after,
-            batched=True,  # tickets_created_in_batch reads the ticket as routed
         )
     log_activity(ticket, actor=None, action=Action.CLASSIFIED, detail=" ".join(reasons))
     assign_routed(ticket, words=mail.words, catalog=catalog, actor=None, now=now)
