@@ -5,8 +5,8 @@ Every signal is sent after the transaction that caused it commits, with
 
 Many tickets or messages recorded together (mail ingestion) also send one batch event
 after the same commit. Their per-item events still go out, each with ``batched=True``:
-a receiver of the batch event skips those (its batch event covers them, nothing is done
-twice); a receiver that is not batch-aware ignores the flag and works as before.
+a receiver skips those that its batch receiver covers (nothing is done twice, nothing
+missed); a receiver that is not batch-aware ignores the flag and works as before.
 """
 
 from django.dispatch import Signal
