@@ -125,6 +125,9 @@ def _make_mailbox(maildir: Path, *, auto_reply=False) -> int:
     from tickets.models import Pool
 
     pool, _ = Pool.objects.get_or_create(name="Bench ingest")
+    # Earlier runs' mailboxes read deleted maildirs; off, so that mail about the pool's
+    # tickets (notifications) goes out from this run's mailbox and is waited for.
+    Mailbox.objects.filter(pool=pool, name__startswith="bench-").update(active=False)
     return Mailbox.objects.create(
         name=f"bench-{time.time_ns()}",
         pool=pool,
@@ -133,6 +136,77 @@ def _make_mailbox(maildir: Path, *, auto_reply=False) -> int:
         maildir_path=str(maildir),
         auto_reply=auto_reply,
     ).pk
+
+
+def _configure(*, sla: bool, rule: bool, agents: bool) -> None:
+    """Turn the bench's SLA policy and notification rule on or off (kept between runs).
+
+    --sla: one policy for every ticket on a weekday calendar, with first response, next
+    response and resolution targets and a reminder, so each new ticket gets its deadlines.
+    --agents: two agents of the bench pool hold an invoices skill, so routing gives them
+    the tickets about invoices (3 of 8 subjects). --rule: "customer message → assignee" is
+    on (with --agents implied: the rule needs assignees).
+    """
+    from datetime import time as clock
+
+    from django.contrib.auth import get_user_model
+
+    from mailboxes.models import NotificationRule
+    from people.models import Skill
+    from people.services import create_agent
+    from sla.models import BusinessCalendar, SlaPolicy, WorkingInterval
+    from tickets.models import Pool, PoolMembership
+
+    calendar, made = BusinessCalendar.objects.get_or_create(
+        name="Bench hours", defaults={"time_zone": "Europe/Warsaw", "holiday_country": "PL"}
+    )
+    if made:
+        WorkingInterval.objects.bulk_create(
+            WorkingInterval(calendar=calendar, weekday=day, start=clock(8), end=clock(18))
+            for day in range(5)
+        )
+    SlaPolicy.objects.update_or_create(
+        name="Bench standard",
+        defaults={
+            "calendar": calendar,
+            "order": 1,
+            "active": sla,
+            "first_response_minutes": 240,
+            "next_response_minutes": 480,
+            "resolution_minutes": 2400,
+            "reminder_before": 30,
+        },
+    )
+    NotificationRule.objects.filter(event="customer_message", pool__isnull=True).update(
+        enabled=rule, to_assignee=True
+    )
+    pool, _ = Pool.objects.get_or_create(name="Bench ingest")
+    skill, _ = Skill.objects.get_or_create(
+        name="Bench invoices", defaults={"keywords": "fatura, faktura, invoice"}
+    )
+    for name in ("bench-agent-1", "bench-agent-2"):
+        user = get_user_model().objects.filter(username=name).first()
+        if user is None:
+            user = create_agent(username=name, password=None, email=f"{name}@helpdesk.test")
+            user.agent_profile.skills.add(skill)
+        if agents:
+            PoolMembership.objects.get_or_create(pool=pool, user=user)
+        else:
+            PoolMembership.objects.filter(pool=pool, user=user).delete()
+
+
+def _sla_and_notifications(mailbox_id) -> str:
+    from mailboxes.models import OutgoingEmail
+    from sla.models import Deadline
+    from tickets.models import Ticket
+
+    tickets = Ticket.objects.filter(raw_messages__mailbox_id=mailbox_id).distinct()
+    due = tickets.filter(due_at__isnull=False).count()
+    deadlines = Deadline.objects.filter(ticket__in=tickets).count()
+    notified = OutgoingEmail.objects.filter(
+        mailbox_id=mailbox_id, kind=OutgoingEmail.Kind.NOTIFICATION
+    ).count()
+    return f"{due} tickets with a due time, {deadlines} deadlines; {notified} notifications"
 
 
 class Worker:
@@ -306,6 +380,17 @@ def main():
         action="store_true",
         help="each ticket_created/message_added/ticket_updated event enqueues a task",
     )
+    parser.add_argument(
+        "--sla", action="store_true", help="an SLA policy gives every ticket deadlines"
+    )
+    parser.add_argument(
+        "--agents", action="store_true", help="two agents get the invoice tickets by skill"
+    )
+    parser.add_argument(
+        "--rule",
+        action="store_true",
+        help="'customer message → assignee' is on (implies --agents)",
+    )
     args = parser.parse_args()
 
     _setup_django()
@@ -329,6 +414,7 @@ def main():
                 from mailboxes.models import AutoReplyLog
 
                 AutoReplyLog.objects.all().delete()
+            _configure(sla=args.sla, rule=args.rule, agents=args.agents or args.rule)
             mailbox_id = _make_mailbox(workdir / "maildir", auto_reply=args.auto_reply)
             stored, elapsed, queries, peaks = _run(
                 args.broker,
@@ -346,6 +432,9 @@ def main():
                 f"worker concurrency: {args.workers}; "
                 f"receivers enqueueing: {'yes' if args.receivers else 'no'}; "
                 f"auto-replies: {_sent(mailbox_id) if args.auto_reply else 'off'}; "
+                f"SLA policy: {'on' if args.sla else 'off'}; "
+                f"rule 'customer message → assignee': {'on' if args.rule else 'off'}; "
+                f"agents routed to: {'yes' if args.agents or args.rule else 'no'}; "
                 f"load after: {load[0]:.2f} {load[1]:.2f}"
             )
             n = args.messages
@@ -360,6 +449,7 @@ def main():
                 print(f"{label + ':':44}{value:>16}")
             print(f"raw message states: {_states(mailbox_id)}")
             print(f"threading: {_threading_check(mailbox_id, args.messages, replies)}")
+            print(f"receivers: {_sla_and_notifications(mailbox_id)}")
         if not args.skip_big:
             big = workdir / "big"
             data, _info = _message(random.Random(1), 999_999, None, 40 * 1024 * 1024)

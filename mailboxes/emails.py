@@ -57,18 +57,21 @@ def pick_template(kind: str, *, mailbox: Mailbox, languages: list[str]) -> Email
 
 
 def render_auto_reply(
-    ticket: Ticket, *, mailbox: Mailbox, templates: dict | None = None
+    ticket: Ticket, *, mailbox: Mailbox, templates: dict | None = None, shared: dict | None = None
 ) -> RenderedEmail:
     """Subject, text and HTML of the auto-reply to a new ticket, in the customer's language.
 
     ``templates``: a dict the caller keeps across many tickets, so that the template for
-    one mailbox and language is looked up once.
+    one mailbox and language is looked up once; ``shared`` likewise, for the receivers of
+    ``auto_reply_context`` (the SLA reads its policies and calendars once).
     """
     requester = ticket.requester
     languages = [code for code in (requester and requester.language, mailbox.language) if code]
     language = languages[0] if languages else translation.get_language()
     context: dict[str, object] = {"ticket": ticket, "mailbox": mailbox, "language": language}
-    for _receiver, extra in auto_reply_context.send(sender=Mailbox, ticket=ticket, mailbox=mailbox):
+    shared = {} if shared is None else shared
+    answers = auto_reply_context.send(sender=Mailbox, ticket=ticket, mailbox=mailbox, shared=shared)
+    for _receiver, extra in answers:
         if isinstance(extra, dict):
             context.update(extra)
     key = (mailbox.pk, tuple(languages))

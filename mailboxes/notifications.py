@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.template import Context, Template, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -39,7 +39,7 @@ from mailboxes.outbound import _domain, _sender, _thread_headers
 from mailboxes.parsing import ParsedMail
 from mailboxes.tokens import make_reply_address
 from people.roles import SEE_ALL_POOLS
-from tickets.models import Ticket
+from tickets.models import Message, Ticket
 from tickets.states import Channel
 
 logger = logging.getLogger(__name__)
@@ -243,6 +243,8 @@ def recipients_for(rule: NotificationRule, info: EventInfo) -> list[Recipient]:
                 language=language or settings.LANGUAGE_CODE,
                 is_customer=True,
             )
+    if not found:
+        return []  # no query for our own addresses
     ours = own_addresses()
     return [item for item in found.values() if not is_robot_address(item.address, ours=ours)]
 
@@ -257,6 +259,74 @@ def rule_for(event: str, pool_id: int) -> NotificationRule | None:
     ).order_by()  # no join for the admin's ordering by pool name
     rule = min(rules, key=lambda row: row.pool_id is None, default=None)
     return rule if rule is not None and rule.enabled else None
+
+
+def rules_for(event: str, pool_ids) -> dict[int, NotificationRule]:
+    """``rule_for`` for many pools in one query: pool id → its rule, for pools where it is on."""
+    pool_ids = set(pool_ids)
+    rules = NotificationRule.objects.filter(
+        Q(pool_id__in=pool_ids) | Q(pool__isnull=True), event=event
+    ).order_by()
+    own = {rule.pool_id: rule for rule in rules if rule.pool_id is not None}
+    everywhere = next((rule for rule in rules if rule.pool_id is None), None)
+    found = {pool_id: own.get(pool_id, everywhere) for pool_id in pool_ids}
+    return {pool_id: rule for pool_id, rule in found.items() if rule is not None and rule.enabled}
+
+
+def notify_tickets_opened(tickets, *, actor=None) -> list[OutgoingEmail]:
+    """The ``ticket_opened`` notifications of many new tickets; one query when the rule is off."""
+    rules = rules_for(Event.TICKET_OPENED, {ticket.pool_id for ticket in tickets})
+    queued = []
+    for ticket in tickets:
+        if ticket.pool_id in rules:
+            queued += _notify_safely(
+                Event.TICKET_OPENED, ticket, actor=actor, rule=rules[ticket.pool_id]
+            )
+    return queued
+
+
+def notify_customer_messages(added, *, actor=None) -> list[OutgoingEmail]:
+    """The ``customer_message`` notifications of many (ticket, message) pairs.
+
+    A ticket's first message is the ticket itself ("ticket opened" tells it), and only
+    inbound messages count. One query when the rule is off, two before any mail otherwise.
+    """
+    inbound = [
+        (ticket, message) for ticket, message in added if message.kind == Message.Kind.INBOUND
+    ]
+    rules = rules_for(Event.CUSTOMER_MESSAGE, {ticket.pool_id for ticket, _message in inbound})
+    inbound = [(ticket, message) for ticket, message in inbound if ticket.pool_id in rules]
+    if not inbound:
+        return []
+    firsts = dict(
+        Message.objects.filter(
+            ticket_id__in={ticket.pk for ticket, _message in inbound}, kind=Message.Kind.INBOUND
+        )
+        .values("ticket_id")
+        .annotate(first=Min("pk"))
+        .values_list("ticket_id", "first")
+        .order_by()
+    )
+    queued = []
+    for ticket, message in inbound:
+        if firsts.get(ticket.pk) != message.pk:
+            queued += _notify_safely(
+                Event.CUSTOMER_MESSAGE,
+                ticket,
+                actor=actor,
+                rule=rules[ticket.pool_id],
+                message_text=message.body_text,
+            )
+    return queued
+
+
+def _notify_safely(event: str, ticket: Ticket, **kwargs) -> list[OutgoingEmail]:
+    # One ticket's broken template or address must not cost the rest of the batch its mail.
+    try:
+        return notify(event, ticket_id=ticket.pk, pool_id=ticket.pool_id, **kwargs)
+    except Exception:
+        logger.exception("notification %s for ticket %s failed", event, ticket.pk)
+        return []
 
 
 def _link(recipient: Recipient, ticket: Ticket) -> str:
@@ -371,17 +441,20 @@ def notify(
     actor=None,
     message_text: str = "",
     reason: str = "",
+    rule: NotificationRule | None = None,
     **extra,
 ) -> list[OutgoingEmail]:
     """Mail everyone the event's rule names; returns the outbox rows (none when off).
 
     Called once per event after the change committed; not idempotent by itself (each call
     queues mail), so callers call it once per event. With ``pool_id`` an event whose rule
-    is off costs one query (mail ingestion sends several events per message).
+    is off costs one query (mail ingestion sends several events per message); with
+    ``rule`` (found for a whole batch by ``rules_for``) none.
     """
-    rule = rule_for(event, pool_id) if pool_id is not None else None
-    if pool_id is not None and rule is None:
-        return []
+    if rule is None and pool_id is not None:
+        rule = rule_for(event, pool_id)
+        if rule is None:
+            return []
     ticket = Ticket.objects.select_related("requester", "pool").get(pk=ticket_id)
     rule = rule or rule_for(event, ticket.pool_id)
     if rule is None:

@@ -314,13 +314,14 @@ def queue_auto_replies(
         .order_by()
     )
     templates: dict = {}
+    shared: dict = {}
     rows, logs = [], []
     for request, address in wanted:
         if _is_ours(address, ours) or sent.get(address, 0) >= settings.AUTO_REPLY_LIMIT_PER_HOUR:
             continue
         sent[address] = sent.get(address, 0) + 1
         ticket, mailbox = request.ticket, request.mailbox
-        rendered = render_auto_reply(ticket, mailbox=mailbox, templates=templates)
+        rendered = render_auto_reply(ticket, mailbox=mailbox, templates=templates, shared=shared)
         first = request.first_message.message_id
         thread = _bracketed(first) if first else ""
         rows.append(

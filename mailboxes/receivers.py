@@ -26,8 +26,18 @@ def _notify(event, ticket, actor, **kwargs):
         logger.exception("notification %s for ticket %s failed", event, ticket.pk)
 
 
-def _on_ticket_created(sender, ticket, actor, **kwargs):
-    _notify("ticket_opened", ticket, actor)
+def _on_ticket_created(sender, ticket, actor, batched=False, **kwargs):
+    if not batched:  # else _on_tickets_created_in_batch tells it
+        _notify("ticket_opened", ticket, actor)
+
+
+def _on_tickets_created_in_batch(sender, tickets, actor, **kwargs):
+    from mailboxes.notifications import notify_tickets_opened
+
+    try:
+        notify_tickets_opened(tickets, actor=actor)  # each ticket's failure is its own
+    except Exception:
+        logger.exception("notification ticket_opened for %d tickets failed", len(tickets))
 
 
 # Status changes that are events of their own in the notification rules.
@@ -45,9 +55,11 @@ def _on_status_changed(sender, ticket, actor, before, after, **kwargs):
         _notify(_STATUS_EVENTS[after], ticket, actor)
 
 
-def _on_message_added(sender, ticket, actor, message, **kwargs):
-    if message.kind != Message.Kind.INBOUND:
-        return  # replies are announced by reply_ready once they may leave; notes never
+def _on_message_added(sender, ticket, actor, message, batched=False, **kwargs):
+    if message.kind != Message.Kind.INBOUND or batched:
+        # Replies are announced by reply_ready once they may leave, notes never, and a
+        # batch's messages by _on_messages_added_in_batch.
+        return
     from mailboxes.notifications import rule_for
 
     if rule_for("customer_message", ticket.pool_id) is None:
@@ -55,6 +67,15 @@ def _on_message_added(sender, ticket, actor, message, **kwargs):
     is_first = not ticket.messages.filter(kind=Message.Kind.INBOUND, pk__lt=message.pk).exists()
     if not is_first:  # the first message is the ticket itself: "ticket opened" tells it
         _notify("customer_message", ticket, actor, message_text=message.body_text)
+
+
+def _on_messages_added_in_batch(sender, added, actor, **kwargs):
+    from mailboxes.notifications import notify_customer_messages
+
+    try:
+        notify_customer_messages(added, actor=actor)  # each message's failure is its own
+    except Exception:
+        logger.exception("notification customer_message for %d messages failed", len(added))
 
 
 def _on_reply_ready(sender, ticket, actor, message, **kwargs):
@@ -80,6 +101,12 @@ def connect() -> None:
     signals.ticket_created.connect(_on_ticket_created, dispatch_uid="mailboxes-notify-created")
     signals.status_changed.connect(_on_status_changed, dispatch_uid="mailboxes-notify-status")
     signals.message_added.connect(_on_message_added, dispatch_uid="mailboxes-notify-message")
+    signals.tickets_created_in_batch.connect(
+        _on_tickets_created_in_batch, dispatch_uid="mailboxes-notify-created-in-batch"
+    )
+    signals.messages_added_in_batch.connect(
+        _on_messages_added_in_batch, dispatch_uid="mailboxes-notify-messages-in-batch"
+    )
     signals.reply_ready.connect(_on_reply_ready, dispatch_uid="mailboxes-notify-reply")
     signals.resolution_approved.connect(
         _on_resolution_approved, dispatch_uid="mailboxes-notify-approved"

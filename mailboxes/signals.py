@@ -15,5 +15,6 @@ reply_from_outsider = Signal()
 
 # Extra variables for the auto-reply to a new ticket; receivers return a dict
 # (e.g. ``out_of_hours``: the calendar's text when the ticket arrived out of hours).
-# Keywords: ticket, mailbox.
+# Keywords: ticket, mailbox, shared (a dict kept across the tickets of one batch, where a
+# receiver may keep what it read for all of them; it lives as long as the batch).
 auto_reply_context = Signal()

@@ -247,6 +247,15 @@ class SlaPolicy(models.Model):
         if self.reminder_unit == self.ReminderUnit.PERCENT and (self.reminder_before or 0) >= 100:
             raise ValidationError({"reminder_before": _("A percentage must be below 100.")})
 
+    def applies_to(self, *, pool_id, topic_id, priority, organization_id) -> bool:
+        """In Python what ``SlaPolicy.objects.matching`` asks the database (active aside)."""
+        return (
+            self.pool_id in (None, pool_id)
+            and self.topic_id in (None, topic_id)
+            and self.priority in (None, priority)
+            and self.organization_id in (None, organization_id)
+        )
+
     def budget(self, target: str) -> int | None:
         """Business seconds allowed for ``target``, None when the policy has no such target."""
         budgets: dict[str, int | None] = {

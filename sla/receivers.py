@@ -32,25 +32,42 @@ def _logged(receiver):
 
 
 @_logged
-def _ticket_created(sender, ticket, **kwargs):
+def _ticket_created(sender, ticket, batched=False, **kwargs):
     from sla.services import apply_policy
 
-    apply_policy(ticket.pk)
+    if not batched:  # else tickets_created_in_batch applies it, with the whole batch
+        apply_policy(ticket.pk)
+
+
+def _tickets_created_in_batch(sender, tickets, **kwargs):
+    from sla.services import apply_policies
+
+    try:
+        apply_policies([ticket.pk for ticket in tickets])
+    except Exception:
+        # Rolled back whole: each ticket gets its own try, so one bad ticket only fails itself.
+        logger.exception("sla.batch_failed apply_policies tickets=%d", len(tickets))
+        for ticket in tickets:
+            _ticket_created(sender, ticket=ticket)
 
 
 @_logged
-def _ticket_updated(sender, ticket, field, **kwargs):
+def _ticket_updated(sender, ticket, field, batched=False, **kwargs):
     from sla.services import apply_policy
 
-    if field in ("priority", "topic", "pool"):
+    # batched: a ticket of tickets_created_in_batch, whose policy fits it as it was routed.
+    if field in ("priority", "topic", "pool") and not batched:
         apply_policy(ticket.pk)
 
 
 @_logged
-def _status_changed(sender, ticket, before, after, **kwargs):
+def _status_changed(sender, ticket, before, after, batched=False, **kwargs):
     from sla.services import follow_status
 
-    follow_status(ticket.pk, before=before, after=after)
+    # batched: a new ticket of tickets_created_in_batch taken by routing; apply_policies
+    # started its clocks for the status it ended in (taking a ticket changes no clock).
+    if not batched:
+        follow_status(ticket.pk, before=before, after=after)
 
 
 @_logged
@@ -60,12 +77,36 @@ def _reply_ready(sender, ticket, message, **kwargs):
     follow_reply(ticket.pk)
 
 
+def _starts_next_response(ticket, message) -> bool:
+    return message.kind == Message.Kind.INBOUND and ticket.status != Status.CLOSED
+
+
+def _message_added(sender, ticket, message, batched=False, **kwargs):
+    if not batched and _starts_next_response(ticket, message):
+        _follow_customer_message(sender, ticket=ticket)
+
+
 @_logged
-def _message_added(sender, ticket, message, **kwargs):
+def _follow_customer_message(sender, ticket, **kwargs):
     from sla.services import follow_customer_message
 
-    if message.kind == Message.Kind.INBOUND and ticket.status != Status.CLOSED:
-        follow_customer_message(ticket.pk)
+    follow_customer_message(ticket.pk)
+
+
+def _messages_added_in_batch(sender, added, **kwargs):
+    from sla.services import follow_customer_messages
+
+    tickets = {
+        ticket.pk: ticket for ticket, message in added if _starts_next_response(ticket, message)
+    }
+    if not tickets:
+        return
+    try:
+        follow_customer_messages(list(tickets))
+    except Exception:
+        logger.exception("sla.batch_failed follow_customer_messages tickets=%d", len(tickets))
+        for ticket in tickets.values():
+            _follow_customer_message(sender, ticket=ticket)
 
 
 def _reply_from_outsider(sender, ticket, from_address, contact, **kwargs):
@@ -87,10 +128,10 @@ def _reply_from_outsider(sender, ticket, from_address, contact, **kwargs):
 
 
 @_logged
-def _auto_reply_context(sender, ticket, mailbox, **kwargs):
+def _auto_reply_context(sender, ticket, mailbox, shared=None, **kwargs):
     from sla.services.clocks import out_of_hours_text
 
-    text = out_of_hours_text(ticket)
+    text = out_of_hours_text(ticket, shared=shared)
     return {"out_of_hours": text} if text else {}
 
 
@@ -100,6 +141,12 @@ def connect() -> None:
     signals.status_changed.connect(_status_changed, dispatch_uid="sla-status-changed")
     signals.reply_ready.connect(_reply_ready, dispatch_uid="sla-reply-ready")
     signals.message_added.connect(_message_added, dispatch_uid="sla-message-added")
+    signals.tickets_created_in_batch.connect(
+        _tickets_created_in_batch, dispatch_uid="sla-tickets-created-in-batch"
+    )
+    signals.messages_added_in_batch.connect(
+        _messages_added_in_batch, dispatch_uid="sla-messages-added-in-batch"
+    )
     mail_signals.reply_from_outsider.connect(
         _reply_from_outsider, dispatch_uid="sla-consultation-answer"
     )

@@ -2,6 +2,11 @@
 
 Every signal is sent after the transaction that caused it commits, with
 ``ticket`` and ``actor`` (a user or None for the system) plus the keywords listed.
+
+Many tickets or messages recorded together (mail ingestion) also send one batch event
+after the same commit. Their per-item events still go out, each with ``batched=True``:
+a receiver skips those that its batch receiver covers (nothing is done twice, nothing
+missed); a receiver that is not batch-aware ignores the flag and works as before.
 """
 
 from django.dispatch import Signal
@@ -11,6 +16,13 @@ message_added = Signal()  # ticket, actor, message
 status_changed = Signal()  # ticket, actor, before, after
 ticket_assigned = Signal()  # ticket, actor, before (user id or None), after (user id or None)
 ticket_updated = Signal()  # ticket, actor, field, before, after (priority, topic, product, pool)
+# Batch events: one per commit, after the per-item events that carry batched=True.
+# The routing of a batch's new tickets (ticket_updated, ticket_assigned, status_changed to
+# taken) is sent after them, also with batched=True: a receiver that reads the ticket as it
+# ended up (the SLA's apply_policies) skips those; one that is not covered by a batch event
+# (the "ticket taken" notification) handles them as always.
+tickets_created_in_batch = Signal()  # tickets (list), actor
+messages_added_in_batch = Signal()  # added: list of (ticket, message) pairs, actor
 ticket_merged = Signal()  # ticket (the one merged away), actor, target
 # An outbound reply may now leave: sent at once, or after a supervisor approved it.
 reply_ready = Signal()  # ticket, actor, message

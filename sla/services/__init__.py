@@ -1,5 +1,6 @@
 """SLA workflows: clocks, the sweep and consultations. Receivers and views call these."""
 
+from sla.services.batch import apply_policies, follow_customer_messages
 from sla.services.clocks import (
     apply_policy,
     follow_customer_message,
@@ -16,10 +17,12 @@ from sla.services.consultations import (
 from sla.services.sweep import escalate_deadline, remind_deadline, sweep_deadlines
 
 __all__ = [
+    "apply_policies",
     "apply_policy",
     "consultation_answer_from",
     "escalate_deadline",
     "follow_customer_message",
+    "follow_customer_messages",
     "follow_reply",
     "follow_status",
     "policy_for",

@@ -47,6 +47,29 @@ def policy_for(ticket: Ticket) -> SlaPolicy | None:
     )
 
 
+def active_policies() -> list[SlaPolicy]:
+    """Every active policy with its calendar, first match first: for ``first_match``."""
+    policies = SlaPolicy.objects.filter(active=True).select_related("calendar")
+    return list(policies.order_by("order", "pk"))
+
+
+def first_match(policies: list[SlaPolicy], ticket: Ticket, *, organization_id) -> SlaPolicy | None:
+    """``policy_for`` without a query, over ``active_policies()`` read once for many tickets."""
+    return next(
+        (
+            policy
+            for policy in policies
+            if policy.applies_to(
+                pool_id=ticket.pool_id,
+                topic_id=ticket.topic_id,
+                priority=ticket.priority,
+                organization_id=organization_id,
+            )
+        ),
+        None,
+    )
+
+
 class _Schedules(dict):
     """Calendars read once per service call (two queries each)."""
 
@@ -72,13 +95,18 @@ def plan(deadline: Deadline, schedule: Schedule, policy: SlaPolicy | None) -> No
 
 def sync_due(ticket_id: int) -> None:
     """Write the ticket's earliest running deadline onto it (one UPDATE with a subquery)."""
+    sync_due_of([ticket_id])
+
+
+def sync_due_of(ticket_ids) -> None:
+    """``sync_due`` for many tickets, still one UPDATE."""
     earliest = (
         Deadline.objects.filter(ticket_id=OuterRef("pk"), state=State.RUNNING)
         .exclude(due_at__isnull=True)
         .order_by("due_at")
         .values("due_at")[:1]
     )
-    Ticket.objects.filter(pk=ticket_id).update(due_at=Subquery(earliest))
+    Ticket.objects.filter(pk__in=ticket_ids).update(due_at=Subquery(earliest))
 
 
 def _locked(ticket_id: int) -> Ticket | None:
@@ -209,7 +237,6 @@ def follow_status(ticket_id: int, *, before: str, after: str, now: datetime | No
         apply_policy(ticket_id, now=now)
         ticket.refresh_from_db()
     for deadline in _live(ticket):
-        schedule = schedules.of(deadline.policy)
         if after in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
             # A ticket merged into another was not resolved: its clocks just stop.
             met = (
@@ -220,14 +247,16 @@ def follow_status(ticket_id: int, *, before: str, after: str, now: datetime | No
             _close(deadline, State.MET if met else State.CANCELLED, now)
         elif after == Status.WAITING_CUSTOMER and deadline.state == State.RUNNING:
             since = deadline.running_since or now
-            used = business_seconds_between(schedule, since, now)
+            # The calendar is read only when a clock pauses or resumes: taking or starting
+            # a ticket (every routed mail) changes no deadline.
+            used = business_seconds_between(schedules.of(deadline.policy), since, now)
             deadline.consumed_seconds += int(used)
             deadline.state, deadline.running_since = State.PAUSED, None
             deadline.due_at = deadline.remind_at = None
             deadline.save()
         elif after != Status.WAITING_CUSTOMER and deadline.state == State.PAUSED:
             deadline.state, deadline.running_since = State.RUNNING, now
-            plan(deadline, schedule, deadline.policy)
+            plan(deadline, schedules.of(deadline.policy), deadline.policy)
             deadline.save()
     if after in (Status.CLOSED, Status.CANCELLED):
         _cancel_consultations(ticket, now)
@@ -289,11 +318,27 @@ def schedule_for_ticket(ticket: Ticket) -> Schedule:
     return deadline.policy.calendar.schedule() if deadline and deadline.policy else ALWAYS
 
 
-def out_of_hours_text(ticket: Ticket, *, now: datetime | None = None) -> str:
-    """The calendar's out-of-hours text when ``ticket``'s policy calendar is closed now."""
-    policy = policy_for(ticket)
+def out_of_hours_text(
+    ticket: Ticket, *, now: datetime | None = None, shared: dict | None = None
+) -> str:
+    """The calendar's out-of-hours text when ``ticket``'s policy calendar is closed now.
+
+    ``shared``: a dict kept across a batch of tickets; the active policies and calendars
+    are read into it once (no query per ticket but the requester, usually loaded already).
+    """
+    if shared is None:
+        policy = policy_for(ticket)
+        schedules = _Schedules()
+    else:
+        policies = shared.setdefault("sla.policies", None)
+        if policies is None:
+            policies = shared["sla.policies"] = active_policies()
+        requester = ticket.requester if ticket.requester_id else None
+        organization_id = requester.organization_id if requester else None
+        policy = first_match(policies, ticket, organization_id=organization_id)
+        schedules = shared.setdefault("sla.schedules", _Schedules())
     if policy is None or not policy.calendar.out_of_hours_reply.strip():
         return ""
-    if is_working_time(policy.calendar.schedule(), now or timezone.now()):
+    if is_working_time(schedules.of(policy), now or timezone.now()):
         return ""
     return policy.calendar.out_of_hours_reply.strip()
