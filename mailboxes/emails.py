@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 from django.template import Context, Template, TemplateSyntaxError
 from django.template.loader import render_to_string
@@ -37,6 +38,27 @@ def with_tag(subject: str, ticket: Ticket, *, limit: int = 255) -> str:
     if len(subject) > room:
         subject = subject[: room - 1].rstrip() + "…"
     return f"{subject} {ticket.tag_label}".strip()
+
+
+def language_of(user) -> str:
+    """The language an agent reads mail in: their profile's, else the site's."""
+    profile = getattr(user, "agent_profile", None)
+    return (profile.language if profile else "") or settings.LANGUAGE_CODE
+
+
+def render_edited(row, context: dict) -> tuple[str, str] | None:
+    """An admin-edited row's subject and text, rendered as plain text (nothing escaped).
+
+    None when the row does not compile: an admin's typo must never stop mail, so the
+    caller sends its default text instead (and the typo is logged).
+    """
+    plain = Context(context, autoescape=False)
+    try:
+        subject = Template(row.subject).render(plain)
+        return subject, Template(row.body).render(plain).strip() + "\n"
+    except TemplateSyntaxError:
+        logger.warning("%s %s does not compile; using the default", type(row).__name__, row.pk)
+        return None
 
 
 def pick_template(kind: str, *, mailbox: Mailbox, languages: list[str]) -> EmailTemplate | None:
@@ -82,18 +104,12 @@ def render_auto_reply(
         if templates is not None:
             templates[key] = row
     with translation.override(row.language if row else language):
-        if row is not None:
-            # Admin-edited text is plain text: no HTML part, and nothing to escape.
-            plain = Context(context, autoescape=False)
-            try:
-                return RenderedEmail(
-                    subject=with_tag(Template(row.subject).render(plain), ticket),
-                    body_text=Template(row.body).render(plain).strip() + "\n",
-                    body_html="",
-                )
-            except TemplateSyntaxError:
-                # A typo in admin must not stop mail from becoming tickets: use the default.
-                logger.warning("Email template %s does not compile; using the default", row.pk)
+        edited = render_edited(row, context) if row is not None else None
+        if edited is not None:
+            # Admin-edited text is plain text: no HTML part.
+            return RenderedEmail(
+                subject=with_tag(edited[0], ticket), body_text=edited[1], body_html=""
+            )
         name = "mailboxes/emails/auto_reply"
         return RenderedEmail(
             subject=with_tag(render_to_string(f"{name}.subject.txt", context), ticket),

@@ -20,14 +20,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Min, Q
-from django.template import Context, Template, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from mailboxes import loops
-from mailboxes.emails import RenderedEmail, with_tag
+from mailboxes.emails import RenderedEmail, language_of, render_edited, with_tag
 from mailboxes.models import (
     Mailbox,
     NotificationRule,
@@ -164,11 +163,10 @@ def requester_is_robot(ticket: Ticket, address: str) -> bool:
 def _agent_recipient(user) -> Recipient | None:
     if not user.is_active or not user.email:
         return None
-    profile = getattr(user, "agent_profile", None)
     return Recipient(
         address=user.email.strip().lower(),
         name=user.get_full_name() or user.get_username(),
-        language=(profile.language if profile else "") or settings.LANGUAGE_CODE,
+        language=language_of(user),
     )
 
 
@@ -363,16 +361,11 @@ def render_notification(rule: NotificationRule, info: EventInfo, recipient: Reci
             "actor": context["actor_name"] or _("An agent")
         }
         context["event_label"] = str(NotificationRule.Event(info.event).label)
-        if row is not None:
-            plain = Context(context, autoescape=False)
-            try:
-                return RenderedEmail(
-                    subject=with_tag(Template(row.subject).render(plain), ticket),
-                    body_text=Template(row.body).render(plain).strip() + "\n",
-                    body_html="",
-                )
-            except TemplateSyntaxError:
-                logger.warning("Notification template %s does not compile; default used", row.pk)
+        edited = render_edited(row, context) if row is not None else None
+        if edited is not None:
+            return RenderedEmail(
+                subject=with_tag(edited[0], ticket), body_text=edited[1], body_html=""
+            )
         name = "mailboxes/emails/notification"
         return RenderedEmail(
             subject=with_tag(render_to_string(f"{name}.subject.txt", context), ticket),

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
-from django.template import Context, Template, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from mailboxes.emails import render_edited
 from people.models import ROLE_GROUPS, Role
 from sla.models import NotificationTemplate
 from tickets.models import PoolMembership, Ticket
@@ -27,27 +27,15 @@ def ticket_url(ticket: Ticket) -> str:
     return settings.SITE_URL.rstrip("/") + ticket.get_absolute_url()
 
 
-def language_of(user) -> str:
-    profile = getattr(user, "agent_profile", None)
-    return (profile.language if profile else "") or settings.LANGUAGE_CODE
-
-
 def render_mail(kind: str, context: dict, *, language: str = "") -> RenderedMail:
     """Subject and text of one kind of mail in ``language`` (plain text, nothing escaped)."""
     language = language or settings.LANGUAGE_CODE
     context = {**context, "url": ticket_url(context["ticket"])}
     row = NotificationTemplate.objects.filter(kind=kind, language=language).first()
     with translation.override(language):
-        if row is not None:
-            plain = Context(context, autoescape=False)
-            try:
-                return RenderedMail(
-                    subject=" ".join(Template(row.subject).render(plain).split()),
-                    body_text=Template(row.body).render(plain).strip() + "\n",
-                )
-            except TemplateSyntaxError:
-                # An admin's typo must not stop the reminder: the default text goes out.
-                logger.warning("SLA mail template %s does not compile; using the default", row.pk)
+        edited = render_edited(row, context) if row is not None else None
+        if edited is not None:
+            return RenderedMail(subject=" ".join(edited[0].split()), body_text=edited[1])
         name = f"sla/emails/{kind}"
         return RenderedMail(
             subject=" ".join(render_to_string(f"{name}.subject.txt", context).split()),

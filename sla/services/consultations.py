@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from mailboxes.emails import language_of
 from mailboxes.outbound import queue_notification
 from people.models import Department
 from sla.business_time import add_business_time
 from sla.models import Consultation, Deadline, Target
-from sla.notifications import addresses, language_of, render_mail
+from sla.notifications import addresses, render_mail
 from sla.services.clocks import lock_ticket_of, schedule_for_ticket, sync_due
 from tickets.models import ActivityLog, Message, PoolMembership, Ticket
 from tickets.services import add_consultation_message, assign_ticket, change_status

@@ -15,11 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from mailboxes.emails import language_of
 from mailboxes.outbound import queue_notification
 from sla.models import Consultation, Deadline, SlaPolicy, Target
 from sla.notifications import (
     addresses,
-    language_of,
     render_mail,
     supervisors_of,
     time_zone_of,
