@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from mailboxes import batch, ingest, outbound, processing
+from mailboxes import batch, ingest, outbound
 
 
 @shared_task
@@ -16,12 +16,6 @@ def dispatch_due_mailboxes_task():
 def fetch_mailbox_task(mailbox_id):
     """Fetch one mailbox; errors are recorded on the mailbox (with back-off), not raised."""
     ingest.fetch_mailbox(mailbox_id)
-
-
-@shared_task(bind=True, max_retries=5)
-def process_raw_message_task(self, raw_message_id):
-    """Turn a stored raw message into a ticket or a reply; safe to run twice."""
-    processing.process_raw_message(raw_message_id)
 
 
 @shared_task
