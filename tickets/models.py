@@ -276,6 +276,12 @@ class Message(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
+    # What a junior's reply carries besides its text and files, held with the draft and
+    # applied only when a supervisor approves it (tickets.services.approval); dropped when
+    # the reply is returned. Empty: the reply changes no status beyond starting the work.
+    held_status = models.CharField(
+        _("status on approval"), max_length=20, choices=Status, blank=True
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]

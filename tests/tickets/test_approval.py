@@ -8,7 +8,7 @@ from tests.factories import ContactFactory
 from tickets import services
 from tickets.models import ActivityLog, Approval
 
-QUEUE_QUERIES = 8
+QUEUE_QUERIES = 9
 
 
 def _pending_reply(junior, pool, customer, body="Draft answer"):
@@ -38,7 +38,8 @@ def test_approval_queue_runs_a_fixed_number_of_queries(
     client, supervisor, junior, pool, django_assert_num_queries
 ):
     # Session, user, agent profile, permissions (user and group), count, the page of
-    # replies with ticket, pool and author, their attachments: the same for 1 or 25.
+    # replies with ticket, pool and author, their attachments, the conversation above each
+    # (one windowed query): the same for 1 or 25.
     client.force_login(supervisor)
     _pending_reply(junior, pool, ContactFactory())
     with django_assert_num_queries(QUEUE_QUERIES):
