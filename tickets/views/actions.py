@@ -159,7 +159,12 @@ def resubmit(request, number, message_id):
     ticket = services.get_ticket_for(request.user, number)
     message = get_object_or_404(ticket.messages, pk=message_id, author_user=request.user)
     try:
-        services.resubmit_reply(message, author=request.user, body=request.POST.get("body", ""))
+        services.resubmit_reply(
+            message,
+            author=request.user,
+            body=request.POST.get("body", ""),
+            then_status=request.POST.get("then_status", ""),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
