@@ -137,3 +137,90 @@ def test_reviewer_without_all_pools_sees_only_replies_of_their_pools(
 
     assert page.status_code == 200
     assert list(page.context["replies"]) == []
+
+
+def test_the_approval_page_shows_the_conversation_and_the_status_the_reply_will_set(
+    client, supervisor, junior, pool, customer
+):
+    ticket = services.create_ticket(subject="Printer on fire", pool=pool, requester=customer)
+    services.add_customer_message(ticket, contact=customer, body_text="It smokes, help")
+    services.add_note(ticket, author=supervisor, body="Known model")
+    reply = services.add_reply(ticket, author=junior, body="Unplug it", then_status="resolved")
+    services.add_customer_message(ticket, contact=customer, body_text="Still smoking")
+    client.force_login(supervisor)
+
+    page = client.get(reverse("tickets:approvals"))
+
+    html = page.text
+    # Oldest first, ending with what was written after the reply (flagged), the reply below.
+    assert html.index("It smokes, help") < html.index("Known model") < html.index("Still smoking")
+    assert html.index("Still smoking") < html.index("Unplug it")
+    assert html.count("written after this reply") == 1
+    assert f'name="status" id="status-{reply.pk}"' in html
+    assert "set status: Resolved" in html
+
+
+def test_the_conversation_shown_is_bounded(client, supervisor, junior, pool, customer):
+    ticket = services.create_ticket(subject="Long", pool=pool, requester=customer)
+    for number in range(8):
+        services.add_customer_message(ticket, contact=customer, body_text=f"Message {number}")
+    services.add_reply(ticket, author=junior, body="Answer")
+    client.force_login(supervisor)
+
+    page = client.get(reverse("tickets:approvals"))
+
+    shown = page.context["replies"][0].ticket.recent_messages
+    assert [m.body_text for m in shown] == [f"Message {n}" for n in (7, 6, 5, 4, 3)]
+    assert "Message 2" not in page.text
+
+
+def test_supervisor_approves_on_the_ticket_page_and_returns_to_it(
+    client, supervisor, junior, pool, customer, django_capture_on_commit_callbacks
+):
+    reply = _pending_reply(junior, pool, customer)
+    services.return_reply(reply, actor=supervisor, comment="Shorter")
+    services.resubmit_reply(reply, author=junior, body="Short", then_status="waiting_customer")
+    client.force_login(supervisor)
+    url = reverse("tickets:detail", args=[reply.ticket.number])
+
+    page = client.get(url)
+    assert reverse("tickets:approve", args=[reply.pk]) in page.text
+    assert "On approval it will set the status: Waiting for customer." in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("tickets:approve", args=[reply.pk]), {"back": "ticket", "status": ""}
+        )
+
+    assert response.url == url
+    reply.refresh_from_db()
+    assert reply.approval == Approval.APPROVED
+    reply.ticket.refresh_from_db()
+    assert reply.ticket.status == "in_progress"  # the supervisor dropped the held status
+
+
+def test_the_junior_sees_no_approve_button_on_the_ticket_page(client, junior, pool, customer):
+    reply = _pending_reply(junior, pool, customer)
+    client.force_login(junior)
+
+    page = client.get(reverse("tickets:detail", args=[reply.ticket.number]))
+
+    assert "Not sent yet" in page.text
+    assert reverse("tickets:approve", args=[reply.pk]) not in page.text
+
+
+def test_the_junior_sees_in_the_queue_which_reply_was_returned_and_why(
+    client, supervisor, junior, agent, pool, customer
+):
+    reply = _pending_reply(junior, pool, customer)
+    services.return_reply(reply, actor=supervisor, comment="Apologise first")
+
+    client.force_login(junior)
+    page = client.get(reverse("tickets:queue"))
+    assert "Apologise first" in page.text
+    assert f"#message-{reply.pk}" in page.text
+
+    client.force_login(agent)
+    assert "Apologise first" not in client.get(reverse("tickets:queue")).text
+    services.resubmit_reply(reply, author=junior, body="Sorry, and ...")
+    client.force_login(junior)
+    assert "Apologise first" not in client.get(reverse("tickets:queue")).text
