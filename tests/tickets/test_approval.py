@@ -1,5 +1,8 @@
 """Supervisors approve, edit or return junior agents' replies from one queue."""
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mailboxes.models import OutgoingEmail
@@ -224,3 +227,47 @@ def test_the_junior_sees_in_the_queue_which_reply_was_returned_and_why(
     services.resubmit_reply(reply, author=junior, body="Sorry, and ...")
     client.force_login(junior)
     assert "Apologise first" not in client.get(reverse("tickets:queue")).text
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_ticket_page_costs_the_same_with_one_or_many_pending_and_returned_replies(
+    client, supervisor, junior, pool, customer
+):
+    reply = _pending_reply(junior, pool, customer)
+    ticket = reply.ticket
+    client.force_login(supervisor)
+    url = reverse("tickets:detail", args=[ticket.number])
+    one = _queries(client, url)
+    for number in range(10):
+        more = services.add_reply(
+            ticket,
+            author=junior,
+            body=f"Draft {number}",
+            then_status="resolved",
+            files=[SimpleUploadedFile(f"f{number}.txt", b"x")],
+        )
+        if number % 2:
+            services.return_reply(more, actor=supervisor, comment="Again")
+    many = _queries(client, url)
+    assert one == many
+    assert client.get(url).text.count('class="btn btn-success btn-sm approve-button"') == 6
+
+
+def test_the_juniors_queue_costs_the_same_however_many_replies_were_returned(
+    client, supervisor, junior, pool, customer
+):
+    client.force_login(junior)
+    url = reverse("tickets:queue")
+    reply = _pending_reply(junior, pool, customer)
+    services.return_reply(reply, actor=supervisor, comment="Again")
+    one = _queries(client, url)
+    for _ in range(8):
+        services.return_reply(
+            _pending_reply(junior, pool, ContactFactory()), actor=supervisor, comment="Again"
+        )
+    assert _queries(client, url) == one
