@@ -74,6 +74,9 @@ def _status_changed(sender, ticket, before, after, batched=False, **kwargs):
 def _reply_ready(sender, ticket, message, **kwargs):
     from sla.services import follow_reply
 
+    # Sent once a reply may leave: at once, or when a supervisor approves a junior's reply
+    # (a pending one counts for nothing). The response is met then, at the approval time:
+    # that is when the customer gets it.
     follow_reply(ticket.pk)
 
 

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import _agent
 from tickets.models import Approval, Message
-from tickets.services import add_customer_message, create_ticket
+from tickets.services import add_customer_message, add_reply, create_ticket
 from tickets.states import Status
 
 pytestmark = [
@@ -70,4 +70,32 @@ def test_junior_reply_holds_resolved_until_the_supervisor_approves_on_the_ticket
 
     ticket.refresh_from_db()
     assert ticket.status == Status.RESOLVED
+    assert page_problems.items == []
+
+
+def test_a_returned_reply_tells_the_junior_why_in_the_queue_and_on_the_ticket(
+    new_context, live_server, sign_in, page_problems, artifacts_dir, pool, customer
+):
+    junior = _agent("junior", is_junior=True, pools=[pool])
+    _agent("supervisor", role="supervisor")
+    ticket = create_ticket(subject="Invoice charged twice", pool=pool, requester=customer)
+    add_customer_message(ticket, contact=customer, body_text="Charged twice in March.")
+    reply = add_reply(ticket, author=junior, body="Refunded.", then_status=Status.CLOSED)
+    ticket_url = f"{live_server.url}/tickets/{ticket.number}/"
+
+    boss = page_problems.watch(sign_in(new_context().new_page(), "supervisor"))
+    boss.goto(ticket_url)
+    boss.locator(".pending-reply textarea[name=comment]").fill("Say when the refund arrives.")
+    boss.locator(".pending-reply .return-button").click()
+    expect(boss.locator(".returned-reply")).to_contain_text("Say when the refund arrives.")
+
+    page = page_problems.watch(sign_in(new_context().new_page(), "junior"))
+    notice = page.locator(".returned-replies")
+    expect(notice).to_contain_text("Say when the refund arrives.")
+    _screenshots(page, artifacts_dir, "junior-queue-returned")
+    notice.get_by_role("link").click()
+    expect(page.locator(f"#message-{reply.pk} .returned-reply")).to_contain_text("returned")
+    _screenshots(page, artifacts_dir, "junior-ticket-returned")
+    ticket.refresh_from_db()
+    assert ticket.status != Status.CLOSED
     assert page_problems.items == []

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -313,4 +313,19 @@ def test_no_service_lets_a_junior_set_a_held_status_while_a_reply_waits(run, tic
     _pending_reply(run, ticket, junior, then_status=None)
     with pytest.raises(ValidationError, match="waiting for approval"):
         run(services.change_status, ticket, to=to, actor=junior)
+    _assert_nothing_changed(ticket)
+
+
+def test_nobody_approves_their_own_reply(run, ticket, junior):
+    from django.contrib.auth.models import Permission
+
+    junior.user_permissions.add(Permission.objects.get(codename="approve_reply"))
+    junior = type(junior).objects.get(pk=junior.pk)  # fresh permission cache
+    reply = _pending_reply(run, ticket, junior)
+
+    with pytest.raises(PermissionDenied):
+        run(services.approve_reply, reply, actor=junior)
+
+    reply.refresh_from_db()
+    assert reply.approval == Approval.PENDING
     _assert_nothing_changed(ticket)

@@ -49,6 +49,8 @@ def approve_reply(
     if status is not KEEP_HELD and status not in ("", *HELD_STATUSES):
         raise ValidationError(_("This status cannot be set with a reply."))
     message = _pending(message)
+    if message.author_user_id == actor.pk:
+        raise PermissionDenied  # four eyes: nobody approves their own reply
     now = timezone.now()
     if body is not None and body.strip() and body != message.body_text:
         message.body_text = body
