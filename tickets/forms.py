@@ -99,7 +99,7 @@ class TicketFieldsForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    # Both scoped to the ticket's pool in __init__.
+    # Both set from the ticket's pool in __init__.
     assignee = forms.ModelChoiceField(
         label=_("Technician"), queryset=active_agents().none(), required=False
     )
@@ -110,10 +110,11 @@ class AssignForm(forms.Form):
     def __init__(self, *args, pool=None, **kwargs):
         super().__init__(*args, **kwargs)
         if pool is not None:
-            # Only members of the ticket's pool can be its technician; its manager must at
-            # least see it.
+            # Only members of the ticket's pool can be its technician. The manager follows
+            # the ticket for the customer's side (an account manager): any active agent, as
+            # the notifications to managers expect.
             _set_queryset(self, "assignee", active_agents().filter(pool_memberships__pool=pool))
-            _set_queryset(self, "manager", agents_who_see_pool(pool))
+            _set_queryset(self, "manager", active_agents())
 
 
 class WatcherForm(forms.Form):

@@ -431,6 +431,9 @@ class ActivityLog(models.Model):
         CONSULTATION_ASKED = "consultation_asked", _("Department consulted")
         CONSULTATION_ANSWERED = "consultation_answered", _("Department answered")
         CONSULTATION_REMINDER = "consultation_reminder", _("Department reminded")
+        MAIL_HELD = "mail_held", _("Mail held for review")
+        MAIL_RELEASED = "mail_released", _("Held mail released")
+        MAIL_REJECTED = "mail_rejected", _("Held mail rejected")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="activity")
     actor = models.ForeignKey(

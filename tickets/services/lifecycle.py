@@ -155,8 +155,6 @@ def set_manager(ticket: Ticket, *, manager, actor) -> Ticket:
     before = ticket.manager
     if before == manager:
         return ticket
-    if manager is not None and not Ticket.objects.visible_to(manager).filter(pk=ticket.pk).exists():
-        raise ValidationError(_("%(user)s cannot see this ticket.") % {"user": _display(manager)})
     ticket.manager = manager
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=["manager", "updated_at"])
