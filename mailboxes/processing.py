@@ -138,13 +138,13 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail, *, released: bool = Fal
         return
     match = find_thread(parsed, raw.mailbox)
     contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
-    decision = decide(match, parsed, raw.mailbox, contact=contact)
-    if decision == "hold" and not released:
+    decision = decide(match, parsed, raw.mailbox, contact=contact, check_dmarc=not released)
+    if decision == "hold":
         _hold(raw, match.ticket, parsed, notes)
         return
     files, skipped = attachment_uploads(parsed)
     ticket: Ticket
-    if decision in ("join", "hold") and match.ticket is not None:
+    if decision == "join" and match.ticket is not None:
         ticket, is_new = match.ticket, False
     else:
         claimed = _claimed_by_listener(match, parsed, contact, files, message_id)

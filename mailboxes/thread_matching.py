@@ -15,6 +15,7 @@ from typing import Literal
 
 from django.db.models import Q
 
+from mailboxes import signals as mail_signals
 from mailboxes import tokens
 from mailboxes.authentication import dmarc_result
 from mailboxes.models import Mailbox, OutgoingEmail
@@ -128,32 +129,47 @@ def find_thread(
     return ThreadMatch()
 
 
-def decide(match: ThreadMatch, parsed: ParsedMail, mailbox: Mailbox, *, contact) -> Decision:
+def decide(
+    match: ThreadMatch, parsed: ParsedMail, mailbox: Mailbox, *, contact, check_dmarc: bool = True
+) -> Decision:
     """What to do with a mail from ``contact`` (its sender) given its thread ``match``.
 
     "new": it starts a ticket. "join": it continues ``match.ticket``. "outsider": it refers
     to a ticket its sender takes no part in (a linked ticket, or a consulted department's
-    answer). "hold": it would join, but the mailbox's trusted receiving server says it
-    failed DMARC, so the participant's address in its From is not proven: an agent of the
-    ticket's pool releases or rejects it.
+    answer). "hold": it would join (as a participant's reply, or as the answer of someone
+    the ticket waits for), but the mailbox's trusted receiving server says it failed
+    DMARC, so the address in its From is not proven: an agent of the ticket's pool
+    releases or rejects it.
 
     A signed reply address never holds: the token proves the sender has our mail to that
     ticket (it is as good as a password), whatever the From says. A match by our
     Message-IDs does hold: Message-IDs are not secret (they travel in every References
     header of the thread, in forwards and on lists), so they prove as little as the tag.
+    ``check_dmarc=False``: an agent released the mail; decide as if it had passed.
     """
     ticket = match.ticket
     if ticket is None:
         return "new"
     if match.trusted:
         return "join"
+    failed = (
+        check_dmarc
+        and dmarc_result(parsed.authentication_results, mailbox.trusted_authserv_id) == "fail"
+    )
     # The contact owns this address (unique), so being the requester makes the sender a
     # participant without asking is_participant.
-    if not (contact.pk == ticket.requester_id or is_participant(ticket, parsed.from_address)):
-        return "outsider"
-    if dmarc_result(parsed.authentication_results, mailbox.trusted_authserv_id) == "fail":
-        return "hold"
-    return "join"
+    if contact.pk == ticket.requester_id or is_participant(ticket, parsed.from_address):
+        return "hold" if failed else "join"
+    if failed and _expected(ticket, parsed.from_address):
+        return "hold"  # e.g. a consulted department's "answer" in someone else's name
+    return "outsider"
+
+
+def _expected(ticket: Ticket, address: str | None) -> bool:
+    responses = mail_signals.expects_reply_from.send(
+        sender=Mailbox, ticket=ticket, from_address=address or ""
+    )
+    return any(answer is True for _receiver, answer in responses)
 
 
 def is_participant(ticket: Ticket, address: str | None) -> bool:

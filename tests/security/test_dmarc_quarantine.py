@@ -103,3 +103,30 @@ def test_a_stranger_failing_dmarc_still_gets_a_linked_ticket_not_a_hold(mailbox,
     assert raw.state == State.PROCESSED
     assert raw.ticket != ticket
     assert list(raw.ticket.linked_tickets.all()) == [ticket]
+
+
+def test_a_forged_department_answer_is_held_and_released_as_the_answer(
+    client, agent, mailbox, ticket
+):
+    from people.models import Department
+    from sla.models import Consultation
+    from sla.services import start_consultation
+
+    legal = Department.objects.create(name="Legal", email="legal@acme.test")
+    consultation = start_consultation(ticket, department=legal, question="OK?", actor=agent)
+    mail = build_mail(
+        sender="Legal <legal@acme.test>",
+        subject="Re: question",
+        message_id="<legal-1@acme.test>",
+        headers={"In-Reply-To": consultation.question.message_id},
+    )
+    mail["Authentication-Results"] = f"{MX}; dmarc=fail header.from=acme.test"
+    raw = receive(mailbox, mail)
+    assert (raw.state, raw.ticket) == (State.QUARANTINED, ticket)
+    assert Consultation.objects.get().state == "open"
+    client.force_login(agent)
+    client.post(reverse("mailboxes:release", args=[raw.pk]))
+    raw.refresh_from_db()
+    assert (raw.state, raw.ticket) == (State.PROCESSED, ticket)
+    assert raw.ticket_message.kind == Message.Kind.CONSULTATION
+    assert Consultation.objects.get().state != "open"
