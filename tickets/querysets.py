@@ -132,12 +132,6 @@ def active_agents():
     )
 
 
-def agents_in_pools(pool_ids):
-    """Active agents who are members of one of ``pool_ids`` (a list or a subquery)."""
-    members = Q(pool_memberships__pool_id__in=pool_ids)
-    return active_agents().filter(pk__in=get_user_model().objects.filter(members).values("pk"))
-
-
 def agents_who_see_pool(pool_id):
     """Active agents who see the tickets of ``pool_id``: its members and those who see all."""
     from people.roles import SEE_ALL_POOLS
@@ -160,9 +154,12 @@ def agents_who_see_pool(pool_id):
 
 
 def agents_usable_by(user):
-    """The agents ``user`` may pick in a filter: those of their pools (everyone for supervisors)."""
+    """The agents ``user`` may pick in a filter: of their pools (everyone for supervisors)."""
     if not is_agent(user):
         return get_user_model().objects.none()
     if sees_all_pools(user):
         return active_agents()
-    return agents_in_pools(_my_pool_ids(user))
+    # As visible_to: the agents they cover right now too (their tickets are in the queue).
+    covered = Absence.objects.current(timezone.now()).filter(substitute=user).values("agent_id")
+    members = get_user_model().objects.filter(pool_memberships__pool_id__in=_my_pool_ids(user))
+    return active_agents().filter(Q(pk__in=members.values("pk")) | Q(pk__in=covered))

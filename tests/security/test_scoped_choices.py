@@ -224,3 +224,11 @@ def test_portal_refuses_an_inactive_department(customer_client, pool):
     assert response.status_code in (200, 400)
     assert "pool" in response.context["form"].errors
     assert not closed_pool.tickets.exists()
+
+
+def test_a_substitute_may_filter_by_the_agent_they_cover(
+    agent_client, agent, other_agent, make_absence
+):
+    make_absence(other_agent, substitute=agent)
+    response = agent_client.get(reverse("tickets:queue"), {"assignee": other_agent.pk})
+    assert "assignee" not in response.context["filter"].form.errors
