@@ -38,6 +38,7 @@ EDITABLE = [
     "folder",
     "after_import",
     "move_to_folder",
+    "trusted_authserv_id",
     "maildir_path",
     "next_fetch_at",
 ]
@@ -107,6 +108,7 @@ class MailboxAdmin(admin.ModelAdmin):
             {"fields": ["host", "port", "security", "username", "password", "folder"]},
         ),
         (_("After import"), {"fields": ["after_import", "move_to_folder"]}),
+        (_("Sender checks"), {"fields": ["trusted_authserv_id"]}),
         (_("Local maildir"), {"fields": ["maildir_path"]}),
         (_("Fetch status"), {"fields": ["next_fetch_at", "uidvalidity", *FETCH_STATUS]}),
     ]

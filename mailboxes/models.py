@@ -54,6 +54,17 @@ class Mailbox(models.Model):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
+    trusted_authserv_id = models.CharField(
+        _("trusted authentication server"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "The authserv-id of the receiving server whose Authentication-Results headers "
+            "this mailbox trusts (e.g. mx.example.com). A reply that fails DMARC there and "
+            "would join a ticket by its subject tag or references is held for an agent. "
+            "Empty: DMARC is not evaluated."
+        ),
+    )
     # Fetch state: written by the fetch task only.
     uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
     next_fetch_at = models.DateTimeField(_("next fetch"), default=timezone.now, db_index=True)
@@ -88,7 +99,9 @@ class RawMessage(models.Model):
         PROCESSED = "processed", _("Processed")
         IGNORED = "ignored", _("Ignored")
         FAILED = "failed", _("Failed")
-        REFUSED = "refused", _("Refused (too large)")
+        REFUSED = "refused", _("Refused")
+        # Would join a ticket but failed DMARC: waits for an agent of that ticket's pool.
+        QUARANTINED = "quarantined", _("Held for review")
 
     class Reason(models.TextChoices):
         NONE = "", _("None")
@@ -98,6 +111,7 @@ class RawMessage(models.Model):
         OWN_MAIL = "own_mail", _("Our own mail")
         TOO_LARGE = "too_large", _("Too large")
         NO_SENDER = "no_sender", _("No usable sender")
+        DMARC_FAIL = "dmarc_fail", _("Failed DMARC")
 
     mailbox = models.ForeignKey(
         Mailbox, on_delete=models.PROTECT, related_name="raw_messages", verbose_name=_("mailbox")
@@ -107,7 +121,7 @@ class RawMessage(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.PositiveBigIntegerField(_("size"), default=0)
     file = models.FileField(_("raw message"), upload_to=raw_message_path, blank=True)
-    state = models.CharField(_("state"), max_length=10, choices=State, default=State.NEW)
+    state = models.CharField(_("state"), max_length=20, choices=State, default=State.NEW)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason, blank=True)
     error = models.TextField(_("error"), blank=True)
     subject = models.CharField(_("subject"), max_length=255, blank=True)

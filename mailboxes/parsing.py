@@ -84,6 +84,8 @@ class ParsedMail:
     x_auto_response_suppress: str = ""
     list_id: str = ""
     list_unsubscribe: str = ""
+    # Every Authentication-Results header, topmost first (mailboxes.authentication reads them).
+    authentication_results: list[str] = field(default_factory=list)
     return_path: str = ""
     text: str = ""
     html: str = ""
@@ -467,6 +469,9 @@ def _parse(data: bytes, extracted: Extracted | None = None) -> ParsedMail:
     parsed.x_auto_response_suppress = headers.raw_value("x-auto-response-suppress").lower()
     parsed.list_id = headers.raw_value("list-id").strip()
     parsed.list_unsubscribe = headers.raw_value("list-unsubscribe").strip()
+    parsed.authentication_results = [
+        value[:MAX_HEADER_CHARS] for value in headers.raw.get("authentication-results", ())[:20]
+    ]
 
     walker = _Walker(parsed, runs)
     walker.walk(message)

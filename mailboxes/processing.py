@@ -21,7 +21,7 @@ from mailboxes import signals as mail_signals
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.outbound import queue_auto_reply
 from mailboxes.parsing import LARGE_MESSAGE, ParsedMail, parse_message, parse_message_file
-from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, find_thread, is_participant
+from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, decide, find_thread
 from people.services import find_or_create_contact
 from tickets.models import ActivityLog, Ticket
 from tickets.services import add_customer_message, create_ticket, route_ticket
@@ -35,6 +35,10 @@ State = RawMessage.State
 Reason = RawMessage.Reason
 LINKED_NOT_PARTICIPANT = gettext_noop(
     "Mail from a sender who is not a participant referred to this ticket."
+)
+HELD_DMARC_FAIL = gettext_noop(
+    "A mail claiming to be from this address failed DMARC: it is held until an agent "
+    "releases or rejects it."
 )
 CLAIMABLE = (State.NEW, State.FAILED)
 SAVED_FIELDS = [
@@ -90,7 +94,7 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
         return RawMessage.objects.get(pk=raw_message_id)
 
 
-def _process(raw: RawMessage) -> None:
+def _process(raw: RawMessage, *, released: bool = False) -> None:
     if raw.size > settings.MAIL_MAX_MESSAGE_BYTES:
         finish(raw, State.REFUSED, Reason.TOO_LARGE)
         return
@@ -102,12 +106,12 @@ def _process(raw: RawMessage) -> None:
             else parse_message(stored.read())
         )
     try:
-        _process_parsed(raw, parsed)
+        _process_parsed(raw, parsed, released=released)
     finally:
         parsed.close()
 
 
-def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
+def _process_parsed(raw: RawMessage, parsed: ParsedMail, *, released: bool = False) -> None:
     raw.subject = parsed.subject[:255]
     raw.sender = (parsed.from_address or "")[:255]
     # Kept on the row for the admin: what the parser had to repair, cut or skip.
@@ -134,14 +138,13 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
         return
     match = find_thread(parsed, raw.mailbox)
     contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
+    decision = decide(match, parsed, raw.mailbox, contact=contact, check_dmarc=not released)
+    if decision == "hold":
+        _hold(raw, match.ticket, parsed, notes)
+        return
     files, skipped = attachment_uploads(parsed)
-    if match.ticket is not None and (
-        match.trusted
-        # The contact owns this address (unique), so being the requester makes the sender a
-        # participant without asking is_participant.
-        or contact.pk == match.ticket.requester_id
-        or is_participant(match.ticket, parsed.from_address)
-    ):
+    ticket: Ticket
+    if decision == "join" and match.ticket is not None:
         ticket, is_new = match.ticket, False
     else:
         claimed = _claimed_by_listener(match, parsed, contact, files, message_id)
@@ -163,6 +166,32 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
         queue_auto_reply_for(ticket, raw.mailbox, parsed, own_addresses)
     raw.ticket, raw.ticket_message = ticket, message
     finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
+
+
+def _hold(raw: RawMessage, ticket: Ticket | None, parsed: ParsedMail, notes: list[str]) -> None:
+    """Keep the mail out of the thread until an agent of the ticket's pool decides."""
+    raw.ticket = ticket
+    finish(raw, State.QUARANTINED, Reason.DMARC_FAIL, notes)
+    if ticket is not None:
+        log_activity(
+            ticket,
+            actor=None,
+            action=ActivityLog.Action.MAIL_HELD,
+            after=(parsed.from_address or "")[:255],
+            detail=HELD_DMARC_FAIL,
+        )
+
+
+def process_released(raw: RawMessage) -> None:
+    """Thread a held mail as processing would have without the hold (row locked by caller).
+
+    Loop protection, duplicates and the participant check run again: only the DMARC hold
+    is lifted. Sets the outcome on ``raw`` and saves it.
+    """
+    raw.attempts += 1
+    _process(raw, released=True)
+    raw.processed_at = timezone.now()
+    raw.save(update_fields=SAVED_FIELDS)
 
 
 def _claimed_by_listener(match: ThreadMatch, parsed: ParsedMail, contact, files, message_id):

@@ -96,7 +96,16 @@ def _on_sign_in_link(sender, contact, address, url, expires_at, **kwargs):
     queue_sign_in_email(contact=contact, address=address, url=url, expires_at=expires_at)
 
 
+def _on_ticket_panels(sender, ticket, user, audience, **kwargs):
+    from mailboxes.quarantine import held_panels
+    from tickets.panels import AGENT
+
+    # Only on the agent's page, which is only rendered for those who see the ticket.
+    return held_panels(ticket) if audience == AGENT else []
+
+
 def connect() -> None:
+    signals.ticket_panels.connect(_on_ticket_panels, dispatch_uid="mailboxes-held-panels")
     signals.reply_ready.connect(_queue_reply, dispatch_uid="mailboxes-queue-reply")
     signals.ticket_created.connect(_on_ticket_created, dispatch_uid="mailboxes-notify-created")
     signals.status_changed.connect(_on_status_changed, dispatch_uid="mailboxes-notify-status")

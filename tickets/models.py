@@ -14,7 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from people.models import Contact
 from people.text import split_keywords
 from tickets.html import has_remote_images, sanitize_html, split_quoted
-from tickets.querysets import TicketQuerySet
+from tickets.querysets import (
+    CannedResponseQuerySet,
+    PoolQuerySet,
+    TagQuerySet,
+    TicketQuerySet,
+)
 from tickets.states import OPEN_STATUSES, Channel, Priority, Status
 
 
@@ -30,6 +35,8 @@ class Pool(models.Model):
         related_name="pools",
         verbose_name=_("members"),
     )
+
+    objects = PoolQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -102,6 +109,8 @@ class Product(KeywordCatalogEntry):
 
 class Tag(models.Model):
     name = models.SlugField(_("name"), max_length=50, unique=True, allow_unicode=True)
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -428,6 +437,9 @@ class ActivityLog(models.Model):
         CONSULTATION_ASKED = "consultation_asked", _("Department consulted")
         CONSULTATION_ANSWERED = "consultation_answered", _("Department answered")
         CONSULTATION_REMINDER = "consultation_reminder", _("Department reminded")
+        MAIL_HELD = "mail_held", _("Mail held for review")
+        MAIL_RELEASED = "mail_released", _("Held mail released")
+        MAIL_REJECTED = "mail_rejected", _("Held mail rejected")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="activity")
     actor = models.ForeignKey(
@@ -508,6 +520,8 @@ class CannedResponse(models.Model):
         verbose_name=_("pool"),
         help_text=_("Leave both owner and pool empty to share with everyone."),
     )
+
+    objects = CannedResponseQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

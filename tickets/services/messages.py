@@ -62,6 +62,14 @@ def _store_files(ticket: Ticket, message: Message, files) -> list[Attachment]:
     return stored
 
 
+def _check_canned_usable(canned: CannedResponse | None, *, author, ticket: Ticket) -> None:
+    # Every caller, not only the reply form: its files would go out with the reply.
+    if canned is None:
+        return
+    if not CannedResponse.objects.usable_by(author, ticket.pool_id).filter(pk=canned.pk).exists():
+        raise ValidationError(_("This canned response cannot be used on this ticket."))
+
+
 def _copy_canned_files(ticket: Ticket, message: Message, canned: CannedResponse | None):
     if canned is None:
         return []
@@ -118,6 +126,7 @@ def add_reply(
     if not body.strip():
         raise ValidationError(_("The reply is empty."))
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    _check_canned_usable(canned_response, author=author, ticket=ticket)
     now = timezone.now()
     needs_approval = is_junior(author)
     then_status = then_status or ""

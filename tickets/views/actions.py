@@ -69,7 +69,7 @@ def reply(request, number):
         form_class=reply_form_for,
         form_name="reply_form",
         action=action,
-        form_kwargs=lambda ticket: {"ticket": ticket},
+        form_kwargs=lambda ticket: {"ticket": ticket, "user": request.user},
     )
 
 
@@ -133,7 +133,14 @@ def watchers(request, number):
         change = services.remove_watcher if data["remove"] else services.add_watcher
         change(ticket, user=data["user"], actor=request.user)
 
-    return _handle(request, number, form_class=WatcherForm, form_name="watcher_form", action=action)
+    return _handle(
+        request,
+        number,
+        form_class=WatcherForm,
+        form_name="watcher_form",
+        action=action,
+        form_kwargs=lambda ticket: {"ticket": ticket},
+    )
 
 
 @_agent_view
@@ -182,7 +189,9 @@ def canned_response(request, number, canned_id):
     text = services.render_canned_response(canned, ticket=ticket, agent=request.user)
     current = request.GET.get("body", "").rstrip()
     body = f"{current}\n\n{text}" if current else text
-    form = reply_form_for(ticket=ticket, initial={"body": body, "canned_response": canned.pk})
+    form = reply_form_for(
+        ticket=ticket, user=request.user, initial={"body": body, "canned_response": canned.pk}
+    )
     return render(
         request,
         "tickets/ticket_detail.html#reply-editor",

@@ -89,6 +89,7 @@ def queue(request):
     visible = Ticket.objects.visible_to(user)
     ticket_filter = TicketFilter(
         request.GET,
+        user=user,
         queryset=_tab_queryset(tab, user, visible, my_pool_ids),
         pools=pools if sees_all else [pool for pool in pools if pool.is_mine],
         topics=topics,
