@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0006_ticket_due_at_consultation_kinds'),
+        ('tickets', '0007_message_held_status'),
     ]
 
     operations = [
