@@ -88,7 +88,7 @@ class RawMessage(models.Model):
         PROCESSED = "processed", _("Processed")
         IGNORED = "ignored", _("Ignored")
         FAILED = "failed", _("Failed")
-        REFUSED = "refused", _("Refused (too large)")
+        REFUSED = "refused", _("Refused")
 
     class Reason(models.TextChoices):
         NONE = "", _("None")
@@ -98,6 +98,7 @@ class RawMessage(models.Model):
         OWN_MAIL = "own_mail", _("Our own mail")
         TOO_LARGE = "too_large", _("Too large")
         NO_SENDER = "no_sender", _("No usable sender")
+        UNSTORABLE = "unstorable", _("The database refused its headers")
 
     mailbox = models.ForeignKey(
         Mailbox, on_delete=models.PROTECT, related_name="raw_messages", verbose_name=_("mailbox")
@@ -121,6 +122,9 @@ class RawMessage(models.Model):
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # The header's Message-ID was already taken in this mailbox by a different mail: this
+    # row is stored under one derived from its content, and processed all the same.
+    reused_message_id = models.BooleanField(_("reused Message-ID"), default=False)
 
     objects = RawMessageQuerySet.as_manager()
 

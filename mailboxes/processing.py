@@ -21,6 +21,7 @@ from mailboxes import signals as mail_signals
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.outbound import queue_auto_reply
 from mailboxes.parsing import LARGE_MESSAGE, ParsedMail, parse_message, parse_message_file
+from mailboxes.text import db_text
 from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, find_thread, is_participant
 from people.services import find_or_create_contact
 from tickets.models import ActivityLog, Ticket
@@ -81,7 +82,7 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
         RawMessage.objects.filter(pk=raw_message_id, state__in=CLAIMABLE).update(
             state=State.FAILED,
             reason=Reason.NONE,
-            error=f"{type(exc).__name__}: {exc}"[:5000],
+            error=db_text(f"{type(exc).__name__}: {exc}")[:5000],
             ticket=None,
             ticket_message=None,
             processed_at=timezone.now(),
@@ -189,7 +190,7 @@ def _claimed_by_listener(match: ThreadMatch, parsed: ParsedMail, contact, files,
 def finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) -> None:
     """Set the outcome on the row (not saved): state, reason, and the notes as its error."""
     raw.state, raw.reason = state, reason
-    raw.error = "; ".join(note for note in notes if note)[:5000]
+    raw.error = db_text("; ".join(note for note in notes if note))[:5000]
 
 
 def our_addresses(mailbox_addresses: set[str]) -> set[str]:
