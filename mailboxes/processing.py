@@ -37,6 +37,10 @@ Reason = RawMessage.Reason
 LINKED_NOT_PARTICIPANT = gettext_noop(
     "Mail from a sender who is not a participant referred to this ticket."
 )
+REUSED_MESSAGE_ID = gettext_noop(
+    "This mail reuses the Message-ID of an earlier, different mail: kept as a mail of its own."
+)
+REUSED_MESSAGE_ID_NOTE = "reused Message-ID"
 CLAIMABLE = (State.NEW, State.FAILED)
 SAVED_FIELDS = [
     "state",
@@ -130,7 +134,10 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
     if parsed.from_address is None:
         finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *notes])
         return
-    if "inbound" in known:
+    if raw.reused_message_id:
+        # A different mail under a Message-ID we have: not a duplicate, and said so.
+        notes = [REUSED_MESSAGE_ID_NOTE, *notes]
+    elif "inbound" in known:
         finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
         return
     match = find_thread(parsed, raw.mailbox)
@@ -162,6 +169,8 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
     if is_new:
         _route(ticket, parsed)
         queue_auto_reply_for(ticket, raw.mailbox, parsed, own_addresses)
+    if raw.reused_message_id:
+        log_activity(ticket, actor=None, action=ActivityLog.Action.NOTE, detail=REUSED_MESSAGE_ID)
     raw.ticket, raw.ticket_message = ticket, message
     finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
 
