@@ -431,7 +431,7 @@ def _store_and_mark(
 def _redact(text: str, mailbox: Mailbox) -> str:
     if mailbox.password:
         text = text.replace(mailbox.password, "********")
-    return text[:2000]
+    return db_text(text)[:2000]
 
 
 def backoff(interval: timedelta, failures: int) -> timedelta:

@@ -19,6 +19,7 @@ from mailboxes.parsing import (
 )
 from mailboxes.processing import REUSED_MESSAGE_ID, process_raw_message
 from people.models import ContactEmail
+from tests.conftest import require_postgresql
 from tests.mailboxes.test_processing import build_mail, make_mailbox, store_raw
 from tickets.models import MAX_FILENAME, ActivityLog, Ticket
 
@@ -66,6 +67,19 @@ def test_real_mailer_senders_open_a_ticket_for_the_right_contact(
     assert raw.ticket.requester == contact
     assert contact.name == display_name
     assert raw.sender == address
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("process", [one_by_one, together])
+def test_real_mailer_senders_open_tickets_on_postgresql(mailbox, process):
+    require_postgresql()
+    raws = [store_raw(mailbox, message(name)) for name, _address, _name in SENDERS]
+    process([raw.pk for raw in raws])
+    for raw, (_file, address, display_name) in zip(raws, SENDERS, strict=True):
+        raw.refresh_from_db()
+        assert raw.state == State.PROCESSED, raw.error
+        assert raw.ticket.requester.name == display_name
+        assert raw.ticket.requester == ContactEmail.objects.get(address=address).contact
 
 
 @pytest.mark.parametrize("process", [one_by_one, together])
