@@ -166,13 +166,19 @@ def _codec(charset: str | None) -> str:
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Decoded with the declared charset (or its alias, UTF-8 when unknown): never raises.
 
-    Bytes invalid in that charset become replacement characters where they are; the rest of
-    the text keeps its charset (no switch of the whole text to a guess).
+    Bytes invalid in that charset that are valid UTF-8 are read as UTF-8 (a mislabelled
+    part); otherwise the invalid bytes become replacement characters where they are and
+    the rest keeps the declared charset (never a switch of the whole text to a guess).
     """
+    codec = _codec(charset)
     try:
-        return data.decode(_codec(charset), errors="replace")
-    except (LookupError, UnicodeError, ValueError):  # a codec that fails even so
-        return data.decode("utf-8", errors="replace")
+        return data.decode(codec)
+    except (UnicodeError, ValueError):
+        pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeError:
+        return data.decode(codec, errors="replace")
 
 
 def _guess_bytes(data: bytes) -> str:
