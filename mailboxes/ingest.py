@@ -341,13 +341,17 @@ def _stored_uids(mailbox: Mailbox, uids: list[str]) -> dict[str, tuple[int, str]
     return stored
 
 
-def _known_by_headers(mailbox: Mailbox, fetcher: Fetcher, uid: str) -> bool:
+def _known_by_headers(mailbox: Mailbox, fetcher: Fetcher, uid: str, size: int) -> bool:
     # After a UIDVALIDITY change every uid looks new; the Message-ID in a small partial
-    # fetch tells us whether we have it without downloading the whole message again.
+    # fetch tells us whether we have it without downloading the whole message again. Of
+    # another size it may be a different mail reusing the id: downloaded, the store decides.
     preview = preview_headers(fetcher.peek_headers(uid))
-    return bool(preview.message_id) and _is_stored(
-        mailbox, uid=uid, message_id=message_id_for(preview.message_id, "")
-    )
+    if not preview.message_id:
+        return False
+    message_id = message_id_for(preview.message_id, "")
+    return RawMessage.objects.filter(
+        Q(uid=uid) | Q(message_id=message_id, size=size), mailbox=mailbox
+    ).exists()
 
 
 def fetch_messages(mailbox: Mailbox, fetcher: Fetcher, *, uidvalidity_changed: bool) -> FetchResult:
@@ -395,7 +399,7 @@ def _fetch_listed(
             fetcher.mark_done(uid)
             result.refused += 1
             continue
-        if uidvalidity_changed and _known_by_headers(mailbox, fetcher, uid):
+        if uidvalidity_changed and _known_by_headers(mailbox, fetcher, uid, size):
             fetcher.mark_done(uid)
             result.duplicates += 1
             continue
