@@ -202,6 +202,7 @@ def _insert(raws: list[RawMessage]) -> None:
 def _insert_refused(raw: RawMessage, error: Exception) -> None:
     # The bytes are kept; the row holds nothing copied from the mail but its digest.
     logger.warning("mail.unstorable mailbox=%s uid=%s error=%s", raw.mailbox_id, raw.uid, error)
+    raw.uid = db_text(raw.uid)[:255]  # a maildir file name can hold undecodable bytes
     raw.message_id = f"<{raw.sha256}@unstorable.invalid>"
     raw.subject = raw.sender = ""
     raw.state = RawMessage.State.REFUSED

@@ -6,6 +6,7 @@ retried the same chunk for ever.
 """
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,28 @@ def test_a_chunk_the_database_refuses_is_split_and_only_the_bad_message_is_refus
     assert refused.reason == RawMessage.Reason.UNSTORABLE
     assert "NUL" in refused.error
     assert refused.file.name  # the raw bytes are kept
+
+
+def _undecodable_file_name_is_stored(pool, tmp_path):
+    mailbox, root = _maildir_mailbox(pool, tmp_path)
+    (root / "new" / "good").write_bytes(make_mail(1))
+    bad_name = os.fsdecode(b"caf\xe9-2")  # not UTF-8: a lone surrogate in the name
+    (root / "new" / bad_name).write_bytes(make_mail(2))
+
+    result = ingest.fetch_mailbox(mailbox.pk)
+
+    assert result is not None and len(result.stored) == 2
+    assert set(RawMessage.objects.values_list("uid", flat=True)) == {"good", "caf\\xe9-2"}
+    again = ingest.fetch_mailbox(mailbox.pk)
+    assert again is not None and (again.stored, again.duplicates) == ([], 0)
+    assert list((root / "new").iterdir()) == []
+
+
+def test_a_maildir_file_name_that_is_not_utf8_does_not_stop_the_mailbox(pool, tmp_path):
+    _undecodable_file_name_is_stored(pool, tmp_path)
+
+
+@pytest.mark.postgresql
+def test_a_maildir_file_name_that_is_not_utf8_does_not_stop_it_on_postgresql(pool, tmp_path):
+    require_postgresql()
+    _undecodable_file_name_is_stored(pool, tmp_path)
