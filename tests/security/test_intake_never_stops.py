@@ -107,13 +107,11 @@ def _unsaved(mailbox: Mailbox, uid: str, data: bytes, **fields) -> RawMessage:
     return raw
 
 
-@pytest.mark.postgresql
-def test_a_chunk_the_database_refuses_is_split_and_only_the_bad_message_is_refused(pool, tmp_path):
-    require_postgresql()
+def _split_until_the_refused_message_is_alone(pool, tmp_path, subject: str, error: str):
     mailbox, _root = _maildir_mailbox(pool, tmp_path)
     # A value that escaped every cleaning: the database refuses the whole INSERT.
     raws = [_unsaved(mailbox, str(n), make_mail(n)) for n in range(1, 8)]
-    raws[4] = _unsaved(mailbox, "5", make_mail(5), subject="Printer\x00 on fire")
+    raws[4] = _unsaved(mailbox, "5", make_mail(5), subject=subject)
 
     ingest._insert(raws)
 
@@ -121,8 +119,19 @@ def test_a_chunk_the_database_refuses_is_split_and_only_the_bad_message_is_refus
     assert stored == {str(n): State.NEW for n in range(1, 8) if n != 5} | {"5": State.REFUSED}
     refused = RawMessage.objects.get(uid="5")
     assert refused.reason == RawMessage.Reason.UNSTORABLE
-    assert "NUL" in refused.error
+    assert error in refused.error
     assert refused.file.name  # the raw bytes are kept
+
+
+def test_a_chunk_the_database_refuses_is_split_and_only_the_bad_message_is_refused(pool, tmp_path):
+    # No driver can encode a lone surrogate.
+    _split_until_the_refused_message_is_alone(pool, tmp_path, "Caf\udce9", "surrogates")
+
+
+@pytest.mark.postgresql
+def test_a_chunk_postgresql_refuses_is_split_and_only_the_bad_message_is_refused(pool, tmp_path):
+    require_postgresql()
+    _split_until_the_refused_message_is_alone(pool, tmp_path, "Printer\x00 on fire", "NUL")
 
 
 def _undecodable_file_name_is_stored(pool, tmp_path):
