@@ -355,7 +355,7 @@ _EXTENSION = re.compile(r"\.[^.\s]{1,16}$")
 def clean_filename(name: str) -> str:
     """A display name without any directory part or control characters, at most 200 long.
 
-    A longer name is shortened in the middle of its stem: the extension stays, so the file
+    A longer name has the end of its stem cut: the extension stays, so the file
     still opens with the right program.
     """
     base = _display_name(name)
