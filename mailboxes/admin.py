@@ -49,6 +49,7 @@ RAW_MESSAGE_FIELDS = (
     "mailbox",
     "uid",
     "message_id",
+    "reused_message_id",
     "sha256",
     "size",
     "download",
@@ -117,7 +118,7 @@ class MailboxAdmin(admin.ModelAdmin):
 @admin.register(RawMessage)
 class RawMessageAdmin(admin.ModelAdmin):
     list_display = ["received_at", "mailbox", "state", "reason", "sender", "subject", "ticket"]
-    list_filter = ["state", "reason", "mailbox"]
+    list_filter = ["state", "reason", "reused_message_id", "mailbox"]
     search_fields = ["subject", "sender", "message_id"]
     list_select_related = ["mailbox", "ticket"]
     date_hierarchy = "received_at"

@@ -216,6 +216,8 @@ def _screen(item: _Item, known, own_addresses: set[str], batch_ids: set[str]) ->
     if parsed.from_address is None:
         finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *item.notes])
         return "ignored"
+    if raw.reused_message_id:
+        return "alone"  # not a duplicate whatever "known" says; rare enough for one by one
     if "inbound" in kinds:
         finish(raw, State.IGNORED, Reason.DUPLICATE, item.notes)
         return "ignored"

@@ -112,6 +112,7 @@ class RawMessage(models.Model):
         TOO_LARGE = "too_large", _("Too large")
         NO_SENDER = "no_sender", _("No usable sender")
         DMARC_FAIL = "dmarc_fail", _("Failed DMARC")
+        UNSTORABLE = "unstorable", _("The database refused its headers")
 
     mailbox = models.ForeignKey(
         Mailbox, on_delete=models.PROTECT, related_name="raw_messages", verbose_name=_("mailbox")
@@ -135,6 +136,9 @@ class RawMessage(models.Model):
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # The header's Message-ID was already taken in this mailbox by a different mail: this
+    # row is stored under one derived from its content, and processed all the same.
+    reused_message_id = models.BooleanField(_("reused Message-ID"), default=False)
 
     objects = RawMessageQuerySet.as_manager()
 

@@ -21,6 +21,7 @@ from mailboxes import signals as mail_signals
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.outbound import queue_auto_reply
 from mailboxes.parsing import LARGE_MESSAGE, ParsedMail, parse_message, parse_message_file
+from mailboxes.text import db_text
 from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, decide, find_thread
 from people.services import find_or_create_contact
 from tickets.models import ActivityLog, Ticket
@@ -40,6 +41,10 @@ HELD_DMARC_FAIL = gettext_noop(
     "A mail claiming to be from this address failed DMARC: it is held until an agent "
     "releases or rejects it."
 )
+REUSED_MESSAGE_ID = gettext_noop(
+    "This mail reuses the Message-ID of an earlier, different mail: kept as a mail of its own."
+)
+REUSED_MESSAGE_ID_NOTE = "reused Message-ID"
 CLAIMABLE = (State.NEW, State.FAILED)
 SAVED_FIELDS = [
     "state",
@@ -85,7 +90,7 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
         RawMessage.objects.filter(pk=raw_message_id, state__in=CLAIMABLE).update(
             state=State.FAILED,
             reason=Reason.NONE,
-            error=f"{type(exc).__name__}: {exc}"[:5000],
+            error=db_text(f"{type(exc).__name__}: {exc}")[:5000],
             ticket=None,
             ticket_message=None,
             processed_at=timezone.now(),
@@ -133,7 +138,10 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail, *, released: bool = Fal
     if parsed.from_address is None:
         finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *notes])
         return
-    if "inbound" in known:
+    if raw.reused_message_id:
+        # A different mail under a Message-ID we have: not a duplicate, and said so.
+        notes = [REUSED_MESSAGE_ID_NOTE, *notes]
+    elif "inbound" in known:
         finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
         return
     match = find_thread(parsed, raw.mailbox)
@@ -164,6 +172,8 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail, *, released: bool = Fal
     if is_new:
         _route(ticket, parsed)
         queue_auto_reply_for(ticket, raw.mailbox, parsed, own_addresses)
+    if raw.reused_message_id:
+        log_activity(ticket, actor=None, action=ActivityLog.Action.NOTE, detail=REUSED_MESSAGE_ID)
     raw.ticket, raw.ticket_message = ticket, message
     finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
 
@@ -218,7 +228,7 @@ def _claimed_by_listener(match: ThreadMatch, parsed: ParsedMail, contact, files,
 def finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) -> None:
     """Set the outcome on the row (not saved): state, reason, and the notes as its error."""
     raw.state, raw.reason = state, reason
-    raw.error = "; ".join(note for note in notes if note)[:5000]
+    raw.error = db_text("; ".join(note for note in notes if note))[:5000]
 
 
 def our_addresses(mailbox_addresses: set[str]) -> set[str]:

@@ -1,5 +1,6 @@
 """Tickets, their messages and history, and the pools agents work them from."""
 
+import re
 import uuid
 from pathlib import PurePath
 
@@ -362,11 +363,33 @@ def attachment_path(instance, filename):
     return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
 
 
+MAX_FILENAME = 200
+_EXTENSION = re.compile(r"\.[^.\s]{1,16}$")
+
+
 def clean_filename(name: str) -> str:
-    """A display name without any directory part or control characters."""
+    """A display name without any directory part or control characters, at most 200 long.
+
+    A longer name has the end of its stem cut: the extension stays, so the file
+    still opens with the right program.
+    """
+    base = _display_name(name)
+    if len(base) > MAX_FILENAME:
+        match = _EXTENSION.search(base)
+        extension = match.group(0) if match else ""
+        base = base[: MAX_FILENAME - len(extension)].rstrip() + extension
+    return base or "attachment"
+
+
+def shortened_from(name: str) -> str:
+    """The name clean_filename shortened (for the page to say so), or "" when it was not."""
+    base = _display_name(name)
+    return base[:1000] if len(base) > MAX_FILENAME else ""
+
+
+def _display_name(name: str) -> str:
     base = PurePath(name.replace("\\", "/")).name
-    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>')
-    return base[:200] or "attachment"
+    return "".join(ch for ch in base if ch.isprintable() and ch not in '"<>')
 
 
 class Attachment(models.Model):
@@ -383,6 +406,8 @@ class Attachment(models.Model):
     )
     file = models.FileField(_("file"), upload_to=attachment_path)
     filename = models.CharField(_("file name"), max_length=255)
+    # The name as sent, when ``filename`` had to be shortened (empty otherwise).
+    original_filename = models.TextField(_("original file name"), blank=True)
     content_type = models.CharField(_("content type"), max_length=150, blank=True)
     size = models.PositiveBigIntegerField(_("size"), default=0)
     # Inline images of mail HTML refer to their part by Content-ID ("cid:...").

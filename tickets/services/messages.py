@@ -23,6 +23,7 @@ from tickets.models import (
     Message,
     Ticket,
     clean_filename,
+    shortened_from,
 )
 from tickets.services.audit import announce, log_activity
 from tickets.services.lifecycle import assign_ticket, change_status
@@ -51,6 +52,7 @@ def _store_files(ticket: Ticket, message: Message, files) -> list[Attachment]:
             ticket=ticket,
             message=message,
             filename=name,
+            original_filename=shortened_from(upload.name),
             content_type=content_type[:150],
             size=upload.size,
             content_id=(getattr(upload, "content_id", "") or "").strip("<>")[:255],
