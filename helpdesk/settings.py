@@ -7,6 +7,8 @@ import environ
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.secret_key import local_secret_key, refuse_weak_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -14,10 +16,16 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The default key only exists so a fresh clone runs; production sets SECRET_KEY.
-SECRET_KEY = env.str(
-    "SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789"
-)
+# Production sets SECRET_KEY. Without it, a key generated once for this checkout and kept
+# in var/ (never a key published in the source) lets a fresh clone, `make run` and the
+# tests start; a weak or published key is refused unless DEBUG is on.
+SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret_key(VAR_DIR / "secret_key")
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+if not DEBUG:
+    refuse_weak_secret_key(SECRET_KEY)
+# Keys that encrypt stored credentials (mailbox passwords, tokens): Fernet keys, the first
+# encrypts, all decrypt (rotation). By default derived from SECRET_KEY and its fallbacks.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
