@@ -152,3 +152,24 @@ def test_saving_the_mailbox_with_an_empty_password_keeps_the_old_one(admin_clien
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Mailbox.objects.get(pk=mailbox.pk).password == PASSWORD
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_encrypts_the_passwords_stored_in_plain_text(pool):
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("mailboxes", "0003_notification_rules")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    old_mailbox = executor.loader.project_state(before).apps.get_model("mailboxes", "Mailbox")
+    old_mailbox.objects.create(
+        name="Legacy", pool_id=pool.pk, password=PASSWORD, from_address="l@example.test"
+    )
+    (legacy,) = Mailbox.objects.raw("SELECT id FROM mailboxes_mailbox")
+    assert _stored_password(legacy) == PASSWORD
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(latest)
+    assert PASSWORD not in _stored_password(legacy)
+    assert Mailbox.objects.get(name="Legacy").password == PASSWORD
