@@ -1,5 +1,7 @@
 """Mailbox passwords and other credentials: encrypted at rest, never an admin oracle."""
 
+import secrets
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
@@ -173,3 +175,35 @@ def test_migrating_encrypts_the_passwords_stored_in_plain_text(pool):
     executor.migrate(latest)
     assert PASSWORD not in _stored_password(legacy)
     assert Mailbox.objects.get(name="Legacy").password == PASSWORD
+
+
+def test_a_new_key_reads_old_secrets_once_they_are_re_encrypted(mailbox, settings):
+    from io import StringIO
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.FIELD_ENCRYPTION_KEYS = [old_key]
+    mailbox.save()
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]  # rotation: new first, old still read
+    assert Mailbox.objects.get(pk=mailbox.pk).password == PASSWORD
+    call_command("reencrypt_secrets", stdout=StringIO())
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+    assert Mailbox.objects.get(pk=mailbox.pk).password == PASSWORD
+
+
+def test_a_secret_read_with_the_wrong_key_fails_loudly(mailbox, settings):
+    from cryptography.fernet import Fernet
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY_FALLBACKS"):
+        Mailbox.objects.get(pk=mailbox.pk)
+
+
+def test_secrets_survive_a_new_secret_key_with_the_old_one_as_fallback(mailbox, settings):
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY = secrets.token_urlsafe(64)
+    settings.SECRET_KEY_FALLBACKS = [old]
+    assert Mailbox.objects.get(pk=mailbox.pk).password == PASSWORD
