@@ -130,6 +130,9 @@ AXES_USERNAME_CALLABLE = "people.login.username_of"
 AXES_CLIENT_IP_CALLABLE = "people.login.client_address"
 AXES_LOCKOUT_CALLABLE = "people.login.locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # failures only: no row per successful sign-in
+# A lock-out ends on time even while someone keeps guessing (else anyone could keep an
+# account locked for good by failing against it every few minutes).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tickets:queue"

@@ -78,3 +78,19 @@ def test_failures_on_the_portal_count_against_the_agent_sign_in(client, agent, s
     for attempt in range(LIMIT):
         _sign_in(Client(), "agent", "wrong", address=f"203.0.113.{attempt + 1}", url="portal:login")
     assert _sign_in(client, "agent", "secret-pass-123", address="192.0.2.9").status_code == 429
+
+
+def test_a_lock_out_ends_on_time_even_while_someone_keeps_guessing(client, agent, settings_limit):
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for _attempt in range(LIMIT):
+            _sign_in(Client(), "agent", "wrong", address="203.0.113.5")
+        clock.shift(10 * 60)
+        _sign_in(Client(), "agent", "wrong", address="203.0.113.5")  # still guessing
+        assert (
+            _sign_in(Client(), "agent", "secret-pass-123", address="192.0.2.1").status_code == 429
+        )
+        clock.shift(6 * 60)  # 16 minutes after the lock-out began
+        assert _sign_in(client, "agent", "secret-pass-123", address="192.0.2.1").status_code == 302
