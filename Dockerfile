@@ -27,10 +27,12 @@ RUN pip install --upgrade pip \
 
 # Translations (when there are any) and hashed, compressed static files are baked
 # into the image; whitenoise serves the latter from STATIC_ROOT (/app/staticfiles).
+# The key generated for these build-time commands is not kept: containers get SECRET_KEY.
 RUN if find . -path '*/locale/*.po' -print -quit | grep -q .; then \
         python manage.py compilemessages -v 0; \
     fi \
-    && python manage.py collectstatic --noinput -v 0
+    && python manage.py collectstatic --noinput -v 0 \
+    && rm -f var/secret_key
 
 RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin app \
     && mkdir -p /app/var/media \

@@ -1,11 +1,14 @@
 """Settings for the helpdesk: embedded defaults, everything else from the environment."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from helpdesk.secret_key import local_secret_key, refuse_weak_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -14,17 +17,24 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The default key only exists so a fresh clone runs; production sets SECRET_KEY.
-SECRET_KEY = env.str(
-    "SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789"
-)
+# Production sets SECRET_KEY. Without it, a key generated once for this checkout and kept
+# in var/ (never a key published in the source) lets a fresh clone, `make run` and the
+# tests start; a weak or published key is refused unless DEBUG is on.
+SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret_key(VAR_DIR / "secret_key")
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+if not DEBUG:
+    refuse_weak_secret_key(SECRET_KEY)
+# Keys that encrypt stored credentials (mailbox passwords, tokens): Fernet keys, the first
+# encrypts, all decrypt (rotation). By default derived from SECRET_KEY and its fallbacks.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "helpdesk.admin.HelpdeskAdminConfig",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -54,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Turns a sign-in refused for too many failures into the 429 page (people.login).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
@@ -105,6 +117,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): failures counted per account and, separately, per
+# address (two counters, not the pair); each locks for AXES_COOLOFF_TIME at the limit.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_USERNAME_CALLABLE = "people.login.username_of"
+AXES_CLIENT_IP_CALLABLE = "people.login.client_address"
+AXES_LOCKOUT_CALLABLE = "people.login.locked_out"
+AXES_DISABLE_ACCESS_LOG = True  # failures only: no row per successful sign-in
+# A lock-out ends on time even while someone keeps guessing (else anyone could keep an
+# account locked for good by failing against it every few minutes).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "tickets:queue"
 LOGOUT_REDIRECT_URL = "login"
@@ -247,7 +276,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Axes logs every attempt at INFO; its lockouts stay visible as warnings.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Mail path limits.

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mailboxes import processing
+from mailboxes.edited_mail import AUTO_REPLY_VARIABLES, NOTIFICATION_VARIABLES, variables_help
 from mailboxes.models import (
     AutoReplyLog,
     EmailTemplate,
@@ -200,8 +201,25 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         return False
 
 
+class DocumentedVariables:
+    """Lists, beside a mail template's editor, the variables the template may print."""
+
+    template_variables: dict = {}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        if db_field.name in ("subject", "body") and field is not None:
+            field.help_text = format_html(
+                "{}{}",
+                _("Django template syntax, with only these variables (plain values):"),
+                variables_help(self.template_variables),
+            )
+        return field
+
+
 @admin.register(EmailTemplate)
-class EmailTemplateAdmin(admin.ModelAdmin):
+class EmailTemplateAdmin(DocumentedVariables, admin.ModelAdmin):
+    template_variables = AUTO_REPLY_VARIABLES
     list_display = ["kind", "language", "mailbox", "pool", "subject"]
     list_filter = ["kind", "language"]
     search_fields = ["subject", "body"]
@@ -220,8 +238,9 @@ class AutoReplyLogAdmin(admin.ModelAdmin):
         return False
 
 
-class NotificationTemplateInline(admin.StackedInline):
+class NotificationTemplateInline(DocumentedVariables, admin.StackedInline):
     model = NotificationTemplate
+    template_variables = NOTIFICATION_VARIABLES
     extra = 0
 
 

@@ -1,14 +1,19 @@
 """Text of automatic mail: an admin-edited EmailTemplate row, else the default file templates."""
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 from django.conf import settings
 from django.db.models import Q
-from django.template import Context, Template, TemplateSyntaxError
+from django.template import Context, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
+from mailboxes import edited_mail
+from mailboxes.edited_mail import AUTO_REPLY_VARIABLES, Values, plain_context, ticket_values
 from mailboxes.models import EmailTemplate, Mailbox
 from mailboxes.signals import auto_reply_context
 from tickets.models import Ticket
@@ -46,19 +51,38 @@ def language_of(user) -> str:
     return (profile.language if profile else "") or settings.LANGUAGE_CODE
 
 
-def render_edited(row, context: dict) -> tuple[str, str] | None:
+def render_edited(row, context: dict, *, allowed: Mapping[str, object]) -> tuple[str, str] | None:
     """An admin-edited row's subject and text, rendered as plain text (nothing escaped).
 
-    None when the row does not compile: an admin's typo must never stop mail, so the
-    caller sends its default text instead (and the typo is logged).
+    Only the ``allowed`` names of ``context`` that hold plain values reach the template
+    (see mailboxes.edited_mail). None when the row does not compile: an admin's typo must
+    never stop mail, so the caller sends its default text instead (and the typo is logged).
     """
-    plain = Context(context, autoescape=False)
+    plain = Context(plain_context(context, allowed), autoescape=False)
     try:
-        subject = Template(row.subject).render(plain)
-        return subject, Template(row.body).render(plain).strip() + "\n"
-    except TemplateSyntaxError:
+        subject = edited_mail.engine.from_string(row.subject).render(plain)
+        return subject, edited_mail.engine.from_string(row.body).render(plain).strip() + "\n"
+    except (TemplateSyntaxError, TemplateDoesNotExist):
         logger.warning("%s %s does not compile; using the default", type(row).__name__, row.pk)
         return None
+
+
+def auto_reply_values(ticket: Ticket, *, mailbox: Mailbox, context: dict) -> dict:
+    """What an edited auto-reply may print: plain values, links to the portal."""
+    portal_url = urljoin(settings.SITE_URL, reverse("portal:home"))
+    return {
+        "ticket": ticket_values(
+            ticket, url=urljoin(settings.SITE_URL, reverse("portal:detail", args=[ticket.number]))
+        ),
+        "mailbox": Values(
+            mailbox.name,
+            name=mailbox.name,
+            from_address=mailbox.from_address,
+            from_name=mailbox.from_name,
+        ),
+        "out_of_hours": context.get("out_of_hours", ""),
+        "portal_url": portal_url,
+    }
 
 
 def pick_template(kind: str, *, mailbox: Mailbox, languages: list[str]) -> EmailTemplate | None:
@@ -104,7 +128,10 @@ def render_auto_reply(
         if templates is not None:
             templates[key] = row
     with translation.override(row.language if row else language):
-        edited = render_edited(row, context) if row is not None else None
+        edited = None
+        if row is not None:
+            values = auto_reply_values(ticket, mailbox=mailbox, context=context)
+            edited = render_edited(row, values, allowed=AUTO_REPLY_VARIABLES)
         if edited is not None:
             # Admin-edited text is plain text: no HTML part.
             return RenderedEmail(

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from helpdesk.crypto import EncryptedTextField
 from tickets.models import Message, Pool, Ticket
 
 
@@ -40,8 +41,8 @@ class Mailbox(models.Model):
         _("security"), max_length=10, choices=Security, default=Security.SSL
     )
     username = models.CharField(_("user name"), max_length=255, blank=True)
-    # Never rendered back: the admin form only accepts a new value.
-    password = models.CharField(_("password"), max_length=255, blank=True)
+    # Encrypted at rest, never rendered back, never filtered on (helpdesk.crypto).
+    password = EncryptedTextField(_("password"), blank=True)
     folder = models.CharField(_("folder"), max_length=255, default="INBOX")
     after_import = models.CharField(
         _("after import"), max_length=10, choices=AfterImport, default=AfterImport.SEEN

@@ -26,6 +26,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from mailboxes import loops
+from mailboxes.edited_mail import NOTIFICATION_VARIABLES, ticket_values
 from mailboxes.emails import RenderedEmail, language_of, render_edited, with_tag
 from mailboxes.models import (
     Mailbox,
@@ -361,7 +362,10 @@ def render_notification(rule: NotificationRule, info: EventInfo, recipient: Reci
             "actor": context["actor_name"] or _("An agent")
         }
         context["event_label"] = str(NotificationRule.Event(info.event).label)
-        edited = render_edited(row, context) if row is not None else None
+        edited = None
+        if row is not None:
+            values = {**context, "ticket": ticket_values(ticket, url=context["link"])}
+            edited = render_edited(row, values, allowed=NOTIFICATION_VARIABLES)
         if edited is not None:
             return RenderedEmail(
                 subject=with_tag(edited[0], ticket), body_text=edited[1], body_html=""

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,20 +11,11 @@ from people.forms import ProfileForm, ThrottledAuthenticationForm
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login, with failed attempts throttled per user name and address."""
+    """Django's login; failed attempts are throttled per account and per address (axes)."""
 
     form_class = ThrottledAuthenticationForm
     redirect_authenticated_user = True
     extra_context = {"title": gettext_lazy("Sign in")}
-
-    def form_invalid(self, form):
-        if form.throttle_key:
-            cache.add(form.throttle_key, 0, timeout=ThrottledAuthenticationForm.WINDOW_SECONDS)
-            try:
-                cache.incr(form.throttle_key)
-            except ValueError:
-                cache.set(form.throttle_key, 1, timeout=ThrottledAuthenticationForm.WINDOW_SECONDS)
-        return super().form_invalid(form)
 
 
 @login_required

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from mailboxes.admin import DocumentedVariables
 from sla.models import (
     BusinessCalendar,
     ClosedDay,
@@ -14,6 +15,7 @@ from sla.models import (
     WorkingInterval,
     time_zone_choices,
 )
+from sla.notifications import SLA_MAIL_VARIABLES
 
 
 class WorkingIntervalInline(admin.TabularInline):
@@ -148,6 +150,7 @@ class ConsultationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationTemplate)
-class NotificationTemplateAdmin(admin.ModelAdmin):
+class NotificationTemplateAdmin(DocumentedVariables, admin.ModelAdmin):
+    template_variables = SLA_MAIL_VARIABLES
     list_display = ["kind", "language", "subject"]
     list_filter = ["kind", "language"]

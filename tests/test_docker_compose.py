@@ -52,17 +52,30 @@ _VARIABLE = re.compile(
 )
 
 
-def interpolate(value):
-    """Resolve compose ${VAR} syntax as a shell with none of the variables set would."""
+# What an operator must set before `docker compose up` (the stack refuses to start without).
+OPERATOR_ENV = {"SECRET_KEY": "k" * 40 + "0123456789abcdef"}
+
+
+class MissingVariableError(Exception):
+    pass
+
+
+def interpolate(value, given=OPERATOR_ENV):
+    """Resolve compose ${VAR} syntax as compose would with only `given` set."""
     if not isinstance(value, str):
         return value
 
     def replace(match):
         if match.group(0) == "$$":
             return "$"
+        name = match.group("name") or match.group("bare")
         op, arg = match.group("op"), match.group("arg")
+        if given.get(name):
+            return given[name]
         if op in (":-", "-"):
-            return interpolate(arg)
+            return interpolate(arg, given)
+        if op in (":?", "?"):
+            raise MissingVariableError(f"{name}: {arg}")
         return ""
 
     return _VARIABLE.sub(replace, value)
@@ -460,7 +473,15 @@ def test_every_project_service_gets_the_settings_it_needs():
         missing = REQUIRED_APP_ENV - env.keys()
         assert not missing, f"{name} is not given {sorted(missing)}"
         assert env["EMAIL_URL"] == "smtp://mail:1025"
-        assert env["SECRET_KEY"], f"{name}: SECRET_KEY resolves to nothing"
+        assert env["SECRET_KEY"] == OPERATOR_ENV["SECRET_KEY"], f"{name}: SECRET_KEY is not ours"
+
+
+def test_compose_refuses_to_start_without_a_secret_key():
+    for name, service in project_services().items():
+        raw = (service.get("environment") or {})["SECRET_KEY"]
+        with pytest.raises(MissingVariableError, match="SECRET_KEY"):
+            interpolate(raw, given={})
+        assert "insecure" not in raw, f"{name} still carries a fallback key"
 
 
 def test_settings_understand_the_urls_the_stack_hands_them():
@@ -567,6 +588,9 @@ def test_compose_helpers_read_what_compose_would():
     """The parsing above is itself right: interpolation, shell commands and ignore patterns."""
     assert interpolate("postgres://u:${PW:-secret}@db/x") == "postgres://u:secret@db/x"
     assert interpolate("${UNSET}") == ""
+    assert interpolate("${SET:-default}", given={"SET": "value"}) == "value"
+    with pytest.raises(MissingVariableError):
+        interpolate("${REQUIRED:?say why}", given={})
     assert interpolate("$${NOT_A_VAR}") == "${NOT_A_VAR}"
     assert split_commands(["sh", "-c", "python manage.py migrate && exec gunicorn a.b:c"]) == [
         ["python", "manage.py", "migrate"],

@@ -79,3 +79,58 @@ def test_deploy_check_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_start_up_is_refused_with_the_published_default_key():
+    from helpdesk.secret_key import PUBLISHED_KEYS
+
+    for key in PUBLISHED_KEYS:
+        result = _manage("check", DEBUG="false", SECRET_KEY=key)
+        assert result.returncode != 0
+        assert "ImproperlyConfigured: SECRET_KEY is a published default" in result.stderr
+
+
+def test_start_up_is_refused_with_a_key_django_calls_weak():
+    weak_keys = ["too-short", "ab" * 40, "django-insecure-" + secrets.token_urlsafe(50)]
+    for key in weak_keys:
+        result = _manage("check", DEBUG="false", SECRET_KEY=key)
+        assert result.returncode != 0, key
+        assert "ImproperlyConfigured" in result.stderr
+
+
+def test_debug_starts_with_a_weak_key():
+    result = _manage("check", DEBUG="true", SECRET_KEY="too-short")
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_a_key_a_checkout_uses_its_own_generated_key():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", _PRINT_KEY],
+        cwd=ROOT,
+        env={**env, "DEBUG": "false"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip()
+    assert key == (ROOT / "var" / "secret_key").read_text().strip()
+    from helpdesk.secret_key import is_weak_secret_key
+
+    assert not is_weak_secret_key(key)
+
+
+_PRINT_KEY = "from django.conf import settings; print(settings.SECRET_KEY)"
+
+
+def test_generated_key_is_made_once_and_readable_only_by_its_owner(tmp_path):
+    from helpdesk.secret_key import local_secret_key
+
+    path = tmp_path / "var" / "secret_key"
+    first = local_secret_key(path)
+    assert local_secret_key(path) == first
+    assert len(first) >= 50
+    assert path.stat().st_mode & 0o077 == 0
+    assert [p.name for p in path.parent.iterdir()] == ["secret_key"]

@@ -1,14 +1,29 @@
 """A real Dovecot for the whole session, a fresh mail user per test, and mail to deliver."""
 
+import os
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 import pytest
 
 from mailboxes.models import Mailbox
 from tests.conftest import require
 from tests.mailboxes.servers import DOVECOT, PASSWORD, start_dovecot
+
+# Messages written for this project (always there), and the shared corpus of real-world
+# mail beside the checkout (../shared, or MAIL_CORPUS_DIR): only some machines have it.
+OWN_MESSAGES = Path(__file__).resolve().parent / "messages"
+SHARED_CORPUS = Path(
+    os.environ.get("MAIL_CORPUS_DIR")
+    or Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "emails"
+)
+
+
+def require_shared_corpus() -> None:
+    """Skip without the shared corpus; in CI (CI=true) its absence is a failure."""
+    require(SHARED_CORPUS.is_dir(), f"no shared mail corpus at {SHARED_CORPUS}")
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,17 @@
 
 import mailbox as stdlib_mailbox
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from mailboxes.models import Mailbox, RawMessage
-from tests.mailboxes.conftest import make_mail
-
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "emails"
+from tests.mailboxes.conftest import (
+    OWN_MESSAGES,
+    SHARED_CORPUS,
+    make_mail,
+    require_shared_corpus,
+)
 
 
 @pytest.fixture
@@ -103,11 +105,17 @@ def test_import_mail_needs_an_existing_mailbox(db, tmp_path):
         _import(tmp_path)
 
 
-def test_import_mail_of_the_whole_corpus_never_crashes(local_mailbox):
-    if not CORPUS.is_dir():
-        pytest.skip(f"no corpus at {CORPUS}")
+def test_import_mail_of_our_own_test_messages_reads_them_all(local_mailbox):
+    output = _import(OWN_MESSAGES)
+    read = _count(output, "messages read")
+    assert read == len(list(OWN_MESSAGES.glob("*.eml")))
+    assert RawMessage.objects.count() == read
 
-    output = _import(CORPUS)
+
+def test_import_mail_of_the_whole_corpus_never_crashes(local_mailbox):
+    require_shared_corpus()
+
+    output = _import(SHARED_CORPUS)
 
     read = _count(output, "messages read")
     assert read >= 130

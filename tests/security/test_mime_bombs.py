@@ -1,10 +1,9 @@
-"""Resource bombs: absurd nesting, part counts and header sizes are bounded in time, and the
-message is kept with a record of what was cut."""
-
-import time
+"""Resource bombs: absurd nesting, part counts and header sizes are bounded in work (parts
+read, queries), and the message is kept with a record of what was cut."""
 
 import pytest
 
+from mailboxes import parsing
 from mailboxes.models import RawMessage
 from mailboxes.parsing import MAX_PARTS, parse_message
 from tests.mailboxes.test_processing import make_mailbox, receive
@@ -47,21 +46,37 @@ BOMBS = {
 }
 
 
+@pytest.fixture
+def parts_read(monkeypatch):
+    """How many MIME parts the parser really reads (decodes, stores): its work, not the clock."""
+    counted = []
+    read_part = parsing._Walker._leaf
+
+    def counting(self, *args, **kwargs):
+        counted.append(1)
+        return read_part(self, *args, **kwargs)
+
+    monkeypatch.setattr(parsing._Walker, "_leaf", counting)
+    return counted
+
+
 @pytest.mark.parametrize("name", BOMBS)
-def test_a_mime_bomb_is_parsed_in_bounded_time_with_a_record(name):
-    started = time.monotonic()
+def test_a_mime_bomb_is_parsed_with_bounded_work_and_a_record(name, parts_read):
     parsed = parse_message(BOMBS[name])
-    assert time.monotonic() - started < 3
+    assert len(parts_read) <= MAX_PARTS
     assert parsed.defects
     assert len(parsed.attachments) <= MAX_PARTS
     assert len(parsed.subject) <= 1000
 
 
 @pytest.mark.parametrize("name", BOMBS)
-def test_a_mime_bomb_is_kept_as_a_ticket_with_the_cut_recorded(pool, name):
-    started = time.monotonic()
-    raw = receive(make_mailbox(pool), BOMBS[name])
-    assert time.monotonic() - started < 20
+def test_a_mime_bomb_is_kept_as_a_ticket_with_the_cut_recorded(
+    pool, name, django_assert_max_num_queries
+):
+    mailbox = make_mailbox(pool)
+    # At most one write per part kept, plus the ticket's own: the bomb's size does not count.
+    with django_assert_max_num_queries(MAX_PARTS + 40):
+        raw = receive(mailbox, BOMBS[name])
     assert raw.state == RawMessage.State.PROCESSED
     assert raw.error  # what was cut, for the admin
     assert raw.file  # the raw message stays

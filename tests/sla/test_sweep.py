@@ -180,7 +180,8 @@ def test_an_admin_edited_template_words_the_reminder_and_a_broken_one_falls_back
         sweep_deadlines()
     mail = OutgoingEmail.objects.get()
     assert mail.subject == f"Hurry: {assigned_ticket.number} {assigned_ticket.tag_label}"
-    assert mail.body_text.startswith("First response due 15:00 http")
+    # In the recipient's zone (São Paulo), as the default text shows it.
+    assert mail.body_text.startswith("First response due 12:00 http")
 
     template.body = "{% if %}"
     template.save()
