@@ -182,6 +182,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Four queues, so that nothing waits behind a flood of something else: mail intake, mail
+# to customers (replies, auto-replies, surveys, sign-in links), internal mail (reminders,
+# escalations, agents' notifications) and periodic work (beat's jobs, and any task not
+# routed). `celery worker` without -Q consumes all four (Procfile); production can give
+# each its own workers with -Q (see docker-compose.yml). Each queue is polled in turn, so
+# a thousand internal mails delay a new ticket by one task, not a thousand.
+CELERY_TASK_QUEUES = {
+    name: {"exchange": name, "routing_key": name}
+    for name in ("intake", "customer_mail", "internal_mail", "periodic")
+}
+CELERY_TASK_DEFAULT_QUEUE = "periodic"
+CELERY_TASK_ROUTES = {
+    "mailboxes.tasks.fetch_mailbox_task": {"queue": "intake"},
+    "mailboxes.tasks.process_raw_messages_task": {"queue": "intake"},
+    "mailboxes.tasks.send_outgoing_email_task": {"queue": "customer_mail"},
+    "mailboxes.tasks.send_internal_email_task": {"queue": "internal_mail"},
+}
 CELERY_BEAT_SCHEDULE = {
     "purge-stale-presence": {
         "task": "tickets.tasks.purge_ticket_presence_task",

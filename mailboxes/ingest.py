@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk.celery import enqueue_on_commit
 from mailboxes.batch import BATCH_SIZE
 from mailboxes.fetchers import Fetcher, open_fetcher
 from mailboxes.models import Mailbox, RawMessage
@@ -238,7 +239,9 @@ class _Batcher:
 
         ids, self.pending = self.pending, []
         if ids:
-            transaction.on_commit(lambda: process_raw_messages_task.delay(ids))
+            # A broker outage is logged; the rows stay new and requeue_stale_raw_messages_task
+            # hands them over later.
+            enqueue_on_commit(process_raw_messages_task, ids)
 
 
 def _stored_uids(mailbox: Mailbox, uids: list[str]) -> dict[str, tuple[int, str]]:

@@ -30,6 +30,15 @@ def redis_available(url) -> bool:
         return False
 
 
+def probe_app(broker_url, transport_options=None) -> Celery:
+    """A Celery app that sends like ours (same queues and routes) to ``broker_url``."""
+    sender = Celery("probe", broker=broker_url)
+    sender.config_from_object("django.conf:settings", namespace="CELERY")
+    sender.conf.broker_url = broker_url
+    sender.conf.broker_transport_options = transport_options or {}
+    return sender
+
+
 def run_worker_until(
     broker_url, *, task, args=(), check, log_path, env=None, transport_options=None, timeout=60
 ):
@@ -54,8 +63,7 @@ def run_worker_until(
             command, cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
-        sender = Celery("probe", broker=broker_url)
-        sender.conf.broker_transport_options = transport_options or {}
+        sender = probe_app(broker_url, transport_options)
         sender.send_task(task, args=list(args))
         deadline = time.monotonic() + timeout
         while not check():

@@ -142,8 +142,9 @@ def test_after_the_last_attempt_the_row_fails_and_the_ticket_shows_it(
 
 def test_a_row_stuck_in_sending_is_claimed_again_after_a_while(ticket, agent, mailoutbox):
     outgoing = _reply(ticket, agent)
+    # As a worker's claim leaves it: sending, its job consumed.
     OutgoingEmail.objects.filter(pk=outgoing.pk).update(
-        state=State.SENDING, next_attempt_at=timezone.now() - timedelta(minutes=1)
+        state=State.SENDING, next_attempt_at=timezone.now() - timedelta(minutes=1), enqueued_at=None
     )
     assert outbound.due_outgoing_ids() == []
     assert outbound.send_outgoing_email(outgoing.pk) is False  # another worker has it
@@ -157,10 +158,12 @@ def test_a_row_stuck_in_sending_is_claimed_again_after_a_while(ticket, agent, ma
 
 def test_due_rows_are_found_with_one_query(ticket, agent, customer, django_assert_num_queries):
     due = _reply(ticket, agent)
+    OutgoingEmail.objects.filter(pk=due.pk).update(enqueued_at=None)  # its job was lost
     later = _reply(ticket, agent, body="Later.")
     OutgoingEmail.objects.filter(pk=later.pk).update(
         state=State.RETRY, next_attempt_at=timezone.now() + timedelta(minutes=5)
     )
+    _reply(ticket, agent, body="Just enqueued.")  # due, but its job waits in the broker
     with django_assert_num_queries(1):
         assert outbound.due_outgoing_ids() == [due.pk]
 
