@@ -1,3 +1,4 @@
+import secrets
 from typing import cast
 
 from django import forms
@@ -36,6 +37,10 @@ def agents_queryset():
     )
 
 
+def new_idempotency_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 6}))
     attachments = MultipleFileField(label=_("Attach files"))
@@ -51,6 +56,10 @@ class ReplyForm(forms.Form):
             (Status.RESOLVED, Status.RESOLVED.label),
             (Status.CLOSED, Status.CLOSED.label),
         ],
+    )
+    # Made anew each time the page renders; sent back, it makes a resubmission harmless.
+    idempotency_key = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput, initial=new_idempotency_key
     )
 
 
