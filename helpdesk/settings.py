@@ -270,6 +270,10 @@ LOGGING = {
 # Mail path limits.
 MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=60 * 1024 * 1024)
 MAIL_MAX_MIME_DEPTH = 20
+# New messages one fetch downloads from one mailbox; the rest waits for the next run (at the
+# next dispatch, a few seconds later), so that a flood in one mailbox takes turns with the
+# mail of the others instead of filling the intake queue ahead of them.
+MAIL_FETCH_MAX_PER_RUN = env.int("MAIL_FETCH_MAX_PER_RUN", default=200)
 AUTO_REPLY_LIMIT_PER_HOUR = env.int("AUTO_REPLY_LIMIT_PER_HOUR", default=3)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 

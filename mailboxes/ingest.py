@@ -21,7 +21,7 @@ from email.parser import BytesHeaderParser
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from helpdesk.celery import enqueue_on_commit
@@ -33,6 +33,8 @@ from mailboxes.parsing import MAX_HEADER_CHARS, _decode_words, _unescape
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
+# A stored message still new after this was never handed to a worker (see below).
+STALE_AFTER = timedelta(minutes=5)
 MIN_BACKOFF = timedelta(seconds=30)
 HEADER_LIMIT = 256 * 1024
 EXISTING_CHUNK = 500
@@ -49,6 +51,8 @@ class FetchResult:
     stored: list[int] = field(default_factory=list)
     duplicates: int = 0
     refused: int = 0
+    # More new mail was listed than MAIL_FETCH_MAX_PER_RUN: the mailbox is due again at once.
+    capped: bool = False
 
 
 @dataclass
@@ -293,7 +297,13 @@ def _fetch_listed(
     stored = _stored_uids(mailbox, [uid for uid, _ in listed])
     pending: list[tuple[str, bytes]] = []
     pending_bytes = 0
+    budget = settings.MAIL_FETCH_MAX_PER_RUN
     for uid, size in listed:
+        if uid not in stored:
+            if budget <= 0:
+                result.capped = True
+                break
+            budget -= 1
         if uid in stored:
             if not fetcher.marks_on_server:
                 continue  # POP3 keeping its mail: the row is how we remember it
@@ -396,9 +406,10 @@ def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
     except Exception as error:  # one mailbox's failure never reaches Celery or others
         _record_failure(mailbox, error, now)
         return None
-    Mailbox.objects.filter(pk=mailbox.pk).update(
-        last_fetch_at=now, last_success_at=timezone.now(), last_error="", consecutive_failures=0
-    )
+    done = {"last_success_at": timezone.now(), "last_error": "", "consecutive_failures": 0}
+    if result.capped:
+        done["next_fetch_at"] = timezone.now()  # the rest at the next dispatch
+    Mailbox.objects.filter(pk=mailbox.pk).update(last_fetch_at=now, **done)
     logger.info(
         "mail.fetched mailbox=%s new=%d already_stored=%d refused=%d",
         mailbox.pk,
@@ -416,8 +427,18 @@ def claim_due_mailboxes(now: datetime | None = None) -> list[int]:
     second dispatcher run) reading the same row matches nothing and dispatches nothing.
     """
     now = now or timezone.now()
-    due = Mailbox.objects.filter(active=True, next_fetch_at__lte=now).values_list(
-        "pk", "next_fetch_at", "fetch_interval"
+    # Back-pressure: a mailbox whose last run is still being processed waits, so that a
+    # flood never queues more than one run (MAIL_FETCH_MAX_PER_RUN) ahead of other
+    # mailboxes' mail. Only recent rows count: a stuck one is requeue_stale's business.
+    busy = RawMessage.objects.filter(
+        mailbox=OuterRef("pk"),
+        state=RawMessage.State.NEW,
+        received_at__gt=now - STALE_AFTER,
+    )
+    due = (
+        Mailbox.objects.filter(active=True, next_fetch_at__lte=now)
+        .exclude(Exists(busy))
+        .values_list("pk", "next_fetch_at", "fetch_interval")
     )
     claimed = []
     for pk, next_fetch_at, interval in due:
@@ -429,7 +450,7 @@ def claim_due_mailboxes(now: datetime | None = None) -> list[int]:
     return claimed
 
 
-def stale_new_raw_message_ids(*, older_than: timedelta = timedelta(minutes=5), now=None):
+def stale_new_raw_message_ids(*, older_than: timedelta = STALE_AFTER, now=None):
     """Stored messages still ``new`` long after their fetch: their processing was never queued.
 
     A worker can die between committing the row and enqueuing its processing; IMAP and
