@@ -227,15 +227,23 @@ def refuse_raw_message(
 
 
 class _Batcher:
-    """Stored ids, handed to the workers in batches as they fill (and the rest at the end)."""
+    """Stored ids, handed to the workers in batches: the first as soon as it fills, the rest
+    at the end of the run as one chain (each batch queues the next when it is done).
+
+    A chain keeps at most one batch of this mailbox in the intake queue at a time, so the
+    batches of different mailboxes take turns instead of one flood queueing all its own
+    ahead of another mailbox's single mail.
+    """
 
     def __init__(self, size: int = BATCH_SIZE):
         self.size = size
         self.pending: list[int] = []
+        self.started = False
 
     def add(self, raw_message_id: int) -> None:
         self.pending.append(raw_message_id)
-        if len(self.pending) >= self.size:
+        if not self.started and len(self.pending) >= self.size:
+            self.started = True
             self.flush()
 
     def flush(self) -> None:
@@ -245,7 +253,7 @@ class _Batcher:
         if ids:
             # A broker outage is logged; the rows stay new and requeue_stale_raw_messages_task
             # hands them over later.
-            enqueue_on_commit(process_raw_messages_task, ids)
+            enqueue_on_commit(process_raw_messages_task, ids[: self.size], ids[self.size :])
 
 
 def _stored_uids(mailbox: Mailbox, uids: list[str]) -> dict[str, tuple[int, str]]:

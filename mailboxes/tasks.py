@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from helpdesk.celery import enqueue_on_commit
 from mailboxes import batch, ingest, outbound
 
 
@@ -19,9 +20,16 @@ def fetch_mailbox_task(mailbox_id):
 
 
 @shared_task
-def process_raw_messages_task(raw_message_ids):
-    """Process stored raw messages together (one transaction, set-based); safe to run twice."""
+def process_raw_messages_task(raw_message_ids, then=()):
+    """Process stored raw messages together (one transaction, set-based); safe to run twice.
+
+    ``then``: the same mailbox's next ids. Their first batch goes to the back of the intake
+    queue once this one is done, so that other mailboxes' batches take turns with them.
+    """
     batch.process_raw_messages(raw_message_ids)
+    if then:
+        size = batch.BATCH_SIZE
+        enqueue_on_commit(process_raw_messages_task, list(then[:size]), list(then[size:]))
 
 
 @shared_task
