@@ -1,8 +1,13 @@
 """The named cast every test can ask for, and helpers for tests that need real servers."""
 
+import fcntl
+import hashlib
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
+import redis
 from django.db import connection
 
 from people.models import Absence, Role
@@ -141,3 +146,26 @@ def other_customer_user(other_customer):
 def customer_client(client, customer_user):
     client.force_login(customer_user)
     return client
+
+
+@pytest.fixture
+def exclusive_redis():
+    """Call with a Redis URL: skip without it, else hold it alone (tests run in parallel
+    share the DB numbers and would take each other's tasks) and start it empty."""
+    held = []
+
+    def take(url):
+        from tests.celery_worker import redis_available
+
+        require(redis_available(url), f"needs Redis at {url}")
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"helpdesk-redis-{digest}.lock"
+        lock = path.open("w")
+        held.append(lock)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the test ends
+        redis.Redis.from_url(url).flushdb()
+        return url
+
+    yield take
+    for lock in held:
+        lock.close()

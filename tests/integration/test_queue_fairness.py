@@ -11,12 +11,10 @@ import os
 from pathlib import Path
 
 import pytest
-import redis
 from django.utils import timezone
 
 from mailboxes.models import Mailbox, NotificationRule, OutgoingEmail, RawMessage
-from tests.celery_worker import probe_app, redis_available, running_worker, wait_for
-from tests.conftest import require
+from tests.celery_worker import probe_app, running_worker, wait_for
 from tests.factories import TicketFactory
 from tests.mailboxes.conftest import make_mail
 from tests.mailboxes.smtp_sink import SmtpSink, free_port, running_sink
@@ -113,11 +111,10 @@ def test_a_new_mail_is_a_ticket_with_its_auto_reply_sent_ahead_of_1000_internal_
 
 @pytest.mark.django_db(transaction=True)
 def test_a_single_mail_becomes_a_ticket_within_seconds_while_another_mailbox_floods(
-    tmp_path, pool, agent
+    tmp_path, pool, agent, exclusive_redis
 ):
     url = os.environ.get("TEST_FETCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-    require(redis_available(url), f"needs Redis at {url}")
-    redis.Redis.from_url(url).flushdb()
+    exclusive_redis(url)
     flooded = _mailbox(pool, tmp_path / "flood", "Sales")
     for number in range(1500):
         path = Path(flooded.maildir_path) / "new" / f"{number}.M1.host"
