@@ -149,23 +149,34 @@ def customer_client(client, customer_user):
 
 
 @pytest.fixture
-def exclusive_redis():
+def exclusive():
+    """Call with a name: the test holds it alone until it ends, across parallel test
+    processes (a shared broker DB; timed tests that must not compete for the CPU)."""
+    held = []
+
+    def take(name: str) -> None:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"helpdesk-test-{digest}.lock"
+        lock = path.open("w")  # held until the test ends
+        held.append(lock)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+
+    yield take
+    for lock in held:
+        lock.close()
+
+
+@pytest.fixture
+def exclusive_redis(exclusive):
     """Call with a Redis URL: skip without it, else hold it alone (tests run in parallel
     share the DB numbers and would take each other's tasks) and start it empty."""
-    held = []
 
     def take(url):
         from tests.celery_worker import redis_available
 
         require(redis_available(url), f"needs Redis at {url}")
-        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
-        path = Path(tempfile.gettempdir()) / f"helpdesk-redis-{digest}.lock"
-        lock = path.open("w")
-        held.append(lock)
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the test ends
+        exclusive(url)
         redis.Redis.from_url(url).flushdb()
         return url
 
-    yield take
-    for lock in held:
-        lock.close()
+    return take

@@ -65,8 +65,9 @@ def _ticket_answered(mailbox: Mailbox):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_new_mail_is_a_ticket_with_its_auto_reply_sent_ahead_of_1000_internal_mails(
-    tmp_path, pool
+    tmp_path, pool, exclusive
 ):
+    exclusive("timed worker test")  # not while another one loads the machine
     options = _file_system_broker(tmp_path / "broker")
     sender = probe_app("filesystem://", options)
     ticket = TicketFactory(pool=pool)
@@ -111,10 +112,11 @@ def test_a_new_mail_is_a_ticket_with_its_auto_reply_sent_ahead_of_1000_internal_
 
 @pytest.mark.django_db(transaction=True)
 def test_a_single_mail_becomes_a_ticket_within_seconds_while_another_mailbox_floods(
-    tmp_path, pool, agent, exclusive_redis
+    tmp_path, pool, agent, exclusive, exclusive_redis
 ):
     url = os.environ.get("TEST_FETCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     exclusive_redis(url)
+    exclusive("timed worker test")
     flooded = _mailbox(pool, tmp_path / "flood", "Sales")
     for number in range(1500):
         path = Path(flooded.maildir_path) / "new" / f"{number}.M1.host"
