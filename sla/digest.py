@@ -6,9 +6,11 @@ mail each: the usual single-ticket mail when there is one item (it threads on th
 ticket), a digest listing the tickets when there are more.
 """
 
+import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -17,6 +19,8 @@ from mailboxes.notifications import queue_automatic_email
 from mailboxes.outbound import queue_notification
 from sla.models import Deadline
 from sla.notifications import render_mail, ticket_url, time_zone_of
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -42,13 +46,24 @@ class Digest:
             self.people.setdefault(user.pk, (user, []))[1].extend(items)
 
     def queue(self) -> int:
-        """Queue one outbox row per person (internal mail); the number queued."""
+        """Queue one outbox row per person (internal mail); the number queued.
+
+        One person's mail that fails is logged and skipped (its own savepoint), so it can
+        never roll back, and so repeat, the sweep round's claims for everyone.
+        """
+        queued = 0
         for user, items in self.people.values():
-            if len(items) == 1:
-                _queue_single(user, items[0])
-            else:
-                _queue_digest(user, items)
-        queued, self.people = len(self.people), {}
+            try:
+                with transaction.atomic():
+                    if len(items) == 1:
+                        _queue_single(user, items[0])
+                    else:
+                        _queue_digest(user, items)
+            except Exception:
+                logger.exception("sla.digest_failed user=%s items=%d", user.pk, len(items))
+                continue
+            queued += 1
+        self.people = {}
         return queued
 
 
