@@ -211,6 +211,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Four queues, so that nothing waits behind a flood of something else: mail intake, mail
+# to customers (replies, auto-replies, surveys, sign-in links), internal mail (reminders,
+# escalations, agents' notifications) and periodic work (beat's jobs, and any task not
+# routed). `celery worker` without -Q consumes all four (Procfile); production can give
+# each its own workers with -Q (see docker-compose.yml). Each queue is polled in turn, so
+# a thousand internal mails delay a new ticket by one task, not a thousand.
+CELERY_TASK_QUEUES = {
+    name: {"exchange": name, "routing_key": name}
+    for name in ("intake", "customer_mail", "internal_mail", "periodic")
+}
+CELERY_TASK_DEFAULT_QUEUE = "periodic"
+CELERY_TASK_ROUTES = {
+    "mailboxes.tasks.fetch_mailbox_task": {"queue": "intake"},
+    "mailboxes.tasks.process_raw_messages_task": {"queue": "intake"},
+    "mailboxes.tasks.send_outgoing_email_task": {"queue": "customer_mail"},
+    "mailboxes.tasks.send_internal_email_task": {"queue": "internal_mail"},
+}
 CELERY_BEAT_SCHEDULE = {
     "purge-stale-presence": {
         "task": "tickets.tasks.purge_ticket_presence_task",
@@ -286,6 +303,10 @@ LOGGING = {
 # Mail path limits.
 MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=60 * 1024 * 1024)
 MAIL_MAX_MIME_DEPTH = 20
+# New messages one fetch downloads from one mailbox; the rest waits for the next run (at the
+# next dispatch, a few seconds later), so that a flood in one mailbox takes turns with the
+# mail of the others instead of filling the intake queue ahead of them.
+MAIL_FETCH_MAX_PER_RUN = env.int("MAIL_FETCH_MAX_PER_RUN", default=200)
 AUTO_REPLY_LIMIT_PER_HOUR = env.int("AUTO_REPLY_LIMIT_PER_HOUR", default=3)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 

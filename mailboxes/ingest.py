@@ -21,10 +21,11 @@ from email.parser import BytesHeaderParser
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DataError, IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
+from helpdesk.celery import enqueue_on_commit
 from mailboxes.batch import BATCH_SIZE
 from mailboxes.fetchers import Fetcher, open_fetcher
 from mailboxes.models import Mailbox, RawMessage
@@ -34,6 +35,8 @@ from mailboxes.text import db_text
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=1)
+# A stored message still new after this was never handed to a worker (see below).
+STALE_AFTER = timedelta(minutes=5)
 MIN_BACKOFF = timedelta(seconds=30)
 HEADER_LIMIT = 256 * 1024
 EXISTING_CHUNK = 500
@@ -50,6 +53,8 @@ class FetchResult:
     stored: list[int] = field(default_factory=list)
     duplicates: int = 0
     refused: int = 0
+    # More new mail was listed than MAIL_FETCH_MAX_PER_RUN: the mailbox is due again at once.
+    capped: bool = False
 
 
 @dataclass
@@ -311,15 +316,23 @@ def refuse_raw_message(
 
 
 class _Batcher:
-    """Stored ids, handed to the workers in batches as they fill (and the rest at the end)."""
+    """Stored ids, handed to the workers in batches: the first as soon as it fills, the rest
+    at the end of the run as one chain (each batch queues the next when it is done).
+
+    A chain keeps at most one batch of this mailbox in the intake queue at a time, so the
+    batches of different mailboxes take turns instead of one flood queueing all its own
+    ahead of another mailbox's single mail.
+    """
 
     def __init__(self, size: int = BATCH_SIZE):
         self.size = size
         self.pending: list[int] = []
+        self.started = False
 
     def add(self, raw_message_id: int) -> None:
         self.pending.append(raw_message_id)
-        if len(self.pending) >= self.size:
+        if not self.started and len(self.pending) >= self.size:
+            self.started = True
             self.flush()
 
     def flush(self) -> None:
@@ -327,7 +340,9 @@ class _Batcher:
 
         ids, self.pending = self.pending, []
         if ids:
-            transaction.on_commit(lambda: process_raw_messages_task.delay(ids))
+            # A broker outage is logged; the rows stay new and requeue_stale_raw_messages_task
+            # hands them over later.
+            enqueue_on_commit(process_raw_messages_task, ids[: self.size], ids[self.size :])
 
 
 def _stored_uids(mailbox: Mailbox, uids: list[str]) -> dict[str, tuple[int, str]]:
@@ -383,7 +398,13 @@ def _fetch_listed(
     stored = _stored_uids(mailbox, [uid for uid, _ in listed])
     pending: list[tuple[str, bytes]] = []
     pending_bytes = 0
+    budget = settings.MAIL_FETCH_MAX_PER_RUN
     for uid, size in listed:
+        if uid not in stored:
+            if budget <= 0:
+                result.capped = True
+                break
+            budget -= 1
         if uid in stored:
             if not fetcher.marks_on_server:
                 continue  # POP3 keeping its mail: the row is how we remember it
@@ -487,9 +508,10 @@ def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
     except Exception as error:  # one mailbox's failure never reaches Celery or others
         _record_failure(mailbox, error, now)
         return None
-    Mailbox.objects.filter(pk=mailbox.pk).update(
-        last_fetch_at=now, last_success_at=timezone.now(), last_error="", consecutive_failures=0
-    )
+    done = {"last_success_at": timezone.now(), "last_error": "", "consecutive_failures": 0}
+    if result.capped:
+        done["next_fetch_at"] = timezone.now()  # the rest at the next dispatch
+    Mailbox.objects.filter(pk=mailbox.pk).update(last_fetch_at=now, **done)
     logger.info(
         "mail.fetched mailbox=%s new=%d already_stored=%d refused=%d",
         mailbox.pk,
@@ -507,8 +529,18 @@ def claim_due_mailboxes(now: datetime | None = None) -> list[int]:
     second dispatcher run) reading the same row matches nothing and dispatches nothing.
     """
     now = now or timezone.now()
-    due = Mailbox.objects.filter(active=True, next_fetch_at__lte=now).values_list(
-        "pk", "next_fetch_at", "fetch_interval"
+    # Back-pressure: a mailbox whose last run is still being processed waits, so that a
+    # flood never queues more than one run (MAIL_FETCH_MAX_PER_RUN) ahead of other
+    # mailboxes' mail. Only recent rows count: a stuck one is requeue_stale's business.
+    busy = RawMessage.objects.filter(
+        mailbox=OuterRef("pk"),
+        state=RawMessage.State.NEW,
+        received_at__gt=now - STALE_AFTER,
+    )
+    due = (
+        Mailbox.objects.filter(active=True, next_fetch_at__lte=now)
+        .exclude(Exists(busy))
+        .values_list("pk", "next_fetch_at", "fetch_interval")
     )
     claimed = []
     for pk, next_fetch_at, interval in due:
@@ -520,7 +552,7 @@ def claim_due_mailboxes(now: datetime | None = None) -> list[int]:
     return claimed
 
 
-def stale_new_raw_message_ids(*, older_than: timedelta = timedelta(minutes=5), now=None):
+def stale_new_raw_message_ids(*, older_than: timedelta = STALE_AFTER, now=None):
     """Stored messages still ``new`` long after their fetch: their processing was never queued.
 
     A worker can die between committing the row and enqueuing its processing; IMAP and

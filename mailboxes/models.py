@@ -204,6 +204,13 @@ class OutgoingEmail(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # Mail to our own people (reminders, escalations, agents' notifications): sent from
+    # the internal_mail queue, so that it never delays mail to customers.
+    internal = models.BooleanField(_("internal"), default=False)
+    # When a send job for this row was put on the broker; cleared when a worker takes it
+    # (or when the enqueue failed). The minute sweep re-enqueues only rows without a job
+    # in the broker, or whose job is older than outbound.LOST_JOB_AFTER (really lost).
+    enqueued_at = models.DateTimeField(_("enqueued"), null=True, blank=True, default=timezone.now)
 
     class Meta:
         ordering = ["-created_at"]

@@ -35,7 +35,7 @@ from mailboxes.models import (
     OutgoingEmail,
     RawMessage,
 )
-from mailboxes.outbound import _domain, _sender, _thread_headers
+from mailboxes.outbound import _domain, _sender, _thread_headers, enqueue_outgoing
 from mailboxes.parsing import ParsedMail
 from mailboxes.tokens import make_reply_address
 from people.roles import SEE_ALL_POOLS
@@ -382,9 +382,7 @@ def render_notification(rule: NotificationRule, info: EventInfo, recipient: Reci
 
 
 def _enqueue(outgoing: OutgoingEmail) -> OutgoingEmail:
-    from mailboxes.tasks import send_outgoing_email_task
-
-    transaction.on_commit(lambda: send_outgoing_email_task.delay(outgoing.pk))
+    enqueue_outgoing(outgoing.pk, internal=outgoing.internal)
     return outgoing
 
 
@@ -425,6 +423,7 @@ def queue_automatic_email(
             in_reply_to=in_reply_to,
             references=references,
             headers=dict(NOTIFICATION_HEADERS),
+            internal=not to_customer,
         )
     )
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_noop
 
+from helpdesk.celery import enqueue_on_commit
 from mailboxes.emails import render_auto_reply, with_tag
 from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail
 from mailboxes.tokens import make_reply_address
@@ -35,6 +36,10 @@ REFERENCES_LIMIT = 20
 # A row in "sending" for longer than this belongs to a worker that died: claim it again.
 # Longer than any SMTP conversation (set EMAIL_TIMEOUT well below it).
 STUCK_AFTER = timedelta(minutes=10)
+# A row still waiting for the job enqueued this long ago lost it (a broker restart without
+# persistence, say): only then does the sweep enqueue it again, so that the broker never
+# holds two jobs for one row while a backlog drains.
+LOST_JOB_AFTER = timedelta(minutes=5)
 # Used when the mailer sets none: a hung server must not outlive STUCK_AFTER (double send).
 SMTP_TIMEOUT = 60
 FIRST_RETRY = timedelta(seconds=30)
@@ -117,10 +122,28 @@ def _reply_bodies(message: Message, domain: str) -> tuple[str, str]:
     return text, f"<!doctype html><html><body>{html}</body></html>"
 
 
-def _enqueue(outgoing: OutgoingEmail) -> OutgoingEmail:
-    from mailboxes.tasks import send_outgoing_email_task
+def send_task_for(*, internal: bool):
+    """The send task of a row: internal mail has its own queue (settings.CELERY_TASK_ROUTES)."""
+    from mailboxes.tasks import send_internal_email_task, send_outgoing_email_task
 
-    transaction.on_commit(lambda: send_outgoing_email_task.delay(outgoing.pk))
+    return send_internal_email_task if internal else send_outgoing_email_task
+
+
+def enqueue_outgoing(outgoing_id: int, *, internal: bool) -> None:
+    """Wake a worker for one outbox row after commit; a broker outage never raises.
+
+    The row is the truth: when the broker refuses the job, ``enqueued_at`` is cleared
+    and the minute sweep (send_due_outgoing_emails_task) enqueues it again.
+    """
+
+    def lost() -> None:
+        OutgoingEmail.objects.filter(pk=outgoing_id).update(enqueued_at=None)
+
+    enqueue_on_commit(send_task_for(internal=internal), outgoing_id, on_failure=lost)
+
+
+def _enqueue(outgoing: OutgoingEmail) -> OutgoingEmail:
+    enqueue_outgoing(outgoing.pk, internal=outgoing.internal)
     return outgoing
 
 
@@ -204,6 +227,7 @@ def queue_notification(
         in_reply_to=_bracketed(in_reply_to) if in_reply_to else "",
         references=_bracketed(in_reply_to) if in_reply_to else "",
         headers=dict(GENERATED_HEADERS) if automatic else {},
+        internal=True,
     )
     return _enqueue(outgoing)
 
@@ -428,19 +452,49 @@ def _due(now: datetime) -> Q:
     )
 
 
+def _without_job(now: datetime) -> Q:
+    return Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now - LOST_JOB_AFTER)
+
+
 def due_outgoing_ids(now: datetime | None = None, *, limit: int = 500) -> list[int]:
-    """Rows whose (re)try time has come, or stuck in sending; one query on the due index."""
+    """Rows whose (re)try time has come, or stuck in sending, and that have no job waiting
+    in the broker (none enqueued, or enqueued longer than LOST_JOB_AFTER ago); one query
+    on the due index."""
     now = now or timezone.now()
-    rows = OutgoingEmail.objects.filter(_due(now)).order_by("next_attempt_at")
+    rows = OutgoingEmail.objects.filter(_due(now), _without_job(now)).order_by("next_attempt_at")
     return list(rows.values_list("pk", flat=True)[:limit])
+
+
+def requeue_due_outgoing_emails(now: datetime | None = None) -> list[int]:
+    """Enqueue a send job for every due row without one; the ids enqueued.
+
+    Each row is claimed by a conditional UPDATE of ``enqueued_at``, so two beats (or a
+    task delivered twice) enqueue a row once. Safe to re-run.
+    """
+    now = now or timezone.now()
+    due = OutgoingEmail.objects.filter(_due(now), _without_job(now)).order_by("next_attempt_at")
+    enqueued = []
+    for outgoing_id, internal in due.values_list("pk", "internal")[:500]:
+        with transaction.atomic():
+            claimed = OutgoingEmail.objects.filter(
+                _due(now), _without_job(now), pk=outgoing_id
+            ).update(enqueued_at=now)
+            if claimed:
+                enqueue_outgoing(outgoing_id, internal=internal)
+                enqueued.append(outgoing_id)
+    return enqueued
 
 
 def _claim(outgoing_id: int, now: datetime) -> bool:
     # next_attempt_at doubles as "claimed at" while sending, so a dead worker's row is
-    # found again by the same index after STUCK_AFTER.
+    # found again by the same index after STUCK_AFTER. The job is consumed: enqueued_at
+    # is cleared, so a retry is enqueued by the sweep as soon as it is due.
     return bool(
         OutgoingEmail.objects.filter(_due(now), pk=outgoing_id).update(
-            state=State.SENDING, attempts=F("attempts") + 1, next_attempt_at=now
+            state=State.SENDING,
+            attempts=F("attempts") + 1,
+            next_attempt_at=now,
+            enqueued_at=None,
         )
     )
 
@@ -510,11 +564,13 @@ def requeue_outgoing_email(outgoing_id: int) -> bool:
 
     Sent rows are never re-armed; the send-time approval check still applies.
     """
+    now = timezone.now()
     rearmed = OutgoingEmail.objects.filter(pk=outgoing_id, state=State.FAILED).update(
-        state=State.QUEUED, attempts=0, next_attempt_at=timezone.now(), last_error=""
+        state=State.QUEUED, attempts=0, next_attempt_at=now, last_error="", enqueued_at=now
     )
     if rearmed:
-        from mailboxes.tasks import send_outgoing_email_task
-
-        transaction.on_commit(lambda: send_outgoing_email_task.delay(outgoing_id))
+        internal = OutgoingEmail.objects.filter(pk=outgoing_id).values_list("internal", flat=True)[
+            0
+        ]
+        enqueue_outgoing(outgoing_id, internal=internal)
     return bool(rearmed)

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from helpdesk.celery import enqueue_on_commit
 from mailboxes import batch, ingest, outbound
 
 
@@ -19,22 +20,37 @@ def fetch_mailbox_task(mailbox_id):
 
 
 @shared_task
-def process_raw_messages_task(raw_message_ids):
-    """Process stored raw messages together (one transaction, set-based); safe to run twice."""
+def process_raw_messages_task(raw_message_ids, then=()):
+    """Process stored raw messages together (one transaction, set-based); safe to run twice.
+
+    ``then``: the same mailbox's next ids. Their first batch goes to the back of the intake
+    queue once this one is done, so that other mailboxes' batches take turns with them.
+    """
     batch.process_raw_messages(raw_message_ids)
+    if then:
+        size = batch.BATCH_SIZE
+        enqueue_on_commit(process_raw_messages_task, list(then[:size]), list(then[size:]))
 
 
 @shared_task
 def send_outgoing_email_task(outgoing_email_id):
-    """Send one outbox row if it can be claimed; failures go to retry with back-off."""
+    """Send one outbox row to a customer (queue customer_mail) if it can be claimed.
+
+    Failures go to retry with back-off. Safe to run twice: the row is claimed once.
+    """
+    outbound.send_outgoing_email(outgoing_email_id)
+
+
+@shared_task
+def send_internal_email_task(outgoing_email_id):
+    """Send one internal outbox row (queue internal_mail): the same claim, another queue."""
     outbound.send_outgoing_email(outgoing_email_id)
 
 
 @shared_task
 def send_due_outgoing_emails_task():
-    """Beat, every minute: pick up outbox rows whose retry time has come (set-based)."""
-    for outgoing_id in outbound.due_outgoing_ids():
-        send_outgoing_email_task.delay(outgoing_id)
+    """Beat, every minute: enqueue outbox rows that are due and have no job in the broker."""
+    outbound.requeue_due_outgoing_emails()
 
 
 @shared_task

@@ -1,9 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from helpdesk.celery import enqueue_on_commit
 from mailboxes.admin import DocumentedVariables
 from sla.models import (
     BusinessCalendar,
@@ -47,7 +47,8 @@ def _recompute(request, ticket_ids) -> None:
     from sla.tasks import apply_policy_task
 
     ticket_ids = sorted(set(ticket_ids))
-    transaction.on_commit(lambda: [apply_policy_task.delay(pk) for pk in ticket_ids])
+    for pk in ticket_ids:
+        enqueue_on_commit(apply_policy_task, pk)
     messages.info(
         request,
         ngettext(

@@ -1,8 +1,13 @@
 """The named cast every test can ask for, and helpers for tests that need real servers."""
 
+import fcntl
+import hashlib
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
+import redis
 from django.db import connection
 
 from people.models import Absence, Role
@@ -141,3 +146,37 @@ def other_customer_user(other_customer):
 def customer_client(client, customer_user):
     client.force_login(customer_user)
     return client
+
+
+@pytest.fixture
+def exclusive():
+    """Call with a name: the test holds it alone until it ends, across parallel test
+    processes (a shared broker DB; timed tests that must not compete for the CPU)."""
+    held = []
+
+    def take(name: str) -> None:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"helpdesk-test-{digest}.lock"
+        lock = path.open("w")  # held until the test ends
+        held.append(lock)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+
+    yield take
+    for lock in held:
+        lock.close()
+
+
+@pytest.fixture
+def exclusive_redis(exclusive):
+    """Call with a Redis URL: skip without it, else hold it alone (tests run in parallel
+    share the DB numbers and would take each other's tasks) and start it empty."""
+
+    def take(url):
+        from tests.celery_worker import redis_available
+
+        require(redis_available(url), f"needs Redis at {url}")
+        exclusive(url)
+        redis.Redis.from_url(url).flushdb()
+        return url
+
+    return take

@@ -609,3 +609,36 @@ def test_compose_helpers_read_what_compose_would():
     assert parse_celery(["celery", "--app=x.y", "worker"])[:2] == ("x.y", "worker")
     assert dockerignore_excludes(".venv/bin/python")
     assert not dockerignore_excludes("helpdesk/settings.py")
+
+
+def _worker_queues(argv) -> set[str] | None:
+    """The queues a `celery worker` command line names with -Q; None: every declared one."""
+    _app, subcommand, arguments = parse_celery(argv)
+    assert subcommand == "worker"
+    for index, word in enumerate(arguments):
+        if word in ("-Q", "--queues"):
+            return set(arguments[index + 1].split(","))
+        if word.startswith(("--queues=", "-Q")) and word not in ("-Q",):
+            return set(word.split("=", 1)[-1].removeprefix("-Q").split(","))
+    return None
+
+
+def test_the_default_workers_consume_every_queue_and_split_workers_name_real_ones():
+    from django.conf import settings
+
+    declared = set(settings.CELERY_TASK_QUEUES)
+    assert declared == {"intake", "customer_mail", "internal_mail", "periodic"}
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= declared
+    procfile = dict(
+        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
+    )
+    default_workers = {"Procfile": shlex.split(procfile["worker"])}
+    default_workers["compose"] = service_commands(services()["worker"])[0]
+    for where, argv in default_workers.items():
+        assert _worker_queues(argv) in (None, declared), f"the {where} worker skips a queue"
+    for name, service in project_services().items():
+        for argv in service_commands(service):
+            if Path(argv[0]).name == "celery" and parse_celery(argv)[1] == "worker":
+                queues = _worker_queues(argv)
+                assert queues is None or queues <= declared, f"{name} names unknown queues"

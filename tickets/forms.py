@@ -1,3 +1,4 @@
+import secrets
 from typing import cast
 
 from django import forms
@@ -33,6 +34,10 @@ def _set_queryset(form: forms.Form, name: str, queryset) -> None:
     cast(forms.ModelChoiceField, form.fields[name]).queryset = queryset
 
 
+def new_idempotency_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 6}))
     attachments = MultipleFileField(label=_("Attach files"))
@@ -49,6 +54,10 @@ class ReplyForm(forms.Form):
             (Status.RESOLVED, Status.RESOLVED.label),
             (Status.CLOSED, Status.CLOSED.label),
         ],
+    )
+    # Made anew each time the page renders; sent back, it makes a resubmission harmless.
+    idempotency_key = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput, initial=new_idempotency_key
     )
 
     def __init__(self, *args, user=None, ticket=None, **kwargs):

@@ -292,11 +292,21 @@ class Message(models.Model):
     held_status = models.CharField(
         _("status on approval"), max_length=20, choices=Status, blank=True
     )
+    # The reply form's key, made when the page rendered: a form sent twice (a retry after
+    # an error, a double click) finds the reply it already made instead of a second one.
+    idempotency_key = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "author_user", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="message_one_per_form_submission",
+            ),
+        ]
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx"),
             models.Index(

@@ -23,7 +23,9 @@ from sla.services.clocks import (
     _Schedules,
     active_policies,
     first_match,
+    past_breach_activity,
     plan,
+    record_past_breach,
     sync_due_of,
 )
 from tickets.models import ActivityLog, Ticket
@@ -118,9 +120,12 @@ def apply_policies(
                     ticket, target, policy, budget, start, schedules.of(policy), now
                 )
                 new.append(deadline)
+            due_before = deadline.due_at
             deadline.policy, deadline.budget_seconds = policy, budget
             if deadline.state == State.RUNNING:
                 plan(deadline, schedules.of(policy), policy)
+            if record_past_breach(deadline, now, due_before=due_before):
+                activity.append(activity_row(ticket, **past_breach_activity(deadline)))
             if deadline.pk is not None:
                 deadline.save()
         if policy != previous and (policy is not None or previous is not None):

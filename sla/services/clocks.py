@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from people.models import Contact
 from sla.business_time import (
@@ -26,6 +27,9 @@ from tickets.states import OPEN_STATUSES, Status
 
 State = Deadline.State
 POLICY_TARGETS = (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE, Target.RESOLUTION)
+BREACHED_BEFORE_POLICY = gettext_noop(
+    "Already past due when the policy was applied: not escalated."
+)
 # Deadlines without a calendar (a consultation on a ticket without a policy) run on the clock.
 ALWAYS = Schedule(zone=ZoneInfo("UTC"), intervals={day: ((time(0), None),) for day in range(7)})
 
@@ -87,10 +91,38 @@ def plan(deadline: Deadline, schedule: Schedule, policy: SlaPolicy | None) -> No
     remaining = deadline.budget_seconds - deadline.consumed_seconds
     deadline.due_at = add_business_time(schedule, since, max(remaining, 0))
     lead = policy.reminder_lead(deadline.budget_seconds) if policy else None
-    if deadline.reminded_at is not None or lead is None or lead >= deadline.budget_seconds:
+    done = deadline.reminded_at is not None or deadline.breached_at is not None
+    if done or lead is None or lead >= deadline.budget_seconds:
         deadline.remind_at = None
     else:
         deadline.remind_at = add_business_time(schedule, since, max(remaining - lead, 0))
+
+
+def record_past_breach(deadline: Deadline, now: datetime, *, due_before) -> bool:
+    """A running deadline that a policy's application puts in the past: recorded as missed.
+
+    Nobody is mailed and nothing is escalated: without this, the first policies applied to
+    an old backlog (a new installation, the demo) mailed supervisors about every ticket at
+    once. A deadline whose due time this application did not move (``due_before``) is
+    left to the sweep, which escalates it as usual. True when it was recorded.
+    """
+    if deadline.state != State.RUNNING or deadline.breached_at is not None:
+        return False
+    if deadline.due_at is None or deadline.due_at > now or deadline.due_at == due_before:
+        return False
+    deadline.breached_at = deadline.due_at
+    deadline.remind_at = None
+    return True
+
+
+def past_breach_activity(deadline: Deadline) -> dict:
+    """The activity row's fields for ``record_past_breach``."""
+    return {
+        "actor": None,
+        "action": ActivityLog.Action.SLA_BREACHED,
+        "after": deadline.get_target_display(),
+        "detail": BREACHED_BEFORE_POLICY,
+    }
 
 
 def sync_due(ticket_id: int) -> None:
@@ -200,10 +232,14 @@ def apply_policy(ticket_id: int, *, now: datetime | None = None) -> SlaPolicy | 
             deadline = _new_deadline(
                 ticket, target, policy, budget, start, schedules.of(policy), now
             )
+        due_before = deadline.due_at
         deadline.policy, deadline.budget_seconds = policy, budget
         if deadline.state == State.RUNNING:
             plan(deadline, schedules.of(policy), policy)
+        breached = record_past_breach(deadline, now, due_before=due_before)
         deadline.save()
+        if breached:
+            log_activity(ticket, **past_breach_activity(deadline))
     # A move to another pool (here is where the sla hears of it) moves its deadlines too.
     Deadline.objects.filter(ticket=ticket).exclude(pool_id=ticket.pool_id).update(
         pool_id=ticket.pool_id

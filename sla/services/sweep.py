@@ -4,6 +4,10 @@ Each kind of work is found by one query on a partial index, then each row is cla
 conditional UPDATE that sets its "done" timestamp inside the same transaction as the
 mail and the history row. Two beats, or a task delivered twice, both find a row, but only
 one UPDATE matches it: the other does nothing. A crash rolls back claim and mail together.
+
+Reminders and escalations due together go out as one digest per person (sla.digest):
+a round of the sweep is one transaction, each row in its own savepoint (one row's failure
+rolls back that row only), and the digests are queued at the end of the round.
 """
 
 import logging
@@ -15,15 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from mailboxes.emails import language_of
-from mailboxes.outbound import queue_notification
+from sla.digest import Digest
 from sla.models import Consultation, Deadline, SlaPolicy, Target
-from sla.notifications import (
-    addresses,
-    render_mail,
-    supervisors_of,
-    time_zone_of,
-)
+from sla.notifications import addresses, supervisors_of
 from sla.services.clocks import lock_ticket_of
 from sla.services.consultations import remind_consultation
 from tickets.models import ActivityLog, PoolMembership, Ticket
@@ -66,26 +64,58 @@ def _work_through(queryset, order: str, action, now: datetime) -> int:
             return done
 
 
+Work = list[tuple[int, bool, str, int]]
+
+
+def _due_deadlines(now: datetime, failed: set) -> Work:
+    """(ticket id, is a breach, kind, deadline id) of up to BATCH reminders and breaches due."""
+    work: Work = []
+    for kind, queryset, order in (
+        ("reminder", Deadline.objects.reminders_due(now), "remind_at"),
+        ("breach", Deadline.objects.breaches_due(now), "due_at"),
+    ):
+        rows = queryset.exclude(pk__in=[pk for k, pk in failed if k == kind]).order_by(order)
+        pairs = rows.values_list("pk", "ticket_id")[:BATCH]
+        # A ticket's reminder before its breach, as they happened.
+        work += [(ticket_id, kind == "breach", kind, pk) for pk, ticket_id in pairs]
+    return work
+
+
+def _sweep_round(work: Work, now: datetime, result, failed: set) -> None:
+    # In ticket order: the tickets are locked as the tickets services and mail intake lock
+    # them, so a round holding many never deadlocks against them.
+    digest = Digest()
+    with transaction.atomic():
+        for _ticket_id, _order, kind, pk in sorted(work):
+            action = remind_deadline if kind == "reminder" else escalate_deadline
+            mine = Digest()
+            try:
+                done = action(pk, now=now, digest=mine)  # its own savepoint
+            except Exception:
+                logger.exception("sla.sweep_failed action=%s id=%s", action.__name__, pk)
+                failed.add((kind, pk))
+                continue
+            digest.merge(mine)
+            if done and kind == "reminder":
+                result.reminders += 1
+            elif done:
+                result.escalations += 1
+        digest.queue()
+
+
 def sweep_deadlines(now: datetime | None = None) -> SweepResult:
     """Send every due reminder, escalate every breach, remind every late department.
 
     Set-based and idempotent: safe with two beat instances and with a task delivered
-    twice (each row is claimed once). Works in batches until nothing due is left.
+    twice (each row is claimed once). Works in rounds until nothing due is left; each
+    person gets one mail per round listing their tickets.
     """
     now = now or timezone.now()
-    result = SweepResult(
-        reminders=_work_through(
-            Deadline.objects.reminders_due(now), "remind_at", remind_deadline, now
-        ),
-        escalations=_work_through(
-            Deadline.objects.breaches_due(now), "due_at", escalate_deadline, now
-        ),
-        consultation_reminders=_work_through(
-            Consultation.objects.reminders_due(now),
-            "next_reminder_at",
-            remind_consultation,
-            now,
-        ),
+    result, failed = SweepResult(), set[tuple[str, int]]()
+    while work := _due_deadlines(now, failed):
+        _sweep_round(work, now, result, failed)
+    result.consultation_reminders = _work_through(
+        Consultation.objects.reminders_due(now), "next_reminder_at", remind_consultation, now
     )
     if result.reminders or result.escalations or result.consultation_reminders:
         logger.info(
@@ -104,10 +134,13 @@ def _load(deadline_id: int) -> Deadline:
 
 
 @transaction.atomic
-def remind_deadline(deadline_id: int, *, now: datetime | None = None) -> bool:
+def remind_deadline(
+    deadline_id: int, *, now: datetime | None = None, digest: Digest | None = None
+) -> bool:
     """Mail the technician (or the pool's supervisors) that a deadline is near; True if sent.
 
-    Claims the reminder with a conditional UPDATE: safe to run twice or at once.
+    With ``digest`` the mail is added to it (the sweep queues one per person), else
+    queued now. Claims the reminder with a conditional UPDATE: safe to run twice or at once.
     """
     now = now or timezone.now()
     lock_ticket_of(deadlines__pk=deadline_id)
@@ -117,7 +150,7 @@ def remind_deadline(deadline_id: int, *, now: datetime | None = None) -> bool:
     deadline = _load(deadline_id)
     ticket = deadline.ticket
     recipients = [ticket.assignee] if ticket.assignee else supervisors_of(ticket)
-    _mail(deadline, "reminder", recipients)
+    _mail(deadline, "reminder", recipients, digest)
     log_activity(
         ticket,
         actor=None,
@@ -128,33 +161,25 @@ def remind_deadline(deadline_id: int, *, now: datetime | None = None) -> bool:
     return True
 
 
-def _mail(deadline: Deadline, kind: str, recipients: list) -> None:
-    to = addresses(recipients)
-    if not to:
+def _mail(deadline: Deadline, kind: str, recipients: list, digest: Digest | None) -> None:
+    if digest is not None:
+        digest.add(kind, deadline, recipients)
         return
-    ticket = deadline.ticket
-    calendar_zone = deadline.policy.calendar.time_zone if deadline.policy else ""
-    rendered = render_mail(
-        kind,
-        {
-            "ticket": ticket,
-            "deadline": deadline,
-            "target": deadline.get_target_display(),
-            "time_zone": time_zone_of(recipients[0], default=calendar_zone),
-        },
-        language=language_of(recipients[0]),
-    )
-    queue_notification(ticket, to=to, subject=rendered.subject, body_text=rendered.body_text)
+    alone = Digest()
+    alone.add(kind, deadline, recipients)
+    alone.queue()
 
 
 @transaction.atomic
-def escalate_deadline(deadline_id: int, *, now: datetime | None = None) -> bool:
+def escalate_deadline(
+    deadline_id: int, *, now: datetime | None = None, digest: Digest | None = None
+) -> bool:
     """Record a missed deadline and carry out its policy's escalation; True if this call did.
 
-    Mails supervisors, manager and watchers as the policy says, raises the priority,
-    moves the ticket to another pool or agent; logs each step. A missed consultation is
-    only recorded here (its reminders are the department's). Claimed by a conditional
-    UPDATE: safe to run twice or at once.
+    Mails supervisors, manager and watchers as the policy says (into ``digest`` when
+    given), raises the priority, moves the ticket to another pool or agent; logs each
+    step. A missed consultation is only recorded here (its reminders are the
+    department's). Claimed by a conditional UPDATE: safe to run twice or at once.
     """
     now = now or timezone.now()
     lock_ticket_of(deadlines__pk=deadline_id)
@@ -175,7 +200,7 @@ def escalate_deadline(deadline_id: int, *, now: datetime | None = None) -> bool:
     if policy is None:
         return True
     recipients = _escalation_recipients(ticket, policy)
-    _mail(deadline, "breach", recipients)
+    _mail(deadline, "breach", recipients, digest)
     if recipients:
         log_activity(
             ticket,

@@ -119,7 +119,7 @@ def test_agent_pulls_answers_with_canned_response_and_closes(
         expect(editor.locator("input[name=canned_response]")).to_have_value(str(canned.pk))
 
         page.locator("#send-reply").click()
-        expect(page.get_by_role("alert").first).to_contain_text("Your reply was added.")
+        expect(page.get_by_role("alert").first).to_contain_text("Your reply was saved")
         expect(page.locator("article.kind-outbound")).to_contain_text(
             "thank you for contacting us about ticket"
         )

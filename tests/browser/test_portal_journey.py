@@ -116,7 +116,7 @@ def test_customer_opens_a_ticket_gets_an_answer_approves_and_rates_it(
             "Sorry! We refunded the second charge."
         )
         agent_page.locator("#send-reply").click()
-        expect(agent_page.get_by_role("alert").first).to_contain_text("Your reply was added.")
+        expect(agent_page.get_by_role("alert").first).to_contain_text("Your reply was saved")
         panel = agent_page.locator("#panel-disposition")
         expect(panel).to_contain_text("Required before the ticket is resolved or closed.")
         panel.get_by_role("link").click()

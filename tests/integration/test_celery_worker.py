@@ -5,11 +5,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import redis
 from django.utils import timezone
 
-from tests.celery_worker import redis_available, run_worker_until
-from tests.conftest import _agent, require
+from tests.celery_worker import run_worker_until
+from tests.conftest import _agent
 from tests.factories import TicketFactory
 from tickets.models import TicketPresence
 
@@ -44,10 +43,9 @@ def test_worker_on_the_embedded_file_system_broker_runs_a_task(tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_worker_on_redis_runs_a_task(tmp_path):
+def test_worker_on_redis_runs_a_task(tmp_path, exclusive_redis):
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    require(redis_available(url), f"needs Redis at {url}")
-    redis.Redis.from_url(url).flushdb()
+    exclusive_redis(url)
     _stale_presence()
     run_worker_until(
         url,

@@ -3,11 +3,9 @@
 import os
 
 import pytest
-import redis
 
 from mailboxes.models import RawMessage
-from tests.celery_worker import redis_available, run_worker_until
-from tests.conftest import require
+from tests.celery_worker import run_worker_until
 from tests.mailboxes.conftest import make_mail
 
 REDIS_URL = os.environ.get("TEST_FETCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -20,10 +18,9 @@ def _processed(mailbox) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_celery_worker_on_redis_fetches_from_dovecot_end_to_end(
-    dovecot, mail_user, make_mailbox, tmp_path
+    dovecot, mail_user, make_mailbox, tmp_path, exclusive_redis
 ):
-    require(redis_available(REDIS_URL), f"needs Redis at {REDIS_URL}")
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    exclusive_redis(REDIS_URL)
     dovecot.append(mail_user, make_mail(1), make_mail(2))
     mailbox = make_mailbox()
     run_worker_until(

@@ -142,8 +142,9 @@ def test_after_the_last_attempt_the_row_fails_and_the_ticket_shows_it(
 
 def test_a_row_stuck_in_sending_is_claimed_again_after_a_while(ticket, agent, mailoutbox):
     outgoing = _reply(ticket, agent)
+    # As a worker's claim leaves it: sending, its job consumed.
     OutgoingEmail.objects.filter(pk=outgoing.pk).update(
-        state=State.SENDING, next_attempt_at=timezone.now() - timedelta(minutes=1)
+        state=State.SENDING, next_attempt_at=timezone.now() - timedelta(minutes=1), enqueued_at=None
     )
     assert outbound.due_outgoing_ids() == []
     assert outbound.send_outgoing_email(outgoing.pk) is False  # another worker has it
@@ -157,10 +158,12 @@ def test_a_row_stuck_in_sending_is_claimed_again_after_a_while(ticket, agent, ma
 
 def test_due_rows_are_found_with_one_query(ticket, agent, customer, django_assert_num_queries):
     due = _reply(ticket, agent)
+    OutgoingEmail.objects.filter(pk=due.pk).update(enqueued_at=None)  # its job was lost
     later = _reply(ticket, agent, body="Later.")
     OutgoingEmail.objects.filter(pk=later.pk).update(
         state=State.RETRY, next_attempt_at=timezone.now() + timedelta(minutes=5)
     )
+    _reply(ticket, agent, body="Just enqueued.")  # due, but its job waits in the broker
     with django_assert_num_queries(1):
         assert outbound.due_outgoing_ids() == [due.pk]
 
@@ -208,3 +211,51 @@ def test_a_final_failure_is_shown_on_the_ticket_page(
     page = agent_client.get(ticket.get_absolute_url())
     assert 'class="alert alert-danger py-2 delivery-failed"' in page.text
     assert outgoing.to[0] in page.text
+
+
+# --- the minute sweep enqueues a row only when no job for it waits in the broker --------
+
+
+def test_a_row_whose_job_waits_in_the_broker_is_not_enqueued_again(
+    ticket, agent, django_capture_on_commit_callbacks
+):
+    _reply(ticket, agent)  # queued a moment ago, with its job
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert outbound.requeue_due_outgoing_emails() == []
+    assert callbacks == []
+
+
+def test_a_lost_job_is_enqueued_once_however_many_sweeps_run(
+    ticket, agent, django_capture_on_commit_callbacks
+):
+    lost = _reply(ticket, agent)
+    stale = _reply(ticket, agent, body="Also.")
+    OutgoingEmail.objects.filter(pk=lost.pk).update(enqueued_at=None)  # the enqueue failed
+    long_ago = timezone.now() - outbound.LOST_JOB_AFTER - timedelta(seconds=1)
+    OutgoingEmail.objects.filter(pk=stale.pk).update(enqueued_at=long_ago)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = outbound.requeue_due_outgoing_emails()
+        second = outbound.requeue_due_outgoing_emails()
+
+    assert sorted(first) == sorted([lost.pk, stale.pk])
+    assert second == []
+    assert len(callbacks) == 2
+    assert OutgoingEmail.objects.filter(enqueued_at__isnull=True).count() == 0
+
+
+def test_a_retry_is_enqueued_as_soon_as_it_is_due(
+    ticket, agent, django_capture_on_commit_callbacks
+):
+    outgoing = _reply(ticket, agent)
+    # A worker took the job (claim clears enqueued_at), the send failed: retry later.
+    OutgoingEmail.objects.filter(pk=outgoing.pk).update(
+        state=OutgoingEmail.State.RETRY,
+        enqueued_at=None,
+        next_attempt_at=timezone.now() + timedelta(seconds=30),
+    )
+    with django_capture_on_commit_callbacks():
+        assert outbound.requeue_due_outgoing_emails() == []
+        later = timezone.now() + timedelta(seconds=31)
+        assert outbound.requeue_due_outgoing_emails(later) == [outgoing.pk]

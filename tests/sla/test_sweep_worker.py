@@ -4,13 +4,11 @@ import os
 from datetime import timedelta
 
 import pytest
-import redis
 from django.utils import timezone
 
 from mailboxes.models import OutgoingEmail
 from sla.models import Deadline, Target
-from tests.celery_worker import redis_available, run_worker_until
-from tests.conftest import require
+from tests.celery_worker import run_worker_until
 from tests.factories import TicketFactory
 from tests.mailboxes.smtp_sink import SmtpSink, free_port, running_sink
 from tickets.models import ActivityLog
@@ -18,10 +16,11 @@ from tickets.states import Status
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_runs_the_sweep_and_sends_the_reminder_through_the_outbox(tmp_path, pool, agent):
+def test_a_worker_runs_the_sweep_and_sends_the_reminder_through_the_outbox(
+    tmp_path, pool, agent, exclusive_redis
+):
     url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    require(redis_available(url), f"needs Redis at {url}")
-    redis.Redis.from_url(url).flushdb()
+    exclusive_redis(url)
     now = timezone.now()
     ticket = TicketFactory(pool=pool, assignee=agent, status=Status.TAKEN)
     Deadline.objects.create(

@@ -114,6 +114,7 @@ def add_reply(
     files=(),
     canned_response: CannedResponse | None = None,
     then_status: str | None = None,
+    idempotency_key: str = "",
 ) -> Message:
     """Record an agent's reply to the customer, with files and a canned response's files.
 
@@ -124,10 +125,19 @@ def add_reply(
     ``approve_reply``; nothing the customer sees or the SLA counts changes before. An
     unassigned ticket goes to the replier when they are a member of its pool. Announces
     ``message_added`` after commit.
+    With ``idempotency_key`` (the reply form's), a second call with the same key returns
+    the first reply and changes nothing.
     """
     if not body.strip():
         raise ValidationError(_("The reply is empty."))
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if idempotency_key:
+        # Under the ticket's lock: a resubmission racing the first waits, then finds it.
+        earlier = Message.objects.filter(
+            ticket=ticket, author_user=author, idempotency_key=idempotency_key
+        ).first()
+        if earlier is not None:
+            return earlier
     _check_canned_usable(canned_response, author=author, ticket=ticket)
     now = timezone.now()
     needs_approval = is_junior(author)
@@ -142,6 +152,7 @@ def add_reply(
         created_at=now,
         approval=Approval.PENDING if needs_approval else Approval.NOT_NEEDED,
         held_status=then_status if needs_approval else "",
+        idempotency_key=idempotency_key,
     )
     _store_files(ticket, message, files)
     _copy_canned_files(ticket, message, canned_response)

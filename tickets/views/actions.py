@@ -53,15 +53,20 @@ def _agent_view(view):
 @_agent_view
 def reply(request, number):
     def action(ticket, data):
-        services.add_reply(
+        reply = services.add_reply(
             ticket,
             author=request.user,
             body=data["body"],
             files=data["attachments"],
             canned_response=data["canned_response"],
             then_status=data["then_status"] or None,
+            idempotency_key=data["idempotency_key"],
         )
-        messages.success(request, _("Your reply was added."))
+        # The outbox sends it (even when the broker is down for a while: its sweep).
+        if reply.is_sendable:
+            messages.success(request, _("Your reply was saved and will be sent shortly."))
+        else:
+            messages.success(request, _("Your reply was added."))
 
     return _handle(
         request,
