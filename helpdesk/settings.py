@@ -251,8 +251,11 @@ LOGGING = {
 }
 
 # Mail path limits.
-MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=60 * 1024 * 1024)
+# Refused above this (kept unread, the sender told once); a mailbox may set its own limit.
+MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
 MAIL_MAX_MIME_DEPTH = 20
+# More Received headers than this: the mail is circling between servers (a loop).
+MAIL_MAX_RECEIVED_HEADERS = env.int("MAIL_MAX_RECEIVED_HEADERS", default=50)
 AUTO_REPLY_LIMIT_PER_HOUR = env.int("AUTO_REPLY_LIMIT_PER_HOUR", default=3)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 

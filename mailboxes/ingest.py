@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from email import policy
 from email.parser import BytesHeaderParser
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from mailboxes import refusals
 from mailboxes.batch import BATCH_SIZE
 from mailboxes.fetchers import Fetcher, open_fetcher
 from mailboxes.models import Mailbox, RawMessage
@@ -194,7 +195,10 @@ def store_raw_messages(
 def refuse_raw_message(
     mailbox: Mailbox, *, uid: str, size: int, headers: bytes = b""
 ) -> RawMessage | None:
-    """Record a message too large to download, so it is visible and never fetched again."""
+    """Record a message too large to download, so it is visible and never fetched again.
+
+    The sender is told once (mailboxes.refusals: never a robot, rate-limited per address).
+    """
     preview = preview_headers(headers) if headers else HeaderPreview()
     uid_digest = hashlib.sha256(f"{mailbox.pk}:{uid}".encode()).hexdigest()
     # The body was never read, so the id cannot come from the content: it comes from the uid.
@@ -204,7 +208,7 @@ def refuse_raw_message(
         return None
     try:
         with transaction.atomic(durable=True):
-            return RawMessage.objects.create(
+            raw = RawMessage.objects.create(
                 mailbox=mailbox,
                 uid=uid,
                 message_id=message_id,
@@ -214,9 +218,11 @@ def refuse_raw_message(
                 sender=preview.sender,
                 state=RawMessage.State.REFUSED,
                 reason=RawMessage.Reason.TOO_LARGE,
-                error=f"{size} bytes is over the limit of {settings.MAIL_MAX_MESSAGE_BYTES}",
+                error=refusals.refusal_reason(mailbox, size),
                 processed_at=timezone.now(),
             )
+            refusals.queue_refusal_notice(mailbox, headers=_header_block(headers), size=size)
+            return raw
     except IntegrityError:
         return None
 
@@ -302,7 +308,7 @@ def _fetch_listed(
                 # That run may also have died before enqueueing; processing is idempotent.
                 batcher.add(raw_id)
             continue
-        if size > settings.MAIL_MAX_MESSAGE_BYTES:
+        if refusals.is_too_large(mailbox, size):
             refuse_raw_message(mailbox, uid=uid, size=size, headers=fetcher.peek_headers(uid))
             fetcher.mark_done(uid)
             result.refused += 1
@@ -379,12 +385,7 @@ def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
         with open_fetcher(mailbox) as fetcher:
             changed = fetcher.uidvalidity is not None and fetcher.uidvalidity != mailbox.uidvalidity
             if changed and mailbox.uidvalidity is not None:
-                logger.warning(
-                    "mail.uidvalidity_changed mailbox=%s old=%s new=%s",
-                    mailbox.pk,
-                    mailbox.uidvalidity,
-                    fetcher.uidvalidity,
-                )
+                _note_uidvalidity_change(mailbox, fetcher.uidvalidity, now)
             if changed:
                 Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=fetcher.uidvalidity)
             result = fetch_messages(
@@ -404,6 +405,20 @@ def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
         result.refused,
     )
     return result
+
+
+def _note_uidvalidity_change(mailbox: Mailbox, new: int | None, now: datetime) -> None:
+    # Every uid on the server is new to us: mail is re-checked by Message-ID (nothing is
+    # duplicated), but the server's folder was rebuilt or replaced and an admin should know.
+    logger.warning(
+        "mail.uidvalidity_changed mailbox=%s old=%s new=%s", mailbox.pk, mailbox.uidvalidity, new
+    )
+    note = gettext(
+        "%(time)s UTC: the server's UIDVALIDITY changed from %(old)s to %(new)s (the folder "
+        "was rebuilt or replaced). Every message was checked again by its Message-ID; look "
+        "for missing or repeated mail, then clear this note."
+    ) % {"time": f"{now:%Y-%m-%d %H:%M}", "old": mailbox.uidvalidity, "new": new}
+    Mailbox.objects.filter(pk=mailbox.pk).update(attention=note, attention_at=now)
 
 
 def claim_due_mailboxes(now: datetime | None = None) -> list[int]:

@@ -63,6 +63,25 @@ class ParsedAttachment:
         return self.spool.read()
 
 
+@dataclass(frozen=True)
+class DeliveryReport:
+    """One recipient's block of a DSN (RFC 3464): who, what happened, the status code."""
+
+    recipient: str
+    action: str  # failed, delayed, delivered, relayed, expanded
+    status: str  # 5.1.1, 4.4.7, ...
+
+    @property
+    def is_permanent_failure(self) -> bool:
+        return self.action == "failed" or self.status.startswith("5.")
+
+    @property
+    def is_delay(self) -> bool:
+        return not self.is_permanent_failure and (
+            self.action == "delayed" or self.status.startswith("4.")
+        )
+
+
 @dataclass
 class ParsedMail:
     message_id: str = ""
@@ -90,6 +109,8 @@ class ParsedMail:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     is_bounce: bool = False
     bounced_message_id: str = ""
+    delivery_reports: list[DeliveryReport] = field(default_factory=list)
+    received_count: int = 0
     defects: list[str] = field(default_factory=list)
 
     def close(self) -> None:
@@ -326,6 +347,8 @@ class _Walker:
             self._forwarded(part, depth)
         elif ctype == "text/rfc822-headers":
             self._rfc822_headers(part)
+        elif ctype == "message/delivery-status":
+            self._delivery_status(part)
         elif part.is_multipart():
             if ctype == "multipart/report":
                 report_type = str(part.get_param("report-type") or "").lower()
@@ -406,6 +429,30 @@ class _Walker:
             )
         )
 
+    def _delivery_status(self, part: Message) -> None:
+        # compat32 reads the report as header blocks: the first is about the reporting
+        # MTA, each further one about one recipient (Final-Recipient, Action, Status).
+        payload = part.get_payload()
+        blocks = [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
+        lines = []
+        for block in blocks[:MAX_ADDRESSES]:
+            recipient = _one_line(str(block.get("Final-Recipient", "") or ""))
+            recipient = recipient.partition(";")[2].strip().lower() or recipient.lower()
+            action = _one_line(str(block.get("Action", "") or "")).strip().lower()
+            status = _one_line(str(block.get("Status", "") or "")).strip().split(" ")[0]
+            lines.extend(f"{name}: {_one_line(str(value))}" for name, value in block.items())
+            lines.append("")
+            if recipient and (action or status):
+                report = DeliveryReport(recipient[:255], action[:20], status[:20])
+                self.parsed.delivery_reports.append(report)
+        self.parsed.attachments.append(
+            ParsedAttachment(
+                filename="delivery-status.txt",
+                content_type="text/plain",
+                content="\n".join(lines).encode("utf-8", "replace"),
+            )
+        )
+
 
 def _bounded_iter(message: Message, limit: int):
     stack = [message]
@@ -467,6 +514,7 @@ def _parse(data: bytes, extracted: Extracted | None = None) -> ParsedMail:
     parsed.x_auto_response_suppress = headers.raw_value("x-auto-response-suppress").lower()
     parsed.list_id = headers.raw_value("list-id").strip()
     parsed.list_unsubscribe = headers.raw_value("list-unsubscribe").strip()
+    parsed.received_count = headers.count("received")
 
     walker = _Walker(parsed, runs)
     walker.walk(message)
