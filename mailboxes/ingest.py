@@ -421,6 +421,15 @@ def _note_uidvalidity_change(mailbox: Mailbox, new: int | None, now: datetime) -
     Mailbox.objects.filter(pk=mailbox.pk).update(attention=note, attention_at=now)
 
 
+def clear_mailbox_attention(mailbox_ids: list[int]) -> int:
+    """An admin has looked: clear the mailboxes' needs-attention notes; returns how many."""
+    return (
+        Mailbox.objects.filter(pk__in=mailbox_ids)
+        .exclude(attention="")
+        .update(attention="", attention_at=None)
+    )
+
+
 def claim_due_mailboxes(now: datetime | None = None) -> list[int]:
     """Ids of the active mailboxes due for a fetch, each claimed for one fetch interval.
 

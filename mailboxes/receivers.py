@@ -2,8 +2,10 @@
 
 import logging
 
+from people import signals as people_signals
 from tickets import signals
 from tickets.models import Message
+from tickets.panels import AGENT
 from tickets.states import Status
 
 logger = logging.getLogger(__name__)
@@ -96,7 +98,31 @@ def _on_sign_in_link(sender, contact, address, url, expires_at, **kwargs):
     queue_sign_in_email(contact=contact, address=address, url=url, expires_at=expires_at)
 
 
+def _on_ticket_panels(sender, ticket, user, audience, **kwargs):
+    from mailboxes.suppression import suppression_panels
+
+    return suppression_panels(ticket, user=user) if audience == AGENT else []
+
+
+def _on_reply_requested(sender, ticket, actor, confirmed, **kwargs):
+    from mailboxes.suppression import check_reply_recipient
+
+    if ticket.requester is not None:
+        check_reply_recipient(ticket.requester.primary_email, confirmed=confirmed)
+
+
+def _on_contact_warnings(sender, contact, **kwargs):
+    from mailboxes.suppression import contact_warnings
+
+    return contact_warnings(contact)
+
+
 def connect() -> None:
+    people_signals.contact_warnings.connect(
+        _on_contact_warnings, dispatch_uid="mailboxes-contact-suppressed"
+    )
+    signals.ticket_panels.connect(_on_ticket_panels, dispatch_uid="mailboxes-suppressed-panel")
+    signals.reply_requested.connect(_on_reply_requested, dispatch_uid="mailboxes-suppressed-reply")
     signals.reply_ready.connect(_queue_reply, dispatch_uid="mailboxes-queue-reply")
     signals.ticket_created.connect(_on_ticket_created, dispatch_uid="mailboxes-notify-created")
     signals.status_changed.connect(_on_status_changed, dispatch_uid="mailboxes-notify-status")

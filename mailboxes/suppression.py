@@ -10,11 +10,15 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from mailboxes.models import RawMessage, SuppressedAddress
 from tickets.models import Ticket
+from tickets.panels import Panel
 
 
 def _normal(address: str) -> str:
@@ -89,3 +93,55 @@ def check_reply_recipient(address: str, *, confirmed: bool) -> None:
         % {"address": suppression.address, "status": suppression.dsn_status or _("no status")},
         code="suppressed",
     )
+
+
+def suppression_panels(ticket: Ticket, *, user) -> list[Panel]:
+    """A warning on the agent's ticket page when the requester's address is suppressed."""
+    address = ticket.requester.primary_email if ticket.requester is not None else ""
+    suppression = (
+        SuppressedAddress.objects.active().filter(address=_normal(address)).first()
+        if address
+        else None
+    )
+    if suppression is None:
+        return []
+    url = ""
+    if user.has_perm("mailboxes.view_suppressedaddress"):
+        url = (
+            reverse("admin:mailboxes_suppressedaddress_changelist")
+            + "?"
+            + urlencode({"q": suppression.address})
+        )
+    return [
+        Panel(
+            title=_("Mail to the customer bounced"),
+            text=_(
+                "%(address)s bounced permanently (%(status)s) on %(date)s. No automatic mail "
+                "goes there; a reply needs your confirmation."
+            )
+            % {
+                "address": suppression.address,
+                "status": suppression.dsn_status or _("no status"),
+                "date": date_format(suppression.created_at, "SHORT_DATE_FORMAT"),
+            },
+            url=url,
+            link_label=_("Suppressed addresses"),
+            tone="danger",
+            key="suppressed",
+            confirm_reply=_("Send anyway: I know this address bounced."),
+        )
+    ]
+
+
+def contact_warnings(contact) -> list[str]:
+    """The contact's suppressed addresses, as warnings for their admin page."""
+    addresses = [email.address for email in contact.emails.all()]
+    rows = SuppressedAddress.objects.active().filter(address__in=addresses).order_by("address")
+    return [
+        _(
+            "%(address)s bounced permanently (%(status)s): no automatic mail is sent to it "
+            "until an admin lifts the suppression."
+        )
+        % {"address": row.address, "status": row.dsn_status or _("no status")}
+        for row in rows
+    ]

@@ -52,6 +52,8 @@ class ReplyForm(forms.Form):
             (Status.CLOSED, Status.CLOSED.label),
         ],
     )
+    # Shown only when a panel asks for it (tickets.panels.Panel.confirm_reply).
+    confirmed = forms.BooleanField(label=_("Send anyway"), required=False)
 
 
 class CannedResponseForm(forms.ModelForm):

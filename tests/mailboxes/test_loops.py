@@ -91,7 +91,8 @@ def test_a_bounce_is_ignored_and_linked_to_the_ticket_whose_mail_bounced(mailbox
     raw = receive(mailbox, _bounce("<ours-2@helpdesk.test>"))
     assert (raw.state, raw.reason, raw.ticket) == ("ignored", Reason.BOUNCE, ticket)
     outgoing.refresh_from_db()
-    assert (outgoing.state, outgoing.last_error) == ("failed", "bounced")
+    assert outgoing.state == "failed"
+    assert outgoing.last_error == "bounced carla@example.test 5.1.1"
     failures = ActivityLog.objects.filter(ticket=ticket, action=ActivityLog.Action.DELIVERY_FAILED)
     assert failures.count() == 1
     assert Ticket.objects.count() == 1
@@ -136,7 +137,9 @@ def test_a_new_ticket_is_acknowledged_once_and_a_reply_is_not(mailbox):
     assert list(auto_replies.values_list("to", flat=True)) == [["carla@example.test"]]
 
 
-def test_a_list_mail_becomes_a_ticket_without_an_auto_reply(mailbox):
+def test_a_list_mail_becomes_a_ticket_without_an_auto_reply_when_the_mailbox_opts_in(mailbox):
+    mailbox.accept_bulk_mail = True
+    mailbox.save(update_fields=["accept_bulk_mail"])
     raw = receive(mailbox, build_mail(headers={"List-Id": "<users.lists.example.test>"}))
     assert raw.state == "processed"
     assert not OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.AUTO_REPLY).exists()

@@ -82,8 +82,12 @@ def add_reply(
     files=(),
     canned_response: CannedResponse | None = None,
     then_status: str | None = None,
+    confirmed: bool = False,
 ) -> Message:
     """Record an agent's reply to the customer, with files and a canned response's files.
+
+    Asks ``reply_requested`` first: a receiver may refuse a reply the agent has not
+    ``confirmed`` (mail to an address that bounced permanently).
 
     A junior agent's reply waits for approval; anyone else's is ready to send at once
     (``reply_ready``). Sets the first response time; an unassigned ticket goes to the
@@ -91,6 +95,7 @@ def add_reply(
     """
     if not body.strip():
         raise ValidationError(_("The reply is empty."))
+    signals.reply_requested.send(sender=Ticket, ticket=ticket, actor=author, confirmed=confirmed)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     now = timezone.now()
     needs_approval = is_junior(author)

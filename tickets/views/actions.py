@@ -60,6 +60,7 @@ def reply(request, number):
             files=data["attachments"],
             canned_response=data["canned_response"],
             then_status=data["then_status"] or None,
+            confirmed=data["confirmed"],
         )
         messages.success(request, _("Your reply was added."))
 
