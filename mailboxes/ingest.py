@@ -218,7 +218,7 @@ def refuse_raw_message(
                 sender=preview.sender,
                 state=RawMessage.State.REFUSED,
                 reason=RawMessage.Reason.TOO_LARGE,
-                error=refusals.refusal_reason(mailbox, size),
+                error=refusals.refusal_reason(mailbox, size, on_server=True),
                 processed_at=timezone.now(),
             )
             refusals.queue_refusal_notice(mailbox, headers=_header_block(headers), size=size)
@@ -298,8 +298,10 @@ def _fetch_listed(
     pending_bytes = 0
     for uid, size in listed:
         if uid in stored:
-            if not fetcher.marks_on_server:
-                continue  # POP3 keeping its mail: the row is how we remember it
+            if not fetcher.marks_on_server or stored[uid][1] == RawMessage.State.REFUSED:
+                # POP3 keeping its mail, or a refused message left on the server on purpose:
+                # the row is how we remember it.
+                continue
             # Stored by a run that died before marking it: mark it now, download nothing.
             fetcher.mark_done(uid)
             result.duplicates += 1
@@ -310,7 +312,7 @@ def _fetch_listed(
             continue
         if refusals.is_too_large(mailbox, size):
             refuse_raw_message(mailbox, uid=uid, size=size, headers=fetcher.peek_headers(uid))
-            fetcher.mark_done(uid)
+            fetcher.mark_refused(uid)
             result.refused += 1
             continue
         if uidvalidity_changed and _known_by_headers(mailbox, fetcher, uid):

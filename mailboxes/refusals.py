@@ -26,9 +26,12 @@ def is_too_large(mailbox: Mailbox, size: int) -> bool:
     return size > mailbox.max_message_bytes
 
 
-def refusal_reason(mailbox: Mailbox, size: int) -> str:
+def refusal_reason(mailbox: Mailbox, size: int, *, on_server: bool = False) -> str:
     """The text kept on the refused RawMessage (shown in the admin)."""
-    return f"{size} bytes is over the limit of {mailbox.max_message_bytes} bytes"
+    reason = f"{size} bytes is over the limit of {mailbox.max_message_bytes} bytes"
+    if on_server:
+        reason += "; not downloaded: the whole message was left where it was (flagged as seen)"
+    return reason
 
 
 def header_block(raw: RawMessage) -> bytes:
