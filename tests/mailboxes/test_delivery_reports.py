@@ -78,9 +78,7 @@ def test_a_delivery_report_is_read_per_recipient():
 
 
 @pytest.mark.parametrize("batched", [False, True], ids=["alone", "batch"])
-def test_a_delay_notice_is_noted_on_the_ticket_but_does_not_fail_our_mail(
-    mailbox, sent, batched
-):
+def test_a_delay_notice_is_noted_on_the_ticket_but_does_not_fail_our_mail(mailbox, sent, batched):
     data = report(sent.message_id, ("carla@example.test", "delayed", "4.4.7"))
     if batched:
         raw = store_raw(mailbox, data)
@@ -123,7 +121,8 @@ def test_a_permanent_failure_fails_our_mail_and_suppresses_the_recipient(mailbox
     sent.refresh_from_db()
     assert sent.state == OutgoingEmail.State.FAILED
     assert "5.1.1" in sent.last_error
-    assert ActivityLog.objects.filter(ticket=sent.ticket, action=Action.DELIVERY_FAILED).count() == 1
+    failures = ActivityLog.objects.filter(ticket=sent.ticket, action=Action.DELIVERY_FAILED)
+    assert failures.count() == 1
     suppressed = SuppressedAddress.objects.get()
     assert (suppressed.address, suppressed.dsn_status) == ("carla@example.test", "5.1.1")
     assert (suppressed.bounce, suppressed.ticket) == (raw, sent.ticket)

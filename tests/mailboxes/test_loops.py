@@ -187,9 +187,7 @@ def test_list_bulk_and_null_sender_mail_opens_no_ticket_in_a_batch_either(mailbo
 
 
 @pytest.mark.parametrize("headers", BULK_HEADERS, ids=_bulk_id)
-def test_a_mailbox_that_opts_in_opens_tickets_from_list_mail_and_never_answers_it(
-    mailbox, headers
-):
+def test_a_mailbox_that_opts_in_opens_tickets_from_list_mail_and_never_answers_it(mailbox, headers):
     mailbox.accept_bulk_mail = True
     mailbox.save(update_fields=["accept_bulk_mail"])
     raw = receive(mailbox, build_mail(headers=headers))
