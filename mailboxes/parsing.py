@@ -434,7 +434,7 @@ class _Walker:
         # MTA, each further one about one recipient (Final-Recipient, Action, Status).
         payload = part.get_payload()
         blocks = [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
-        lines = []
+        lines: list[str] = []
         for block in blocks[:MAX_ADDRESSES]:
             recipient = _one_line(str(block.get("Final-Recipient", "") or ""))
             recipient = recipient.partition(";")[2].strip().lower() or recipient.lower()
