@@ -94,6 +94,7 @@ class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
     list_display = [
         "name",
+        "warnings",  # early: the table scrolls sideways on narrow screens
         "kind",
         "pool",
         "from_address",
@@ -101,7 +102,6 @@ class MailboxAdmin(admin.ModelAdmin):
         "last_success_at",
         "consecutive_failures",
         "next_fetch_at",
-        "warnings",
     ]
     list_filter = ["kind", "active", "pool"]
     search_fields = ["name", "from_address", "host", "username"]
