@@ -30,7 +30,7 @@ def refusal_reason(mailbox: Mailbox, size: int, *, on_server: bool = False) -> s
     """The text kept on the refused RawMessage (shown in the admin)."""
     reason = f"{size} bytes is over the limit of {mailbox.max_message_bytes} bytes"
     if on_server:
-        reason += "; not downloaded: the whole message was left where it was (flagged as seen)"
+        reason += "; not downloaded: the whole message was left where it was"
     return reason
 
 
