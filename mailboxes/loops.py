@@ -209,8 +209,9 @@ def link_bounce(raw: RawMessage, parsed: ParsedMail) -> str:
     failed = [report for report in reports if report.is_permanent_failure]
     if reports and not failed:
         delayed = [report for report in reports if report.is_delay]
-        if delayed:
-            _note_delay(raw, parsed, delayed)
+        if not delayed:
+            return Reason.BOUNCE  # a success report ("delivered", "relayed"): nothing to do
+        _note_delay(raw, parsed, delayed)
         return Reason.DELIVERY_DELAYED
     if not parsed.bounced_message_id:
         return Reason.BOUNCE

@@ -149,3 +149,22 @@ def test_a_failure_report_for_mail_we_never_sent_suppresses_nobody(mailbox, sent
 def test_a_failure_report_naming_someone_we_did_not_mail_suppresses_nobody(mailbox, sent):
     receive(mailbox, report(sent.message_id, ("victim@example.test", "failed", "5.1.1")))
     assert not SuppressedAddress.objects.exists()
+
+
+def test_a_success_report_changes_nothing(mailbox, sent):
+    raw = receive(mailbox, report(sent.message_id, ("carla@example.test", "delivered", "2.0.0")))
+    assert (raw.state, raw.reason) == ("ignored", Reason.BOUNCE)
+    sent.refresh_from_db()
+    assert sent.state == OutgoingEmail.State.SENT
+    assert not ActivityLog.objects.filter(
+        action__in=[Action.DELIVERY_DELAYED, Action.DELIVERY_FAILED]
+    ).exists()
+    assert not SuppressedAddress.objects.exists()
+
+
+def test_a_final_failure_after_retries_fails_our_mail_but_suppresses_only_on_5xx(mailbox, sent):
+    # "failed" with 4.4.7: the server gave up after retrying (expired), not a dead address.
+    receive(mailbox, report(sent.message_id, ("carla@example.test", "failed", "4.4.7")))
+    sent.refresh_from_db()
+    assert sent.state == OutgoingEmail.State.FAILED
+    assert not SuppressedAddress.objects.exists()
