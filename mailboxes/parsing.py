@@ -436,8 +436,12 @@ class _Walker:
         blocks = [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
         lines: list[str] = []
         for block in blocks[:MAX_ADDRESSES]:
-            recipient = _one_line(str(block.get("Final-Recipient", "") or ""))
-            recipient = recipient.partition(";")[2].strip().lower() or recipient.lower()
+            # The address as we sent it (Original-Recipient) when the MTA kept it; an alias
+            # may have been rewritten on the way (Final-Recipient).
+            named = block.get("Original-Recipient") or block.get("Final-Recipient") or ""
+            recipient = _one_line(str(named))
+            recipient = recipient.partition(";")[2] or recipient
+            recipient = recipient.strip().strip("<>").lower()
             action = _one_line(str(block.get("Action", "") or "")).strip().lower()
             status = _one_line(str(block.get("Status", "") or "")).strip().split(" ")[0]
             lines.extend(f"{name}: {_one_line(str(value))}" for name, value in block.items())

@@ -168,3 +168,14 @@ def test_a_final_failure_after_retries_fails_our_mail_but_suppresses_only_on_5xx
     sent.refresh_from_db()
     assert sent.state == OutgoingEmail.State.FAILED
     assert not SuppressedAddress.objects.exists()
+
+
+def test_the_address_we_mailed_is_read_before_the_one_it_was_forwarded_to():
+    data = report("<reply-9@helpdesk.test>", ("carla.c@mail.example.test", "failed", "5.1.1"))
+    data = data.replace(
+        b"Final-Recipient: rfc822; carla.c@mail.example.test",
+        b"Original-Recipient: rfc822;<Carla@Example.test>\r\n"
+        b"Final-Recipient: rfc822; carla.c@mail.example.test",
+    )
+    [found] = parse_message(data).delivery_reports
+    assert (found.recipient, found.status) == ("carla@example.test", "5.1.1")
