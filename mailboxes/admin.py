@@ -44,6 +44,7 @@ EDITABLE = [
     "folder",
     "after_import",
     "move_to_folder",
+    "trusted_authserv_id",
     "maildir_path",
     "next_fetch_at",
 ]
@@ -54,6 +55,7 @@ RAW_MESSAGE_FIELDS = (
     "mailbox",
     "uid",
     "message_id",
+    "reused_message_id",
     "sha256",
     "size",
     "download",
@@ -117,6 +119,7 @@ class MailboxAdmin(admin.ModelAdmin):
             {"fields": ["host", "port", "security", "username", "password", "folder"]},
         ),
         (_("After import"), {"fields": ["after_import", "move_to_folder"]}),
+        (_("Sender checks"), {"fields": ["trusted_authserv_id"]}),
         (_("Local maildir"), {"fields": ["maildir_path"]}),
         (_("Fetch status"), {"fields": ["next_fetch_at", "uidvalidity", *FETCH_STATUS]}),
     ]
@@ -160,8 +163,8 @@ class MailboxAdmin(admin.ModelAdmin):
         if not count:
             return _("None.")
         label = ngettext(
-            "%(count)d message refused (too large): kept, its sender told once.",
-            "%(count)d messages refused (too large): kept, their senders told once.",
+            "%(count)d message refused: kept, with the reason.",
+            "%(count)d messages refused: kept, with their reasons.",
             count,
         ) % {"count": count}
         return format_html(
@@ -181,7 +184,7 @@ class MailboxAdmin(admin.ModelAdmin):
 @admin.register(RawMessage)
 class RawMessageAdmin(admin.ModelAdmin):
     list_display = ["received_at", "mailbox", "state", "reason", "sender", "subject", "ticket"]
-    list_filter = ["state", "reason", "mailbox"]
+    list_filter = ["state", "reason", "reused_message_id", "mailbox"]
     search_fields = ["subject", "sender", "message_id"]
     list_select_related = ["mailbox", "ticket"]
     date_hierarchy = "received_at"

@@ -9,10 +9,10 @@ processing the messages one by one.
 
 Whatever is unusual goes the proven way, one message at a time, after the batch commits:
 a bounce (linked to the mail it returns), a header or tag match from a sender who is not
-a participant (a linked ticket), a reply to another mail of the same batch (its ticket
-does not exist yet), and a message that fails to parse. If the batch itself fails, it is
-rolled back whole and every message is processed alone, so one bad message only ever
-fails itself.
+a participant (a linked ticket) or that failed DMARC (held for review), a reply to another
+mail of the same batch (its ticket does not exist yet), and a message that fails to parse.
+If the batch itself fails, it is rolled back whole and every message is processed alone,
+so one bad message only ever fails itself.
 """
 
 import logging
@@ -36,7 +36,7 @@ from mailboxes.processing import (
     process_raw_message,
     refuse_if_too_large,
 )
-from mailboxes.thread_matching import find_thread, is_participant, thread_lookup
+from mailboxes.thread_matching import decide, find_thread, thread_lookup
 from people.services import find_or_create_contacts
 from tickets.services.intake import CustomerMail, receive_customer_messages
 from tickets.services.transactions import all_or_nothing
@@ -216,6 +216,8 @@ def _screen(item: _Item, known, own_addresses: set[str], batch_ids: set[str]) ->
     if parsed.from_address is None:
         finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *item.notes])
         return "ignored"
+    if raw.reused_message_id:
+        return "alone"  # not a duplicate whatever "known" says; rare enough for one by one
     if "inbound" in kinds:
         finish(raw, State.IGNORED, Reason.DUPLICATE, item.notes)
         return "ignored"
@@ -287,12 +289,8 @@ def _receive(items: list[_Item], alone: list[int], waits: dict[int, list[int]]) 
         parsed = item.parsed
         contact = contacts[(parsed.from_address or "").strip().lower()]
         ticket = match.ticket
-        if ticket is not None and not (
-            match.trusted
-            or contact.pk == ticket.requester_id
-            or is_participant(ticket, parsed.from_address)
-        ):
-            alone.append(item.raw.pk)  # becomes a new ticket linked to the other one
+        if decide(match, parsed, item.raw.mailbox, contact=contact) in ("outsider", "hold"):
+            alone.append(item.raw.pk)  # a linked ticket, or held for review: the proven way
             continue
         files, item.skipped = attachment_uploads(parsed)
         item.mail = CustomerMail(

@@ -19,8 +19,9 @@ from email import policy
 from email.parser import BytesHeaderParser
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -29,6 +30,7 @@ from mailboxes.batch import BATCH_SIZE
 from mailboxes.fetchers import Fetcher, open_fetcher
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.parsing import MAX_HEADER_CHARS, _decode_words, _unescape
+from mailboxes.text import db_text
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +88,7 @@ def preview_headers(data: bytes) -> HeaderPreview:
         for name, value in headers.raw_items():
             raw.setdefault(name.lower(), value)
         return HeaderPreview(
-            message_id=normalize_message_id(_preview_text(raw.get("message-id", ""))),
+            message_id=db_text(normalize_message_id(_preview_text(raw.get("message-id", "")))),
             subject=_preview_text(raw.get("subject", ""))[:255],
             sender=_preview_text(raw.get("from", ""))[:255],
         )
@@ -95,7 +97,8 @@ def preview_headers(data: bytes) -> HeaderPreview:
 
 
 def _preview_text(value: str) -> str:
-    return " ".join(_unescape(_decode_words(value[:MAX_HEADER_CHARS])).split())
+    # Copied into the row's text columns: cleaned of what the database refuses.
+    return db_text(" ".join(_unescape(_decode_words(value[:MAX_HEADER_CHARS])).split()))
 
 
 def message_id_for(preview_id: str, sha256: str) -> str:
@@ -118,33 +121,12 @@ def _is_stored(mailbox: Mailbox, *, uid: str, message_id: str | None = None) -> 
 def store_raw_message(mailbox: Mailbox, *, uid: str, data: bytes) -> RawMessage | None:
     """Store the bytes and commit the row; None when this mailbox already has this message.
 
-    Safe to re-run: a duplicate by uid or by Message-ID (or content, for mail without a
-    Message-ID) returns None and leaves nothing behind.
+    Safe to re-run: a duplicate by uid, or the same mail again under its Message-ID (or
+    content, for mail without a Message-ID), returns None and leaves nothing behind.
     """
-    sha256 = hashlib.sha256(data).hexdigest()
-    preview = preview_headers(data)
-    message_id = message_id_for(preview.message_id, sha256)
-    raw = RawMessage(
-        mailbox=mailbox,
-        uid=uid,
-        message_id=message_id,
-        sha256=sha256,
-        size=len(data),
-        subject=preview.subject,
-        sender=preview.sender,
-    )
-    raw.file.save(f"{sha256}.eml", ContentFile(data), save=False)
-    try:
-        # durable: the row must really be committed before the caller marks the message
-        # on the server, so calling this inside another transaction is an error.
-        with transaction.atomic(durable=True):
-            raw.save()
-    except IntegrityError:
-        # A duplicate: the constraints decide (no read first: the common case is new mail,
-        # and a read would not close the race with a concurrent fetch anyway).
-        raw.file.delete(save=False)
-        return None
-    return raw
+    # durable (inside): the row must really be committed before the caller marks the
+    # message on the server, so calling this inside another transaction is an error.
+    return store_raw_messages(mailbox, [(uid, data)])[0]
 
 
 def _unsaved_raw(mailbox: Mailbox, uid: str, data: bytes) -> RawMessage:
@@ -168,28 +150,135 @@ def store_raw_messages(
 ) -> list[RawMessage | None]:
     """store_raw_message for many (uid, bytes): the files, then one INSERT and one commit.
 
-    None in the result for each duplicate (by uid or Message-ID, also within the list).
-    The constraints decide as before: ON CONFLICT DO NOTHING, then the rows are read back,
-    and a row is ours when it points at the file we wrote.
+    None in the result for each duplicate: by uid, or the same mail again by Message-ID
+    (also within the list). A different mail reusing a stored Message-ID is kept, under a
+    Message-ID derived from its content and flagged ``reused_message_id``. The constraints
+    decide: ON CONFLICT DO NOTHING, then the rows are read back, and a row is ours when it
+    points at the file we wrote. A chunk the database refuses is split until the message it
+    refuses is alone, and that one is kept as refused with the reason.
     """
     raws = [_unsaved_raw(mailbox, uid, data) for uid, data in messages]
     # Committed before anything is marked. On an error the files stay: a commit whose
     # answer was lost may have kept the rows, and a stray file costs less than a lost one.
+    _insert(raws)
+    ours = _ours(mailbox, raws)
+    reused = _reusing_message_ids(mailbox, [raw for raw in raws if raw.pk not in ours])
+    if reused:
+        for raw in reused:
+            raw.message_id = f"<{raw.sha256}@reused-message-id.invalid>"
+            raw.reused_message_id = True
+        _insert(reused)
+        ours = _ours(mailbox, raws)
+    result: list[RawMessage | None] = []
+    for raw in raws:
+        if raw.pk in ours:
+            result.append(raw)
+        else:
+            raw.pk = None
+            raw.file.delete(save=False)
+            result.append(None)
+    return result
+
+
+def _insert(raws: list[RawMessage]) -> None:
+    """One INSERT and commit; when the database refuses it, the halves, down to one message.
+
+    ignore_conflicts makes a duplicate no error: what still fails is a value the database
+    refuses, and it must not hold back the rest of the chunk (or every later fetch).
+    """
+    if not raws:
+        return
+    try:
+        with transaction.atomic(durable=True):
+            RawMessage.objects.bulk_create(raws, ignore_conflicts=True)
+    except (DataError, IntegrityError, ValueError) as error:
+        if len(raws) > 1:
+            half = len(raws) // 2
+            _insert(raws[:half])
+            _insert(raws[half:])
+            return
+        _insert_refused(raws[0], error)
+
+
+def _insert_refused(raw: RawMessage, error: Exception) -> None:
+    # The bytes are kept; the row holds nothing copied from the mail but its digest.
+    logger.warning("mail.unstorable mailbox=%s uid=%s error=%s", raw.mailbox_id, raw.uid, error)
+    raw.uid = db_text(raw.uid)[:255]  # a maildir file name can hold undecodable bytes
+    raw.message_id = f"<{raw.sha256}@unstorable.invalid>"
+    raw.subject = raw.sender = ""
+    raw.state = RawMessage.State.REFUSED
+    raw.reason = RawMessage.Reason.UNSTORABLE
+    raw.error = db_text(f"{type(error).__name__}: {error}")[:5000]
+    raw.processed_at = timezone.now()
     with transaction.atomic(durable=True):
-        RawMessage.objects.bulk_create(raws, ignore_conflicts=True)
+        RawMessage.objects.bulk_create([raw], ignore_conflicts=True)
+
+
+def _ours(mailbox: Mailbox, raws: list[RawMessage]) -> set[int]:
+    """Set the pk of each raw whose row points at its file; the set of those pks."""
     rows = RawMessage.objects.filter(mailbox=mailbox, uid__in=[raw.uid for raw in raws])
     stored = {uid: (pk, name) for uid, pk, name in rows.values_list("uid", "pk", "file")}
-    result: list[RawMessage | None] = []
+    ours = set()
     for raw in raws:
         pk, name = stored.get(raw.uid, (None, None))
         if pk is not None and name == raw.file.name:
             raw.pk = pk
             raw._state.adding = False
-            result.append(raw)
-        else:
-            raw.file.delete(save=False)
-            result.append(None)
-    return result
+            ours.add(pk)
+    return ours
+
+
+def _reusing_message_ids(mailbox: Mailbox, raws: list[RawMessage]) -> list[RawMessage]:
+    """Of mail not stored, what is a different mail under a Message-ID already stored.
+
+    A uid already stored, the same bytes, or the same content with other trace headers
+    (delivered twice) is the same mail: a duplicate, as before.
+    """
+    if not raws:
+        return []
+    rows = RawMessage.objects.filter(
+        Q(uid__in=[raw.uid for raw in raws]) | Q(message_id__in=[raw.message_id for raw in raws]),
+        mailbox=mailbox,
+    ).values_list("uid", "message_id", "sha256", "file")
+    uids = set()
+    by_message_id = {}
+    for uid, message_id, sha256, name in rows:
+        uids.add(uid)
+        by_message_id[message_id] = (sha256, name)
+    reused = []
+    for raw in raws:
+        if raw.uid in uids or raw.message_id not in by_message_id:
+            continue
+        sha256, name = by_message_id[raw.message_id]
+        if sha256 != raw.sha256 and not _same_content(raw.file, name):
+            reused.append(raw)
+    return reused
+
+
+def _same_content(file: FieldFile, other_name: str) -> bool:
+    """Whether two stored messages are one mail: same body and same author headers."""
+    if not other_name:
+        return False
+    try:
+        with file.storage.open(other_name, "rb") as other:
+            theirs = other.read()
+    except OSError:
+        return False
+    file.open("rb")
+    try:
+        mine = file.read()
+    finally:
+        file.close()
+    return _content_key(mine) == _content_key(theirs)
+
+
+def _content_key(data: bytes) -> tuple:
+    # What the author wrote, without the trace headers each delivery adds (Received, ...).
+    match = _HEADER_END.search(data, 0, HEADER_LIMIT)
+    body = data[match.end() :] if match else b""
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(_header_block(data))
+    authored = tuple(str(headers.get(name, "")) for name in ("from", "subject", "date", "to"))
+    return authored, hashlib.sha256(body).hexdigest()
 
 
 def refuse_raw_message(
@@ -259,13 +348,17 @@ def _stored_uids(mailbox: Mailbox, uids: list[str]) -> dict[str, tuple[int, str]
     return stored
 
 
-def _known_by_headers(mailbox: Mailbox, fetcher: Fetcher, uid: str) -> bool:
+def _known_by_headers(mailbox: Mailbox, fetcher: Fetcher, uid: str, size: int) -> bool:
     # After a UIDVALIDITY change every uid looks new; the Message-ID in a small partial
-    # fetch tells us whether we have it without downloading the whole message again.
+    # fetch tells us whether we have it without downloading the whole message again. Of
+    # another size it may be a different mail reusing the id: downloaded, the store decides.
     preview = preview_headers(fetcher.peek_headers(uid))
-    return bool(preview.message_id) and _is_stored(
-        mailbox, uid=uid, message_id=message_id_for(preview.message_id, "")
-    )
+    if not preview.message_id:
+        return False
+    message_id = message_id_for(preview.message_id, "")
+    return RawMessage.objects.filter(
+        Q(uid=uid) | Q(message_id=message_id, size=size), mailbox=mailbox
+    ).exists()
 
 
 def fetch_messages(mailbox: Mailbox, fetcher: Fetcher, *, uidvalidity_changed: bool) -> FetchResult:
@@ -315,7 +408,7 @@ def _fetch_listed(
             fetcher.mark_refused(uid)
             result.refused += 1
             continue
-        if uidvalidity_changed and _known_by_headers(mailbox, fetcher, uid):
+        if uidvalidity_changed and _known_by_headers(mailbox, fetcher, uid, size):
             fetcher.mark_done(uid)
             result.duplicates += 1
             continue
@@ -344,13 +437,14 @@ def _store_and_mark(
             result.duplicates += 1
             continue
         result.stored.append(raw.pk)
-        batcher.add(raw.pk)
+        if raw.state == RawMessage.State.NEW:  # not one refused by the database
+            batcher.add(raw.pk)
 
 
 def _redact(text: str, mailbox: Mailbox) -> str:
     if mailbox.password:
         text = text.replace(mailbox.password, "********")
-    return text[:2000]
+    return db_text(text)[:2000]
 
 
 def backoff(interval: timedelta, failures: int) -> timedelta:

@@ -68,6 +68,17 @@ class Mailbox(models.Model):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
+    trusted_authserv_id = models.CharField(
+        _("trusted authentication server"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "The authserv-id of the receiving server whose Authentication-Results headers "
+            "this mailbox trusts (e.g. mx.example.com). A reply that fails DMARC there and "
+            "would join a ticket by its subject tag or references is held for an agent. "
+            "Empty: DMARC is not evaluated."
+        ),
+    )
     # Fetch state: written by the fetch task only.
     uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
     next_fetch_at = models.DateTimeField(_("next fetch"), default=timezone.now, db_index=True)
@@ -113,7 +124,9 @@ class RawMessage(models.Model):
         PROCESSED = "processed", _("Processed")
         IGNORED = "ignored", _("Ignored")
         FAILED = "failed", _("Failed")
-        REFUSED = "refused", _("Refused (too large)")
+        REFUSED = "refused", _("Refused")
+        # Would join a ticket but failed DMARC: waits for an agent of that ticket's pool.
+        QUARANTINED = "quarantined", _("Held for review")
 
     class Reason(models.TextChoices):
         NONE = "", _("None")
@@ -126,6 +139,8 @@ class RawMessage(models.Model):
         BULK = "bulk", _("List or bulk mail")
         LOOP = "loop", _("Mail loop")
         DELIVERY_DELAYED = "delivery_delayed", _("Delivery delayed (notice)")
+        DMARC_FAIL = "dmarc_fail", _("Failed DMARC")
+        UNSTORABLE = "unstorable", _("The database refused its headers")
 
     mailbox = models.ForeignKey(
         Mailbox, on_delete=models.PROTECT, related_name="raw_messages", verbose_name=_("mailbox")
@@ -135,7 +150,7 @@ class RawMessage(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.PositiveBigIntegerField(_("size"), default=0)
     file = models.FileField(_("raw message"), upload_to=raw_message_path, blank=True)
-    state = models.CharField(_("state"), max_length=10, choices=State, default=State.NEW)
+    state = models.CharField(_("state"), max_length=20, choices=State, default=State.NEW)
     reason = models.CharField(_("reason"), max_length=20, choices=Reason, blank=True)
     error = models.TextField(_("error"), blank=True)
     subject = models.CharField(_("subject"), max_length=255, blank=True)
@@ -149,6 +164,9 @@ class RawMessage(models.Model):
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # The header's Message-ID was already taken in this mailbox by a different mail: this
+    # row is stored under one derived from its content, and processed all the same.
+    reused_message_id = models.BooleanField(_("reused Message-ID"), default=False)
 
     objects = RawMessageQuerySet.as_manager()
 

@@ -9,7 +9,8 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import message_from_bytes, policy
+from email import _header_value_parser as _address_parser
+from email import errors, message_from_bytes, policy
 from email.header import decode_header
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
@@ -21,6 +22,7 @@ from django.conf import settings
 
 from mailboxes import large_parts
 from mailboxes.large_parts import Extracted, Run
+from mailboxes.text import db_text_fields
 
 MAX_PARTS = 500
 MAX_CONTAINERS = 100
@@ -32,7 +34,22 @@ _CONTAINER = re.compile(rb"(?im)^content-type:[ \t]*(multipart|message)/")
 # on megabyte headers and no real Subject or From is that long.
 MAX_HEADER_CHARS = 16_384
 MAX_ADDRESSES = 100
-_ADDR_SPEC = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+MAX_FILENAME_CHARS = 1000
+# HTML-only mail gets a plain-text version for search, routing and previews: read from at
+# most this much markup, and at most this long.
+MAX_HTML_FOR_TEXT = 2 * 2**20
+MAX_TEXT_FROM_HTML = 100_000
+# Letters and digits of any script (RFC 6532 internationalised addresses), not only ASCII.
+_ADDR_SPEC = re.compile(
+    r"^[\w.!#$%&'*+/=?^`{|}~-]+@[^\W_](?:[\w-]*[^\W_])?(\.[^\W_](?:[\w-]*[^\W_])?)*$"
+)
+# Defects of mailers that encode a display name against the letter of RFC 2047 (inside
+# quotes, without spaces around): the address itself is not in doubt.
+_HARMLESS_DEFECTS = (
+    "encoded word inside quoted string",
+    "whitespace after encoded-word",
+    "whitespace before encoded word",
+)
 _LOOKS_LIKE_ADDRESS = re.compile(r"[^\s@<>()\"']+@[^\s@<>()\"']+")
 _MSGID = re.compile(r"<[^<>\s]+>")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
@@ -103,6 +120,8 @@ class ParsedMail:
     x_auto_response_suppress: str = ""
     list_id: str = ""
     list_unsubscribe: str = ""
+    # Every Authentication-Results header, topmost first (mailboxes.authentication reads them).
+    authentication_results: list[str] = field(default_factory=list)
     return_path: str = ""
     text: str = ""
     html: str = ""
@@ -130,23 +149,78 @@ class ParsedMail:
 # --- text decoding -----------------------------------------------------------------
 
 
+# Labels mail uses that Python does not know, or knows as a narrower set than mailers mean
+# (the WHATWG encoding standard maps them the same way).
+_CHARSET_ALIASES = {
+    "us-ascii": "utf-8",  # mailers label 8-bit UTF-8 as ASCII; ASCII reads the same
+    "ascii": "utf-8",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "iso-8859-9": "cp1254",
+    "iso-8859-11": "cp874",
+    "windows-874": "cp874",
+    "iso-8859-8-i": "iso-8859-8",
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "x-sjis": "cp932",
+    "shift_jis": "cp932",
+    "unicode-1-1-utf-7": "utf-7",
+}
+
+
+def _codec(charset: str | None) -> str:
+    """The Python codec for a declared charset (or its alias); UTF-8 when unknown or none."""
+    label = (charset or "").strip().strip("\"'").lower()
+    label = _CHARSET_ALIASES.get(label, label)
+    if not label:
+        return "utf-8"
+    try:
+        # "test".decode raises LookupError for bytes-to-bytes codecs (zlib, base64) too.
+        b"test".decode(label)
+    except (LookupError, ValueError):
+        return "utf-8"
+    return label
+
+
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Declared charset, then UTF-8, then cp1252 with replacement: never raises."""
-    for candidate in (charset, "utf-8"):
-        if not candidate:
-            continue
-        try:
-            return data.decode(candidate.strip().strip('"').lower())
-        except (LookupError, UnicodeError, ValueError):
-            continue
-    return data.decode("cp1252", errors="replace")
+    """Decoded with the declared charset (or its alias, UTF-8 when unknown): never raises.
+
+    Bytes invalid in that charset that are valid UTF-8 are read as UTF-8 (a mislabelled
+    part); otherwise the invalid bytes become replacement characters where they are and
+    the rest keeps the declared charset (never a switch of the whole text to a guess).
+    """
+    codec = _codec(charset)
+    try:
+        return data.decode(codec)
+    except (UnicodeError, ValueError):
+        pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeError:
+        return data.decode(codec, errors="replace")
+
+
+def _guess_bytes(data: bytes) -> str:
+    """Undeclared 8-bit header bytes: UTF-8 when they are, else Windows-1252 (never raises)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _has_escapes(value: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
 
 
 def _unescape(value: str) -> str:
     """Header text read from bytes keeps raw 8-bit bytes as surrogates: decode them."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+    if not _has_escapes(value):
         return value
-    return decode_bytes(value.encode("utf-8", "surrogateescape"), None)
+    return _guess_bytes(value.encode("utf-8", "surrogateescape"))
 
 
 def _decode_words(raw: str) -> str:
@@ -158,10 +232,18 @@ def _decode_words(raw: str) -> str:
     pieces = []
     for chunk, charset in chunks:
         if isinstance(chunk, bytes):
-            pieces.append(decode_bytes(chunk, charset))
+            # Unencoded runs come back as raw-unicode-escape bytes, without a charset.
+            pieces.append(decode_bytes(chunk, charset) if charset else _unicode_escape(chunk))
         else:
             pieces.append(chunk)
     return "".join(pieces)
+
+
+def _unicode_escape(chunk: bytes) -> str:
+    try:
+        return _unescape(chunk.decode("raw-unicode-escape"))
+    except UnicodeError:
+        return _guess_bytes(chunk)
 
 
 def _one_line(value: str) -> str:
@@ -242,15 +324,22 @@ def strict_sender(headers: _Headers) -> tuple[str | None, str, str]:
     if len(raw) > 1000:
         return None, "", "From header too long"
     try:
-        parsed = policy.default.header_factory("from", raw)
-        addresses = parsed.addresses
-        invalid = [d for d in parsed.defects if "Invalid" in type(d).__name__]
+        # The parser headerregistry uses, without its Address() check that refuses a
+        # display name whose encoded-words decode to CR/LF (the name is put on one line).
+        mailboxes = _address_parser.get_address_list(raw)[0]
+        found = mailboxes.all_mailboxes
+        invalid = [
+            defect
+            for defect in mailboxes.all_defects
+            if isinstance(defect, errors.InvalidHeaderDefect)
+            and not any(harmless in str(defect) for harmless in _HARMLESS_DEFECTS)
+        ]
     except Exception as exc:
         return None, "", f"unparsable From: {type(exc).__name__}"
-    if len(addresses) != 1 or invalid:
+    if len(found) != 1 or invalid:
         return None, "", "ambiguous From"
-    address = addresses[0].addr_spec
-    name = _one_line(addresses[0].display_name or "")
+    address = found[0].addr_spec
+    name = _one_line(_unescape(found[0].display_name or ""))
     legacy = [addr for _name, addr in getaddresses([raw]) if addr]
     if legacy != [address] or not _ADDR_SPEC.match(address):
         return None, "", "ambiguous From"
@@ -264,6 +353,7 @@ def strict_sender(headers: _Headers) -> tuple[str | None, str, str]:
 
 
 def _filename(part: Message) -> str:
+    part = _params_of(part)
     name: object
     try:
         name = part.get_filename()
@@ -277,7 +367,28 @@ def _filename(part: Message) -> str:
         if isinstance(name, tuple):  # an RFC 2231 value get_param did not collapse
             name = decode_bytes(str(name[2]).encode("latin-1", "replace"), name[0])
     name = _one_line(_unescape(_decode_words(str(name)))) if name else ""
-    return name[:200]
+    # Long enough to show in full what was cut; the stored name is shortened keeping its
+    # extension (tickets.models.clean_filename).
+    return name[:MAX_FILENAME_CHARS]
+
+
+def _params_of(part: Message) -> Message:
+    """The part, or a copy of its Content-Type and -Disposition with raw 8-bit bytes decoded.
+
+    compat32 turns raw bytes in a header it is asked for into replacement characters before
+    any parameter is read; mailers send raw UTF-8 file names all the same.
+    """
+    raw = [
+        (name, value)
+        for name, value in part.raw_items()
+        if name.lower() in ("content-type", "content-disposition")
+    ]
+    if not any(_has_escapes(value) for _name, value in raw):
+        return part
+    copy = Message()
+    for name, value in raw:
+        copy[name] = _unescape(value)
+    return copy
 
 
 def _payload_bytes(part: Message) -> bytes:
@@ -310,13 +421,18 @@ def _message_bytes(message: Message) -> bytes:
 
 
 def html_to_text(markup: str) -> str:
-    """Readable text from HTML-only mail: block ends become line breaks, tags go."""
+    """Readable text from HTML-only mail: block ends become line breaks, tags go.
+
+    Bounded whatever the mail: read from the first MAX_HTML_FOR_TEXT characters of markup
+    and cut at MAX_TEXT_FROM_HTML, so a huge HTML mail costs no more than a big one.
+    """
+    markup = markup[:MAX_HTML_FOR_TEXT]
     markup = re.sub(r"(?i)<br\s*/?>|</(p|div|li|tr|h[1-6]|blockquote)>", "\n", markup)
     text = nh3.clean(markup, tags=set(), clean_content_tags={"script", "style", "head", "title"})
     # Plain text from here on: the template escapes it again when it is shown.
     text = html.unescape(text).replace("\xa0", " ")
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()[:MAX_TEXT_FROM_HTML]
 
 
 class _Walker:
@@ -349,6 +465,9 @@ class _Walker:
             self._rfc822_headers(part)
         elif ctype == "message/delivery-status":
             self._delivery_status(part)
+        elif ctype.startswith("multipart/") and not part.is_multipart():
+            # No boundary (or none found): its body is all there is, read as text.
+            self._leaf(part, "text/plain")
         elif part.is_multipart():
             if ctype == "multipart/report":
                 report_type = str(part.get_param("report-type") or "").lower()
@@ -519,6 +638,9 @@ def _parse(data: bytes, extracted: Extracted | None = None) -> ParsedMail:
     parsed.list_id = headers.raw_value("list-id").strip()
     parsed.list_unsubscribe = headers.raw_value("list-unsubscribe").strip()
     parsed.received_count = headers.count("received")
+    parsed.authentication_results = [
+        value[:MAX_HEADER_CHARS] for value in headers.raw.get("authentication-results", ())[:20]
+    ]
 
     walker = _Walker(parsed, runs)
     walker.walk(message)
@@ -528,8 +650,6 @@ def _parse(data: bytes, extracted: Extracted | None = None) -> ParsedMail:
     parsed.html = walker.htmls[0] if walker.htmls else ""
     if not parsed.text and parsed.html:
         parsed.text = html_to_text(parsed.html)
-    parsed.text = parsed.text.replace("\x00", "")
-    parsed.html = parsed.html.replace("\x00", "")
 
     local_part = (parsed.from_address or headers.raw_value("from")).lower().split("@")[0]
     if any(name in local_part for name in _BOUNCE_LOCALPARTS):
@@ -537,6 +657,10 @@ def _parse(data: bytes, extracted: Extracted | None = None) -> ParsedMail:
     if parsed.is_bounce and not parsed.bounced_message_id:
         parsed.bounced_message_id = walker.returned_message_id
     parsed.defects.extend(type(d).__name__ for d in message.defects[:20])
+    # Everything below is copied into text columns: nothing a database refuses leaves here.
+    db_text_fields(parsed)
+    for attachment in parsed.attachments:
+        db_text_fields(attachment)
     return parsed
 
 

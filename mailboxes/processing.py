@@ -21,7 +21,8 @@ from mailboxes import signals as mail_signals
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.outbound import queue_auto_reply
 from mailboxes.parsing import LARGE_MESSAGE, ParsedMail, parse_message, parse_message_file
-from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, find_thread, is_participant
+from mailboxes.text import db_text
+from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, decide, find_thread
 from people.services import find_or_create_contact
 from tickets.models import ActivityLog, Ticket
 from tickets.services import add_customer_message, create_ticket, route_ticket
@@ -36,6 +37,14 @@ Reason = RawMessage.Reason
 LINKED_NOT_PARTICIPANT = gettext_noop(
     "Mail from a sender who is not a participant referred to this ticket."
 )
+HELD_DMARC_FAIL = gettext_noop(
+    "A mail claiming to be from this address failed DMARC: it is held until an agent "
+    "releases or rejects it."
+)
+REUSED_MESSAGE_ID = gettext_noop(
+    "This mail reuses the Message-ID of an earlier, different mail: kept as a mail of its own."
+)
+REUSED_MESSAGE_ID_NOTE = "reused Message-ID"
 CLAIMABLE = (State.NEW, State.FAILED)
 SAVED_FIELDS = [
     "state",
@@ -81,7 +90,7 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
         RawMessage.objects.filter(pk=raw_message_id, state__in=CLAIMABLE).update(
             state=State.FAILED,
             reason=Reason.NONE,
-            error=f"{type(exc).__name__}: {exc}"[:5000],
+            error=db_text(f"{type(exc).__name__}: {exc}")[:5000],
             ticket=None,
             ticket_message=None,
             processed_at=timezone.now(),
@@ -90,7 +99,7 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
         return RawMessage.objects.get(pk=raw_message_id)
 
 
-def _process(raw: RawMessage) -> None:
+def _process(raw: RawMessage, *, released: bool = False) -> None:
     if refuse_if_too_large(raw):
         return
     with raw.file.open("rb") as stored:
@@ -101,12 +110,12 @@ def _process(raw: RawMessage) -> None:
             else parse_message(stored.read())
         )
     try:
-        _process_parsed(raw, parsed)
+        _process_parsed(raw, parsed, released=released)
     finally:
         parsed.close()
 
 
-def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
+def _process_parsed(raw: RawMessage, parsed: ParsedMail, *, released: bool = False) -> None:
     raw.subject = parsed.subject[:255]
     raw.sender = (parsed.from_address or "")[:255]
     # Kept on the row for the admin: what the parser had to repair, cut or skip.
@@ -129,19 +138,21 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
     if parsed.from_address is None:
         finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *notes])
         return
-    if "inbound" in known:
+    if raw.reused_message_id:
+        # A different mail under a Message-ID we have: not a duplicate, and said so.
+        notes = [REUSED_MESSAGE_ID_NOTE, *notes]
+    elif "inbound" in known:
         finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
         return
     match = find_thread(parsed, raw.mailbox)
     contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
+    decision = decide(match, parsed, raw.mailbox, contact=contact, check_dmarc=not released)
+    if decision == "hold":
+        _hold(raw, match.ticket, parsed, notes)
+        return
     files, skipped = attachment_uploads(parsed)
-    if match.ticket is not None and (
-        match.trusted
-        # The contact owns this address (unique), so being the requester makes the sender a
-        # participant without asking is_participant.
-        or contact.pk == match.ticket.requester_id
-        or is_participant(match.ticket, parsed.from_address)
-    ):
+    ticket: Ticket
+    if decision == "join" and match.ticket is not None:
         ticket, is_new = match.ticket, False
     else:
         claimed = _claimed_by_listener(match, parsed, contact, files, message_id)
@@ -161,8 +172,36 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
     if is_new:
         _route(ticket, parsed)
         queue_auto_reply_for(ticket, raw.mailbox, parsed, own_addresses)
+    if raw.reused_message_id:
+        log_activity(ticket, actor=None, action=ActivityLog.Action.NOTE, detail=REUSED_MESSAGE_ID)
     raw.ticket, raw.ticket_message = ticket, message
     finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
+
+
+def _hold(raw: RawMessage, ticket: Ticket | None, parsed: ParsedMail, notes: list[str]) -> None:
+    """Keep the mail out of the thread until an agent of the ticket's pool decides."""
+    raw.ticket = ticket
+    finish(raw, State.QUARANTINED, Reason.DMARC_FAIL, notes)
+    if ticket is not None:
+        log_activity(
+            ticket,
+            actor=None,
+            action=ActivityLog.Action.MAIL_HELD,
+            after=(parsed.from_address or "")[:255],
+            detail=HELD_DMARC_FAIL,
+        )
+
+
+def process_released(raw: RawMessage) -> None:
+    """Thread a held mail as processing would have without the hold (row locked by caller).
+
+    Loop protection, duplicates and the participant check run again: only the DMARC hold
+    is lifted. Sets the outcome on ``raw`` and saves it.
+    """
+    raw.attempts += 1
+    _process(raw, released=True)
+    raw.processed_at = timezone.now()
+    raw.save(update_fields=SAVED_FIELDS)
 
 
 def _claimed_by_listener(match: ThreadMatch, parsed: ParsedMail, contact, files, message_id):
@@ -198,7 +237,7 @@ def refuse_if_too_large(raw: RawMessage) -> bool:
 def finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) -> None:
     """Set the outcome on the row (not saved): state, reason, and the notes as its error."""
     raw.state, raw.reason = state, reason
-    raw.error = "; ".join(note for note in notes if note)[:5000]
+    raw.error = db_text("; ".join(note for note in notes if note))[:5000]
 
 
 def our_addresses(mailbox_addresses: set[str]) -> set[str]:

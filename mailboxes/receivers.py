@@ -99,9 +99,13 @@ def _on_sign_in_link(sender, contact, address, url, expires_at, **kwargs):
 
 
 def _on_ticket_panels(sender, ticket, user, audience, **kwargs):
+    from mailboxes.quarantine import held_panels
     from mailboxes.suppression import suppression_panels
 
-    return suppression_panels(ticket, user=user) if audience == AGENT else []
+    # Only on the agent's page, which is only rendered for those who see the ticket.
+    if audience != AGENT:
+        return []
+    return [*held_panels(ticket), *suppression_panels(ticket, user=user)]
 
 
 def _on_reply_requested(sender, ticket, actor, confirmed, **kwargs):
@@ -121,7 +125,7 @@ def connect() -> None:
     people_signals.contact_warnings.connect(
         _on_contact_warnings, dispatch_uid="mailboxes-contact-suppressed"
     )
-    signals.ticket_panels.connect(_on_ticket_panels, dispatch_uid="mailboxes-suppressed-panel")
+    signals.ticket_panels.connect(_on_ticket_panels, dispatch_uid="mailboxes-panels")
     signals.reply_requested.connect(_on_reply_requested, dispatch_uid="mailboxes-suppressed-reply")
     signals.reply_ready.connect(_queue_reply, dispatch_uid="mailboxes-queue-reply")
     signals.ticket_created.connect(_on_ticket_created, dispatch_uid="mailboxes-notify-created")

@@ -13,6 +13,12 @@ from django.dispatch import Signal
 # Keywords: ticket, contact, from_address, body_text, body_html, files, message_id.
 reply_from_outsider = Signal()
 
+# The same question without storing anything: does a receiver wait for mail from this
+# sender on ``ticket``? Receivers return True or False. Asked only for mail that failed
+# DMARC, so that a forged "answer from the department" is held like a forged reply.
+# Keywords: ticket, from_address.
+expects_reply_from = Signal()
+
 # Extra variables for the auto-reply to a new ticket; receivers return a dict
 # (e.g. ``out_of_hours``: the calendar's text when the ticket arrived out of hours).
 # Keywords: ticket, mailbox, shared (a dict kept across the tickets of one batch, where a

@@ -3,6 +3,9 @@
 The subject tag is public and Message-IDs travel in forwarded mail, so a match only joins
 the ticket when the sender is a participant; processing turns any other match into a new
 ticket linked to the old one. A signed reply address proves the sender received our mail.
+
+``decide`` is the one place that turns a match into what happens to the mail (join, a
+linked ticket, or held for review when it fails DMARC): processing and batches both ask it.
 """
 
 import re
@@ -12,7 +15,9 @@ from typing import Literal
 
 from django.db.models import Q
 
+from mailboxes import signals as mail_signals
 from mailboxes import tokens
+from mailboxes.authentication import dmarc_result
 from mailboxes.models import Mailbox, OutgoingEmail
 from mailboxes.parsing import ParsedMail
 from people.models import ContactEmail
@@ -20,6 +25,7 @@ from tickets.models import Message, Ticket
 
 SUBJECT_TAG = re.compile(r"\[#(\d{4}-\d{6,})\]")
 Via = Literal["header", "token", "subject"] | None
+Decision = Literal["new", "join", "outsider", "hold"]
 
 
 @dataclass
@@ -121,6 +127,49 @@ def find_thread(
         if ticket is not None:
             return ThreadMatch(_follow_merge(ticket), "subject")
     return ThreadMatch()
+
+
+def decide(
+    match: ThreadMatch, parsed: ParsedMail, mailbox: Mailbox, *, contact, check_dmarc: bool = True
+) -> Decision:
+    """What to do with a mail from ``contact`` (its sender) given its thread ``match``.
+
+    "new": it starts a ticket. "join": it continues ``match.ticket``. "outsider": it refers
+    to a ticket its sender takes no part in (a linked ticket, or a consulted department's
+    answer). "hold": it would join (as a participant's reply, or as the answer of someone
+    the ticket waits for), but the mailbox's trusted receiving server says it failed
+    DMARC, so the address in its From is not proven: an agent of the ticket's pool
+    releases or rejects it.
+
+    A signed reply address never holds: the token proves the sender has our mail to that
+    ticket (it is as good as a password), whatever the From says. A match by our
+    Message-IDs does hold: Message-IDs are not secret (they travel in every References
+    header of the thread, in forwards and on lists), so they prove as little as the tag.
+    ``check_dmarc=False``: an agent released the mail; decide as if it had passed.
+    """
+    ticket = match.ticket
+    if ticket is None:
+        return "new"
+    if match.trusted:
+        return "join"
+    failed = (
+        check_dmarc
+        and dmarc_result(parsed.authentication_results, mailbox.trusted_authserv_id) == "fail"
+    )
+    # The contact owns this address (unique), so being the requester makes the sender a
+    # participant without asking is_participant.
+    if contact.pk == ticket.requester_id or is_participant(ticket, parsed.from_address):
+        return "hold" if failed else "join"
+    if failed and _expected(ticket, parsed.from_address):
+        return "hold"  # e.g. a consulted department's "answer" in someone else's name
+    return "outsider"
+
+
+def _expected(ticket: Ticket, address: str | None) -> bool:
+    responses = mail_signals.expects_reply_from.send(
+        sender=Mailbox, ticket=ticket, from_address=address or ""
+    )
+    return any(answer is True for _receiver, answer in responses)
 
 
 def is_participant(ticket: Ticket, address: str | None) -> bool:

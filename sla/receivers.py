@@ -74,6 +74,9 @@ def _status_changed(sender, ticket, before, after, batched=False, **kwargs):
 def _reply_ready(sender, ticket, message, **kwargs):
     from sla.services import follow_reply
 
+    # Sent once a reply may leave: at once, or when a supervisor approves a junior's reply
+    # (a pending one counts for nothing). The response is met then, at the approval time:
+    # that is when the customer gets it.
     follow_reply(ticket.pk)
 
 
@@ -127,6 +130,12 @@ def _reply_from_outsider(sender, ticket, from_address, contact, **kwargs):
     )
 
 
+def _expects_reply_from(sender, ticket, from_address, **kwargs):
+    from sla.services import consultation_answer_from
+
+    return consultation_answer_from(ticket, from_address) is not None
+
+
 @_logged
 def _auto_reply_context(sender, ticket, mailbox, shared=None, **kwargs):
     from sla.services.clocks import out_of_hours_text
@@ -149,5 +158,8 @@ def connect() -> None:
     )
     mail_signals.reply_from_outsider.connect(
         _reply_from_outsider, dispatch_uid="sla-consultation-answer"
+    )
+    mail_signals.expects_reply_from.connect(
+        _expects_reply_from, dispatch_uid="sla-expects-consultation-answer"
     )
     mail_signals.auto_reply_context.connect(_auto_reply_context, dispatch_uid="sla-out-of-hours")

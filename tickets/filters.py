@@ -8,8 +8,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from people.models import ContactEmail
-from tickets.forms import agents_queryset
 from tickets.models import Pool, Product, Tag, Ticket, Topic
+from tickets.querysets import active_agents, agents_usable_by
 from tickets.states import Priority, Status
 
 
@@ -19,13 +19,16 @@ class TicketFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=Status.choices, distinct=False
     )
-    pool = django_filters.ModelChoiceFilter(label=_("Pool"), queryset=Pool.objects.all())
+    # Pool, technician and tag are scoped to the user in __init__ (none until then).
+    pool = django_filters.ModelChoiceFilter(label=_("Pool"), queryset=Pool.objects.none())
     topic = django_filters.ModelChoiceFilter(label=_("Topic"), queryset=Topic.objects.all())
     product = django_filters.ModelChoiceFilter(label=_("Product"), queryset=Product.objects.all())
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
-    assignee = django_filters.ModelChoiceFilter(label=_("Technician"), queryset=agents_queryset())
+    assignee = django_filters.ModelChoiceFilter(
+        label=_("Technician"), queryset=active_agents().none()
+    )
     tag = django_filters.ModelChoiceFilter(
-        label=_("Tag"), field_name="tags", queryset=Tag.objects.all(), to_field_name="name"
+        label=_("Tag"), field_name="tags", queryset=Tag.objects.none(), to_field_name="name"
     )
     created = django_filters.DateFromToRangeFilter(
         label=_("Created between"),
@@ -56,16 +59,22 @@ class TicketFilter(django_filters.FilterSet):
         model = Ticket
         fields: list[str] = []
 
-    def __init__(self, *args, pools=None, topics=None, products=None, **kwargs):
-        """``pools``, ``topics``, ``products``: the choices, already loaded by the view."""
+    def __init__(self, *args, user, pools=None, topics=None, products=None, **kwargs):
+        """``user``: whose choices these are (their pools, the agents and tags of those).
+
+        ``pools``, ``topics``, ``products``: the choices, already loaded by the view.
+        """
         super().__init__(*args, **kwargs)
+        self.filters["pool"].queryset = Pool.objects.usable_by(user)
+        self.filters["assignee"].queryset = agents_usable_by(user)
+        self.filters["tag"].queryset = Tag.objects.visible_to(user)
         self.loaded_choices = {
             name: items
             for name, items in (("pool", pools), ("topic", topics), ("product", products))
             if items is not None
         }
         if pools is not None:
-            # An agent can only filter by the pools they see.
+            # The same pools as usable_by, already loaded: no subquery for the validation.
             self.filters["pool"].queryset = Pool.objects.filter(pk__in=[p.pk for p in pools])
 
     @property

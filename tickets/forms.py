@@ -1,11 +1,12 @@
 from typing import cast
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.validators import URLValidator
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import CannedResponse, Pool, Product, Topic
+from tickets.querysets import active_agents, agents_who_see_pool
 from tickets.states import Priority, Status
 
 
@@ -28,19 +29,16 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-def agents_queryset():
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, agent_profile__isnull=False)
-        .order_by("first_name", "username")
-    )
+def _set_queryset(form: forms.Form, name: str, queryset) -> None:
+    cast(forms.ModelChoiceField, form.fields[name]).queryset = queryset
 
 
 class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Reply"), widget=forms.Textarea(attrs={"rows": 6}))
     attachments = MultipleFileField(label=_("Attach files"))
+    # Scoped in __init__: nothing is accepted until the form knows who replies where.
     canned_response = forms.ModelChoiceField(
-        queryset=CannedResponse.objects.all(), required=False, widget=forms.HiddenInput
+        queryset=CannedResponse.objects.none(), required=False, widget=forms.HiddenInput
     )
     then_status = forms.ChoiceField(
         label=_("Then set status"),
@@ -54,6 +52,12 @@ class ReplyForm(forms.Form):
     )
     # Shown only when a panel asks for it (tickets.panels.Panel.confirm_reply).
     confirmed = forms.BooleanField(label=_("Send anyway"), required=False)
+
+    def __init__(self, *args, user=None, ticket=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None and ticket is not None:
+            usable = CannedResponse.objects.usable_by(user, ticket.pool_id)
+            _set_queryset(self, "canned_response", usable)
 
 
 class CannedResponseForm(forms.ModelForm):
@@ -97,22 +101,38 @@ class TicketFieldsForm(forms.Form):
 
 
 class AssignForm(forms.Form):
+    # Both set from the ticket's pool in __init__.
     assignee = forms.ModelChoiceField(
-        label=_("Technician"), queryset=agents_queryset(), required=False
+        label=_("Technician"), queryset=active_agents().none(), required=False
     )
-    manager = forms.ModelChoiceField(label=_("Manager"), queryset=agents_queryset(), required=False)
+    manager = forms.ModelChoiceField(
+        label=_("Manager"), queryset=active_agents().none(), required=False
+    )
 
     def __init__(self, *args, pool=None, **kwargs):
         super().__init__(*args, **kwargs)
         if pool is not None:
-            # Only members of the ticket's pool can be its technician.
-            assignee = cast(forms.ModelChoiceField, self.fields["assignee"])
-            assignee.queryset = agents_queryset().filter(pool_memberships__pool=pool)
+            # Only members of the ticket's pool can be its technician. The manager follows
+            # the ticket for the customer's side (an account manager): any active agent, as
+            # the notifications to managers expect.
+            _set_queryset(self, "assignee", active_agents().filter(pool_memberships__pool=pool))
+            _set_queryset(self, "manager", active_agents())
 
 
 class WatcherForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Watcher"), queryset=agents_queryset())
+    user = forms.ModelChoiceField(label=_("Watcher"), queryset=active_agents().none())
     remove = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, ticket=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if ticket is not None:
+            # Those who see the ticket, and whoever watches it now (so they can be removed
+            # after leaving its pool).
+            watching = active_agents().filter(watched_tickets=ticket).values("pk")
+            choices = active_agents().filter(
+                Q(pk__in=agents_who_see_pool(ticket.pool_id).values("pk")) | Q(pk__in=watching)
+            )
+            _set_queryset(self, "user", choices)
 
 
 class TagsForm(forms.Form):

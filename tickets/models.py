@@ -1,5 +1,6 @@
 """Tickets, their messages and history, and the pools agents work them from."""
 
+import re
 import uuid
 from pathlib import PurePath
 
@@ -14,7 +15,12 @@ from django.utils.translation import gettext_lazy as _
 from people.models import Contact
 from people.text import split_keywords
 from tickets.html import has_remote_images, sanitize_html, split_quoted
-from tickets.querysets import TicketQuerySet
+from tickets.querysets import (
+    CannedResponseQuerySet,
+    PoolQuerySet,
+    TagQuerySet,
+    TicketQuerySet,
+)
 from tickets.states import OPEN_STATUSES, Channel, Priority, Status
 
 
@@ -30,6 +36,8 @@ class Pool(models.Model):
         related_name="pools",
         verbose_name=_("members"),
     )
+
+    objects = PoolQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -102,6 +110,8 @@ class Product(KeywordCatalogEntry):
 
 class Tag(models.Model):
     name = models.SlugField(_("name"), max_length=50, unique=True, allow_unicode=True)
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -276,6 +286,12 @@ class Message(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
     review_comment = models.TextField(_("review comment"), blank=True)
+    # What a junior's reply carries besides its text and files, held with the draft and
+    # applied only when a supervisor approves it (tickets.services.approval); dropped when
+    # the reply is returned. Empty: the reply changes no status beyond starting the work.
+    held_status = models.CharField(
+        _("status on approval"), max_length=20, choices=Status, blank=True
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -347,11 +363,33 @@ def attachment_path(instance, filename):
     return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
 
 
+MAX_FILENAME = 200
+_EXTENSION = re.compile(r"\.[^.\s]{1,16}$")
+
+
 def clean_filename(name: str) -> str:
-    """A display name without any directory part or control characters."""
+    """A display name without any directory part or control characters, at most 200 long.
+
+    A longer name has the end of its stem cut: the extension stays, so the file
+    still opens with the right program.
+    """
+    base = _display_name(name)
+    if len(base) > MAX_FILENAME:
+        match = _EXTENSION.search(base)
+        extension = match.group(0) if match else ""
+        base = base[: MAX_FILENAME - len(extension)].rstrip() + extension
+    return base or "attachment"
+
+
+def shortened_from(name: str) -> str:
+    """The name clean_filename shortened (for the page to say so), or "" when it was not."""
+    base = _display_name(name)
+    return base[:1000] if len(base) > MAX_FILENAME else ""
+
+
+def _display_name(name: str) -> str:
     base = PurePath(name.replace("\\", "/")).name
-    base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>')
-    return base[:200] or "attachment"
+    return "".join(ch for ch in base if ch.isprintable() and ch not in '"<>')
 
 
 class Attachment(models.Model):
@@ -368,6 +406,8 @@ class Attachment(models.Model):
     )
     file = models.FileField(_("file"), upload_to=attachment_path)
     filename = models.CharField(_("file name"), max_length=255)
+    # The name as sent, when ``filename`` had to be shortened (empty otherwise).
+    original_filename = models.TextField(_("original file name"), blank=True)
     content_type = models.CharField(_("content type"), max_length=150, blank=True)
     size = models.PositiveBigIntegerField(_("size"), default=0)
     # Inline images of mail HTML refer to their part by Content-ID ("cid:...").
@@ -423,6 +463,9 @@ class ActivityLog(models.Model):
         CONSULTATION_ASKED = "consultation_asked", _("Department consulted")
         CONSULTATION_ANSWERED = "consultation_answered", _("Department answered")
         CONSULTATION_REMINDER = "consultation_reminder", _("Department reminded")
+        MAIL_HELD = "mail_held", _("Mail held for review")
+        MAIL_RELEASED = "mail_released", _("Held mail released")
+        MAIL_REJECTED = "mail_rejected", _("Held mail rejected")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="activity")
     actor = models.ForeignKey(
@@ -503,6 +546,8 @@ class CannedResponse(models.Model):
         verbose_name=_("pool"),
         help_text=_("Leave both owner and pool empty to share with everyone."),
     )
+
+    objects = CannedResponseQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

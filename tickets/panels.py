@@ -20,6 +20,15 @@ CUSTOMER = "customer"
 
 
 @dataclass(frozen=True)
+class PanelAction:
+    """A button that POSTs (with the CSRF token) to ``url``: a change, never a GET."""
+
+    label: str
+    url: str
+    tone: str = "secondary"
+
+
+@dataclass(frozen=True)
 class Panel:
     title: str
     text: str = ""
@@ -27,6 +36,7 @@ class Panel:
     link_label: str = ""
     tone: str = "secondary"  # a Bootstrap colour: secondary, warning, danger, success, info
     key: str = ""  # an id for tests and styling, e.g. "survey" or "deadline"
+    actions: tuple[PanelAction, ...] = ()
     # Agents only: the reply form shows a checkbox with this label, and a reply is refused
     # until it is ticked (a ``reply_requested`` receiver checks it on the server).
     confirm_reply: str = ""

@@ -2,8 +2,9 @@
 
 from collections.abc import Sequence
 
+from django.contrib.auth import get_user_model
 from django.db import connections, models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from people.models import Absence
@@ -77,3 +78,88 @@ class TicketQuerySet(models.QuerySet):
     def for_list(self):
         """What a queue row shows, but its pool, topic and product (the queue view has those)."""
         return self.select_related("assignee", "requester").prefetch_related("tags")
+
+
+def _my_pool_ids(user):
+    from tickets.models import PoolMembership
+
+    return PoolMembership.objects.filter(user=user).values("pool_id")
+
+
+class PoolQuerySet(models.QuerySet):
+    def usable_by(self, user):
+        """The pools ``user`` works in: every pool for supervisors, their memberships otherwise."""
+        if not is_agent(user):
+            return self.none()
+        if sees_all_pools(user):
+            return self
+        return self.filter(pk__in=_my_pool_ids(user))
+
+
+class TagQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Tags on tickets of ``user``'s pools: a tag used only elsewhere says nothing to them."""
+        if not is_agent(user):
+            return self.none()
+        if sees_all_pools(user):
+            return self
+        from tickets.models import Ticket
+
+        used = Ticket.tags.through.objects.filter(
+            tag_id=OuterRef("pk"), ticket__pool_id__in=_my_pool_ids(user)
+        )
+        return self.filter(Exists(used))
+
+
+class CannedResponseQuerySet(models.QuerySet):
+    def usable_by(self, user, pool_id):
+        """What ``user`` may answer with on a ticket of ``pool_id``: their own responses, the
+        ones shared with that pool, and the ones shared with everyone (never another agent's
+        private response or another pool's, whose files would go out with the reply)."""
+        return self.filter(
+            Q(owner=user)
+            | Q(owner__isnull=True, pool_id=pool_id)
+            | Q(owner__isnull=True, pool__isnull=True)
+        )
+
+
+def active_agents():
+    """Every active agent, by name."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, agent_profile__isnull=False)
+        .order_by("first_name", "username")
+    )
+
+
+def agents_who_see_pool(pool_id):
+    """Active agents who see the tickets of ``pool_id``: its members and those who see all."""
+    from people.roles import SEE_ALL_POOLS
+
+    app_label, codename = SEE_ALL_POOLS.split(".")
+    users = get_user_model().objects
+    sees = (
+        Q(pool_memberships__pool_id=pool_id)
+        | Q(is_superuser=True)
+        | Q(
+            user_permissions__codename=codename,
+            user_permissions__content_type__app_label=app_label,
+        )
+        | Q(
+            groups__permissions__codename=codename,
+            groups__permissions__content_type__app_label=app_label,
+        )
+    )
+    return active_agents().filter(pk__in=users.filter(sees).values("pk"))
+
+
+def agents_usable_by(user):
+    """The agents ``user`` may pick in a filter: of their pools (everyone for supervisors)."""
+    if not is_agent(user):
+        return get_user_model().objects.none()
+    if sees_all_pools(user):
+        return active_agents()
+    # As visible_to: the agents they cover right now too (their tickets are in the queue).
+    covered = Absence.objects.current(timezone.now()).filter(substitute=user).values("agent_id")
+    members = get_user_model().objects.filter(pool_memberships__pool_id__in=_my_pool_ids(user))
+    return active_agents().filter(Q(pk__in=members.values("pk")) | Q(pk__in=covered))

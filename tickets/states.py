@@ -41,6 +41,10 @@ class Channel(models.TextChoices):
 
 CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)
 
+# The statuses a reply can set ("Then set status"). A junior's reply holds them until a
+# supervisor approves it; meanwhile no other route lets a junior set them on that ticket.
+HELD_STATUSES = (Status.WAITING_CUSTOMER, Status.RESOLVED, Status.CLOSED)
+
 # The status machine of DESIGN.md. Assignment moves new -> taken; everything else is an
 # explicit agent (or customer) decision checked against this table.
 TRANSITIONS: dict[str, frozenset[str]] = {

@@ -38,7 +38,8 @@ class MaildirFetcher:
             if not path.is_file():
                 continue
             # The unique part of a maildir name; flags after ":" change, the id does not.
-            uid = path.name.split(":", 1)[0]
+            # Bytes that are not UTF-8 spelled out: no database stores them as text.
+            uid = os.fsencode(path.name.split(":", 1)[0]).decode("utf-8", "backslashreplace")
             self.paths[uid] = path
             found.append((uid, path.stat().st_size))
         return found

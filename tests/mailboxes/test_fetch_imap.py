@@ -191,6 +191,29 @@ def test_oversized_message_is_refused_left_on_the_server_and_its_sender_told(
     assert list(_server_state(dovecot, mail_user)) == ["<message-1@example.test>"]
 
 
+def test_after_a_uidvalidity_change_a_different_mail_reusing_a_message_id_is_still_fetched(
+    dovecot, mail_user, make_mailbox, monkeypatch
+):
+    dovecot.append(mail_user, make_mail(1), folder="Support")
+    mailbox = make_mailbox(folder="Support")
+    ingest.fetch_mailbox(mailbox.pk)
+    with dovecot.imap(mail_user) as client:
+        client.delete_folder("Support")
+    reused = make_mail(2, message_id="<message-1@example.test>", body="Another mail entirely.\n")
+    dovecot.append(mail_user, make_mail(1), reused, folder="Support")
+    fetched = []
+    real_fetch = ImapFetcher.fetch
+    monkeypatch.setattr(
+        ImapFetcher, "fetch", lambda self, uid: fetched.append(uid) or real_fetch(self, uid)
+    )
+
+    result = ingest.fetch_mailbox(mailbox.pk)
+
+    assert len(fetched) == 1, "the mail we have is recognised from its headers"
+    assert len(result.stored) == 1
+    assert RawMessage.objects.get(pk=result.stored[0]).reused_message_id
+
+
 def test_oversized_message_is_refused_with_a_record_and_never_downloaded(
     dovecot, mail_user, make_mailbox, settings, monkeypatch
 ):

@@ -152,7 +152,7 @@ def test_the_mailbox_admin_page_counts_refused_mail_and_links_to_it(mailbox, sta
         reverse("admin:mailboxes_rawmessage_changelist")
         + f"?mailbox__id__exact={mailbox.pk}&amp;state__exact=refused"
     )
-    assert "1 message refused (too large)" in html
+    assert "1 message refused: kept, with the reason" in html
     assert listing in html
     rows = staff_client.get(listing.replace("&amp;", "&")).content.decode()
     assert reverse("admin:mailboxes_rawmessage_change", args=[refused.pk]) in rows

@@ -1,5 +1,8 @@
 """Supervisors approve, edit or return junior agents' replies from one queue."""
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mailboxes.models import OutgoingEmail
@@ -8,7 +11,7 @@ from tests.factories import ContactFactory
 from tickets import services
 from tickets.models import ActivityLog, Approval
 
-QUEUE_QUERIES = 8
+QUEUE_QUERIES = 9
 
 
 def _pending_reply(junior, pool, customer, body="Draft answer"):
@@ -38,7 +41,8 @@ def test_approval_queue_runs_a_fixed_number_of_queries(
     client, supervisor, junior, pool, django_assert_num_queries
 ):
     # Session, user, agent profile, permissions (user and group), count, the page of
-    # replies with ticket, pool and author, their attachments: the same for 1 or 25.
+    # replies with ticket, pool and author, their attachments, the conversation above each
+    # (one windowed query): the same for 1 or 25.
     client.force_login(supervisor)
     _pending_reply(junior, pool, ContactFactory())
     with django_assert_num_queries(QUEUE_QUERIES):
@@ -136,3 +140,134 @@ def test_reviewer_without_all_pools_sees_only_replies_of_their_pools(
 
     assert page.status_code == 200
     assert list(page.context["replies"]) == []
+
+
+def test_the_approval_page_shows_the_conversation_and_the_status_the_reply_will_set(
+    client, supervisor, junior, pool, customer
+):
+    ticket = services.create_ticket(subject="Printer on fire", pool=pool, requester=customer)
+    services.add_customer_message(ticket, contact=customer, body_text="It smokes, help")
+    services.add_note(ticket, author=supervisor, body="Known model")
+    reply = services.add_reply(ticket, author=junior, body="Unplug it", then_status="resolved")
+    services.add_customer_message(ticket, contact=customer, body_text="Still smoking")
+    client.force_login(supervisor)
+
+    page = client.get(reverse("tickets:approvals"))
+
+    html = page.text
+    # Oldest first, ending with what was written after the reply (flagged), the reply below.
+    assert html.index("It smokes, help") < html.index("Known model") < html.index("Still smoking")
+    assert html.index("Still smoking") < html.index("Unplug it")
+    assert html.count("written after this reply") == 1
+    assert f'name="status" id="status-{reply.pk}"' in html
+    assert "set status: Resolved" in html
+
+
+def test_the_conversation_shown_is_bounded(client, supervisor, junior, pool, customer):
+    ticket = services.create_ticket(subject="Long", pool=pool, requester=customer)
+    for number in range(8):
+        services.add_customer_message(ticket, contact=customer, body_text=f"Message {number}")
+    services.add_reply(ticket, author=junior, body="Answer")
+    client.force_login(supervisor)
+
+    page = client.get(reverse("tickets:approvals"))
+
+    shown = page.context["replies"][0].ticket.recent_messages
+    assert [m.body_text for m in shown] == [f"Message {n}" for n in (7, 6, 5, 4, 3)]
+    assert "Message 2" not in page.text
+
+
+def test_supervisor_approves_on_the_ticket_page_and_returns_to_it(
+    client, supervisor, junior, pool, customer, django_capture_on_commit_callbacks
+):
+    reply = _pending_reply(junior, pool, customer)
+    services.return_reply(reply, actor=supervisor, comment="Shorter")
+    services.resubmit_reply(reply, author=junior, body="Short", then_status="waiting_customer")
+    client.force_login(supervisor)
+    url = reverse("tickets:detail", args=[reply.ticket.number])
+
+    page = client.get(url)
+    assert reverse("tickets:approve", args=[reply.pk]) in page.text
+    assert "On approval it will set the status: Waiting for customer." in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("tickets:approve", args=[reply.pk]), {"back": "ticket", "status": ""}
+        )
+
+    assert response.url == url
+    reply.refresh_from_db()
+    assert reply.approval == Approval.APPROVED
+    reply.ticket.refresh_from_db()
+    assert reply.ticket.status == "in_progress"  # the supervisor dropped the held status
+
+
+def test_the_junior_sees_no_approve_button_on_the_ticket_page(client, junior, pool, customer):
+    reply = _pending_reply(junior, pool, customer)
+    client.force_login(junior)
+
+    page = client.get(reverse("tickets:detail", args=[reply.ticket.number]))
+
+    assert "Not sent yet" in page.text
+    assert reverse("tickets:approve", args=[reply.pk]) not in page.text
+
+
+def test_the_junior_sees_in_the_queue_which_reply_was_returned_and_why(
+    client, supervisor, junior, agent, pool, customer
+):
+    reply = _pending_reply(junior, pool, customer)
+    services.return_reply(reply, actor=supervisor, comment="Apologise first")
+
+    client.force_login(junior)
+    page = client.get(reverse("tickets:queue"))
+    assert "Apologise first" in page.text
+    assert f"#message-{reply.pk}" in page.text
+
+    client.force_login(agent)
+    assert "Apologise first" not in client.get(reverse("tickets:queue")).text
+    services.resubmit_reply(reply, author=junior, body="Sorry, and ...")
+    client.force_login(junior)
+    assert "Apologise first" not in client.get(reverse("tickets:queue")).text
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_ticket_page_costs_the_same_with_one_or_many_pending_and_returned_replies(
+    client, supervisor, junior, pool, customer
+):
+    reply = _pending_reply(junior, pool, customer)
+    ticket = reply.ticket
+    client.force_login(supervisor)
+    url = reverse("tickets:detail", args=[ticket.number])
+    one = _queries(client, url)
+    for number in range(10):
+        more = services.add_reply(
+            ticket,
+            author=junior,
+            body=f"Draft {number}",
+            then_status="resolved",
+            files=[SimpleUploadedFile(f"f{number}.txt", b"x")],
+        )
+        if number % 2:
+            services.return_reply(more, actor=supervisor, comment="Again")
+    many = _queries(client, url)
+    assert one == many
+    assert client.get(url).text.count('class="btn btn-success btn-sm approve-button"') == 6
+
+
+def test_the_juniors_queue_costs_the_same_however_many_replies_were_returned(
+    client, supervisor, junior, pool, customer
+):
+    client.force_login(junior)
+    url = reverse("tickets:queue")
+    reply = _pending_reply(junior, pool, customer)
+    services.return_reply(reply, actor=supervisor, comment="Again")
+    one = _queries(client, url)
+    for _ in range(8):
+        services.return_reply(
+            _pending_reply(junior, pool, ContactFactory()), actor=supervisor, comment="Again"
+        )
+    assert _queries(client, url) == one

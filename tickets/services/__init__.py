@@ -6,6 +6,7 @@ from tickets.services.approval import (
     pending_replies,
     resubmit_reply,
     return_reply,
+    returned_replies_of,
 )
 from tickets.services.lifecycle import (
     add_watcher,
@@ -56,6 +57,7 @@ __all__ = [
     "render_canned_response",
     "resubmit_reply",
     "return_reply",
+    "returned_replies_of",
     "route_ticket",
     "set_manager",
     "set_tags",

@@ -9,6 +9,8 @@ from people.roles import APPROVE_REPLIES
 from tickets import signals
 from tickets.models import ActivityLog, Approval, Message, Ticket
 from tickets.services.audit import announce, log_activity
+from tickets.services.messages import check_held_status, status_after_reply
+from tickets.states import HELD_STATUSES
 
 Action = ActivityLog.Action
 
@@ -25,30 +27,64 @@ def _check_reviewer(actor) -> None:
         raise PermissionDenied
 
 
+# approve_reply(status=KEEP_HELD) applies what the junior chose; "" applies no chosen status.
+KEEP_HELD = None
+
+
 @transaction.atomic
-def approve_reply(message: Message, *, actor, body: str | None = None) -> Message:
-    """Approve a pending reply, optionally edited; it becomes sendable (``reply_ready``)."""
+def approve_reply(
+    message: Message, *, actor, body: str | None = None, status: str | None = KEEP_HELD
+) -> Message:
+    """Approve a pending reply, optionally edited, and apply everything it held, atomically.
+
+    The reply becomes sendable (``reply_ready``: mailed, and the SLA's response targets are
+    met), then the held status is applied as a normal change by the approver (``status``
+    overrides it; ``""`` drops it), so ``status_changed`` (SLA resolution, survey,
+    notifications) fires only now, after commit. The first response time is the approval
+    time, not the junior's: that is when the customer gets the answer. A held status the
+    ticket can no longer take (the customer wrote again and it was closed, a required
+    disposition form) refuses the whole approval; the supervisor can approve without it.
+    """
     _check_reviewer(actor)
+    if status is not KEEP_HELD and status not in ("", *HELD_STATUSES):
+        raise ValidationError(_("This status cannot be set with a reply."))
     message = _pending(message)
+    if message.author_user_id == actor.pk:
+        raise PermissionDenied  # four eyes: nobody approves their own reply
     now = timezone.now()
     if body is not None and body.strip() and body != message.body_text:
         message.body_text = body
     message.approval = Approval.APPROVED
     message.reviewed_by, message.reviewed_at = actor, now
-    message.save(update_fields=["body_text", "approval", "reviewed_by", "reviewed_at"])
-    ticket = message.ticket
+    if status is not KEEP_HELD:
+        message.held_status = status
+    message.save(
+        update_fields=["body_text", "approval", "reviewed_by", "reviewed_at", "held_status"]
+    )
+    ticket = Ticket.objects.select_for_update().get(pk=message.ticket_id)
     if ticket.first_response_at is None:
-        Ticket.objects.filter(pk=ticket.pk, first_response_at__isnull=True).update(
-            first_response_at=now
-        )
+        ticket.first_response_at = now
+        ticket.save(update_fields=["first_response_at"])
     log_activity(ticket, actor=actor, action=Action.REPLY_APPROVED, detail=message.body_text[:500])
     announce(signals.reply_ready, ticket=ticket, actor=actor, message=message)
+    author = message.author_user
+    status_after_reply(
+        ticket,
+        then_status=message.held_status,
+        actor=actor,
+        reason=_("Set with the approved reply of %(name)s.")
+        % {"name": (author.get_full_name() or author.get_username()) if author else "—"},
+    )
     return message
 
 
 @transaction.atomic
 def return_reply(message: Message, *, actor, comment: str) -> Message:
-    """Send a pending reply back to its author with a comment; nothing is sent."""
+    """Send a pending reply back to its author with a comment; nothing is sent or applied.
+
+    The held status is dropped; the files stay with the draft, still hidden from the
+    customer. The author sees the comment on the ticket page and in their queue.
+    """
     _check_reviewer(actor)
     if not comment.strip():
         raise ValidationError(_("Say what should change."))
@@ -56,23 +92,39 @@ def return_reply(message: Message, *, actor, comment: str) -> Message:
     message.approval = Approval.RETURNED
     message.reviewed_by, message.reviewed_at = actor, timezone.now()
     message.review_comment = comment
-    message.save(update_fields=["approval", "reviewed_by", "reviewed_at", "review_comment"])
+    message.held_status = ""
+    message.save(
+        update_fields=["approval", "reviewed_by", "reviewed_at", "review_comment", "held_status"]
+    )
     log_activity(message.ticket, actor=actor, action=Action.REPLY_RETURNED, detail=comment[:500])
     return message
 
 
 @transaction.atomic
-def resubmit_reply(message: Message, *, author, body: str) -> Message:
-    """The author rewrites a returned reply; it waits for approval again."""
+def resubmit_reply(message: Message, *, author, body: str, then_status: str = "") -> Message:
+    """The author rewrites a returned reply (and may choose its status again); it waits again."""
     message = Message.objects.select_for_update().select_related("ticket").get(pk=message.pk)
     if message.approval != Approval.RETURNED or message.author_user_id != author.pk:
         raise ValidationError(_("Only the author can rewrite a returned reply."))
     if not body.strip():
         raise ValidationError(_("The reply is empty."))
+    if then_status and then_status not in HELD_STATUSES:
+        raise ValidationError(_("This status cannot be set with a reply."))
+    check_held_status(message.ticket, then_status, author=author)
     message.body_text, message.approval = body, Approval.PENDING
-    message.save(update_fields=["body_text", "approval"])
+    message.held_status = then_status
+    message.save(update_fields=["body_text", "approval", "held_status"])
     log_activity(message.ticket, actor=author, action=Action.APPROVAL_REQUESTED, detail=body[:500])
     return message
+
+
+def returned_replies_of(author):
+    """The author's replies that were returned and not rewritten yet, newest first."""
+    return (
+        Message.objects.filter(approval=Approval.RETURNED, author_user=author)
+        .select_related("ticket", "reviewed_by")
+        .order_by("-reviewed_at")
+    )
 
 
 def pending_replies():

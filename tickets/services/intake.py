@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tickets import signals
-from tickets.models import ActivityLog, Attachment, Message, Ticket, clean_filename
+from tickets.models import ActivityLog, Attachment, Message, Ticket, clean_filename, shortened_from
 from tickets.services.audit import announce, announcing_batched, log_activity
 from tickets.services.lifecycle import change_status
 from tickets.services.messages import CUSTOMER_WROTE_REASON
@@ -211,6 +211,7 @@ def _store_files(mails: Sequence[CustomerMail]) -> None:
                 ticket=mail.ticket,
                 message=mail.message,
                 filename=name,
+                original_filename=shortened_from(upload.name),
                 content_type=content_type[:150],
                 size=upload.size,
                 content_id=(getattr(upload, "content_id", "") or "").strip("<>")[:255],

@@ -3,24 +3,35 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from people.roles import is_agent
+from people.roles import is_agent, is_junior
 from tickets import signals
-from tickets.models import ActivityLog, PoolMembership, Tag, Ticket
+from tickets.models import ActivityLog, Approval, Message, PoolMembership, Tag, Ticket
 from tickets.services.audit import announce, log_activity
 from tickets.services.numbering import next_ticket_number
 from tickets.services.transactions import service_atomic
-from tickets.states import OPEN_STATUSES, Channel, Status, can_transition
+from tickets.states import HELD_STATUSES, OPEN_STATUSES, Channel, Status, can_transition
 
 Action = ActivityLog.Action
 # Stored untranslated in the log and translated for each reader (see ActivityLog.detail_label).
 MERGED_REASON = gettext_noop("Merged into another ticket.")
+# A junior's reply holds the status it sets (approve_reply applies it): while it waits, the
+# junior cannot reach the customer or the SLA another way (status form, disposition form,
+# merge), and no one can merge the ticket away from under it.
+PENDING_REPLY_REFUSAL = gettext_lazy(
+    "A reply on this ticket is waiting for approval. Choose the status with the reply: "
+    "it is applied when a supervisor approves it."
+)
 
 
 def _locked(ticket: Ticket) -> Ticket:
     """The current row, locked until commit, so concurrent changes apply one after another."""
     return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _awaits_approval(ticket: Ticket) -> bool:
+    return Message.objects.filter(ticket=ticket, approval=Approval.PENDING).exists()
 
 
 def _display(user) -> str:
@@ -83,6 +94,8 @@ def change_status(
         )
     if to == Status.TAKEN and not ticket.assignee_id:
         raise ValidationError(_("Assign a technician before marking the ticket taken."))
+    if to in HELD_STATUSES and actor is not None and is_junior(actor) and _awaits_approval(ticket):
+        raise ValidationError(PENDING_REPLY_REFUSAL)
     if check_close and to in (Status.RESOLVED, Status.CLOSED) and actor and is_agent(actor):
         signals.close_requested.send(sender=Ticket, ticket=ticket, actor=actor, to=to)
     now = timezone.now()
@@ -280,6 +293,10 @@ def merge_tickets(source: Ticket, *, into: Ticket, actor) -> Ticket:
     source, into = locked[source.pk], locked[into.pk]
     if source.merged_into_id:
         raise ValidationError(_("This ticket was already merged."))
+    if _awaits_approval(source):
+        # Its held status would land on the other ticket, and closing the source would
+        # stop its SLA before the customer got the answer.
+        raise ValidationError(PENDING_REPLY_REFUSAL)
     source.messages.update(ticket=into)
     source.attachments.update(ticket=into)
     into.watchers.add(*source.watchers.all())

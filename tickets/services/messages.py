@@ -23,11 +23,12 @@ from tickets.models import (
     Message,
     Ticket,
     clean_filename,
+    shortened_from,
 )
 from tickets.services.audit import announce, log_activity
 from tickets.services.lifecycle import assign_ticket, change_status
 from tickets.services.transactions import service_atomic
-from tickets.states import Status
+from tickets.states import Status, can_transition
 
 Action = ActivityLog.Action
 CUSTOMER_WROTE_REASON = gettext_noop("The customer wrote again.")
@@ -51,6 +52,7 @@ def _store_files(ticket: Ticket, message: Message, files) -> list[Attachment]:
             ticket=ticket,
             message=message,
             filename=name,
+            original_filename=shortened_from(upload.name),
             content_type=content_type[:150],
             size=upload.size,
             content_id=(getattr(upload, "content_id", "") or "").strip("<>")[:255],
@@ -62,6 +64,14 @@ def _store_files(ticket: Ticket, message: Message, files) -> list[Attachment]:
     return stored
 
 
+def _check_canned_usable(canned: CannedResponse | None, *, author, ticket: Ticket) -> None:
+    # Every caller, not only the reply form: its files would go out with the reply.
+    if canned is None:
+        return
+    if not CannedResponse.objects.usable_by(author, ticket.pool_id).filter(pk=canned.pk).exists():
+        raise ValidationError(_("This canned response cannot be used on this ticket."))
+
+
 def _copy_canned_files(ticket: Ticket, message: Message, canned: CannedResponse | None):
     if canned is None:
         return []
@@ -71,6 +81,28 @@ def _copy_canned_files(ticket: Ticket, message: Message, canned: CannedResponse 
             copy = File(stored.file, name=canned_file.filename)
             copies.extend(_store_files(ticket, message, [copy]))
     return copies
+
+
+def status_after_reply(ticket: Ticket, *, then_status: str, actor, reason: str = "") -> Ticket:
+    """The status a reply leaves: the one chosen with it, else a taken ticket is in progress."""
+    if then_status and then_status != ticket.status:
+        return change_status(ticket, to=then_status, actor=actor, reason=reason)
+    if ticket.status == Status.TAKEN:
+        return change_status(ticket, to=Status.IN_PROGRESS, actor=actor, reason=reason)
+    return ticket
+
+
+def check_held_status(ticket: Ticket, then_status: str, *, author) -> None:
+    # The junior hears now, not after the review, that the status cannot follow the reply.
+    if not then_status or then_status == ticket.status:
+        return
+    if not can_transition(ticket.status, then_status):
+        raise ValidationError(
+            _("A ticket cannot go from “%(before)s” to “%(after)s”.")
+            % {"before": Status(ticket.status).label, "after": Status(then_status).label}
+        )
+    if then_status in (Status.RESOLVED, Status.CLOSED):
+        signals.close_requested.send(sender=Ticket, ticket=ticket, actor=author, to=then_status)
 
 
 @service_atomic
@@ -86,19 +118,27 @@ def add_reply(
 ) -> Message:
     """Record an agent's reply to the customer, with files and a canned response's files.
 
+    Anyone but a junior: the reply is ready to send at once (``reply_ready``), sets the
+    first response time and ``then_status``. A junior's reply waits for approval and holds
+    everything it carries: its files are not shown to the customer nor mailed, and
+    ``then_status`` (or taken -> in progress) is stored on the message and applied by
+    ``approve_reply``; nothing the customer sees or the SLA counts changes before. An
+    unassigned ticket goes to the replier when they are a member of its pool. Announces
+    ``message_added`` after commit.
+
     Asks ``reply_requested`` first: a receiver may refuse a reply the agent has not
     ``confirmed`` (mail to an address that bounced permanently).
-
-    A junior agent's reply waits for approval; anyone else's is ready to send at once
-    (``reply_ready``). Sets the first response time; an unassigned ticket goes to the
-    replier when they are a member of its pool. Announces ``message_added`` after commit.
     """
     if not body.strip():
         raise ValidationError(_("The reply is empty."))
     signals.reply_requested.send(sender=Ticket, ticket=ticket, actor=author, confirmed=confirmed)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    _check_canned_usable(canned_response, author=author, ticket=ticket)
     now = timezone.now()
     needs_approval = is_junior(author)
+    then_status = then_status or ""
+    if needs_approval:
+        check_held_status(ticket, then_status, author=author)
     message = Message.objects.create(
         ticket=ticket,
         kind=Message.Kind.OUTBOUND,
@@ -106,6 +146,7 @@ def add_reply(
         body_text=body,
         created_at=now,
         approval=Approval.PENDING if needs_approval else Approval.NOT_NEEDED,
+        held_status=then_status if needs_approval else "",
     )
     _store_files(ticket, message, files)
     _copy_canned_files(ticket, message, canned_response)
@@ -123,10 +164,8 @@ def add_reply(
     announce(signals.message_added, ticket=ticket, actor=author, message=message)
     if ticket.assignee_id is None and ticket.pool.memberships.filter(user=author).exists():
         ticket = assign_ticket(ticket, agent=author, actor=author)
-    if then_status and then_status != ticket.status:
-        change_status(ticket, to=then_status, actor=author)
-    elif ticket.status == Status.TAKEN:
-        change_status(ticket, to=Status.IN_PROGRESS, actor=author)
+    if not needs_approval:
+        status_after_reply(ticket, then_status=then_status, actor=author)
     return message
 
 

@@ -70,7 +70,7 @@ def reply(request, number):
         form_class=reply_form_for,
         form_name="reply_form",
         action=action,
-        form_kwargs=lambda ticket: {"ticket": ticket},
+        form_kwargs=lambda ticket: {"ticket": ticket, "user": request.user},
     )
 
 
@@ -134,7 +134,14 @@ def watchers(request, number):
         change = services.remove_watcher if data["remove"] else services.add_watcher
         change(ticket, user=data["user"], actor=request.user)
 
-    return _handle(request, number, form_class=WatcherForm, form_name="watcher_form", action=action)
+    return _handle(
+        request,
+        number,
+        form_class=WatcherForm,
+        form_name="watcher_form",
+        action=action,
+        form_kwargs=lambda ticket: {"ticket": ticket},
+    )
 
 
 @_agent_view
@@ -160,7 +167,12 @@ def resubmit(request, number, message_id):
     ticket = services.get_ticket_for(request.user, number)
     message = get_object_or_404(ticket.messages, pk=message_id, author_user=request.user)
     try:
-        services.resubmit_reply(message, author=request.user, body=request.POST.get("body", ""))
+        services.resubmit_reply(
+            message,
+            author=request.user,
+            body=request.POST.get("body", ""),
+            then_status=request.POST.get("then_status", ""),
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -178,7 +190,9 @@ def canned_response(request, number, canned_id):
     text = services.render_canned_response(canned, ticket=ticket, agent=request.user)
     current = request.GET.get("body", "").rstrip()
     body = f"{current}\n\n{text}" if current else text
-    form = reply_form_for(ticket=ticket, initial={"body": body, "canned_response": canned.pk})
+    form = reply_form_for(
+        ticket=ticket, user=request.user, initial={"body": body, "canned_response": canned.pk}
+    )
     return render(
         request,
         "tickets/ticket_detail.html#reply-editor",

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from people.roles import APPROVE_REPLIES, sees_all_pools
 from tickets import services
+from tickets.models import Approval, Message
 from tickets.views.decorators import agent_required
 
 PAGE_SIZE = 25
@@ -39,9 +41,23 @@ def _pending_for(user):
     return replies
 
 
+# The latest messages of each ticket shown above its pending reply: what it answers and
+# anything written since. One query for the whole page, however many replies it holds.
+CONVERSATION_SIZE = 5
+
+
+def _conversation() -> Prefetch:
+    shown = (
+        Message.objects.exclude(approval__in=[Approval.PENDING, Approval.RETURNED])
+        .select_related("author_user", "author_contact")
+        .order_by("-created_at", "-pk")[:CONVERSATION_SIZE]
+    )
+    return Prefetch("ticket__messages", queryset=shown, to_attr="recent_messages")
+
+
 @reviewer_required
 def approval_queue(request):
-    replies = _pending_for(request.user).prefetch_related("attachments")
+    replies = _pending_for(request.user).prefetch_related("attachments", _conversation())
     page = Paginator(replies, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "tickets/approval_queue.html", {"page": page, "replies": page})
 
@@ -56,18 +72,24 @@ def _review(request, message_id, action, done_message):
         raise Http404 from None
     else:
         messages.success(request, done_message % {"number": message.ticket.number})
+    # Reviewed from the ticket page (its own form says so): back there, else to the queue.
+    if request.POST.get("back") == "ticket":
+        return redirect(message.ticket)
     return redirect("tickets:approvals")
 
 
 @require_POST
 @reviewer_required
 def approve(request, message_id):
-    """Approve a pending reply, with the supervisor's edits; it is sent after commit."""
+    """Approve a pending reply, with the supervisor's edits and its held status (or not)."""
     body = request.POST.get("body", "")
+    status = request.POST.get("status")  # absent: apply what the junior chose
     return _review(
         request,
         message_id,
-        lambda message: services.approve_reply(message, actor=request.user, body=body),
+        lambda message: services.approve_reply(
+            message, actor=request.user, body=body, status=status
+        ),
         _("The reply on ticket %(number)s was approved and is being sent."),
     )
 

@@ -4,7 +4,7 @@ from typing import cast
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -58,18 +58,14 @@ def ticket_for_page(user, number: str) -> Ticket:
 
 def canned_responses_for(user, ticket):
     return (
-        CannedResponse.objects.filter(
-            Q(owner=user)
-            | Q(owner__isnull=True, pool=ticket.pool_id)
-            | Q(owner__isnull=True, pool__isnull=True)
-        )
+        CannedResponse.objects.usable_by(user, ticket.pool_id)
         .prefetch_related("files")
         .order_by("title")
     )
 
 
-def reply_form_for(*args, ticket, **kwargs) -> ReplyForm:
-    form = ReplyForm(*args, **kwargs)
+def reply_form_for(*args, ticket, user, **kwargs) -> ReplyForm:
+    form = ReplyForm(*args, user=user, ticket=ticket, **kwargs)
     # Typing in the reply box tells the other agents on this ticket that someone is replying.
     form.fields["body"].widget.attrs.update(
         {
@@ -105,7 +101,7 @@ def fields_form_for(ticket) -> TicketFieldsForm:
 LAZY_FORMS = {
     "assign": ("assign_form", assign_form_for),
     "fields": ("fields_form", fields_form_for),
-    "watchers": ("watcher_form", lambda ticket: WatcherForm()),
+    "watchers": ("watcher_form", lambda ticket: WatcherForm(ticket=ticket)),
 }
 
 
@@ -116,7 +112,7 @@ def ticket_context(request, ticket, **forms):
         "thread": ticket.messages.all(),
         "activity": ticket.activity.all(),
         "canned_responses": canned_responses_for(request.user, ticket),
-        "reply_form": reply_form_for(ticket=ticket),
+        "reply_form": reply_form_for(ticket=ticket, user=request.user),
         "note_form": NoteForm(prefix="note"),
         "status_form": StatusForm(initial={"status": ticket.status}),
         "tags_form": TagsForm(initial={"tags": ", ".join(t.name for t in ticket.tags.all())}),

@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from people.roles import sees_all_pools
+from people.roles import is_junior, sees_all_pools
 from tickets.filters import TicketFilter
 from tickets.models import Pool, PoolMembership, Product, Ticket, Topic
-from tickets.services import pull_next_ticket
+from tickets.services import pull_next_ticket, returned_replies_of
 from tickets.views.decorators import agent_required
 
 TABS = {
@@ -36,6 +36,7 @@ def _tab_queryset(tab: str, user, visible, my_pool_ids: list[int]):
 
 
 COUNT_LIMIT = 1000
+RETURNED_SHOWN = 5
 WAITING_ORDER = ("-priority", "created_at", "id")
 
 
@@ -88,6 +89,7 @@ def queue(request):
     visible = Ticket.objects.visible_to(user)
     ticket_filter = TicketFilter(
         request.GET,
+        user=user,
         queryset=_tab_queryset(tab, user, visible, my_pool_ids),
         pools=pools if sees_all else [pool for pool in pools if pool.is_mine],
         topics=topics,
@@ -117,6 +119,10 @@ def queue(request):
             for key in ("mine", "waiting")
         },
         "querystring_without_page": _without_page(request),
+        # A junior hears here, wherever they work, that a reply came back and why.
+        "returned_replies": (
+            list(returned_replies_of(user)[:RETURNED_SHOWN]) if is_junior(user) else []
+        ),
     }
     return render(request, "tickets/ticket_queue.html", context)
 

@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from people.models import Absence, Organization, Role, Sector, Skill
+from people.roles import is_junior
 from people.services import create_agent, create_customer_account, find_or_create_contact
 from tickets import services
 from tickets.models import CannedResponse, Pool, PoolMembership, Product, Ticket, Topic
-from tickets.states import Channel, Status
+from tickets.states import HELD_STATUSES, Channel, Status
 
 DEMO_USERS = [
     # username, password, role, junior, first name, last name
@@ -200,7 +201,11 @@ class Command(BaseCommand):
         )
         if final == Status.TAKEN:
             return
-        services.add_reply(ticket, author=agent, body="Thank you, we are looking into it.")
+        # A junior's reply holds the status it sets (it waits in Approvals with it).
+        held = final if is_junior(agent) and final in HELD_STATUSES else None
+        services.add_reply(
+            ticket, author=agent, body="Thank you, we are looking into it.", then_status=held
+        )
         ticket.refresh_from_db()
-        if final != ticket.status:
+        if final != ticket.status and held is None:
             services.change_status(ticket, to=final, actor=agent)
