@@ -301,12 +301,15 @@ LOGGING = {
 }
 
 # Mail path limits.
-MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=60 * 1024 * 1024)
+# Refused above this (kept unread, the sender told once); a mailbox may set its own limit.
+MAIL_MAX_MESSAGE_BYTES = env.int("MAIL_MAX_MESSAGE_BYTES", default=25 * 1024 * 1024)
 MAIL_MAX_MIME_DEPTH = 20
 # New messages one fetch downloads from one mailbox; the rest waits for the next run (at the
 # next dispatch, a few seconds later), so that a flood in one mailbox takes turns with the
 # mail of the others instead of filling the intake queue ahead of them.
 MAIL_FETCH_MAX_PER_RUN = env.int("MAIL_FETCH_MAX_PER_RUN", default=200)
+# More Received headers than this: the mail is circling between servers (a loop).
+MAIL_MAX_RECEIVED_HEADERS = env.int("MAIL_MAX_RECEIVED_HEADERS", default=50)
 AUTO_REPLY_LIMIT_PER_HOUR = env.int("AUTO_REPLY_LIMIT_PER_HOUR", default=3)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
 

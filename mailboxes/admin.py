@@ -1,15 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mailboxes import processing
 from mailboxes.edited_mail import AUTO_REPLY_VARIABLES, NOTIFICATION_VARIABLES, variables_help
+from mailboxes.ingest import clear_mailbox_attention
 from mailboxes.models import (
     AutoReplyLog,
     EmailTemplate,
@@ -18,7 +20,9 @@ from mailboxes.models import (
     NotificationTemplate,
     OutgoingEmail,
     RawMessage,
+    SuppressedAddress,
 )
+from mailboxes.suppression import lift_suppressions
 from tickets.downloads import download_response
 
 EDITABLE = [
@@ -31,6 +35,8 @@ EDITABLE = [
     "from_name",
     "auto_reply",
     "language",
+    "accept_bulk_mail",
+    "max_message_mb",
     "host",
     "port",
     "security",
@@ -91,6 +97,7 @@ class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
     list_display = [
         "name",
+        "warnings",  # early: the table scrolls sideways on narrow screens
         "kind",
         "pool",
         "from_address",
@@ -101,10 +108,13 @@ class MailboxAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "active", "pool"]
     search_fields = ["name", "from_address", "host", "username"]
-    readonly_fields = ["uidvalidity", *FETCH_STATUS]
+    readonly_fields = ["uidvalidity", *FETCH_STATUS, "attention_note", "refused_mail"]
+    actions = ["clear_attention"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "pool", "active", "fetch_interval"]}),
+        (_("Needs attention"), {"fields": ["attention_note", "refused_mail"]}),
         (_("Sending"), {"fields": ["from_address", "from_name", "auto_reply", "language"]}),
+        (_("Intake"), {"fields": ["accept_bulk_mail", "max_message_mb"]}),
         (
             _("Server"),
             {"fields": ["host", "port", "security", "username", "password", "folder"]},
@@ -114,6 +124,62 @@ class MailboxAdmin(admin.ModelAdmin):
         (_("Local maildir"), {"fields": ["maildir_path"]}),
         (_("Fetch status"), {"fields": ["next_fetch_at", "uidvalidity", *FETCH_STATUS]}),
     ]
+
+    def get_queryset(self, request):
+        refused = Count("raw_messages", filter=Q(raw_messages__state=RawMessage.State.REFUSED))
+        return super().get_queryset(request).annotate(refused_count=refused)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # nothing to warn about on the add page
+            return [item for item in fieldsets if "attention_note" not in item[1]["fields"]]
+        return fieldsets
+
+    def _refused_url(self, obj) -> str:
+        url = reverse("admin:mailboxes_rawmessage_changelist")
+        return f"{url}?mailbox__id__exact={obj.pk}&state__exact={RawMessage.State.REFUSED}"
+
+    @admin.display(description=_("warnings"))
+    def warnings(self, obj):
+        parts = []
+        if obj.attention:
+            parts.append(format_html('<strong class="errornote">{}</strong>', _("needs attention")))
+        count = getattr(obj, "refused_count", 0)
+        if count:
+            label = ngettext("%(count)d refused", "%(count)d refused", count) % {"count": count}
+            parts.append(format_html('<a href="{}">{}</a>', self._refused_url(obj), label))
+        return format_html_join(" ", "{}", ((part,) for part in parts)) if parts else "-"
+
+    @admin.display(description=_("note"))
+    def attention_note(self, obj):
+        if not obj.attention:
+            return _("Nothing to look at.")
+        return format_html('<p class="errornote">⚠ {}</p>', obj.attention)
+
+    @admin.display(description=_("refused mail"))
+    def refused_mail(self, obj):
+        count = getattr(obj, "refused_count", None)
+        if count is None:
+            count = obj.raw_messages.filter(state=RawMessage.State.REFUSED).count()
+        if not count:
+            return _("None.")
+        label = ngettext(
+            "%(count)d message refused: kept, with the reason.",
+            "%(count)d messages refused: kept, with their reasons.",
+            count,
+        ) % {"count": count}
+        return format_html(
+            '<a class="refused-mail" href="{}">{}</a>', self._refused_url(obj), label
+        )
+
+    @admin.action(description=_("Clear the needs-attention note"), permissions=["change"])
+    def clear_attention(self, request, queryset):
+        cleared = clear_mailbox_attention(list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            ngettext("Cleared %(count)d note.", "Cleared %(count)d notes.", cleared)
+            % {"count": cleared},
+        )
 
 
 @admin.register(RawMessage)
@@ -215,6 +281,70 @@ class DocumentedVariables:
                 variables_help(self.template_variables),
             )
         return field
+class StandingFilter(admin.SimpleListFilter):
+    title = _("standing")
+    parameter_name = "standing"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Suppressed")), ("no", _("Lifted"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(lifted_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(lifted_at__isnull=False)
+        return queryset
+
+
+@admin.register(SuppressedAddress)
+class SuppressedAddressAdmin(admin.ModelAdmin):
+    """Addresses that bounced permanently; lifting one lets automatic mail go there again."""
+
+    list_display = ["address", "dsn_status", "ticket_link", "created_at", "lifted_at", "lifted_by"]
+    list_filter = [StandingFilter, "dsn_status"]
+    search_fields = ["address"]
+    list_select_related = ["ticket", "lifted_by"]
+    date_hierarchy = "created_at"
+    actions = ["lift"]
+    fields = [
+        "address",
+        "reason",
+        "dsn_status",
+        "bounce",
+        "ticket",
+        "created_at",
+        "lifted_at",
+        "lifted_by",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Added by hand: an address and why. Everything else is the bounce's record.
+        return self.fields if obj is not None else ["bounce", "ticket", "created_at"]
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is not None else ["address", "reason"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # lifted, never deleted: the history stays
+
+    @admin.display(description=_("ticket"), ordering="ticket__number")
+    def ticket_link(self, obj):
+        if obj.ticket is None:
+            return "-"
+        return format_html('<a href="{}">{}</a>', obj.ticket.get_absolute_url(), obj.ticket)
+
+    @admin.action(description=_("Lift the suppression"), permissions=["change"])
+    def lift(self, request, queryset):
+        lifted = lift_suppressions(queryset.values_list("pk", flat=True), actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Lifted %(count)d suppression: automatic mail goes there again.",
+                "Lifted %(count)d suppressions: automatic mail goes there again.",
+                lifted,
+            )
+            % {"count": lifted},
+        )
 
 
 @admin.register(EmailTemplate)

@@ -19,7 +19,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
 
@@ -35,6 +34,7 @@ from mailboxes.processing import (
     finish,
     our_addresses,
     process_raw_message,
+    refuse_if_too_large,
 )
 from mailboxes.thread_matching import decide, find_thread, thread_lookup
 from people.services import find_or_create_contacts
@@ -113,8 +113,7 @@ def _process(raws: list[RawMessage], waits: dict[int, list[int]]) -> list[int]:
     done: list[RawMessage] = []
     for raw in raws:
         raw.attempts += 1
-        if raw.size > settings.MAIL_MAX_MESSAGE_BYTES:
-            finish(raw, State.REFUSED, Reason.TOO_LARGE)
+        if refuse_if_too_large(raw):
             done.append(raw)
             continue
         if raw.size > BATCH_MAX_MESSAGE_BYTES:
@@ -207,6 +206,7 @@ def _screen(item: _Item, known, own_addresses: set[str], batch_ids: set[str]) ->
         parsed,
         own_addresses=own_addresses,
         own_message_ids_lookup=lambda _message_id: "own" in kinds,
+        mailbox=raw.mailbox,
     )
     if reason == Reason.BOUNCE:
         return "alone"

@@ -24,8 +24,10 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from helpdesk.celery import enqueue_on_commit
+from mailboxes import refusals
 from mailboxes.batch import BATCH_SIZE
 from mailboxes.fetchers import Fetcher, open_fetcher
 from mailboxes.models import Mailbox, RawMessage
@@ -288,7 +290,10 @@ def _content_key(data: bytes) -> tuple:
 def refuse_raw_message(
     mailbox: Mailbox, *, uid: str, size: int, headers: bytes = b""
 ) -> RawMessage | None:
-    """Record a message too large to download, so it is visible and never fetched again."""
+    """Record a message too large to download, so it is visible and never fetched again.
+
+    The sender is told once (mailboxes.refusals: never a robot, rate-limited per address).
+    """
     preview = preview_headers(headers) if headers else HeaderPreview()
     uid_digest = hashlib.sha256(f"{mailbox.pk}:{uid}".encode()).hexdigest()
     # The body was never read, so the id cannot come from the content: it comes from the uid.
@@ -298,7 +303,7 @@ def refuse_raw_message(
         return None
     try:
         with transaction.atomic(durable=True):
-            return RawMessage.objects.create(
+            raw = RawMessage.objects.create(
                 mailbox=mailbox,
                 uid=uid,
                 message_id=message_id,
@@ -308,9 +313,11 @@ def refuse_raw_message(
                 sender=preview.sender,
                 state=RawMessage.State.REFUSED,
                 reason=RawMessage.Reason.TOO_LARGE,
-                error=f"{size} bytes is over the limit of {settings.MAIL_MAX_MESSAGE_BYTES}",
+                error=refusals.refusal_reason(mailbox, size, on_server=True),
                 processed_at=timezone.now(),
             )
+            refusals.queue_refusal_notice(mailbox, headers=_header_block(headers), size=size)
+            return raw
     except IntegrityError:
         return None
 
@@ -406,8 +413,10 @@ def _fetch_listed(
                 break
             budget -= 1
         if uid in stored:
-            if not fetcher.marks_on_server:
-                continue  # POP3 keeping its mail: the row is how we remember it
+            if not fetcher.marks_on_server or stored[uid][1] == RawMessage.State.REFUSED:
+                # POP3 keeping its mail, or a refused message left on the server on purpose:
+                # the row is how we remember it.
+                continue
             # Stored by a run that died before marking it: mark it now, download nothing.
             fetcher.mark_done(uid)
             result.duplicates += 1
@@ -416,9 +425,9 @@ def _fetch_listed(
                 # That run may also have died before enqueueing; processing is idempotent.
                 batcher.add(raw_id)
             continue
-        if size > settings.MAIL_MAX_MESSAGE_BYTES:
+        if refusals.is_too_large(mailbox, size):
             refuse_raw_message(mailbox, uid=uid, size=size, headers=fetcher.peek_headers(uid))
-            fetcher.mark_done(uid)
+            fetcher.mark_refused(uid)
             result.refused += 1
             continue
         if uidvalidity_changed and _known_by_headers(mailbox, fetcher, uid, size):
@@ -494,12 +503,7 @@ def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
         with open_fetcher(mailbox) as fetcher:
             changed = fetcher.uidvalidity is not None and fetcher.uidvalidity != mailbox.uidvalidity
             if changed and mailbox.uidvalidity is not None:
-                logger.warning(
-                    "mail.uidvalidity_changed mailbox=%s old=%s new=%s",
-                    mailbox.pk,
-                    mailbox.uidvalidity,
-                    fetcher.uidvalidity,
-                )
+                _note_uidvalidity_change(mailbox, fetcher.uidvalidity, now)
             if changed:
                 Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=fetcher.uidvalidity)
             result = fetch_messages(
@@ -520,6 +524,29 @@ def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
         result.refused,
     )
     return result
+
+
+def _note_uidvalidity_change(mailbox: Mailbox, new: int | None, now: datetime) -> None:
+    # Every uid on the server is new to us: mail is re-checked by Message-ID (nothing is
+    # duplicated), but the server's folder was rebuilt or replaced and an admin should know.
+    logger.warning(
+        "mail.uidvalidity_changed mailbox=%s old=%s new=%s", mailbox.pk, mailbox.uidvalidity, new
+    )
+    note = gettext(
+        "%(time)s UTC: the server's UIDVALIDITY changed from %(old)s to %(new)s (the folder "
+        "was rebuilt or replaced). Every message was checked again by its Message-ID; look "
+        "for missing or repeated mail, then clear this note."
+    ) % {"time": f"{now:%Y-%m-%d %H:%M}", "old": mailbox.uidvalidity, "new": new}
+    Mailbox.objects.filter(pk=mailbox.pk).update(attention=note, attention_at=now)
+
+
+def clear_mailbox_attention(mailbox_ids: list[int]) -> int:
+    """An admin has looked: clear the mailboxes' needs-attention notes; returns how many."""
+    return (
+        Mailbox.objects.filter(pk__in=mailbox_ids)
+        .exclude(attention="")
+        .update(attention="", attention_at=None)
+    )
 
 
 def claim_due_mailboxes(now: datetime | None = None) -> list[int]:

@@ -52,6 +52,20 @@ class Mailbox(models.Model):
     fetch_interval = models.DurationField(_("fetch every"), default=timedelta(minutes=1))
     active = models.BooleanField(_("active"), default=True)
     auto_reply = models.BooleanField(_("auto-reply to new tickets"), default=True)
+    accept_bulk_mail = models.BooleanField(
+        _("open tickets from list and bulk mail"),
+        default=False,
+        help_text=_(
+            "Mail with Precedence: bulk, junk or list, a List-Id, or an empty Return-Path "
+            "is kept but opens no ticket unless this is on. It is never answered automatically."
+        ),
+    )
+    max_message_mb = models.PositiveIntegerField(
+        _("largest message (MB)"),
+        null=True,
+        blank=True,
+        help_text=_("Larger mail is kept unread and refused. Empty: the site default (25 MB)."),
+    )
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default="en"
     )
@@ -73,6 +87,10 @@ class Mailbox(models.Model):
     last_success_at = models.DateTimeField(_("last success"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    # Something an admin should look at (a UIDVALIDITY change): shown on the mailbox until
+    # an admin clears it. Written by the fetch task only.
+    attention = models.TextField(_("needs attention"), blank=True, editable=False)
+    attention_at = models.DateTimeField(_("needs attention since"), null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -81,6 +99,13 @@ class Mailbox(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def max_message_bytes(self) -> int:
+        """The size above which a message is refused: this mailbox's, else the site's."""
+        if self.max_message_mb:
+            return self.max_message_mb * 2**20
+        return settings.MAIL_MAX_MESSAGE_BYTES
 
 
 class RawMessageQuerySet(models.QuerySet):
@@ -112,6 +137,9 @@ class RawMessage(models.Model):
         OWN_MAIL = "own_mail", _("Our own mail")
         TOO_LARGE = "too_large", _("Too large")
         NO_SENDER = "no_sender", _("No usable sender")
+        BULK = "bulk", _("List or bulk mail")
+        LOOP = "loop", _("Mail loop")
+        DELIVERY_DELAYED = "delivery_delayed", _("Delivery delayed (notice)")
         DMARC_FAIL = "dmarc_fail", _("Failed DMARC")
         UNSTORABLE = "unstorable", _("The database refused its headers")
 
@@ -176,6 +204,7 @@ class OutgoingEmail(models.Model):
         REPLY = "reply", _("Reply")
         AUTO_REPLY = "auto_reply", _("Automatic reply")
         NOTIFICATION = "notification", _("Notification")
+        NOTICE = "notice", _("Notice to a sender")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.REPLY)
     ticket = models.ForeignKey(
@@ -261,6 +290,63 @@ class EmailTemplate(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.language})"
+
+
+class SuppressedAddressQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(lifted_at__isnull=True)
+
+
+class SuppressedAddress(models.Model):
+    """An address that bounced permanently: no automatic mail goes to it until lifted."""
+
+    address = models.EmailField(_("address"))
+    reason = models.TextField(_("reason"), blank=True)
+    dsn_status = models.CharField(_("delivery status"), max_length=20, blank=True)
+    bounce = models.ForeignKey(
+        RawMessage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bounce"),
+    )
+    ticket = models.ForeignKey(
+        Ticket,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ticket"),
+    )
+    created_at = models.DateTimeField(_("suppressed"), default=timezone.now)
+    lifted_at = models.DateTimeField(_("lifted"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lifted by"),
+    )
+
+    objects = SuppressedAddressQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+        constraints = [
+            # One standing suppression per address; lifted ones stay as history.
+            models.UniqueConstraint(
+                fields=["address"],
+                condition=Q(lifted_at__isnull=True),
+                name="suppressed_address_active",
+            ),
+        ]
+
+    def __str__(self):
+        return self.address
 
 
 class AutoReplyLog(models.Model):

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.parser import BytesHeaderParser
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import formataddr, parseaddr
 from typing import Any
 from urllib.parse import urljoin
 
@@ -35,8 +35,9 @@ from mailboxes.models import (
     OutgoingEmail,
     RawMessage,
 )
-from mailboxes.outbound import _domain, _sender, _thread_headers, enqueue_outgoing
+from mailboxes.outbound import _sender, _thread_headers, enqueue_outgoing
 from mailboxes.parsing import ParsedMail
+from mailboxes.suppression import is_suppressed
 from mailboxes.tokens import make_reply_address
 from people.roles import SEE_ALL_POOLS
 from tickets.models import Message, Ticket
@@ -392,12 +393,17 @@ def queue_automatic_email(
     rendered: RenderedEmail,
     ticket: Ticket | None = None,
     to_customer: bool = True,
-) -> OutgoingEmail:
+    requested: bool = False,
+) -> OutgoingEmail | None:
     """Put one automatic mail in the outbox (marked Auto-Submitted); sent after commit.
 
     A customer's copy comes from the ticket's mailbox, threads with the ticket and can be
-    answered; an agent's copy does not carry the ticket's reply address.
+    answered; an agent's copy does not carry the ticket's reply address. None for an
+    address suppressed after a permanent bounce, unless the person ``requested`` this very
+    mail (a sign-in link).
     """
+    if not requested and is_suppressed(to_address):
+        return None
     if ticket is not None:
         mailbox, address, from_header = _sender(ticket)
     else:
@@ -419,7 +425,7 @@ def queue_automatic_email(
             subject=rendered.subject,
             body_text=rendered.body_text,
             body_html=rendered.body_html,
-            message_id=make_msgid(domain=_domain(address)),
+            message_id=loops.make_message_id(address),
             in_reply_to=in_reply_to,
             references=references,
             headers=dict(NOTIFICATION_HEADERS),
@@ -466,14 +472,14 @@ def notify(
     queued = []
     for recipient in recipients_for(rule, info):
         rendered = render_notification(rule, info, recipient)
-        queued.append(
-            queue_automatic_email(
-                to_address=recipient.address,
-                rendered=rendered,
-                ticket=ticket,
-                to_customer=recipient.is_customer,
-            )
+        outgoing = queue_automatic_email(
+            to_address=recipient.address,
+            rendered=rendered,
+            ticket=ticket,
+            to_customer=recipient.is_customer,
         )
+        if outgoing is not None:
+            queued.append(outgoing)
     return queued
 
 
@@ -490,4 +496,4 @@ def queue_sign_in_email(*, contact, address: str, url: str, expires_at) -> Outgo
             body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
             body_html="",
         )
-    return queue_automatic_email(to_address=address, rendered=rendered)
+    return queue_automatic_email(to_address=address, rendered=rendered, requested=True)

@@ -10,7 +10,7 @@ import re
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
@@ -22,7 +22,9 @@ from django.utils.translation import gettext_noop
 
 from helpdesk.celery import enqueue_on_commit
 from mailboxes.emails import render_auto_reply, with_tag
+from mailboxes.loops import make_message_id
 from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail
+from mailboxes.suppression import is_suppressed, suppressed_among
 from mailboxes.tokens import make_reply_address
 from tickets.models import ActivityLog, Message, Ticket
 from tickets.services.transactions import service_atomic
@@ -169,7 +171,7 @@ def queue_reply(message: Message) -> OutgoingEmail | None:
     if not to_address:
         return None
     mailbox, address, from_header = _sender(ticket)
-    message_id = make_msgid(domain=_domain(address))
+    message_id = make_message_id(address)
     in_reply_to, references = _thread_headers(ticket)
     body_text, body_html = _reply_bodies(message, _domain(address))
     outgoing = OutgoingEmail.objects.create(
@@ -211,6 +213,10 @@ def queue_notification(
     carries a fresh Message-ID that replies thread on. None when nobody is addressed.
     """
     recipients = list(dict.fromkeys(address.strip().lower() for address in to if address))
+    if automatic:
+        # A permanent bounce stops automatic mail to the address (mailboxes.suppression).
+        suppressed = suppressed_among(recipients)
+        recipients = [address for address in recipients if address not in suppressed]
     if not recipients:
         return None
     mailbox, address, from_header = _sender(ticket)
@@ -223,7 +229,7 @@ def queue_notification(
         subject=with_tag(subject, ticket),
         body_text=body_text,
         body_html=body_html,
-        message_id=make_msgid(domain=_domain(address)),
+        message_id=make_message_id(address),
         in_reply_to=_bracketed(in_reply_to) if in_reply_to else "",
         references=_bracketed(in_reply_to) if in_reply_to else "",
         headers=dict(GENERATED_HEADERS) if automatic else {},
@@ -251,7 +257,7 @@ def is_own_address(address: str) -> bool:
     return Mailbox.objects.filter(query).exists()
 
 
-def _over_rate_limit(address: str, now: datetime) -> bool:
+def is_over_rate_limit(address: str, now: datetime) -> bool:
     sent = AutoReplyLog.objects.filter(address=address, sent_at__gt=now - timedelta(hours=1))
     return sent.count() >= settings.AUTO_REPLY_LIMIT_PER_HOUR
 
@@ -263,8 +269,9 @@ def queue_auto_reply(
     """Queue the acknowledgement of a new ticket, unless it could start a mail loop.
 
     ``may_auto_reply`` is the parser's verdict (False for auto-replies, bounces, lists).
-    Never to our own addresses, at most AUTO_REPLY_LIMIT_PER_HOUR per address, once per
-    ticket (safe to re-run). Records an AutoReplyLog row.
+    Never to our own addresses nor a suppressed one (a permanent bounce), at most
+    AUTO_REPLY_LIMIT_PER_HOUR per address, once per ticket (safe to re-run). Records an
+    AutoReplyLog row.
     """
     address = to_address.strip().lower()
     if not (mailbox.auto_reply and may_auto_reply) or "@" not in address:
@@ -275,7 +282,7 @@ def queue_auto_reply(
     if existing is not None:
         return existing
     now = timezone.now()
-    if is_own_address(address) or _over_rate_limit(address, now):
+    if is_own_address(address) or is_suppressed(address) or is_over_rate_limit(address, now):
         return None
     rendered = render_auto_reply(ticket, mailbox=mailbox)
     in_reply_to, references = _thread_headers(ticket)
@@ -289,7 +296,7 @@ def queue_auto_reply(
         subject=rendered.subject,
         body_text=rendered.body_text,
         body_html=rendered.body_html,
-        message_id=make_msgid(domain=_domain(mailbox.from_address)),
+        message_id=make_message_id(mailbox.from_address),
         in_reply_to=in_reply_to,
         references=references,
         headers=dict(AUTOMATIC_HEADERS),
@@ -337,11 +344,16 @@ def queue_auto_replies(
         .annotate(count=Count("pk"))
         .order_by()
     )
+    suppressed = suppressed_among(address for _request, address in wanted)
     templates: dict = {}
     shared: dict = {}
     rows, logs = [], []
     for request, address in wanted:
-        if _is_ours(address, ours) or sent.get(address, 0) >= settings.AUTO_REPLY_LIMIT_PER_HOUR:
+        if (
+            _is_ours(address, ours)
+            or address in suppressed
+            or sent.get(address, 0) >= settings.AUTO_REPLY_LIMIT_PER_HOUR
+        ):
             continue
         sent[address] = sent.get(address, 0) + 1
         ticket, mailbox = request.ticket, request.mailbox
@@ -359,7 +371,7 @@ def queue_auto_replies(
                 subject=rendered.subject,
                 body_text=rendered.body_text,
                 body_html=rendered.body_html,
-                message_id=make_msgid(domain=_domain(mailbox.from_address)),
+                message_id=make_message_id(mailbox.from_address),
                 in_reply_to=thread,
                 references=thread,
                 headers=dict(AUTOMATIC_HEADERS),

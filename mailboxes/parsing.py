@@ -80,6 +80,25 @@ class ParsedAttachment:
         return self.spool.read()
 
 
+@dataclass(frozen=True)
+class DeliveryReport:
+    """One recipient's block of a DSN (RFC 3464): who, what happened, the status code."""
+
+    recipient: str
+    action: str  # failed, delayed, delivered, relayed, expanded
+    status: str  # 5.1.1, 4.4.7, ...
+
+    @property
+    def is_permanent_failure(self) -> bool:
+        return self.action == "failed" or self.status.startswith("5.")
+
+    @property
+    def is_delay(self) -> bool:
+        return not self.is_permanent_failure and (
+            self.action == "delayed" or self.status.startswith("4.")
+        )
+
+
 @dataclass
 class ParsedMail:
     message_id: str = ""
@@ -109,6 +128,8 @@ class ParsedMail:
     attachments: list[ParsedAttachment] = field(default_factory=list)
     is_bounce: bool = False
     bounced_message_id: str = ""
+    delivery_reports: list[DeliveryReport] = field(default_factory=list)
+    received_count: int = 0
     defects: list[str] = field(default_factory=list)
 
     def close(self) -> None:
@@ -442,6 +463,8 @@ class _Walker:
             self._forwarded(part, depth)
         elif ctype == "text/rfc822-headers":
             self._rfc822_headers(part)
+        elif ctype == "message/delivery-status":
+            self._delivery_status(part)
         elif ctype.startswith("multipart/") and not part.is_multipart():
             # No boundary (or none found): its body is all there is, read as text.
             self._leaf(part, "text/plain")
@@ -525,6 +548,34 @@ class _Walker:
             )
         )
 
+    def _delivery_status(self, part: Message) -> None:
+        # compat32 reads the report as header blocks: the first is about the reporting
+        # MTA, each further one about one recipient (Final-Recipient, Action, Status).
+        payload = part.get_payload()
+        blocks = [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
+        lines: list[str] = []
+        for block in blocks[:MAX_ADDRESSES]:
+            # The address as we sent it (Original-Recipient) when the MTA kept it; an alias
+            # may have been rewritten on the way (Final-Recipient).
+            named = block.get("Original-Recipient") or block.get("Final-Recipient") or ""
+            recipient = _one_line(str(named))
+            recipient = recipient.partition(";")[2] or recipient
+            recipient = recipient.strip().strip("<>").lower()
+            action = _one_line(str(block.get("Action", "") or "")).strip().lower()
+            status = _one_line(str(block.get("Status", "") or "")).strip().split(" ")[0]
+            lines.extend(f"{name}: {_one_line(str(value))}" for name, value in block.items())
+            lines.append("")
+            if recipient and (action or status):
+                report = DeliveryReport(recipient[:255], action[:20], status[:20])
+                self.parsed.delivery_reports.append(report)
+        self.parsed.attachments.append(
+            ParsedAttachment(
+                filename="delivery-status.txt",
+                content_type="text/plain",
+                content="\n".join(lines).encode("utf-8", "replace"),
+            )
+        )
+
 
 def _bounded_iter(message: Message, limit: int):
     stack = [message]
@@ -586,6 +637,7 @@ def _parse(data: bytes, extracted: Extracted | None = None) -> ParsedMail:
     parsed.x_auto_response_suppress = headers.raw_value("x-auto-response-suppress").lower()
     parsed.list_id = headers.raw_value("list-id").strip()
     parsed.list_unsubscribe = headers.raw_value("list-unsubscribe").strip()
+    parsed.received_count = headers.count("received")
     parsed.authentication_results = [
         value[:MAX_HEADER_CHARS] for value in headers.raw.get("authentication-results", ())[:20]
     ]

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from mailboxes import loops
+from mailboxes import loops, refusals
 from mailboxes import signals as mail_signals
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.outbound import queue_auto_reply
@@ -100,8 +100,7 @@ def process_raw_message(raw_message_id: int) -> RawMessage:
 
 
 def _process(raw: RawMessage, *, released: bool = False) -> None:
-    if raw.size > settings.MAIL_MAX_MESSAGE_BYTES:
-        finish(raw, State.REFUSED, Reason.TOO_LARGE)
+    if refuse_if_too_large(raw):
         return
     with raw.file.open("rb") as stored:
         # A big message is streamed: its large parts go to temporary files, not memory.
@@ -129,9 +128,10 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail, *, released: bool = Fal
         parsed,
         own_addresses=own_addresses,
         own_message_ids_lookup=lambda _message_id: "own" in known,
+        mailbox=raw.mailbox,
     )
     if reason == Reason.BOUNCE:
-        loops.link_bounce(raw, parsed)
+        reason = loops.link_bounce(raw, parsed)
     if reason:
         finish(raw, State.IGNORED, reason, notes)
         return
@@ -223,6 +223,15 @@ def _claimed_by_listener(match: ThreadMatch, parsed: ParsedMail, contact, files,
         message_id=message_id[:255],
     )
     return next((message for _receiver, message in responses if message is not None), None)
+
+
+def refuse_if_too_large(raw: RawMessage) -> bool:
+    """Refuse a stored message over its mailbox's limit (kept, reason shown, sender told)."""
+    if not refusals.is_too_large(raw.mailbox, raw.size):
+        return False
+    finish(raw, State.REFUSED, Reason.TOO_LARGE, [refusals.refusal_reason(raw.mailbox, raw.size)])
+    refusals.queue_refusal_notice(raw.mailbox, headers=refusals.header_block(raw), size=raw.size)
+    return True
 
 
 def finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) -> None:

@@ -2,8 +2,10 @@
 
 import logging
 
+from people import signals as people_signals
 from tickets import signals
 from tickets.models import Message
+from tickets.panels import AGENT
 from tickets.states import Status
 
 logger = logging.getLogger(__name__)
@@ -98,14 +100,33 @@ def _on_sign_in_link(sender, contact, address, url, expires_at, **kwargs):
 
 def _on_ticket_panels(sender, ticket, user, audience, **kwargs):
     from mailboxes.quarantine import held_panels
-    from tickets.panels import AGENT
+    from mailboxes.suppression import suppression_panels
 
     # Only on the agent's page, which is only rendered for those who see the ticket.
-    return held_panels(ticket) if audience == AGENT else []
+    if audience != AGENT:
+        return []
+    return [*held_panels(ticket), *suppression_panels(ticket, user=user)]
+
+
+def _on_reply_requested(sender, ticket, actor, confirmed, **kwargs):
+    from mailboxes.suppression import check_reply_recipient
+
+    if ticket.requester is not None:
+        check_reply_recipient(ticket.requester.primary_email, confirmed=confirmed)
+
+
+def _on_contact_warnings(sender, contact, **kwargs):
+    from mailboxes.suppression import contact_warnings
+
+    return contact_warnings(contact)
 
 
 def connect() -> None:
-    signals.ticket_panels.connect(_on_ticket_panels, dispatch_uid="mailboxes-held-panels")
+    people_signals.contact_warnings.connect(
+        _on_contact_warnings, dispatch_uid="mailboxes-contact-suppressed"
+    )
+    signals.ticket_panels.connect(_on_ticket_panels, dispatch_uid="mailboxes-panels")
+    signals.reply_requested.connect(_on_reply_requested, dispatch_uid="mailboxes-suppressed-reply")
     signals.reply_ready.connect(_queue_reply, dispatch_uid="mailboxes-queue-reply")
     signals.ticket_created.connect(_on_ticket_created, dispatch_uid="mailboxes-notify-created")
     signals.status_changed.connect(_on_status_changed, dispatch_uid="mailboxes-notify-status")

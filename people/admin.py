@@ -1,8 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from people import signals
 from people.models import (
     Absence,
     AgentProfile,
@@ -73,6 +74,17 @@ class ContactAdmin(admin.ModelAdmin):
     inlines = [ContactEmailInline, ContactPhoneInline]
     raw_id_fields = ["user"]
     actions = ["give_portal_login"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        contact = self.get_object(request, object_id)
+        if contact is not None and request.method == "GET":
+            # Other apps' warnings (mailboxes: an address that bounced), shown at the top.
+            for _receiver, warnings in signals.contact_warnings.send_robust(
+                sender=Contact, contact=contact
+            ):
+                for warning in warnings if isinstance(warnings, list) else ():
+                    messages.warning(request, warning)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Give a portal login (signs in by emailed link)"))
     def give_portal_login(self, request, queryset):

@@ -59,6 +59,8 @@ class ReplyForm(forms.Form):
     idempotency_key = forms.CharField(
         required=False, max_length=64, widget=forms.HiddenInput, initial=new_idempotency_key
     )
+    # Shown only when a panel asks for it (tickets.panels.Panel.confirm_reply).
+    confirmed = forms.BooleanField(label=_("Send anyway"), required=False)
 
     def __init__(self, *args, user=None, ticket=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -464,6 +464,7 @@ class ActivityLog(models.Model):
         REPLY_RETURNED = "reply_returned", _("Reply returned")
         LINKED = "linked", _("Linked to another ticket")
         DELIVERY_FAILED = "delivery_failed", _("Delivery failed")
+        DELIVERY_DELAYED = "delivery_delayed", _("Delivery delayed")
         MAIL_SENT = "mail_sent", _("Mail sent")
         SLA_POLICY = "sla_policy", _("Service level changed")
         SLA_REMINDER = "sla_reminder", _("Deadline reminder sent")

@@ -37,6 +37,9 @@ class Panel:
     tone: str = "secondary"  # a Bootstrap colour: secondary, warning, danger, success, info
     key: str = ""  # an id for tests and styling, e.g. "survey" or "deadline"
     actions: tuple[PanelAction, ...] = ()
+    # Agents only: the reply form shows a checkbox with this label, and a reply is refused
+    # until it is ticked (a ``reply_requested`` receiver checks it on the server).
+    confirm_reply: str = ""
 
 
 def panels_for(ticket: Ticket, *, user, audience: str) -> list[Panel]:

@@ -37,6 +37,9 @@ sign_in_link_requested = Signal()  # contact, address, url, expires_at
 # (e.g. the pool's disposition form is not filled in). Every route goes through
 # change_status, so no route skips it.
 close_requested = Signal()  # ticket, actor, to
+# Before an agent's reply is recorded; a receiver raises ValidationError to refuse it
+# unless the agent ``confirmed`` (e.g. the customer's address bounced permanently).
+reply_requested = Signal()  # ticket, actor, confirmed
 # Extra panels on a ticket page; each receiver returns a list of tickets.panels.Panel
 # (survey link, deadline, disposition form...). audience is "agent" or "customer".
 ticket_panels = Signal()  # ticket, user, audience

@@ -7,7 +7,9 @@ A fetcher is a context manager (the connection) with:
 - ``list_new()``: (uid, size) of the messages still on the server to look at;
 - ``peek_headers(uid)``: at most a few KB of the header, without downloading the message;
 - ``fetch(uid)``: the whole message as bytes;
-- ``mark_done(uid)``: what the mailbox says to do after import (seen, move, delete).
+- ``mark_done(uid)``: what the mailbox says to do after import (seen, move, delete);
+- ``mark_refused(uid)``: a message refused unread (too large) is only flagged seen, never
+  moved or deleted: the whole message stays on the server, where an admin can get it.
 
 The uid strings are what RawMessage.uid stores, so they must be stable across runs.
 """
@@ -37,6 +39,8 @@ class Fetcher(Protocol):
     def fetch(self, uid: str) -> bytes: ...
 
     def mark_done(self, uid: str) -> None: ...
+
+    def mark_refused(self, uid: str) -> None: ...
 
 
 def open_fetcher(mailbox: Mailbox) -> Fetcher:

@@ -126,6 +126,9 @@ class ImapFetcher:
         else:
             client.add_flags([server_uid], [SEEN], silent=True)
 
+    def mark_refused(self, uid: str) -> None:
+        self.connected.add_flags([self._server_uid(uid)], [SEEN], silent=True)
+
     def _delete(self, server_uid: int) -> None:
         client = self.connected
         client.add_flags([server_uid], [DELETED], silent=True)

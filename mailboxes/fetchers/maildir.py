@@ -64,3 +64,8 @@ class MaildirFetcher:
                 (target / name).mkdir(parents=True, exist_ok=True)
         # rename() is atomic within one file system, so the file is never in two places.
         os.rename(path, target / "cur" / f"{uid}:2,S")
+
+    def mark_refused(self, uid: str) -> None:
+        # Seen, in this maildir's cur/: no longer listed, never moved away or deleted.
+        path = self.paths.pop(uid)
+        os.rename(path, self.root / "cur" / f"{uid}:2,S")

@@ -82,6 +82,9 @@ class Pop3Fetcher:
         _, lines, _ = self.connected.retr(self.numbers[uid])
         return b"\r\n".join(lines) + b"\r\n"
 
+    def mark_refused(self, uid: str) -> None:
+        pass  # never deleted; the refused row is how we remember it
+
     def mark_done(self, uid: str) -> None:
         if self.mailbox.after_import == Mailbox.AfterImport.DELETE:
             self.connected.dele(self.numbers[uid])

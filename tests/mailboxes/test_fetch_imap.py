@@ -1,11 +1,12 @@
 """IMAP against a real Dovecot: store first, then flag/move/delete, never twice."""
 
 import pytest
+from django.urls import reverse
 from imapclient import SEEN
 
 from mailboxes import ingest
 from mailboxes.fetchers.imap import ImapFetcher
-from mailboxes.models import Mailbox, RawMessage
+from mailboxes.models import Mailbox, OutgoingEmail, RawMessage
 from tests.mailboxes.conftest import make_mail
 
 
@@ -144,6 +145,50 @@ def test_uidvalidity_change_does_not_reimport_the_box(dovecot, mail_user, make_m
         f"{mailbox.uidvalidity}:"
     )
     assert all(SEEN in flags for flags in _server_state(dovecot, mail_user, "Support").values())
+
+
+def test_a_uidvalidity_change_is_shown_to_admins_on_the_mailbox(
+    dovecot, mail_user, make_mailbox, client, admin_user
+):
+    dovecot.append(mail_user, make_mail(1), folder="Support")
+    mailbox = make_mailbox(folder="Support")
+    ingest.fetch_mailbox(mailbox.pk)
+    mailbox.refresh_from_db()
+    assert mailbox.attention == ""  # the first UIDVALIDITY we see is no change
+    old_validity = mailbox.uidvalidity
+    with dovecot.imap(mail_user) as imap:
+        imap.delete_folder("Support")
+    dovecot.append(mail_user, make_mail(1), folder="Support")
+
+    ingest.fetch_mailbox(mailbox.pk)
+
+    mailbox.refresh_from_db()
+    assert f"from {old_validity} to {mailbox.uidvalidity}" in mailbox.attention
+    assert mailbox.attention_at is not None
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:mailboxes_mailbox_change", args=[mailbox.pk]))
+    assert f"from {old_validity} to {mailbox.uidvalidity}" in page.content.decode()
+    listing = client.get(reverse("admin:mailboxes_mailbox_changelist")).content.decode()
+    assert "needs attention" in listing
+
+
+def test_oversized_message_is_refused_left_on_the_server_and_its_sender_told(
+    dovecot, mail_user, make_mailbox, settings
+):
+    settings.MAIL_MAX_MESSAGE_BYTES = 5000
+    dovecot.append(mail_user, make_mail(1, subject="Huge scan", body="x" * 10_000))
+    # Even a mailbox that deletes what it imported keeps what it refused, on the server.
+    mailbox = make_mailbox(after_import=Mailbox.AfterImport.DELETE)
+
+    assert ingest.fetch_mailbox(mailbox.pk).refused == 1
+
+    assert list(_server_state(dovecot, mail_user)) == ["<message-1@example.test>"]
+    assert SEEN in _server_state(dovecot, mail_user)["<message-1@example.test>"]
+    notice = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.NOTICE)
+    assert notice.to == ["customer1@example.test"]
+    assert ingest.fetch_mailbox(mailbox.pk).refused == 0  # listed again, refused once
+    assert OutgoingEmail.objects.filter(kind=OutgoingEmail.Kind.NOTICE).count() == 1
+    assert list(_server_state(dovecot, mail_user)) == ["<message-1@example.test>"]
 
 
 def test_after_a_uidvalidity_change_a_different_mail_reusing_a_message_id_is_still_fetched(

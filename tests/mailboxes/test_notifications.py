@@ -326,6 +326,8 @@ def test_a_requester_whose_mail_was_automatic_is_never_notified(cast, pool, run,
     from mailboxes.models import RawMessage
     from mailboxes.processing import process_raw_message
 
+    mailbox.accept_bulk_mail = True  # else list mail opens no ticket at all
+    mailbox.save(update_fields=["accept_bulk_mail"])
     raw_bytes = (
         b"From: Shop Robot <orders@shop.test>\r\nTo: billing@acme.test\r\n"
         b"Subject: Order 42\r\nMessage-ID: <order42@shop.test>\r\n"

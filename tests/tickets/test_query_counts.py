@@ -12,9 +12,9 @@ from tickets.models import CannedResponse, Tag
 from tickets.states import Status
 
 QUEUE_QUERIES = 15
-# +3: the panels other apps add (surveys: the pool's settings, a mailbox's own form;
-# mailboxes: mail held on the ticket).
-TICKET_PAGE_QUERIES = 20
+# +4: the panels other apps add (surveys: the pool's settings, a mailbox's own form;
+# mailboxes: mail held on the ticket; whether the requester's address is suppressed).
+TICKET_PAGE_QUERIES = 21
 
 
 def _count(client, url, params=None):

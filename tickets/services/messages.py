@@ -115,6 +115,7 @@ def add_reply(
     canned_response: CannedResponse | None = None,
     then_status: str | None = None,
     idempotency_key: str = "",
+    confirmed: bool = False,
 ) -> Message:
     """Record an agent's reply to the customer, with files and a canned response's files.
 
@@ -127,9 +128,13 @@ def add_reply(
     ``message_added`` after commit.
     With ``idempotency_key`` (the reply form's), a second call with the same key returns
     the first reply and changes nothing.
+
+    Asks ``reply_requested`` first: a receiver may refuse a reply the agent has not
+    ``confirmed`` (mail to an address that bounced permanently).
     """
     if not body.strip():
         raise ValidationError(_("The reply is empty."))
+    signals.reply_requested.send(sender=Ticket, ticket=ticket, actor=author, confirmed=confirmed)
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if idempotency_key:
         # Under the ticket's lock: a resubmission racing the first waits, then finds it.

@@ -61,6 +61,7 @@ def reply(request, number):
             canned_response=data["canned_response"],
             then_status=data["then_status"] or None,
             idempotency_key=data["idempotency_key"],
+            confirmed=data["confirmed"],
         )
         # The outbox sends it (even when the broker is down for a while: its sweep).
         if reply.is_sendable:

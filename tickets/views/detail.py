@@ -121,6 +121,7 @@ def ticket_context(request, ticket, **forms):
         # Boxes other apps add (disposition form, deadline...): tickets/panels.py.
         "panels": panels_for(ticket, user=request.user, audience=AGENT),
     }
+    context["reply_confirmations"] = [p.confirm_reply for p in context["panels"] if p.confirm_reply]
     context.update(forms)
     return context
 
