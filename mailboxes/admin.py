@@ -281,6 +281,8 @@ class DocumentedVariables:
                 variables_help(self.template_variables),
             )
         return field
+
+
 class StandingFilter(admin.SimpleListFilter):
     title = _("standing")
     parameter_name = "standing"
