@@ -37,7 +37,8 @@ from mailboxes.processing import (
     process_raw_message,
 )
 from mailboxes.thread_matching import find_thread, is_participant, thread_lookup
-from people.services import find_or_create_contacts
+from people.language import detect_language
+from people.services import find_or_create_contacts, remember_languages
 from tickets.services.intake import CustomerMail, receive_customer_messages
 from tickets.services.transactions import all_or_nothing
 
@@ -280,6 +281,7 @@ def _receive(items: list[_Item], alone: list[int], waits: dict[int, list[int]]) 
             senders.setdefault(item.parsed.from_address or "", item.parsed.from_name)
     contacts = find_or_create_contacts(senders)
     mails = []
+    detected = []
     for item, match in zip(items, matches, strict=True):
         if item.raw.pk in waits:
             alone.append(item.raw.pk)
@@ -306,5 +308,11 @@ def _receive(items: list[_Item], alone: list[int], waits: dict[int, list[int]]) 
             pool=item.raw.mailbox.pool,
             routing_text=f"{parsed.subject}\n{parsed.text}",
         )
+        if ticket is None or not contact.language:
+            # As mail_language does one by one, with one UPDATE per language for the batch.
+            found = detect_language(item.mail.routing_text)
+            detected.append((contact, found))
+            item.mail.language = found or item.raw.mailbox.language
         mails.append(item.mail)
+    remember_languages(detected)
     receive_customer_messages(mails)

@@ -22,7 +22,8 @@ from mailboxes.models import Mailbox, RawMessage
 from mailboxes.outbound import queue_auto_reply
 from mailboxes.parsing import LARGE_MESSAGE, ParsedMail, parse_message, parse_message_file
 from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, find_thread, is_participant
-from people.services import find_or_create_contact
+from people.language import detect_language
+from people.services import find_or_create_contact, remember_languages
 from tickets.models import ActivityLog, Ticket
 from tickets.services import add_customer_message, create_ticket, route_ticket
 from tickets.services.audit import log_activity
@@ -134,6 +135,9 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
         return
     match = find_thread(parsed, raw.mailbox)
     contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
+    language = mail_language(
+        parsed, raw.mailbox, contact=contact, is_reply=match.ticket is not None
+    )
     files, skipped = attachment_uploads(parsed)
     if match.ticket is not None and (
         match.trusted
@@ -159,7 +163,7 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
         message_id=message_id[:255],
     )
     if is_new:
-        _route(ticket, parsed)
+        _route(ticket, parsed, language=language)
         queue_auto_reply_for(ticket, raw.mailbox, parsed, own_addresses)
     raw.ticket, raw.ticket_message = ticket, message
     finish(raw, State.PROCESSED, Reason.NONE, [*skipped, *notes])
@@ -248,9 +252,23 @@ def _link(ticket: Ticket, other: Ticket) -> None:
         )
 
 
-def _route(ticket: Ticket, parsed: ParsedMail) -> None:
+def _route(ticket: Ticket, parsed: ParsedMail, *, language: str) -> None:
     # Created in this very transaction: the row is ours until commit and still new.
-    route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}", is_locked=True)
+    route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}", is_locked=True, language=language)
+
+
+def mail_language(parsed: ParsedMail, mailbox: Mailbox, *, contact, is_reply: bool) -> str:
+    """The language of a customer's mail, stored on a contact that has none yet.
+
+    Detected offline (``people.language``); a mail too short to tell is in the mailbox's
+    language, which is not stored: the contact's next mail may say more. A reply from a
+    contact whose language is known is not read (routing only reads new tickets).
+    """
+    if is_reply and contact.language:
+        return contact.language
+    detected = detect_language(f"{parsed.subject}\n{parsed.text}")
+    remember_languages([(contact, detected)])
+    return detected or mailbox.language
 
 
 def queue_auto_reply_for(

@@ -194,6 +194,25 @@ def purge_sign_in_links(now=None) -> int:
     return deleted
 
 
+def remember_languages(found) -> None:
+    """Store each detected language on a contact that has none yet; ``found``: (contact, code).
+
+    An address's first mail names its contact's language; a language already stored (the
+    first mail's, or one an agent set in admin) is never overwritten, also not by a
+    concurrent writer: the UPDATE only touches rows still blank. One UPDATE per language.
+    """
+    by_language: dict[str, list] = {}
+    for contact, language in found:
+        if language and not contact.language:
+            by_language.setdefault(language, []).append(contact)
+    for language, contacts in by_language.items():
+        Contact.objects.filter(pk__in=[c.pk for c in contacts], language="").update(
+            language=language
+        )
+        for contact in contacts:
+            contact.language = language
+
+
 def find_or_create_contacts(senders: dict[str, str]) -> dict[str, Contact]:
     """find_or_create_contact for many ``{address: name}`` at once: a few queries in all.
 
