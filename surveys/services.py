@@ -178,7 +178,9 @@ def invitation_from_token(token: str) -> SurveyInvitation | None:
 def respondent_language(invitation: SurveyInvitation) -> str:
     """The language the survey speaks to its respondent: their mail's (``language_of``)."""
     contact = invitation.contact or invitation.ticket.requester
-    return language_of(contact, mailbox=ticket_mailbox(invitation.ticket))
+    # The mailbox is only the fallback: not read for a contact whose language is known.
+    known = contact is not None and contact.language
+    return language_of(contact, mailbox=None if known else ticket_mailbox(invitation.ticket))
 
 
 def _render_invitation(invitation: SurveyInvitation, ticket: Ticket) -> RenderedEmail:
