@@ -10,14 +10,15 @@ from django.conf import settings
 
 from people.language import detect_language
 from people.models import Skill
+from people.text import fold, keyword_phrases
 from tickets.models import Product, Topic
 from tickets.services.routing import Words
 
 
 @dataclass
 class KeywordMatch:
-    keyword: str
-    words: list[str]  # the text's words that matched it: "fakturze"
+    keyword: str  # as the admin wrote it: "hasło"
+    words: list[str]  # the text's words that matched it: "hasła"
 
 
 @dataclass
@@ -46,7 +47,10 @@ def _matches(entries, words: Words) -> list[EntryMatch]:
     for entry in entries:
         keywords = words.matched_in(entry.keywords)
         if keywords:
-            matches = [KeywordMatch(k, words.evidence(k)) for k in keywords]
+            written: dict[str, str] = {}
+            for keyword in keyword_phrases(entry.keywords):
+                written.setdefault(fold(keyword).strip(), keyword)
+            matches = [KeywordMatch(written.get(k, k), words.evidence(k)) for k in keywords]
             found.append(EntryMatch(entry=entry, matches=matches))
     return found
 
