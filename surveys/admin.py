@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -21,7 +23,7 @@ def _key(field: str, language: str) -> str:
     return f"{field}_{language.replace('-', '_')}"
 
 
-def _languages() -> list[tuple[str, str]]:
+def _languages() -> list[tuple[str, Any]]:
     """The languages a text is translated into: all but the site's (the default text's)."""
     return [(code, name) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 
@@ -38,8 +40,9 @@ class TranslationsForm(forms.ModelForm):
         stored = stored if isinstance(stored, dict) else {}
         for field_name in self._meta.model.TRANSLATED:
             for code, _name in _languages():
-                texts = stored.get(code) if isinstance(stored.get(code), dict) else {}
-                self.initial.setdefault(_key(field_name, code), texts.get(field_name, ""))
+                texts = stored.get(code)
+                text = texts.get(field_name, "") if isinstance(texts, dict) else ""
+                self.initial.setdefault(_key(field_name, code), text)
 
     def save(self, commit=True):
         translations = {}
