@@ -74,10 +74,3 @@ def lemma(word: str, language: str) -> str:
 
     word = unicodedata.normalize("NFC", word.lower())
     return simplemma.lemmatize(word, lang=iso, low_memory=True).lower()
-
-
-def preload() -> None:
-    """Load the identifier and every language's dictionary now rather than on first use."""
-    detect_language("preload the language identifier")
-    for code, _name in settings.LANGUAGES:
-        lemma("preload", code)
