@@ -134,10 +134,13 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail) -> None:
         finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
         return
     match = find_thread(parsed, raw.mailbox)
-    contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
-    language = mail_language(
-        parsed, raw.mailbox, contact=contact, is_reply=match.ticket is not None
+    # Detected before the contact is found: a new contact is made with its language.
+    detected = detect_language(f"{parsed.subject}\n{parsed.text}")
+    contact = find_or_create_contact(
+        email=parsed.from_address, name=parsed.from_name, language=detected
     )
+    remember_languages([(contact, detected)])
+    language = detected or raw.mailbox.language  # what routing reads keywords in
     files, skipped = attachment_uploads(parsed)
     if match.ticket is not None and (
         match.trusted
@@ -255,20 +258,6 @@ def _link(ticket: Ticket, other: Ticket) -> None:
 def _route(ticket: Ticket, parsed: ParsedMail, *, language: str) -> None:
     # Created in this very transaction: the row is ours until commit and still new.
     route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}", is_locked=True, language=language)
-
-
-def mail_language(parsed: ParsedMail, mailbox: Mailbox, *, contact, is_reply: bool) -> str:
-    """The language of a customer's mail, stored on a contact that has none yet.
-
-    Detected offline (``people.language``); a mail too short to tell is in the mailbox's
-    language, which is not stored: the contact's next mail may say more. A reply from a
-    contact whose language is known is not read (routing only reads new tickets).
-    """
-    if is_reply and contact.language:
-        return contact.language
-    detected = detect_language(f"{parsed.subject}\n{parsed.text}")
-    remember_languages([(contact, detected)])
-    return detected or mailbox.language
 
 
 def queue_auto_reply_for(
