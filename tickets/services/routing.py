@@ -14,7 +14,8 @@ Matching rules (the same for topics, products and skills):
   lemmatised, so the keyword "faktura" matches "fakturze" and "fakturę", "hasło" matches
   "hasła", "ramal" matches "ramais". Admins write keywords in their base form. (A Polish
   word typed without its diacritics, "hasla", is not in the dictionary: the rule above
-  still applies to it.)
+  still applies to it. A text word is only looked up when a keyword begins with the same
+  two letters, which leaves out rare forms whose stem changes at once: "psa" for "pies".)
 - A phrase matches its words in order, next to each other, each word by the rules above.
 - A score is the number of distinct keywords found; a phrase found twice counts once.
 - Only the first ``MAX_TEXT_CHARS`` characters are read: keywords sit in the subject and the
@@ -49,6 +50,10 @@ _WORD = re.compile(r"[^\W_]+")
 MAX_TEXT_CHARS = 10_000
 MIN_STEM = 4
 MAX_ENDING = 3
+# Lemmas: only for words of three or more letters, and looked up lazily, for the words
+# that begin like a keyword (two letters: "ręce" still meets "ręka", "ramais" "ramal").
+MIN_LEMMA = 3
+LEMMA_PREFIX = 2
 # Statuses that count as an agent's current load: work they hold (a new ticket has nobody).
 LOAD_STATUSES = [status for status in OPEN_STATUSES if status != Status.NEW]
 # How many runners-up the routing log names beside the winner.
@@ -65,6 +70,10 @@ class Words:
         self.language = language if supported(language) else ""
         self._positions: dict[str, list[int]] = defaultdict(list)
         self._tokens: list[str] = []  # the text's word at each position, for explanations
+        # Words that may have a lemma, by their first LEMMA_PREFIX letters (folded): a
+        # dictionary look-up costs far more than a word, so a word is only lemmatised once
+        # a keyword with the same first letters is looked for (see _add_lemmas).
+        self._unlemmatised: dict[str, list[tuple[int, str]]] = defaultdict(list)
         text = unicodedata.normalize("NFC", text[:MAX_TEXT_CHARS])
         index = 0
         for raw in _WORD.findall(text):
@@ -74,20 +83,32 @@ class Words:
                     self._positions[stem].append(index)
                 self._tokens.append(raw)
                 index += 1
-            if self.language and len(parts) == 1:
-                base = _lemma_key(raw, self.language)
-                if base and base != parts[0]:
-                    self._positions[base].append(index - 1)
+            if self.language and len(parts) == 1 and len(raw) >= MIN_LEMMA and raw.isalpha():
+                self._unlemmatised[parts[0][:LEMMA_PREFIX]].append((index - 1, raw))
+
+    def _add_lemmas(self, form: str) -> None:
+        """Index by lemma the words that share ``form``'s first letters ("hasła" for "haslo")."""
+        waiting = self._unlemmatised.pop(form[:LEMMA_PREFIX], None)
+        for index, raw in waiting or ():
+            base = _lemma_key(raw, self.language)
+            if base and index not in self._positions.get(base, ()):
+                self._positions[base].append(index)
+
+    def _where(self, forms: frozenset[str]) -> set[int]:
+        if self._unlemmatised:
+            for form in forms:
+                self._add_lemmas(form)
+        return {i for form in forms for i in self._positions.get(form, ())}
 
     def _starts(self, parts: tuple[frozenset[str], ...]) -> set[int]:
         """Positions where the keyword's words (each a set of alternatives) begin."""
         if not parts:
             return set()
-        starts = {i for form in parts[0] for i in self._positions.get(form, ())}
+        starts = self._where(parts[0])
         for offset, forms in enumerate(parts[1:], start=1):
             if not starts:
                 break
-            following = {i for form in forms for i in self._positions.get(form, ())}
+            following = self._where(forms)
             starts = {start for start in starts if start + offset in following}
         return starts
 
