@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from surveys.models import (
@@ -66,7 +67,7 @@ def translations_form(model) -> type[forms.ModelForm]:
         for code, name in _languages():
             extra[_key(field_name, code)] = forms.CharField(
                 label=_("%(field)s (%(language)s)")
-                % {"field": field.verbose_name, "language": name},
+                % {"field": capfirst(field.verbose_name), "language": name},
                 required=False,
                 max_length=field.max_length,
                 widget=forms.Textarea(attrs={"rows": 2})

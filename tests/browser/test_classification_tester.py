@@ -48,3 +48,38 @@ def test_an_admin_sees_which_word_matched_which_keyword(
     page.screenshot(path=artifacts_dir / "classification-tester-390.png", full_page=True)
     # The admin has no favicon of its own; anything else is a defect.
     assert [item for item in page_problems.items if "favicon.ico" not in item] == []
+
+
+def test_an_admin_translates_a_questionnaire_question_by_question(
+    db, new_context, live_server, page_problems, artifacts_dir
+):
+    from playwright.sync_api import expect
+
+    from surveys.models import Question, Questionnaire
+
+    questionnaire = Questionnaire.objects.create(
+        name="Satisfaction", kind=Questionnaire.Kind.SATISFACTION
+    )
+    Question.objects.create(
+        questionnaire=questionnaire, text="How satisfied are you?", kind=Question.Kind.RATING
+    )
+    UserFactory(username="root", is_staff=True, is_superuser=True, password=PASSWORD)
+    page = page_problems.watch(new_context().new_page())
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill("root")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/admin/surveys/questionnaire/{questionnaire.pk}/change/")
+    page.get_by_label("Name (Polish)").fill("Ankieta")
+    page.locator("#id_questions-0-text_pl").fill("Jak bardzo jesteś zadowolony?")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=artifacts_dir / "questionnaire-translations-1280.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=artifacts_dir / "questionnaire-translations-390.png", full_page=True)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist")).to_be_visible()
+    questionnaire.refresh_from_db()
+    assert questionnaire.translated("name", "pl") == "Ankieta"
+    question = questionnaire.questions.get()
+    assert question.translated("text", "pl") == "Jak bardzo jesteś zadowolony?"
+    assert [item for item in page_problems.items if "favicon.ico" not in item] == []
