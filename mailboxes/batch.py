@@ -37,7 +37,8 @@ from mailboxes.processing import (
     refuse_if_too_large,
 )
 from mailboxes.thread_matching import decide, find_thread, thread_lookup
-from people.services import find_or_create_contacts
+from people.language import detect_language
+from people.services import find_or_create_contacts, remember_languages
 from tickets.services.intake import CustomerMail, receive_customer_messages
 from tickets.services.transactions import all_or_nothing
 
@@ -60,6 +61,7 @@ class _Item:
     notes: list[str]
     mail: CustomerMail | None = None
     skipped: list[str] = field(default_factory=list)
+    language: str = ""  # detected from the text; "" when too short to tell
 
 
 def process_raw_messages(raw_message_ids: Sequence[int]) -> None:
@@ -276,12 +278,16 @@ def _receive(items: list[_Item], alone: list[int], waits: dict[int, list[int]]) 
         if pending:
             waits[item.raw.pk] = pending
     senders: dict[str, str] = {}
+    languages: dict[str, str] = {}
     for item in items:
         if item.raw.pk not in waits:
-            # The first mail's display name names a new contact, as one by one.
+            # The first mail's display name and language make a new contact, as one by one.
+            item.language = detect_language(f"{item.parsed.subject}\n{item.parsed.text}")
             senders.setdefault(item.parsed.from_address or "", item.parsed.from_name)
-    contacts = find_or_create_contacts(senders)
+            languages.setdefault(item.parsed.from_address or "", item.language)
+    contacts = find_or_create_contacts(senders, languages=languages)
     mails = []
+    detected = []
     for item, match in zip(items, matches, strict=True):
         if item.raw.pk in waits:
             alone.append(item.raw.pk)
@@ -304,5 +310,8 @@ def _receive(items: list[_Item], alone: list[int], waits: dict[int, list[int]]) 
             pool=item.raw.mailbox.pool,
             routing_text=f"{parsed.subject}\n{parsed.text}",
         )
+        detected.append((contact, item.language))
+        item.mail.language = item.language or item.raw.mailbox.language
         mails.append(item.mail)
+    remember_languages(detected)
     receive_customer_messages(mails)

@@ -16,6 +16,7 @@ from mailboxes import edited_mail
 from mailboxes.edited_mail import AUTO_REPLY_VARIABLES, Values, plain_context, ticket_values
 from mailboxes.models import EmailTemplate, Mailbox
 from mailboxes.signals import auto_reply_context
+from people.models import Contact
 from tickets.models import Ticket
 
 logger = logging.getLogger(__name__)
@@ -45,10 +46,24 @@ def with_tag(subject: str, ticket: Ticket, *, limit: int = 255) -> str:
     return f"{subject} {ticket.tag_label}".strip()
 
 
-def language_of(user) -> str:
-    """The language an agent reads mail in: their profile's, else the site's."""
-    profile = getattr(user, "agent_profile", None)
-    return (profile.language if profile else "") or settings.LANGUAGE_CODE
+def ticket_mailbox(ticket: Ticket) -> Mailbox | None:
+    """The mailbox mail about ``ticket`` goes out from: its pool's first active one."""
+    return Mailbox.objects.filter(pool_id=ticket.pool_id, active=True).first()
+
+
+def language_of(person, *, mailbox: Mailbox | None = None) -> str:
+    """The language a person reads our mail in; the one choice every kind of mail makes.
+
+    A customer (``Contact``): their stored language (detected from their first mail, or
+    set in admin); an agent (a user): their profile's. Else the mailbox's (the one the
+    ticket came in by), else the site's.
+    """
+    if isinstance(person, Contact):
+        language = person.language
+    else:
+        profile = getattr(person, "agent_profile", None)
+        language = profile.language if profile else ""
+    return language or (mailbox.language if mailbox else "") or settings.LANGUAGE_CODE
 
 
 def render_edited(row, context: dict, *, allowed: Mapping[str, object]) -> tuple[str, str] | None:
@@ -112,8 +127,9 @@ def render_auto_reply(
     ``auto_reply_context`` (the SLA reads its policies and calendars once).
     """
     requester = ticket.requester
-    languages = [code for code in (requester and requester.language, mailbox.language) if code]
-    language = languages[0] if languages else translation.get_language()
+    language = language_of(requester, mailbox=mailbox)
+    # The template in the customer's language, else in the mailbox's.
+    languages = list(dict.fromkeys([language, mailbox.language]))
     context: dict[str, object] = {"ticket": ticket, "mailbox": mailbox, "language": language}
     shared = {} if shared is None else shared
     answers = auto_reply_context.send(sender=Mailbox, ticket=ticket, mailbox=mailbox, shared=shared)

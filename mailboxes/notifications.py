@@ -235,12 +235,10 @@ def recipients_for(rule: NotificationRule, info: EventInfo) -> list[Recipient]:
     ):
         address = requester.primary_email
         if address and not requester_is_robot(ticket, address):
-            mailbox = _sender(ticket)[0]
-            language = requester.language or (mailbox.language if mailbox else "")
             found[address] = Recipient(
                 address=address,
                 name=requester.name,
-                language=language or settings.LANGUAGE_CODE,
+                language=language_of(requester, mailbox=_sender(ticket)[0]),
                 is_customer=True,
             )
     if not found:
@@ -487,7 +485,7 @@ def queue_sign_in_email(*, contact, address: str, url: str, expires_at) -> Outgo
     """The portal sign-in link, in the customer's language; never to one of our addresses."""
     if is_robot_address(address):
         return None
-    language = contact.language or settings.LANGUAGE_CODE
+    language = language_of(contact)
     context = {"contact": contact, "url": url, "expires_at": expires_at}
     name = "mailboxes/emails/sign_in_link"
     with translation.override(language):

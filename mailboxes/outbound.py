@@ -21,7 +21,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_noop
 
 from helpdesk.celery import enqueue_on_commit
-from mailboxes.emails import render_auto_reply, with_tag
+from mailboxes.emails import render_auto_reply, ticket_mailbox, with_tag
 from mailboxes.loops import make_message_id
 from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail
 from mailboxes.suppression import is_suppressed, suppressed_among
@@ -59,7 +59,7 @@ _PREFIX = re.compile(r"^\s*((re|aw|sv|odp|res|fw|fwd|enc|tr)\s*(\[\d+\])?\s*:\s*
 
 def _sender(ticket: Ticket) -> tuple[Mailbox | None, str, str]:
     """(mailbox, bare from-address, From header) for mail about ``ticket``."""
-    mailbox = Mailbox.objects.filter(pool_id=ticket.pool_id, active=True).first()
+    mailbox = ticket_mailbox(ticket)
     if mailbox is None:
         name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
         return None, address, formataddr((name, address))

@@ -23,7 +23,8 @@ from mailboxes.outbound import queue_auto_reply
 from mailboxes.parsing import LARGE_MESSAGE, ParsedMail, parse_message, parse_message_file
 from mailboxes.text import db_text
 from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, decide, find_thread
-from people.services import find_or_create_contact
+from people.language import detect_language
+from people.services import find_or_create_contact, remember_languages
 from tickets.models import ActivityLog, Ticket
 from tickets.services import add_customer_message, create_ticket, route_ticket
 from tickets.services.audit import log_activity
@@ -145,7 +146,13 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail, *, released: bool = Fal
         finish(raw, State.IGNORED, Reason.DUPLICATE, notes)
         return
     match = find_thread(parsed, raw.mailbox)
-    contact = find_or_create_contact(email=parsed.from_address, name=parsed.from_name)
+    # Detected before the contact is found: a new contact is made with its language.
+    detected = detect_language(f"{parsed.subject}\n{parsed.text}")
+    contact = find_or_create_contact(
+        email=parsed.from_address, name=parsed.from_name, language=detected
+    )
+    remember_languages([(contact, detected)])
+    language = detected or raw.mailbox.language  # what routing reads keywords in
     decision = decide(match, parsed, raw.mailbox, contact=contact, check_dmarc=not released)
     if decision == "hold":
         _hold(raw, match.ticket, parsed, notes)
@@ -170,7 +177,7 @@ def _process_parsed(raw: RawMessage, parsed: ParsedMail, *, released: bool = Fal
         message_id=message_id[:255],
     )
     if is_new:
-        _route(ticket, parsed)
+        _route(ticket, parsed, language=language)
         queue_auto_reply_for(ticket, raw.mailbox, parsed, own_addresses)
     if raw.reused_message_id:
         log_activity(ticket, actor=None, action=ActivityLog.Action.NOTE, detail=REUSED_MESSAGE_ID)
@@ -296,9 +303,9 @@ def _link(ticket: Ticket, other: Ticket) -> None:
         )
 
 
-def _route(ticket: Ticket, parsed: ParsedMail) -> None:
+def _route(ticket: Ticket, parsed: ParsedMail, *, language: str) -> None:
     # Created in this very transaction: the row is ours until commit and still new.
-    route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}", is_locked=True)
+    route_ticket(ticket, text=f"{parsed.subject}\n{parsed.text}", is_locked=True, language=language)
 
 
 def queue_auto_reply_for(

@@ -89,15 +89,19 @@ def substituted_user_ids(substitute, now=None) -> set[int]:
     )
 
 
-def find_or_create_contact(*, email: str, name: str = "") -> Contact:
-    """The contact owning ``email``, created on first sight; safe under concurrent calls."""
+def find_or_create_contact(*, email: str, name: str = "", language: str = "") -> Contact:
+    """The contact owning ``email``, created on first sight; safe under concurrent calls.
+
+    ``language``: the first mail's, stored on a contact made here (see remember_languages
+    for one that exists).
+    """
     address = email.strip().lower()
     existing = ContactEmail.objects.select_related("contact").filter(address=address).first()
     if existing:
         return existing.contact
     try:
         with transaction.atomic():
-            contact = Contact.objects.create(name=name or address.split("@")[0])
+            contact = Contact.objects.create(name=name or address.split("@")[0], language=language)
             ContactEmail.objects.create(contact=contact, address=address, is_primary=True)
             return contact
     except IntegrityError:
@@ -194,14 +198,39 @@ def purge_sign_in_links(now=None) -> int:
     return deleted
 
 
-def find_or_create_contacts(senders: dict[str, str]) -> dict[str, Contact]:
+def remember_languages(found) -> None:
+    """Store each detected language on a contact that has none yet; ``found``: (contact, code).
+
+    A contact made from a mail gets its language as it is made; this is for one that
+    existed without (made in admin or by phone, or its first mail was too short to tell).
+    A language already stored (a mail's, or one set in admin) is never overwritten, also
+    not by a concurrent writer: the UPDATE only touches rows still blank. One UPDATE per
+    language, none when every contact has one.
+    """
+    by_language: dict[str, list] = {}
+    for contact, language in found:
+        if language and not contact.language:
+            by_language.setdefault(language, []).append(contact)
+    for language, contacts in by_language.items():
+        Contact.objects.filter(pk__in=[c.pk for c in contacts], language="").update(
+            language=language
+        )
+        for contact in contacts:
+            contact.language = language
+
+
+def find_or_create_contacts(
+    senders: dict[str, str], *, languages: dict[str, str] | None = None
+) -> dict[str, Contact]:
     """find_or_create_contact for many ``{address: name}`` at once: a few queries in all.
 
-    Keyed by the lowercased address. Safe under concurrent calls: an address another
+    Keyed by the lowercased address. ``languages``: ``{address: language}`` of the first
+    mails, stored on the contacts made here. Safe under concurrent calls: an address another
     transaction takes first (ON CONFLICT DO NOTHING waits for it) is read back, and the
     contact made for it here is removed again.
     """
     wanted = {address.strip().lower(): name for address, name in senders.items()}
+    spoken = {address.strip().lower(): code for address, code in (languages or {}).items()}
     found = {
         row.address: row.contact
         for row in ContactEmail.objects.select_related("contact").filter(address__in=wanted)
@@ -212,7 +241,13 @@ def find_or_create_contacts(senders: dict[str, str]) -> dict[str, Contact]:
     with transaction.atomic(savepoint=False):
         # Sorted, so two callers wait for each other's addresses in one order (no deadlock).
         made = Contact.objects.bulk_create(
-            [Contact(name=wanted[address] or address.split("@")[0]) for address in missing]
+            [
+                Contact(
+                    name=wanted[address] or address.split("@")[0],
+                    language=spoken.get(address, ""),
+                )
+                for address in missing
+            ]
         )
         ContactEmail.objects.bulk_create(
             [

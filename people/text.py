@@ -13,5 +13,11 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def keyword_phrases(raw: str) -> list[str]:
+    """The keywords of a comma-, semicolon- or line-separated list, as written."""
+    return [word.strip() for word in _SEPARATORS.split(raw or "") if word.strip()]
+
+
 def split_keywords(raw: str) -> list[str]:
-    return [fold(word).strip() for word in _SEPARATORS.split(raw or "") if word.strip()]
+    """The keywords, folded (see ``fold``)."""
+    return [fold(word).strip() for word in keyword_phrases(raw)]

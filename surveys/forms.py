@@ -10,10 +10,20 @@ from surveys.models import DictionaryItem, Question, Questionnaire
 YES_NO = [(1, _("Yes")), (0, _("No"))]
 
 
+class _TranslatedChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.translated("label")
+
+
+class _TranslatedMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.translated("label")
+
+
 def _field(question: Question) -> forms.Field:
     options: dict[str, Any] = {
-        "label": question.text,
-        "help_text": question.help_text,
+        "label": question.translated("text"),
+        "help_text": question.translated("help_text"),
         "required": question.required,
     }
     kind = question.kind
@@ -38,10 +48,10 @@ def _field(question: Question) -> forms.Field:
     if kind in Question.CHOICE_KINDS:
         items = DictionaryItem.objects.filter(dictionary=question.dictionary, active=True)
         if kind == Question.Kind.SINGLE_CHOICE:
-            return forms.ModelChoiceField(
+            return _TranslatedChoiceField(
                 queryset=items, widget=forms.RadioSelect, empty_label=None, **options
             )
-        return forms.ModelMultipleChoiceField(
+        return _TranslatedMultipleChoiceField(
             queryset=items, widget=forms.CheckboxSelectMultiple, **options
         )
     return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, **options)

@@ -6,12 +6,35 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from mailboxes.models import Mailbox
 from people.models import Contact, Department, Sector
 from tickets.models import Pool, Ticket
+
+
+class Translatable(models.Model):
+    """Texts shown to customers, with a translation per language and the default as fallback.
+
+    ``translations``: ``{"pl": {"text": "..."}, "pt-br": {...}}`` for the fields named in
+    ``TRANSLATED``; edited in admin as one field per language (``surveys.admin``). A text
+    missing in a language falls back to the field itself (written in the site's language).
+    """
+
+    TRANSLATED: tuple[str, ...] = ()
+
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def translated(self, field: str, language: str | None = None) -> str:
+        """``field`` in ``language`` (default: the active language), else the default text."""
+        language = language or translation.get_language() or settings.LANGUAGE_CODE
+        texts = self.translations.get(language) if isinstance(self.translations, dict) else None
+        value = texts.get(field) if isinstance(texts, dict) else None
+        return value if isinstance(value, str) and value.strip() else getattr(self, field)
 
 
 class Dictionary(models.Model):
@@ -28,7 +51,9 @@ class Dictionary(models.Model):
         return self.name
 
 
-class DictionaryItem(models.Model):
+class DictionaryItem(Translatable):
+    TRANSLATED = ("label",)
+
     dictionary = models.ForeignKey(
         Dictionary, on_delete=models.CASCADE, related_name="items", verbose_name=_("dictionary")
     )
@@ -47,8 +72,14 @@ class DictionaryItem(models.Model):
     def __str__(self):
         return self.label
 
+    @property
+    def local_label(self) -> str:
+        return self.translated("label")
 
-class Questionnaire(models.Model):
+
+class Questionnaire(Translatable):
+    TRANSLATED = ("name", "description")
+
     class Kind(models.TextChoices):
         SATISFACTION = "satisfaction", _("Customer satisfaction")
         DISPOSITION = "disposition", _("Agent disposition")
@@ -67,8 +98,18 @@ class Questionnaire(models.Model):
     def __str__(self):
         return f"{self.name} ({self.get_kind_display()})"
 
+    @property
+    def local_name(self) -> str:
+        return self.translated("name")
 
-class Question(models.Model):
+    @property
+    def local_description(self) -> str:
+        return self.translated("description")
+
+
+class Question(Translatable):
+    TRANSLATED = ("text", "help_text")
+
     class Kind(models.TextChoices):
         RATING = "rating", _("Rating 1 to 5")
         SCORE = "score", _("Score 0 to 10")

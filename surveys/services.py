@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from mailboxes.emails import RenderedEmail, with_tag
+from mailboxes.emails import RenderedEmail, language_of, ticket_mailbox, with_tag
 from mailboxes.models import RawMessage
 from mailboxes.notifications import notify, queue_automatic_email, requester_is_robot
 from surveys.models import (
@@ -175,9 +175,16 @@ def invitation_from_token(token: str) -> SurveyInvitation | None:
     return invitation
 
 
+def respondent_language(invitation: SurveyInvitation) -> str:
+    """The language the survey speaks to its respondent: their mail's (``language_of``)."""
+    contact = invitation.contact or invitation.ticket.requester
+    # The mailbox is only the fallback: not read for a contact whose language is known.
+    known = contact is not None and contact.language
+    return language_of(contact, mailbox=None if known else ticket_mailbox(invitation.ticket))
+
+
 def _render_invitation(invitation: SurveyInvitation, ticket: Ticket) -> RenderedEmail:
-    requester = ticket.requester
-    language = (requester.language if requester else "") or settings.LANGUAGE_CODE
+    language = respondent_language(invitation)
     context = {"ticket": ticket, "invitation": invitation, "url": survey_url(invitation)}
     name = "surveys/emails/satisfaction"
     with translation.override(language):

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from surveys import services
@@ -15,11 +16,16 @@ from tickets.views.decorators import agent_required
 
 
 def answer(request, token):
-    """Answer a satisfaction survey once. A forged link is not found; a used or expired one
-    says so (410) and stores nothing."""
+    """Answer a satisfaction survey once, in the respondent's language. A forged link is not
+    found; a used or expired one says so (410) and stores nothing."""
     invitation = services.invitation_from_token(token)
     if invitation is None:
         raise Http404
+    with translation.override(services.respondent_language(invitation)):
+        return _answer(request, invitation)
+
+
+def _answer(request, invitation):
     if not invitation.is_open:
         return render(request, "surveys/survey_closed.html", {"invitation": invitation}, status=410)
     data = request.POST if request.method == "POST" else None

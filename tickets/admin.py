@@ -1,4 +1,10 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import (
     ActivityLog,
@@ -12,6 +18,7 @@ from tickets.models import (
     Ticket,
     Topic,
 )
+from tickets.services.explain import explain_text
 
 
 class PoolMembershipInline(admin.TabularInline):
@@ -27,10 +34,53 @@ class PoolAdmin(admin.ModelAdmin):
     inlines = [PoolMembershipInline]
 
 
+class ClassificationTestForm(forms.Form):
+    text = forms.CharField(
+        label=_("Text"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "class": "vLargeTextField"}),
+        help_text=_("A subject and body as a customer would write them."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("Detect")), *settings.LANGUAGES],
+        required=False,
+    )
+
+
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
     list_display = ["name", "default_priority", "active"]
     search_fields = ["name", "keywords"]
+    change_list_template = "admin/tickets/topic/change_list.html"
+
+    def get_urls(self):
+        tester = self.admin_site.admin_view(self.classification_tester)
+        return [
+            path("classification-tester/", tester, name="tickets_topic_classification_tester"),
+            *super().get_urls(),
+        ]
+
+    def classification_tester(self, request):
+        """Paste a text: the topic, product and skills its keywords match, and why."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ClassificationTestForm(request.POST or None)
+        explanation = None
+        if request.method == "POST" and form.is_valid():
+            text, language = form.cleaned_data["text"], form.cleaned_data["language"]
+            explanation = explain_text(text, language=language)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Classification tester"),
+            "opts": self.opts,
+            "form": form,
+            "explanation": explanation,
+            "language_name": dict(settings.LANGUAGES).get(explanation.language, "")
+            if explanation
+            else "",
+        }
+        return TemplateResponse(request, "admin/tickets/topic/classification_tester.html", context)
 
 
 @admin.register(Product)

@@ -51,6 +51,7 @@ class CustomerMail:
     subject: str = ""
     pool: Any = None
     routing_text: str = ""
+    language: str = ""  # the mail's language: routing matches keywords in it
     # Filled in by receive_customer_messages.
     message: Message | None = None
     is_new: bool = False
@@ -161,7 +162,7 @@ def _open_tickets(new: list[CustomerMail], *, now, channel: str) -> None:
         )
         if mail.pool.pk not in catalogs:
             catalogs[mail.pool.pk] = routing_catalog(mail.pool.pk)
-        mail.words = Words(f"{ticket.subject}\n{mail.routing_text}")
+        mail.words = Words(f"{ticket.subject}\n{mail.routing_text}", mail.language)
         mail.ticket, mail.is_new = ticket, True
         tickets.append(ticket)
     # The sequence row stays locked until commit: numbered as late as possible.

@@ -9,7 +9,14 @@ Matching rules (the same for topics, products and skills):
   covers Portuguese and Polish endings: "faktur" matches "faktury", "fakturze", "fakturami";
   "fatura" matches "faturas" but not "faturamento" (a different word, five letters on).
   Shorter keywords ("vpn", "nf") match only exactly. Admins write Polish keywords as stems.
-- A phrase matches its words in order, next to each other, each word by the rule above.
+- In the mail's language (English, Portuguese or Polish, see ``people.language``), a word
+  also matches by its dictionary form: the text's words and the keyword's words are both
+  lemmatised, so the keyword "faktura" matches "fakturze" and "fakturę", "hasło" matches
+  "hasła", "ramal" matches "ramais". Admins write keywords in their base form. (A Polish
+  word typed without its diacritics, "hasla", is not in the dictionary: the rule above
+  still applies to it. A text word is only looked up when a keyword begins with the same
+  two letters, which leaves out rare forms whose stem changes at once: "psa" for "pies".)
+- A phrase matches its words in order, next to each other, each word by the rules above.
 - A score is the number of distinct keywords found; a phrase found twice counts once.
 - Only the first ``MAX_TEXT_CHARS`` characters are read: keywords sit in the subject and the
   first paragraphs, and a pasted log file must not slow ingestion down.
@@ -22,13 +29,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, router
 from django.db.models import CharField, Count, F, PositiveIntegerField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from people.language import detect_language, lemma, supported
 from people.models import Absence, Skill
-from people.text import fold
+from people.text import fold, keyword_phrases
 from tickets.models import ActivityLog, PoolMembership, Product, Ticket, Topic
 from tickets.services.audit import log_activity
 from tickets.services.lifecycle import assign_ticket, update_ticket
@@ -41,6 +50,10 @@ _WORD = re.compile(r"[^\W_]+")
 MAX_TEXT_CHARS = 10_000
 MIN_STEM = 4
 MAX_ENDING = 3
+# Lemmas: only for words of three or more letters, and looked up lazily, for the words
+# that begin like a keyword (two letters: "ręce" still meets "ręka", "ramais" "ramal").
+MIN_LEMMA = 3
+LEMMA_PREFIX = 2
 # Statuses that count as an agent's current load: work they hold (a new ticket has nobody).
 LOAD_STATUSES = [status for status in OPEN_STATUSES if status != Status.NEW]
 # How many runners-up the routing log names beside the winner.
@@ -48,31 +61,80 @@ LOGGED_RUNNERS_UP = 5
 
 
 class Words:
-    """The folded words of a text, indexed so a keyword costs one dict look-up per word."""
+    """The folded words of a text, indexed so a keyword costs one dict look-up per word.
 
-    def __init__(self, text: str):
+    ``language``: the text's language; its words are also indexed by their lemma.
+    """
+
+    def __init__(self, text: str, language: str = ""):
+        self.language = language if supported(language) else ""
         self._positions: dict[str, list[int]] = defaultdict(list)
+        self._tokens: list[str] = []  # the text's word at each position, for explanations
+        # Words that may have a lemma, by their first LEMMA_PREFIX letters (folded): a
+        # dictionary look-up costs far more than a word, so a word is only lemmatised once
+        # a keyword with the same first letters is looked for (see _add_lemmas).
+        self._unlemmatised: dict[str, list[tuple[int, str]]] = defaultdict(list)
         text = unicodedata.normalize("NFC", text[:MAX_TEXT_CHARS])
         index = 0
         for raw in _WORD.findall(text):
-            for word in _folded(raw):
+            parts = _folded(raw)
+            for word in parts:
                 for stem in _stems(word):
                     self._positions[stem].append(index)
+                self._tokens.append(raw)
                 index += 1
+            if self.language and len(parts) == 1 and len(raw) >= MIN_LEMMA and raw.isalpha():
+                self._unlemmatised[parts[0][:LEMMA_PREFIX]].append((index - 1, raw))
+
+    def _add_lemmas(self, form: str) -> None:
+        """Index by lemma the words that share ``form``'s first letters ("hasła" for "haslo")."""
+        waiting = self._unlemmatised.pop(form[:LEMMA_PREFIX], None)
+        for index, raw in waiting or ():
+            base = _lemma_key(raw, self.language)
+            if base and index not in self._positions.get(base, ()):
+                self._positions[base].append(index)
+
+    def _where(self, forms: frozenset[str]) -> set[int]:
+        if self._unlemmatised:
+            for form in forms:
+                self._add_lemmas(form)
+        return {i for form in forms for i in self._positions.get(form, ())}
+
+    def _starts(self, parts: tuple[frozenset[str], ...]) -> set[int]:
+        """Positions where the keyword's words (each a set of alternatives) begin."""
+        if not parts:
+            return set()
+        starts = self._where(parts[0])
+        for offset, forms in enumerate(parts[1:], start=1):
+            if not starts:
+                break
+            following = self._where(forms)
+            starts = {start for start in starts if start + offset in following}
+        return starts
 
     def contains(self, keyword: str) -> bool:
-        parts = _folded(keyword)
-        if not parts or parts[0] not in self._positions:
-            return False
-        starts = set(self._positions[parts[0]])
-        for offset, part in enumerate(parts[1:], start=1):
-            following = set(self._positions.get(part, ()))
-            starts = {start for start in starts if start + offset in following}
-        return bool(starts)
+        return bool(self._starts(_keyword_forms(keyword, self.language)))
 
     def matched(self, keywords: list[str]) -> list[str]:
         """The distinct keywords found, in the order they were configured."""
         return [k for k in dict.fromkeys(keywords) if self.contains(k)]
+
+    def matched_in(self, raw_keywords: str) -> list[str]:
+        """matched() for a catalog entry's ``keywords`` field (split and lemmatised once)."""
+        return [
+            keyword
+            for keyword, parts in _catalog_keywords(raw_keywords, self.language)
+            if self._starts(parts)
+        ]
+
+    def evidence(self, keyword: str) -> list[str]:
+        """The text's words that matched ``keyword`` ("fakturze"), each once, in text order."""
+        parts = _keyword_forms(keyword, self.language)
+        found = [
+            " ".join(self._tokens[start : start + len(parts)])
+            for start in sorted(self._starts(parts))
+        ]
+        return list(dict.fromkeys(found))
 
 
 # Mail reuses a small vocabulary, so folding and stemming word by word through a cache is
@@ -95,12 +157,53 @@ def _stems(word: str) -> tuple[str, ...]:
     return tuple(stems)
 
 
+@functools.lru_cache(maxsize=50_000)
+def _lemma_key(word: str, language: str) -> str:
+    """The folded lemma of one text word ("Fakturze" → "faktura"), "" when not one word."""
+    parts = _folded(lemma(word, language))
+    return parts[0] if len(parts) == 1 else ""
+
+
+@functools.lru_cache(maxsize=10_000)
+def _keyword_forms(keyword: str, language: str) -> tuple[frozenset[str], ...]:
+    """Each word of a keyword with the forms it matches: itself, and its lemma in ``language``.
+
+    Lemmatised from the keyword as written (with its accents), compared folded.
+    """
+    forms = []
+    for raw in _WORD.findall(unicodedata.normalize("NFC", keyword)):
+        parts = _folded(raw)
+        if language and len(parts) == 1:
+            forms.append(frozenset({parts[0], _lemma_key(raw, language) or parts[0]}))
+        else:
+            forms.extend(frozenset({part}) for part in parts)
+    return tuple(forms)
+
+
+@functools.lru_cache(maxsize=4_096)
+def _catalog_keywords(raw: str, language: str) -> tuple[tuple[str, tuple], ...]:
+    """(folded keyword as logged, its forms) for a ``keywords`` field, cached per language."""
+    # The first spelling of each folded keyword, in the configured order.
+    pairs: dict[str, str] = {}
+    for keyword in keyword_phrases(raw):
+        pairs.setdefault(fold(keyword).strip(), keyword)
+    return tuple((folded, _keyword_forms(keyword, language)) for folded, keyword in pairs.items())
+
+
 def _quoted(keywords) -> str:
     return ", ".join(f"“{k}”" for k in keywords)
 
 
 def _name(user) -> str:
     return user.get_full_name() or user.get_username()
+
+
+def _language(ticket: Ticket, text: str, language: str | None) -> str:
+    """The given language, else the text's as detected, else the requester's or the site's."""
+    if language is not None:
+        return language
+    known = ticket.requester.language if ticket.requester_id and ticket.requester else ""
+    return detect_language(_text_of(ticket, text), default=known or settings.LANGUAGE_CODE)
 
 
 def _text_of(ticket: Ticket, text: str) -> str:
@@ -113,7 +216,7 @@ def _best(choices, words: Words):
     best = None
     best_matched: list[str] = []
     for choice in choices:
-        matched = words.matched(choice.keyword_list())
+        matched = words.matched_in(choice.keywords)
         if len(matched) > len(best_matched):
             best, best_matched = choice, matched
     return best, best_matched
@@ -226,7 +329,7 @@ def _catalog(*, topics: bool, products: bool, skills_of_pool: int | None = None)
 
 
 @service_atomic
-def classify_ticket(ticket: Ticket, *, text: str, actor=None) -> None:
+def classify_ticket(ticket: Ticket, *, text: str, actor=None, language: str | None = None) -> None:
     """Set a missing topic and product from the keywords in the subject and ``text``.
 
     A topic found raises the priority to the topic's default, never lowers it: a ticket
@@ -235,7 +338,7 @@ def classify_ticket(ticket: Ticket, *, text: str, actor=None) -> None:
     update_ticket, the reason as one CLASSIFIED row. ``ticket`` is updated in place.
     Safe to re-run: a ticket that has a topic and a product is left alone.
     """
-    _classify(ticket, Words(_text_of(ticket, text)), actor=actor)
+    _classify(ticket, Words(_text_of(ticket, text), _language(ticket, text, language)), actor=actor)
 
 
 def classification(ticket: Ticket, words: Words, catalog: _Catalog) -> tuple[dict, list[str]]:
@@ -303,7 +406,15 @@ class Candidate:
 
 
 @service_atomic
-def route_ticket(ticket: Ticket, *, text: str, actor=None, now=None, is_locked: bool = False):
+def route_ticket(
+    ticket: Ticket,
+    *,
+    text: str,
+    actor=None,
+    now=None,
+    is_locked: bool = False,
+    language: str | None = None,
+):
     """Classify the ticket, then give it to the best present specialist of its pool.
 
     Best: most distinct skill keywords found, then fewest open tickets held, then lowest
@@ -313,10 +424,11 @@ def route_ticket(ticket: Ticket, *, text: str, actor=None, now=None, is_locked: 
     through assign_ticket. Returns the winner or None. ``ticket`` is updated in place.
     Only a new, unassigned ticket is routed, so re-running is harmless. ``is_locked``: the
     caller locked (or created) the row earlier in this transaction and ``ticket``'s status
-    and assignee are current, so they are not read again.
+    and assignee are current, so they are not read again. ``language``: the text's, when
+    the caller knows it (else detected, see ``_language``).
     """
     now = now or timezone.now()
-    words = Words(_text_of(ticket, text))
+    words = Words(_text_of(ticket, text), _language(ticket, text, language))
     if is_locked:
         # Nobody can have changed the row since the caller's lock: it is held until commit.
         waiting = (ticket.status, ticket.assignee_id) == (Status.NEW, None)
@@ -395,7 +507,7 @@ def _matched_skills(skills: list[tuple[int, Skill]], words: Words) -> dict[int, 
     by_user: dict[int, list[str]] = {}
     for user_id, skill in skills:
         if skill.pk not in matched_by_skill:
-            matched_by_skill[skill.pk] = words.matched(skill.keyword_list())
+            matched_by_skill[skill.pk] = words.matched_in(skill.keywords)
         by_user.setdefault(user_id, []).extend(matched_by_skill[skill.pk])
     return {user_id: list(dict.fromkeys(kw)) for user_id, kw in by_user.items() if kw}
 
