@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "mailboxes",
     "sla",
     "surveys",
+    "reports",
 ]
 
 MIDDLEWARE = [
