@@ -125,7 +125,8 @@ class Measure:
 
     def drilldown(self, period: Period) -> Q:
         """The tickets this count counts, as a filter on tickets (for the queue)."""
-        assert self.condition is not None
+        if self.condition is None:
+            raise ValueError(f"{self.key} is not a count of tickets")
         if self.source.model is Ticket:
             return self.condition(period)
         rows = self.source.model._default_manager.filter(self.condition(period))
