@@ -16,5 +16,6 @@ urlpatterns = [
     path("portal/", include("tickets.portal_urls")),
     path("surveys/", include("surveys.urls")),
     path("sla/", include("sla.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

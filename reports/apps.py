@@ -7,7 +7,8 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
-        from reports import aggregates, receivers
+        from reports import aggregates, filters, receivers
 
         aggregates.connect()
+        filters.connect()
         receivers.connect()

@@ -80,7 +80,10 @@ def _catalogs(user) -> list[list]:
 def queue(request):
     user, sees_all = request.user, sees_all_pools(request.user)
     tab = request.GET.get("tab") or "mine"
-    if tab not in TABS or (tab == "all" and not sees_all):
+    # A report's drill-down lists what it counted: all the tickets the user may see (for an
+    # agent, their pools), filtered as the figure was.
+    drilldown = bool(request.GET.get("report"))
+    if tab not in TABS or (tab == "all" and not sees_all and not drilldown):
         tab = "mine"
     catalogs = _catalogs(user)
     pools, topics, products = catalogs
@@ -117,6 +120,7 @@ def queue(request):
             for key in ("mine", "waiting")
         },
         "querystring_without_page": _without_page(request),
+        "matches": _bounded_count(tickets) if drilldown else None,
     }
     return render(request, "tickets/ticket_queue.html", context)
 

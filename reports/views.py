@@ -1,0 +1,86 @@
+"""The indicators dashboard, the breakdowns and the period report, with their exports."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from reports import exports
+from reports.figures import DASHBOARD, PERIOD_REPORT, figure, measure_keys
+from reports.measures import DIMENSIONS, compute
+from reports.periods import PeriodForm
+from reports.scope import scope_for
+from reports.tables import breakdown_table, period_table
+
+
+def _context(request):
+    scope = scope_for(request)
+    form = PeriodForm(request.GET or None)
+    now, before = form.periods()
+    return scope, form, {"now": now, "before": before}
+
+
+@login_required
+def dashboard(request):
+    scope, form, periods = _context(request)
+    keys = [key for _title, items in DASHBOARD for key, base in items for key in (key, base)]
+    values = compute(scope.tickets, periods, measure_keys(key for key in keys if key))
+    sections = [
+        (title, [figure(scope, values, periods, key, base) for key, base in items])
+        for title, items in DASHBOARD
+    ]
+    if request.GET.get("export") in exports.FORMATS:
+        rows = [
+            [str(title), item.label, item.now, item.before]
+            for title, items in sections
+            for item in items
+        ]
+        header = [_("Section"), _("Figure"), _("This period"), _("Previous period")]
+        return exports.respond(request.GET["export"], "indicators", header, rows)
+    context = {"scope": scope, "form": form, "periods": periods, "sections": sections}
+    return render(request, "reports/dashboard.html", context)
+
+
+@login_required
+def breakdown(request):
+    scope, form, periods = _context(request)
+    dimension = request.GET.get("by") or "pool"
+    view = "satisfaction" if request.GET.get("view") == "satisfaction" else "tickets"
+    if dimension not in DIMENSIONS:
+        raise Http404
+    table = breakdown_table(scope, periods, dimension, view)
+    if request.GET.get("export") in exports.FORMATS:
+        return exports.respond(request.GET["export"], f"{view}-by-{dimension}", *table.export())
+    context = {
+        "scope": scope,
+        "form": form,
+        "periods": periods,
+        "table": table,
+        "dimension": dimension,
+        "dimensions": [(key, label) for key, (_i, _l, label) in DIMENSIONS.items()],
+        "view": view,
+    }
+    return render(request, "reports/breakdown.html", context)
+
+
+@login_required
+def period_report(request):
+    scope, form, periods = _context(request)
+    values = compute(scope.tickets, periods, measure_keys(PERIOD_REPORT))
+    figures = [figure(scope, values, periods, key) for key in PERIOD_REPORT]
+    table = period_table(scope, periods) if scope.sees_all else None
+    export = request.GET.get("export")
+    if export in exports.FORMATS:
+        if request.GET.get("table") == "agents" and table is not None:
+            return exports.respond(export, "period-report-by-agent", *table.export())
+        rows = [[item.label, item.now, item.before] for item in figures]
+        header = [_("Figure"), _("This period"), _("Previous period")]
+        return exports.respond(export, "period-report", header, rows)
+    context = {
+        "scope": scope,
+        "form": form,
+        "periods": periods,
+        "figures": figures,
+        "table": table,
+    }
+    return render(request, "reports/period_report.html", context)
