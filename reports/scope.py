@@ -54,6 +54,10 @@ def scope_for(request) -> Scope:
         topics=list(Topic.objects.all()),
         products=list(Product.objects.all()),
     )
+    # A value the filter refuses (a pool the agent is not in) is ignored, as the queue
+    # ignores it: dropped from the links too, so they list what the figures count.
+    errors = ticket_filter.form.errors if ticket_filter.is_bound else {}
+    params = {name: value for name, value in params.items() if name not in errors}
     return Scope(tickets=ticket_filter.qs, params=params, sees_all=sees_all, filter=ticket_filter)
 
 

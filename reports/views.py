@@ -23,8 +23,8 @@ def _context(request):
 @login_required
 def dashboard(request):
     scope, form, periods = _context(request)
-    keys = [key for _title, items in DASHBOARD for key, base in items for key in (key, base)]
-    values = compute(scope.tickets, periods, measure_keys(key for key in keys if key))
+    keys = [name for _title, items in DASHBOARD for pair in items for name in pair if name]
+    values = compute(scope.tickets, periods, measure_keys(keys))
     sections = [
         (title, [figure(scope, values, periods, key, base) for key, base in items])
         for title, items in DASHBOARD
