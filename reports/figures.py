@@ -54,9 +54,10 @@ def figure(scope, values, periods, key: str, base: str | None = None) -> Figure:
         help=gettext(measure.help),
         unit=measure.unit,
         now=values["now"].get(key),
-        before=values["before"].get(key),
+        # "Open now" is a figure of this moment: the previous period has none.
+        before=None if key == "open_now" else values["before"].get(key),
         link_now=link_now,
-        link_before=link_before,
+        link_before="" if key == "open_now" else link_before,
         base=figure(scope, values, periods, base) if base else None,
     )
 
@@ -99,7 +100,7 @@ DASHBOARD: list[tuple[object, list[tuple[str, str | None]]]] = [
 ]
 
 PERIOD_REPORT = [
-    "received",
+    "received_by_mail",
     "solved_on_time_without_consultation",
     "solved_on_time_with_consultation",
     "solved_late_with_consultation",

@@ -25,7 +25,7 @@ from reports.models import ReportEvent, TicketFact
 from sla.models import Consultation, Deadline, Target
 from surveys.models import Answer, Question, Questionnaire
 from tickets.models import Ticket
-from tickets.states import OPEN_STATUSES
+from tickets.states import OPEN_STATUSES, Channel
 
 
 @dataclass(frozen=True)
@@ -192,6 +192,12 @@ def open_now(period: Period) -> Q:
 def received(period: Period) -> Q:
     """Tickets created in the period, by any channel; merged and cancelled ones included."""
     return period.q("created_at")
+
+
+@ticket_count(FACTS, _("Received by mail"))
+def received_by_mail(period: Period) -> Q:
+    """Tickets created in the period from a customer's mail (the channel they came by)."""
+    return period.q("created_at") & Q(ticket__channel=Channel.EMAIL)
 
 
 @ticket_count(FACTS, _("First responses"))

@@ -18,7 +18,7 @@ class PeriodForm(forms.Form):
         ("last30", _("Last 30 days")),
         ("custom", _("Custom range")),
     ]
-    period = forms.ChoiceField(label=_("Period"), choices=CHOICES, required=False)
+    period = forms.ChoiceField(label=_("Period"), choices=CHOICES, required=False, initial="month")
     start = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

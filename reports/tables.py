@@ -71,7 +71,10 @@ def _cells(scope: Scope, period: Period, values: dict, keys, params: dict | None
         link = ""
         if measure.condition is not None and params is not None:
             link = scope.link(key, period, **params)
-        cells.append(Cell(values.get(key), measure.unit, link))
+        value = values.get(key)
+        if measure.unit == "count":
+            value = value or 0  # a group with no row in this measure's table counts none
+        cells.append(Cell(value, measure.unit, link))
     return cells
 
 

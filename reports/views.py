@@ -1,5 +1,7 @@
 """The indicators dashboard, the breakdowns and the period report, with their exports."""
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -9,15 +11,23 @@ from reports import exports
 from reports.figures import DASHBOARD, PERIOD_REPORT, figure, measure_keys
 from reports.measures import DIMENSIONS, compute
 from reports.periods import PeriodForm
-from reports.scope import scope_for
+from reports.scope import FILTER_PARAMS, scope_for
 from reports.tables import breakdown_table, period_table
+
+
+# What the report tabs carry over from one page to the next: the period and the filters.
+CARRIED = ("period", "start", "end", *FILTER_PARAMS)
 
 
 def _context(request):
     scope = scope_for(request)
-    form = PeriodForm(request.GET or None)
+    form = PeriodForm(request.GET if "period" in request.GET else None)
     now, before = form.periods()
     return scope, form, {"now": now, "before": before}
+
+
+def carried(request) -> str:
+    return urlencode([(key, request.GET[key]) for key in CARRIED if request.GET.get(key)])
 
 
 @login_required
@@ -38,6 +48,7 @@ def dashboard(request):
         header = [_("Section"), _("Figure"), _("This period"), _("Previous period")]
         return exports.respond(request.GET["export"], "indicators", header, rows)
     context = {"scope": scope, "form": form, "periods": periods, "sections": sections}
+    context["carried"] = carried(request)
     return render(request, "reports/dashboard.html", context)
 
 
@@ -59,6 +70,7 @@ def breakdown(request):
         "dimension": dimension,
         "dimensions": [(key, label) for key, (_i, _l, label) in DIMENSIONS.items()],
         "view": view,
+        "carried": carried(request),
     }
     return render(request, "reports/breakdown.html", context)
 
@@ -82,5 +94,6 @@ def period_report(request):
         "periods": periods,
         "figures": figures,
         "table": table,
+        "carried": carried(request),
     }
     return render(request, "reports/period_report.html", context)

@@ -21,7 +21,7 @@ from tickets.services import (
     create_ticket,
     merge_tickets,
 )
-from tickets.states import Status
+from tickets.states import Channel, Status
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 PERIOD = Period(date(2026, 10, 19), date(2026, 11, 15))
@@ -51,9 +51,9 @@ def month(db, agent, supervisor, pool, customer, django_capture_on_commit_callba
         ):
             return call(*args, **kwargs)
 
-    def new(name, when):
+    def new(name, when, **extra):
         tickets[name] = step(
-            when, create_ticket, subject=name, pool=pool, requester=customer, actor=agent
+            when, create_ticket, subject=name, pool=pool, requester=customer, actor=agent, **extra
         )
         return tickets[name]
 
@@ -96,8 +96,8 @@ def month(db, agent, supervisor, pool, customer, django_capture_on_commit_callba
     step(at("2026-11-10", "17:00"), merge_tickets, tickets["D"], into=tickets["B"], actor=agent)
     reply("B", at("2026-11-12", "10:00"))
     status("B", at("2026-11-12", "11:00"), Status.RESOLVED)
-    # G: still open at the end of the period, never answered.
-    new("G", at("2026-11-13", "09:00"))
+    # G: opened on the portal, still open at the end of the period, never answered.
+    new("G", at("2026-11-13", "09:00"), channel=Channel.PORTAL)
     # Satisfaction: ratings 5 and 3; scores 10, 9 and 3; the operator rates 4.
     survey = Questionnaire.objects.create(name="CSAT", kind=Questionnaire.Kind.SATISFACTION)
     rating = Question.objects.create(questionnaire=survey, text="Rate", kind="rating")

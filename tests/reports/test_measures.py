@@ -41,6 +41,7 @@ def test_counts_of_the_month(month):
     } == {
         "open_now": 1,  # G
         "received": 7,  # A to G, the merged D too
+        "received_by_mail": 6,  # not G (portal)
         "responded": 5,  # A, B, C, E, F
         "solved": 5,  # not D (merged) nor G (open)
         "reopened": 1,  # C
