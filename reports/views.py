@@ -14,7 +14,6 @@ from reports.periods import PeriodForm
 from reports.scope import FILTER_PARAMS, scope_for
 from reports.tables import breakdown_table, period_table
 
-
 # What the report tabs carry over from one page to the next: the period and the filters.
 CARRIED = ("period", "start", "end", *FILTER_PARAMS)
 

@@ -20,6 +20,7 @@ def test_counts_of_the_month(month):
             [
                 "open_now",
                 "received",
+                "received_by_mail",
                 "responded",
                 "solved",
                 "reopened",
