@@ -30,6 +30,7 @@ run: install
 	$(BIN)/python manage.py load_demo_mailbox
 	$(BIN)/python manage.py load_demo_articles
 	$(BIN)/python manage.py load_demo_surveys
+	$(BIN)/python manage.py rebuild_report_facts
 	$(BIN)/honcho -f Procfile start
 
 test: install

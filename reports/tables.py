@@ -49,6 +49,21 @@ class Table:
     rows: list[tuple[str, list[Cell]]] = field(default_factory=list)
     total: list[Cell] = field(default_factory=list)
 
+    def chart(self, keys, *, stacked: bool = False) -> dict:
+        """The columns ``keys`` per row, as the page's chart draws them (Chart.js data)."""
+        positions = [i for i, (key, _label, _unit) in enumerate(self.columns) if key in keys]
+        return {
+            "stacked": stacked,
+            "labels": [label for label, _cells in self.rows],
+            "datasets": [
+                {
+                    "label": self.columns[i][1],
+                    "data": [cells[i].value for _label, cells in self.rows],
+                }
+                for i in positions
+            ],
+        }
+
     def export(self) -> tuple[list, list[list]]:
         header = [self.title, *(label for _key, label, _unit in self.columns)]
         body = [[label, *(cell.value for cell in cells)] for label, cells in self.rows]

@@ -14,6 +14,15 @@ from reports.periods import PeriodForm
 from reports.scope import FILTER_PARAMS, scope_for
 from reports.tables import breakdown_table, period_table
 
+# The columns the charts draw (the same figures as the tables).
+CHARTED = {"tickets": ("received", "solved"), "satisfaction": ("average_rating",)}
+SOLVED_KINDS = (
+    "solved_on_time_without_consultation",
+    "solved_on_time_with_consultation",
+    "solved_late_with_consultation",
+    "solved_late_without_consultation",
+)
+
 # What the report tabs carry over from one page to the next: the period and the filters.
 CARRIED = ("period", "start", "end", *FILTER_PARAMS)
 
@@ -70,6 +79,7 @@ def breakdown(request):
         "dimensions": [(key, label) for key, (_i, _l, label) in DIMENSIONS.items()],
         "view": view,
         "carried": carried(request),
+        "chart": table.chart(CHARTED[view]),
     }
     return render(request, "reports/breakdown.html", context)
 
@@ -94,5 +104,6 @@ def period_report(request):
         "figures": figures,
         "table": table,
         "carried": carried(request),
+        "chart": table.chart(SOLVED_KINDS, stacked=True) if table else None,
     }
     return render(request, "reports/period_report.html", context)

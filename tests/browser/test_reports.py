@@ -86,6 +86,10 @@ def test_a_supervisor_follows_a_figure_to_the_tickets_it_counts(
     page.select_option("#id_by", "pool")
     page.get_by_role("button", name="Show").click()
     expect(page.locator("#report-table")).to_contain_text("Fiber")
+    # The chart draws the table's figures (Chart.js, shipped under static/vendor).
+    chart = "Chart.getChart(document.getElementById('report-chart'))"
+    page.wait_for_function(f"typeof Chart !== 'undefined' && {chart} !== undefined")
+    assert page.evaluate(f"{chart}.data.labels") == ["Billing", "Fiber", "Mobile"]
     shoot(page, artifacts_dir, "breakdown")
     page.get_by_role("link", name="Satisfaction").click()
     page.select_option("#id_by", "agent")
