@@ -25,18 +25,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import bench_workspace as workspace  # noqa: E402 (sets Django up)
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from people.models import Department  # noqa: E402
-from reports.models import TicketFact  # noqa: E402
-from surveys.models import Question, Questionnaire  # noqa: E402
-from tickets.models import Message, Ticket  # noqa: E402
+from bench import bench_workspace as workspace
+from people.models import Department
+from reports.models import TicketFact
+from surveys.models import Question, Questionnaire
+from tickets.models import Message, Ticket
 
 SEED_SQL = """
 INSERT INTO reports_ticketfact (ticket_id, calendar_id, created_at, first_response_at,
