@@ -15,11 +15,12 @@ class Median(Aggregate):
     allow_distinct = False
 
     def as_postgresql(self, compiler, connection, **extra_context):
+        # %(filter)s: the FILTER (WHERE ...) clause, which Aggregate.as_sql fills in.
         return self.as_sql(
             compiler,
             connection,
             function="PERCENTILE_CONT",
-            template="%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)",
+            template="%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s",
             **extra_context,
         )
 
