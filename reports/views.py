@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from reports import exports
+from reports import exports, pdf
 from reports.figures import DASHBOARD, PERIOD_REPORT, figure, measure_keys
 from reports.measures import DIMENSIONS, compute
 from reports.periods import PeriodForm
@@ -57,6 +57,9 @@ def dashboard(request):
         return exports.respond(request.GET["export"], "indicators", header, rows)
     context = {"scope": scope, "form": form, "periods": periods, "sections": sections}
     context["carried"] = carried(request)
+    if request.GET.get("export") == "pdf":
+        context["title"] = _("Indicators") if scope.sees_all else _("My figures")
+        return pdf.respond(request, "indicators", context)
     return render(request, "reports/dashboard.html", context)
 
 
@@ -81,6 +84,9 @@ def breakdown(request):
         "carried": carried(request),
         "chart": table.chart(CHARTED[view]),
     }
+    if request.GET.get("export") == "pdf":
+        context["title"] = f"{_('Satisfaction') if view == 'satisfaction' else _('Breakdowns')}"
+        return pdf.respond(request, f"{view}-by-{dimension}", context)
     return render(request, "reports/breakdown.html", context)
 
 
@@ -106,4 +112,7 @@ def period_report(request):
         "carried": carried(request),
         "chart": table.chart(SOLVED_KINDS, stacked=True) if table else None,
     }
+    if export == "pdf":
+        context["title"] = _("Period report")
+        return pdf.respond(request, "period-report", context)
     return render(request, "reports/period_report.html", context)

@@ -79,3 +79,26 @@ def test_report_pages_run_a_fixed_number_of_queries(
     client.force_login(supervisor)
     with django_assert_num_queries(queries):
         client.get(reverse(page), RANGE)
+
+
+@pytest.mark.parametrize("page", ["reports:dashboard", "reports:breakdown", "reports:period"])
+def test_each_page_downloads_as_a_pdf(client, supervisor, month, page):
+    client.force_login(supervisor)
+    response = client.get(reverse(page), {**RANGE, "export": "pdf"})
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response.content.startswith(b"%PDF-") and len(response.content) > 5000
+
+
+def test_the_pdf_chart_draws_the_tables_figures():
+    from base64 import b64decode
+
+    from reports.pdf import chart_svg
+
+    image = chart_svg(
+        {"stacked": False, "labels": ["Billing", "Fiber"],
+         "datasets": [{"label": "Received", "data": [3, 5]}]}
+    )  # fmt: skip
+    svg = b64decode(image.removeprefix("data:image/svg+xml;base64,")).decode()
+    assert svg.count("<svg") == 1 and "Billing" in svg and "Received" in svg
+    assert chart_svg({"stacked": False, "labels": [], "datasets": []}) == ""
