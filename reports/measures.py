@@ -10,8 +10,6 @@ Periods are whole days in the reader's time zone. The docstring of each measure 
 text shown beside its figure: keep it true.
 """
 
-import functools
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -75,22 +73,20 @@ class Source:
     key: str
     model: type[models.Model]
     ticket: str
-    # Every measure of this table counts rows dated in the period by one of these: the
-    # query reads only the rows dated in the periods asked (through their indexes).
-    dated_by: tuple[str, ...] = ()
+    # The rows any measure of this table can count in a span of days (every measure's
+    # condition implies it): the query reads only those, through their indexes.
+    rows_in: Callable[["Period"], Q] | None = None
     # A dimension read from the table itself rather than from its ticket (survey answers
     # keep the pool, sector and agent they were given for).
     own_dimensions: dict[str, str] = field(default_factory=dict)
 
     def rows(self, tickets, periods):
-        """This table's rows for ``tickets`` dated in ``periods``."""
-        if self.model is Ticket:
-            return tickets
-        rows = self.model._default_manager.all()
-        if self.dated_by:
+        """This table's rows for ``tickets`` that measures over ``periods`` can count."""
+        rows = tickets if self.model is Ticket else self.model._default_manager.all()
+        if self.rows_in is not None:
             span = Period(min(p.start for p in periods), max(p.end for p in periods))
-            rows = rows.filter(functools.reduce(operator.or_, map(span.q, self.dated_by)))
-        if tickets.query.where:
+            rows = rows.filter(self.rows_in(span))
+        if self.model is not Ticket and tickets.query.where:
             rows = rows.filter(**{f"{self.ticket}__in": tickets.values("pk")})
         return rows
 
@@ -100,18 +96,29 @@ class Source:
         return self.own_dimensions.get(path) or f"{self.ticket}__{path}"
 
 
-TICKETS = Source("tickets", Ticket, "pk")
+TICKETS = Source("tickets", Ticket, "pk", rows_in=lambda span: Q(status__in=OPEN_STATUSES))
 FACTS = Source(
-    "facts", TicketFact, "ticket", dated_by=("created_at", "first_response_at", "finished_at")
+    "facts",
+    TicketFact,
+    "ticket",
+    rows_in=lambda span: span.q("created_at") | span.q("first_response_at") | span.q("finished_at"),
 )
-DEADLINES = Source("deadlines", Deadline, "ticket", dated_by=("met_at", "breached_at"))
-EVENTS = Source("events", ReportEvent, "ticket", dated_by=("at",))
-CONSULTATIONS = Source("consultations", Consultation, "ticket", dated_by=("answered_at",))
+DEADLINES = Source(
+    "deadlines",
+    Deadline,
+    "ticket",
+    # Met: through the index on (target, met_at); missed: through the one on breached_at.
+    rows_in=lambda span: (Q(target__in=Target.values) & span.q("met_at")) | span.q("breached_at"),
+)
+EVENTS = Source("events", ReportEvent, "ticket", rows_in=lambda span: span.q("at"))
+CONSULTATIONS = Source(
+    "consultations", Consultation, "ticket", rows_in=lambda span: span.q("answered_at")
+)
 ANSWERS = Source(
     "answers",
     Answer,
     "response__ticket",
-    dated_by=("response__created_at",),
+    rows_in=lambda span: span.q("response__created_at"),
     own_dimensions={
         "pool": "response__pool",
         "pool__name": "response__pool__name",
@@ -133,6 +140,8 @@ class Measure:
     help: str
     # For counts: the condition on the source's rows; the drill-down is the tickets having one.
     condition: Callable[[Period], Q] | None = None
+    # A figure of this moment, whatever the period: computed for the first period only.
+    timeless: bool = False
 
     def drilldown(self, period: Period) -> Q:
         """The tickets this count counts, as a filter on tickets (for the queue)."""
@@ -156,6 +165,7 @@ def ticket_count(source: Source, label):
 
     def declare(condition):
         distinct = source.model is not Ticket and source.model is not TicketFact
+        timeless = source.model is Ticket
         MEASURES[condition.__name__] = Measure(
             key=condition.__name__,
             label=label,
@@ -166,6 +176,7 @@ def ticket_count(source: Source, label):
             ),
             help=_doc(condition),
             condition=condition,
+            timeless=timeless,
         )
         return condition
 
@@ -503,10 +514,12 @@ def compute(tickets, periods: dict[str, Period], keys, *, dimension: str | None 
     rows: dict[object, dict] = {}
     for measures in by_source.values():
         source = measures[0].source
+        first = next(iter(periods))
         expressions = {
             f"{name}__{measure.key}": measure.expression(period)
             for name, period in periods.items()
             for measure in measures
+            if name == first or not measure.timeless
         }
         queryset = source.rows(tickets, periods.values()).order_by()
         if dimension is None:

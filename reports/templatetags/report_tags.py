@@ -3,6 +3,7 @@
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -33,3 +34,11 @@ def report_value(value, unit: str) -> str:
     if unit == "score":
         return floatformat(value, 0)
     return floatformat(value, 2)
+
+
+@register.simple_tag
+def figure_value(value, unit: str, link: str = ""):
+    """The value, as a link to its tickets when it has one (a tag: far cheaper than an
+    include per figure)."""
+    text = report_value(value, unit)
+    return format_html('<a href="{}">{}</a>', link, text) if link else text
