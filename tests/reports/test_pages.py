@@ -20,6 +20,8 @@ def links(html: str) -> list[tuple[str, str]]:
 def queue_count(client, href) -> int:
     response = client.get(href)
     assert response.status_code == 200
+    # The count the queue prints is the number of rows it lists.
+    assert response.context["matches"] == len(response.context["tickets"])
     return len(response.context["tickets"])
 
 
