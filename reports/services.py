@@ -74,14 +74,20 @@ def _facts_of(ticket: Ticket, schedule: Schedule, calendar_id, *, late: bool, co
     )
 
 
-def _calendars(ids) -> dict[int, int]:
-    """ticket id -> calendar id of its most recent deadline that had a policy."""
-    rows = (
-        Deadline.objects.filter(ticket_id__in=ids, policy__isnull=False)
-        .order_by("ticket_id", "started_at", "pk")
-        .values_list("ticket_id", "policy__calendar_id")
-    )
-    return dict(rows)
+def _deadlines(ids) -> tuple[dict[int, int], set[int]]:
+    """(ticket id -> calendar of its latest deadline with a policy, tickets with a missed
+    policy deadline), from one query."""
+    calendar_of, late = {}, set()
+    for ticket_id, calendar_id, target, breached_at in (
+        Deadline.objects.filter(ticket_id__in=ids)
+        .order_by("started_at", "pk")
+        .values_list("ticket_id", "policy__calendar_id", "target", "breached_at")
+    ):
+        if calendar_id is not None:
+            calendar_of[ticket_id] = calendar_id
+        if target in POLICY_TARGETS and breached_at is not None:
+            late.add(ticket_id)
+    return calendar_of, late
 
 
 @transaction.atomic
@@ -109,18 +115,13 @@ def refresh_facts(ticket_ids) -> None:
         ticket_id__in=ids, kind=Message.Kind.INBOUND
     ).values_list("ticket_id", "created_at"):
         inbound[ticket_id].append(at)
-    calendar_of = _calendars(ids)
+    calendar_of, late = _deadlines(ids)
     schedules = {
         calendar.pk: calendar.schedule()
         for calendar in BusinessCalendar.objects.filter(
             pk__in=set(calendar_of.values())
         ).prefetch_related("intervals")
     }
-    late = set(
-        Deadline.objects.filter(
-            ticket_id__in=ids, target__in=POLICY_TARGETS, breached_at__isnull=False
-        ).values_list("ticket_id", flat=True)
-    )
     consulted = set(
         Consultation.objects.filter(ticket_id__in=ids).values_list("ticket_id", flat=True)
     )
@@ -138,7 +139,11 @@ def refresh_facts(ticket_ids) -> None:
             )
         )
         events += _events(ticket.pk, history[ticket.pk], sorted(inbound[ticket.pk]))
-    TicketFact.objects.filter(ticket_id__in=ids).delete()
-    TicketFact.objects.bulk_create(facts)
+    TicketFact.objects.bulk_create(
+        facts,
+        update_conflicts=True,
+        unique_fields=["ticket"],
+        update_fields=[f.name for f in TicketFact._meta.concrete_fields if not f.primary_key],
+    )
     ReportEvent.objects.filter(ticket_id__in=ids).delete()
     ReportEvent.objects.bulk_create(events)
