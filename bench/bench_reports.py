@@ -38,10 +38,10 @@ from surveys.models import Question, Questionnaire
 from tickets.models import Message, Ticket
 
 SEED_SQL = """
-INSERT INTO reports_ticketfact (ticket_id, calendar_id, created_at, first_response_at,
+INSERT INTO reports_ticketfact (ticket_id, calendar_id, created_at, channel, first_response_at,
     first_response_seconds, first_response_business_seconds, finished_at, handling_seconds,
     handling_business_seconds, late, consulted)
-SELECT id, NULL, created_at, first_response_at,
+SELECT id, NULL, created_at, channel, first_response_at,
     extract(epoch FROM first_response_at - created_at)::int,
     extract(epoch FROM first_response_at - created_at)::int / 3,
     CASE WHEN status IN ('resolved', 'closed') THEN coalesce(resolved_at, closed_at) END,

@@ -219,7 +219,7 @@ def received(period: Period) -> Q:
 @ticket_count(FACTS, _("Received by mail"))
 def received_by_mail(period: Period) -> Q:
     """Tickets created in the period from a customer's mail (the channel they came by)."""
-    return period.q("created_at") & Q(ticket__channel=Channel.EMAIL)
+    return period.q("created_at") & Q(channel=Channel.EMAIL)
 
 
 @ticket_count(FACTS, _("First responses"))

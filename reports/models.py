@@ -22,8 +22,10 @@ class TicketFact(models.Model):
     calendar = models.ForeignKey(
         BusinessCalendar, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # Copies of the ticket's, indexed here so a period's figures read this table alone.
+    # Copies of the ticket's, indexed here so a period's figures read this table alone
+    # (the channel never changes once a ticket exists).
     created_at = models.DateTimeField()
+    channel = models.CharField(max_length=10, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     first_response_seconds = models.PositiveIntegerField(null=True, blank=True)
     first_response_business_seconds = models.PositiveIntegerField(null=True, blank=True)

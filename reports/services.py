@@ -61,6 +61,7 @@ def _facts_of(ticket: Ticket, schedule: Schedule, calendar_id, *, late: bool, co
         ticket_id=ticket.pk,
         calendar_id=calendar_id,
         created_at=ticket.created_at,
+        channel=ticket.channel,
         first_response_at=ticket.first_response_at,
         first_response_seconds=_seconds(ticket.created_at, ticket.first_response_at),
         first_response_business_seconds=_business(
