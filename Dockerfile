@@ -13,9 +13,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATICFILES_BACKEND=whitenoise.storage.CompressedManifestStaticFilesStorage \
     MEDIA_ROOT=/app/var/media
 
-# gettext provides msgfmt for compilemessages; psycopg[binary] brings its own libpq.
+# gettext provides msgfmt for compilemessages; Pango is what WeasyPrint (the reports' PDF)
+# lays text out with; psycopg[binary] brings its own libpq.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && apt-get install -y --no-install-recommends gettext libpango-1.0-0 libpangoft2-1.0-0 \
     && rm -rf /var/lib/apt/lists/* \
     && python -m venv /opt/venv
 

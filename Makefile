@@ -30,6 +30,7 @@ run: install
 	$(BIN)/python manage.py load_demo_mailbox
 	$(BIN)/python manage.py load_demo_articles
 	$(BIN)/python manage.py load_demo_surveys
+	$(BIN)/python manage.py rebuild_report_facts
 	$(BIN)/honcho -f Procfile start
 
 test: install
@@ -39,7 +40,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy helpdesk people tickets knowledge mailboxes sla surveys
+	$(BIN)/mypy helpdesk people tickets knowledge mailboxes sla surveys reports
 
 check: install
 	$(BIN)/python manage.py check

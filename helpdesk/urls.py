@@ -17,5 +17,6 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("sla/", include("sla.urls")),
     path("mail/", include("mailboxes.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -344,6 +344,12 @@ class Deadline(models.Model):
             ),
             models.Index(fields=["ticket", "state"], name="deadline_ticket_idx"),
             models.Index(fields=["target", "met_at"], name="deadline_report_idx"),
+            # The reports' "missed in the period" (met ones read deadline_report_idx).
+            models.Index(
+                fields=["breached_at"],
+                condition=Q(breached_at__isnull=False),
+                name="deadline_breached_idx",
+            ),
         ]
         constraints = [
             # One live clock per ticket and target, whatever races the events.

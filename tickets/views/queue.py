@@ -81,7 +81,10 @@ def _catalogs(user) -> list[list]:
 def queue(request):
     user, sees_all = request.user, sees_all_pools(request.user)
     tab = request.GET.get("tab") or "mine"
-    if tab not in TABS or (tab == "all" and not sees_all):
+    # A report's drill-down lists what it counted: all the tickets the user may see (for an
+    # agent, their pools), filtered as the figure was.
+    drilldown = bool(request.GET.get("report"))
+    if tab not in TABS or (tab == "all" and not sees_all and not drilldown):
         tab = "mine"
     catalogs = _catalogs(user)
     pools, topics, products = catalogs
@@ -123,6 +126,8 @@ def queue(request):
         "returned_replies": (
             list(returned_replies_of(user)[:RETURNED_SHOWN]) if is_junior(user) else []
         ),
+        # Exact: the list must show the very number the report's figure showed.
+        "matches": tickets.order_by().count() if drilldown else None,
     }
     return render(request, "tickets/ticket_queue.html", context)
 

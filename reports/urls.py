@@ -1,0 +1,11 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("breakdown/", views.breakdown, name="breakdown"),
+    path("period/", views.period_report, name="period"),
+]
