@@ -49,6 +49,7 @@ def scope_for(request) -> Scope:
     data.update(params)
     ticket_filter = TicketFilter(
         data,
+        user=user,
         queryset=_visible(user),
         pools=pools,
         topics=list(Topic.objects.all()),
