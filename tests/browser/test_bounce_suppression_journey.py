@@ -70,7 +70,9 @@ def test_an_agent_is_warned_and_confirms_a_reply_to_a_bounced_customer(
     page.screenshot(path=artifacts_dir / "suppressed-reply-refused-desktop.png", full_page=True)
     page.get_by_label("Send anyway: I know this address bounced.").check()
     page.locator("#send-reply").click()
-    expect(page.locator(".alert-success")).to_contain_text("Your reply was saved and will be sent shortly.")
+    expect(page.locator(".alert-success")).to_contain_text(
+        "Your reply was saved and will be sent shortly."
+    )
     assert Message.objects.filter(kind=Message.Kind.OUTBOUND).count() == 1
     context.close()
     # The refused POST answers 400 on purpose (the form with its error).
