@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -349,6 +350,10 @@ class EmailTemplate(models.Model):
     def __str__(self):
         scope = self.mailbox or self.pool or _("everyone")
         return f"{self.get_kind_display()} ({self.language}, {scope})"
+
+    def clean(self):
+        if self.mailbox_id and self.pool_id and self.mailbox.pool_id != self.pool_id:
+            raise ValidationError({"mailbox": _("This mailbox belongs to another pool.")})
 
 
 class SuppressedAddressQuerySet(models.QuerySet):
