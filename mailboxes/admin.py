@@ -338,23 +338,6 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
         )
 
 
-class ScopeFilter(admin.SimpleListFilter):
-    title = _("scope")
-    parameter_name = "scope"
-
-    def lookups(self, request, model_admin):
-        return [("everyone", _("Everyone")), ("pool", _("A pool")), ("mailbox", _("A mailbox"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "everyone":
-            return queryset.filter(pool__isnull=True, mailbox__isnull=True)
-        if self.value() == "pool":
-            return queryset.filter(pool__isnull=False, mailbox__isnull=True)
-        if self.value() == "mailbox":
-            return queryset.filter(mailbox__isnull=False)
-        return queryset
-
-
 VARIABLE_GROUPS = [
     (_("Automatic reply"), AUTO_REPLY_VARIABLES),
     (_("Notifications"), NOTIFICATION_VARIABLES),
@@ -376,7 +359,7 @@ def variables_text(kind: str | None):
 @admin.register(EmailTemplate)
 class EmailTemplateAdmin(admin.ModelAdmin):
     list_display = ["kind", "language", "pool", "mailbox", "subject", "active"]
-    list_filter = ["kind", "language", ScopeFilter, "pool", "active"]
+    list_filter = ["kind", "language", "pool", "mailbox", "active"]
     list_select_related = ["pool", "mailbox"]
     search_fields = ["subject", "body_text", "body_html"]
     fieldsets = [

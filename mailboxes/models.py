@@ -275,45 +275,28 @@ class EmailTemplate(models.Model):
 
     class Kind(models.TextChoices):
         AUTO_REPLY = "auto_reply", _("Automatic reply to a new ticket")
-        NOTIFICATION_TICKET_OPENED = "notification.ticket_opened", _("Notification: ticket opened")
-        NOTIFICATION_TICKET_TAKEN = "notification.ticket_taken", _("Notification: ticket taken")
-        NOTIFICATION_TICKET_STARTED = "notification.ticket_started", _("Notification: work started")
-        NOTIFICATION_CUSTOMER_MESSAGE = (
-            "notification.customer_message",
-            _("Notification: customer wrote"),
-        )
-        NOTIFICATION_AGENT_MESSAGE = "notification.agent_message", _("Notification: agent replied")
-        NOTIFICATION_TICKET_RESOLVED = (
-            "notification.ticket_resolved",
-            _("Notification: ticket resolved"),
-        )
-        NOTIFICATION_RESOLUTION_APPROVED = (
+        # One per NotificationRule.Event: the rule says who gets the mail, this what it says.
+        TICKET_OPENED = "notification.ticket_opened", _("Notification: ticket opened")
+        TICKET_TAKEN = "notification.ticket_taken", _("Notification: ticket taken")
+        TICKET_STARTED = "notification.ticket_started", _("Notification: work started")
+        CUSTOMER_MESSAGE = "notification.customer_message", _("Notification: customer wrote")
+        AGENT_MESSAGE = "notification.agent_message", _("Notification: agent replied")
+        TICKET_RESOLVED = "notification.ticket_resolved", _("Notification: ticket resolved")
+        RESOLUTION_APPROVED = (
             "notification.resolution_approved",
             _("Notification: resolution approved"),
         )
-        NOTIFICATION_RESOLUTION_REJECTED = (
+        RESOLUTION_REJECTED = (
             "notification.resolution_rejected",
             _("Notification: resolution rejected"),
         )
-        NOTIFICATION_SURVEY_ANSWERED = (
-            "notification.survey_answered",
-            _("Notification: survey answered"),
-        )
-        NOTIFICATION_TICKET_CANCELLED = (
-            "notification.ticket_cancelled",
-            _("Notification: ticket cancelled"),
-        )
+        SURVEY_ANSWERED = "notification.survey_answered", _("Notification: survey answered")
+        TICKET_CANCELLED = "notification.ticket_cancelled", _("Notification: ticket cancelled")
         SLA_REMINDER = "sla.reminder", _("SLA: deadline approaching (to the agent)")
         SLA_BREACH = "sla.breach", _("SLA: deadline missed (escalation)")
         SLA_CONSULTATION_QUESTION = "sla.consultation_question", _("SLA: question to a department")
-        SLA_CONSULTATION_REMINDER = (
-            "sla.consultation_reminder",
-            _("SLA: reminder to a late department"),
-        )
-        SLA_CONSULTATION_ANSWERED = (
-            "sla.consultation_answered",
-            _("SLA: department answered (to the agent)"),
-        )
+        SLA_CONSULTATION_REMINDER = "sla.consultation_reminder", _("SLA: reminder to a department")
+        SLA_CONSULTATION_ANSWERED = "sla.consultation_answered", _("SLA: department answered")
 
     kind = models.CharField(_("kind"), max_length=40, choices=Kind)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)

@@ -24,8 +24,8 @@ KINDS = [
     ("sla.reminder", "SLA: deadline approaching (to the agent)"),
     ("sla.breach", "SLA: deadline missed (escalation)"),
     ("sla.consultation_question", "SLA: question to a department"),
-    ("sla.consultation_reminder", "SLA: reminder to a late department"),
-    ("sla.consultation_answered", "SLA: department answered (to the agent)"),
+    ("sla.consultation_reminder", "SLA: reminder to a department"),
+    ("sla.consultation_answered", "SLA: department answered"),
 ]
 
 

@@ -40,8 +40,7 @@ def test_an_admin_writes_a_pool_s_notification_text_beside_its_variables(
         expect(page.locator("#result_list")).to_contain_text("Termin minął")
         page.screenshot(path=artifacts_dir / f"email-templates-list-{name}.png", full_page=True)
         page.goto(
-            f"{live_server.url}/admin/mailboxes/emailtemplate/add/"
-            f"?kind={Kind.NOTIFICATION_TICKET_RESOLVED}"
+            f"{live_server.url}/admin/mailboxes/emailtemplate/add/?kind={Kind.TICKET_RESOLVED}"
         )
         expect(page.locator(".field-body_text")).to_contain_text("{{ recipient_name }}")
         page.locator("#id_language").select_option("en")
@@ -53,7 +52,7 @@ def test_an_admin_writes_a_pool_s_notification_text_beside_its_variables(
         page.locator("input[name=_save]").click()
         expect(page.locator(".messagelist")).to_contain_text("was added successfully")
         context.close()
-    saved = EmailTemplate.objects.filter(kind=Kind.NOTIFICATION_TICKET_RESOLVED)
+    saved = EmailTemplate.objects.filter(kind=Kind.TICKET_RESOLVED)
     assert sorted(saved.values_list("subject", "pool")) == [
         ("Solved (desktop): {{ ticket.subject }}", pool.pk),
         ("Solved (phone): {{ ticket.subject }}", pool.pk),

@@ -108,7 +108,7 @@ def test_every_admin_edited_text_survives_the_template_migration(pool, customer)
     info = EventInfo(event="ticket_resolved", ticket=ticket)
     recipient = Recipient(address="c@acme.test", name="Carla", language="pt-br", is_customer=True)
     rendered = render_email(
-        Kind.NOTIFICATION_TICKET_RESOLVED,
+        Kind.TICKET_RESOLVED,
         language="pt-br",
         pool_id=pool.pk,
         ticket=ticket,
@@ -134,8 +134,8 @@ def test_the_template_admin_filters_by_kind_language_and_scope(admin_client, poo
     )
     url = reverse("admin:mailboxes_emailtemplate_changelist")
     for query, shown, hidden in (
-        ("scope=mailbox", "Mailbox text", "Everyone text"),
-        ("scope=everyone", "Everyone text", "Mailbox text"),
+        (f"mailbox__id__exact={mailbox.pk}", "Mailbox text", "Everyone text"),
+        ("mailbox__isnull=True&pool__isnull=True", "Everyone text", "Mailbox text"),
         (f"kind={Kind.SLA_BREACH}", "Everyone text", "Mailbox text"),
         ("language=en", "Mailbox text", "Everyone text"),
     ):

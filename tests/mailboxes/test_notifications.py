@@ -275,7 +275,7 @@ def test_each_recipient_gets_the_template_in_their_language(cast, pool, run):
     cast["customer"].save(update_fields=["language"])
     _turn_on(Event.TICKET_RESOLVED, to_requester=True, to_manager=True)
     EmailTemplate.objects.create(
-        kind=EmailTemplate.Kind.NOTIFICATION_TICKET_RESOLVED,
+        kind=EmailTemplate.Kind.TICKET_RESOLVED,
         language="pt-br",
         subject="Resolvido: {{ ticket.subject }}",
         body_text="Olá {{ recipient_name }}, confirme: {{ link }}",
@@ -381,7 +381,7 @@ def test_files_are_not_attached_to_notifications(cast, pool, run):
 def test_a_template_that_does_not_compile_falls_back_to_the_built_in_text(cast, pool, run):
     _turn_on(Event.TICKET_RESOLVED, to_manager=True)
     EmailTemplate.objects.create(
-        kind=EmailTemplate.Kind.NOTIFICATION_TICKET_RESOLVED,
+        kind=EmailTemplate.Kind.TICKET_RESOLVED,
         language="en",
         subject="{% if %}",
         body_text="{{ broken",

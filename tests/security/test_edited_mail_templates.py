@@ -74,12 +74,12 @@ def test_an_edited_auto_reply_cannot_print_the_mailbox_password_or_password_hash
 def test_an_edited_notification_cannot_print_password_hashes(ticket, agent):
     rule, _ = NotificationRule.objects.get_or_create(event=NotificationRule.Event.TICKET_OPENED)
     EmailTemplate.objects.create(
-        kind=Kind.NOTIFICATION_TICKET_OPENED, language="en", subject="New", body_text=PROBES
+        kind=Kind.TICKET_OPENED, language="en", subject="New", body_text=PROBES
     )
     info = EventInfo(event=rule.event, ticket=ticket, actor=agent)
     recipient = Recipient(address="agent@helpdesk.test", name="Agent", language="en")
     rendered = render_email(
-        Kind.NOTIFICATION_TICKET_OPENED,
+        Kind.TICKET_OPENED,
         language="en",
         context=notification_context(info, recipient),
         values=notification_values,
@@ -164,7 +164,7 @@ def test_every_mail_template_editor_lists_its_variables(admin_client):
     add = reverse("admin:mailboxes_emailtemplate_add")
     for kind, variable, elsewhere in (
         (Kind.AUTO_REPLY, "portal_url", "recipient_name"),
-        (Kind.NOTIFICATION_TICKET_OPENED, "recipient_name", "portal_url"),
+        (Kind.TICKET_OPENED, "recipient_name", "portal_url"),
         (Kind.SLA_CONSULTATION_QUESTION, "response_hours", "recipient_name"),
     ):
         url = f"{add}?kind={kind}"
