@@ -82,7 +82,7 @@ def variables_help(allowed: Mapping[str, object]):
     )
 
 
-def _name_of(user) -> str:
+def name_of(user) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
@@ -90,7 +90,7 @@ def _name_of(user) -> str:
 
 def person_values(user) -> Values:
     """An agent, by name only: prints the full name (or the user name)."""
-    return Values(_name_of(user), name=_name_of(user))
+    return Values(name_of(user), name=name_of(user))
 
 
 def ticket_values(ticket, *, url: str = "") -> Values:
@@ -111,7 +111,7 @@ def ticket_values(ticket, *, url: str = "") -> Values:
         requester=requester,
         customer_name=lambda: requester()["name"],
         assignee=lambda: person_values(ticket.assignee) if ticket.assignee_id else "",
-        agent_name=lambda: _name_of(ticket.assignee) if ticket.assignee_id else "",
+        agent_name=lambda: name_of(ticket.assignee) if ticket.assignee_id else "",
     )
 
 

@@ -65,11 +65,14 @@ def language_of(person, *, mailbox: Mailbox | None = None) -> str:
     return language or (mailbox.language if mailbox else "") or settings.LANGUAGE_CODE
 
 
-def auto_reply_context(ticket: Ticket, *, mailbox: Mailbox, shared: dict | None = None) -> dict:
-    """What the auto-reply's files see: the ticket, the mailbox and the receivers' additions.
+def auto_reply_email(
+    ticket: Ticket, *, mailbox: Mailbox, shared: dict | None = None, cache: dict | None = None
+) -> RenderedEmail:
+    """The auto-reply to a new ticket, in the customer's language, else the mailbox's.
 
     ``shared``: a dict the caller keeps across many tickets for the receivers of
-    ``auto_reply_context`` (the SLA reads its policies and calendars once).
+    ``auto_reply_context`` (the SLA reads its policies and calendars once); ``cache``: see
+    ``render_email``.
     """
     language = language_of(ticket.requester, mailbox=mailbox)
     context: dict[str, object] = {"ticket": ticket, "mailbox": mailbox, "language": language}
@@ -80,9 +83,14 @@ def auto_reply_context(ticket: Ticket, *, mailbox: Mailbox, shared: dict | None 
     for _receiver, extra in answers:
         if isinstance(extra, dict):
             context.update(extra)
-    # The template in the customer's language, else in the mailbox's.
-    context["languages"] = list(dict.fromkeys([language, mailbox.language]))
-    return context
+    return render_email(
+        EmailTemplate.Kind.AUTO_REPLY,
+        language=[language, mailbox.language],
+        mailbox=mailbox,
+        context=context,
+        values=auto_reply_values,
+        cache=cache,
+    )
 
 
 def auto_reply_values(context: dict) -> dict:
@@ -130,8 +138,9 @@ def pick_template(
     return min(rows, key=rank, default=None)
 
 
-def _finish(subject: str, body_text: str, body_html: str, ticket: Ticket | None) -> RenderedEmail:
-    subject = with_tag(subject, ticket) if ticket is not None else _one_line(subject)
+def _finish(subject: str, body_text: str, body_html: str, context: Mapping) -> RenderedEmail:
+    ticket = context.get("ticket")
+    subject = with_tag(subject, ticket) if isinstance(ticket, Ticket) else _one_line(subject)
     return RenderedEmail(subject=subject, body_text=body_text.strip() + "\n", body_html=body_html)
 
 
@@ -154,14 +163,14 @@ def _render_row(row: EmailTemplate, values: dict) -> tuple[str, str, str] | None
     return subject, text, html
 
 
-def render_files(name: str, context: Mapping, *, ticket: Ticket | None = None) -> RenderedEmail:
+def render_files(name: str, context: Mapping) -> RenderedEmail:
     """Subject, text and (when the file exists) HTML from ``templates/<name>.*``."""
     try:
         body_html = render_to_string(f"{name}.html", context)
     except TemplateDoesNotExist:
         body_html = ""
     subject = render_to_string(f"{name}.subject.txt", context)
-    return _finish(subject, render_to_string(f"{name}.txt", context), body_html, ticket)
+    return _finish(subject, render_to_string(f"{name}.txt", context), body_html, context)
 
 
 def render_email(
@@ -172,7 +181,6 @@ def render_email(
     values: Callable[[dict], dict],
     mailbox: Mailbox | None = None,
     pool_id: int | None = None,
-    ticket: Ticket | None = None,
     time_zone: str = "",
     cache: dict | None = None,
 ) -> RenderedEmail:
@@ -184,7 +192,8 @@ def render_email(
     rows never. With no row, or a row that does not compile, the kind's built-in files
     (``default_files``) render ``context``. An edited row sees only ``values(context)``:
     the kind's allowlisted plain values (``mailboxes.edited_mail``), never model objects.
-    ``ticket``: the subject carries its tag once. ``time_zone``: times print in it.
+    Mail about a ticket (``context["ticket"]``) carries its tag in the subject, once.
+    ``time_zone``: times print in it.
     ``cache``: a dict the caller keeps across many mails, so each row is looked up once.
     """
     languages = [language] if isinstance(language, str) else list(dict.fromkeys(language))
@@ -202,5 +211,5 @@ def render_email(
         timezone.override(time_zone or timezone.get_current_timezone()),
     ):
         if row is not None and (edited := _render_row(row, values(dict(context)))):
-            return _finish(*edited, ticket)
-        return render_files(default_files(kind), context, ticket=ticket)
+            return _finish(*edited, context)
+        return render_files(default_files(kind), context)

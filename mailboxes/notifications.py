@@ -25,7 +25,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from mailboxes import loops
-from mailboxes.edited_mail import ticket_values
+from mailboxes.edited_mail import name_of, ticket_values
 from mailboxes.emails import RenderedEmail, language_of, render_email, render_files
 from mailboxes.models import (
     Mailbox,
@@ -330,21 +330,15 @@ def _link(recipient: Recipient, ticket: Ticket) -> str:
     return urljoin(settings.SITE_URL, reverse(name, args=[ticket.number]))
 
 
-def _actor_name(actor) -> str:
-    if actor is None:
-        return ""
-    return actor.get_full_name() or actor.get_username()
-
-
-def notification_context(info: EventInfo, recipient: Recipient) -> dict:
-    """What a notification's files see, its sentences in the recipient's language."""
+def notification_email(info: EventInfo, recipient: Recipient) -> RenderedEmail:
+    """One recipient's mail about an event, in their language (the pool's text, else ours)."""
     ticket = info.ticket
     context = {
         "ticket": ticket,
         "event": info.event,
         "recipient_name": recipient.name,
         "is_customer": recipient.is_customer,
-        "actor_name": _actor_name(info.actor),
+        "actor_name": name_of(info.actor),
         "message_text": info.message_text,
         "reason": info.reason,
         "link": _link(recipient, ticket),
@@ -358,12 +352,13 @@ def notification_context(info: EventInfo, recipient: Recipient) -> dict:
             "actor": context["actor_name"] or _("An agent")
         }
         context["event_label"] = str(NotificationRule.Event(info.event).label)
-    return context
-
-
-def notification_values(context: dict) -> dict:
-    """What an edited notification may print: the context with the ticket as plain values."""
-    return {**context, "ticket": ticket_values(context["ticket"], url=context["link"])}
+    return render_email(
+        f"notification.{info.event}",
+        language=recipient.language,
+        pool_id=ticket.pool_id,
+        context=context,
+        values=lambda context: {**context, "ticket": ticket_values(ticket, url=context["link"])},
+    )
 
 
 # --- queueing -------------------------------------------------------------------------------
@@ -458,14 +453,7 @@ def notify(
     )
     queued = []
     for recipient in recipients_for(rule, info):
-        rendered = render_email(
-            f"notification.{event}",
-            language=recipient.language,
-            pool_id=ticket.pool_id,
-            ticket=ticket,
-            context=notification_context(info, recipient),
-            values=notification_values,
-        )
+        rendered = notification_email(info, recipient)
         outgoing = queue_automatic_email(
             to_address=recipient.address,
             rendered=rendered,

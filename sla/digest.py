@@ -13,11 +13,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 
-from mailboxes.emails import language_of, render_email, render_files
+from mailboxes.emails import language_of, render_files
 from mailboxes.notifications import queue_automatic_email
 from mailboxes.outbound import queue_notification
 from sla.models import Deadline
-from sla.notifications import sla_mail_values, ticket_url, time_zone_of
+from sla.notifications import sla_email, ticket_url, time_zone_of
 
 logger = logging.getLogger(__name__)
 
@@ -74,18 +74,16 @@ def _zone(user, deadline: Deadline) -> str:
 def _queue_single(user, item: _Item) -> None:
     deadline = item.deadline
     zone = _zone(user, deadline)
-    rendered = render_email(
-        f"sla.{item.kind}",
-        language=language_of(user),
-        time_zone=zone,
-        context={
+    rendered = sla_email(
+        item.kind,
+        {
             "ticket": deadline.ticket,
             "deadline": deadline,
             "target": deadline.get_target_display(),
             "time_zone": zone,
-            "url": ticket_url(deadline.ticket),
         },
-        values=sla_mail_values,
+        language=language_of(user),
+        time_zone=zone,
     )
     queue_notification(
         deadline.ticket, to=[user.email], subject=rendered.subject, body_text=rendered.body_text

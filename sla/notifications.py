@@ -7,10 +7,24 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 
 from mailboxes.edited_mail import Values, person_values, ticket_values
+from mailboxes.emails import RenderedEmail, render_email
 from people.models import ROLE_GROUPS, Role
 from tickets.models import PoolMembership, Ticket
 
 logger = logging.getLogger(__name__)
+
+
+def sla_email(
+    kind: str, context: dict, *, language: str = "", time_zone: str = ""
+) -> RenderedEmail:
+    """One SLA mail (``kind`` without its ``sla.`` prefix); times in ``time_zone``."""
+    return render_email(
+        f"sla.{kind}",
+        language=language or settings.LANGUAGE_CODE,
+        time_zone=time_zone or settings.TIME_ZONE,
+        context={**context, "url": ticket_url(context["ticket"])},
+        values=sla_mail_values,
+    )
 
 
 def ticket_url(ticket: Ticket) -> str:

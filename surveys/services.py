@@ -186,7 +186,7 @@ def _render_invitation(invitation: SurveyInvitation, ticket: Ticket) -> Rendered
     language = respondent_language(invitation)
     context = {"ticket": ticket, "invitation": invitation, "url": survey_url(invitation)}
     with translation.override(language):
-        return render_files("surveys/emails/satisfaction", context, ticket=ticket)
+        return render_files("surveys/emails/satisfaction", context)
 
 
 @transaction.atomic

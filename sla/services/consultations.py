@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -10,13 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from mailboxes.emails import language_of, render_email
-from mailboxes.models import EmailTemplate
+from mailboxes.emails import language_of
 from mailboxes.outbound import queue_notification
 from people.models import Department
 from sla.business_time import add_business_time
 from sla.models import Consultation, Deadline, Target
-from sla.notifications import addresses, sla_mail_values, ticket_url
+from sla.notifications import addresses, sla_email
 from sla.services.clocks import lock_ticket_of, schedule_for_ticket, sync_due
 from tickets.models import ActivityLog, Message, PoolMembership, Ticket
 from tickets.services import add_consultation_message, assign_ticket, change_status
@@ -61,19 +59,15 @@ def start_consultation(
         due_at=due_at,
         next_reminder_at=due_at,
     )
-    rendered = render_email(
-        EmailTemplate.Kind.SLA_CONSULTATION_QUESTION,
-        language=settings.LANGUAGE_CODE,
-        time_zone=settings.TIME_ZONE,
-        context={
+    rendered = sla_email(
+        "consultation_question",
+        {
             "ticket": ticket,
-            "url": ticket_url(ticket),
             "department": department,
             "question": question,
             "consultant": actor,
             "response_hours": round(department.response_time.total_seconds() / 3600, 1),
         },
-        values=sla_mail_values,
     )
     outgoing = queue_notification(
         ticket,
@@ -188,17 +182,10 @@ def _return_to_consultant(ticket: Ticket, consultation: Consultation) -> None:
         PoolMembership.objects.filter(user=consultant, pool_id=ticket.pool_id).exists()
     ):
         ticket = assign_ticket(ticket, agent=consultant, actor=None)
-    rendered = render_email(
-        EmailTemplate.Kind.SLA_CONSULTATION_ANSWERED,
+    rendered = sla_email(
+        "consultation_answered",
+        {"ticket": ticket, "department": consultation.department, "consultation": consultation},
         language=language_of(consultant),
-        time_zone=settings.TIME_ZONE,
-        context={
-            "ticket": ticket,
-            "url": ticket_url(ticket),
-            "department": consultation.department,
-            "consultation": consultation,
-        },
-        values=sla_mail_values,
     )
     queue_notification(
         ticket, to=addresses([consultant]), subject=rendered.subject, body_text=rendered.body_text
@@ -237,17 +224,9 @@ def remind_consultation(consultation_id: int, *, now: datetime | None = None) ->
     ).update(next_reminder_at=next_at, reminders_sent=F("reminders_sent") + 1)
     if not claimed:
         return False
-    rendered = render_email(
-        EmailTemplate.Kind.SLA_CONSULTATION_REMINDER,
-        language=settings.LANGUAGE_CODE,
-        time_zone=settings.TIME_ZONE,
-        context={
-            "ticket": ticket,
-            "url": ticket_url(ticket),
-            "department": department,
-            "consultation": consultation,
-        },
-        values=sla_mail_values,
+    rendered = sla_email(
+        "consultation_reminder",
+        {"ticket": ticket, "department": department, "consultation": consultation},
     )
     question_id = consultation.question.message_id if consultation.question else ""
     queue_notification(

@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from mailboxes.emails import auto_reply_context, auto_reply_values, render_email
+from mailboxes.emails import auto_reply_values, render_email
 from mailboxes.models import EmailTemplate, Mailbox
-from mailboxes.notifications import EventInfo, Recipient, notification_context, notification_values
+from mailboxes.notifications import EventInfo, Recipient, notification_email
 from tickets import services
 
 Kind = EmailTemplate.Kind
@@ -19,7 +19,7 @@ def mailbox(pool):
 
 def test_render_email_prefers_language_then_mailbox_then_pool(pool, other_pool, mailbox, customer):
     other_mailbox = Mailbox.objects.create(name="Sales", pool=pool, from_address="s@acme.test")
-    for language, scope, subject in (
+    for language, scope, text in (
         ("en", {"mailbox": mailbox}, "en mailbox"),
         ("pl", {}, "pl everyone"),
         ("pl", {"pool": pool}, "pl pool"),
@@ -27,25 +27,25 @@ def test_render_email_prefers_language_then_mailbox_then_pool(pool, other_pool, 
         ("pl", {"mailbox": mailbox, "active": False}, "pl mailbox"),
     ):
         EmailTemplate.objects.create(
-            kind=Kind.AUTO_REPLY, language=language, subject=subject, body_text="x", **scope
+            kind=Kind.AUTO_REPLY, language=language, subject="s", body_text=text, **scope
         )
     ticket = services.create_ticket(subject="Invoice", pool=pool, requester=customer)
-    context = auto_reply_context(ticket, mailbox=mailbox)
+    context = {"ticket": ticket, "mailbox": mailbox}
 
-    def subject(language, **scope):
+    def text(language, **scope):
         rendered = render_email(
             Kind.AUTO_REPLY, language=language, context=context, values=auto_reply_values, **scope
         )
-        return rendered.subject
+        return rendered.body_text.strip()
 
     # The reader's language beats a more specific row in the next language; an inactive
     # row and another mailbox's row never speak.
-    assert subject(["pl", "en"], mailbox=mailbox) == "pl pool"
-    EmailTemplate.objects.filter(subject="pl mailbox").update(active=True)
-    assert subject(["pl", "en"], mailbox=mailbox) == "pl mailbox"
-    assert subject("pl", pool_id=other_pool.pk) == "pl everyone"
-    assert subject(["de", "en"], mailbox=mailbox) == "en mailbox"
-    assert subject("en", pool_id=pool.pk).startswith("We received your message")  # the files
+    assert text(["pl", "en"], mailbox=mailbox) == "pl pool"
+    EmailTemplate.objects.filter(body_text="pl mailbox").update(active=True)
+    assert text(["pl", "en"], mailbox=mailbox) == "pl mailbox"
+    assert text("pl", pool_id=other_pool.pk) == "pl everyone"
+    assert text(["de", "en"], mailbox=mailbox) == "en mailbox"
+    assert "This is an automatic message." in text("en", pool_id=pool.pk)  # the files
 
 
 def test_a_cached_lookup_reads_each_template_once(
@@ -53,12 +53,12 @@ def test_a_cached_lookup_reads_each_template_once(
 ):
     EmailTemplate.objects.create(kind=Kind.AUTO_REPLY, language="en", subject="Hi", body_text="x")
     ticket = services.create_ticket(subject="Invoice", pool=pool, requester=customer)
-    context, cache = auto_reply_context(ticket, mailbox=mailbox), {}
+    context, cache = {"ticket": ticket, "mailbox": mailbox}, {}
     arguments = {"language": "en", "mailbox": mailbox, "context": context, "cache": cache}
     render_email(Kind.AUTO_REPLY, values=auto_reply_values, **arguments)
     with django_assert_num_queries(0):
         rendered = render_email(Kind.AUTO_REPLY, values=auto_reply_values, **arguments)
-    assert rendered.subject == "Hi"
+    assert rendered.subject == f"Hi {ticket.tag_label}"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -107,14 +107,7 @@ def test_every_admin_edited_text_survives_the_template_migration(pool, customer)
     ticket = services.create_ticket(subject="Invoice", pool=pool, requester=customer)
     info = EventInfo(event="ticket_resolved", ticket=ticket)
     recipient = Recipient(address="c@acme.test", name="Carla", language="pt-br", is_customer=True)
-    rendered = render_email(
-        Kind.TICKET_RESOLVED,
-        language="pt-br",
-        pool_id=pool.pk,
-        ticket=ticket,
-        context=notification_context(info, recipient),
-        values=notification_values,
-    )
+    rendered = notification_email(info, recipient)
     assert rendered.subject == f"Resolvido {ticket.tag_label}"
     assert rendered.body_text == f"Olá http://127.0.0.1:8000/portal/tickets/{ticket.number}/\n"
 

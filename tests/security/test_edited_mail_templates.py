@@ -3,16 +3,11 @@
 import pytest
 from django.urls import reverse
 
-from mailboxes.emails import auto_reply_context, auto_reply_values, render_email
+from mailboxes.emails import auto_reply_email
 from mailboxes.models import EmailTemplate, Mailbox, NotificationRule
-from mailboxes.notifications import (
-    EventInfo,
-    Recipient,
-    notification_context,
-    notification_values,
-)
+from mailboxes.notifications import EventInfo, Recipient, notification_email
 from people.models import Department
-from sla.notifications import sla_mail_values, ticket_url
+from sla.notifications import sla_email
 from tickets import services
 
 Kind = EmailTemplate.Kind
@@ -50,23 +45,11 @@ def ticket(pool, customer, customer_user, agent):
     return ticket
 
 
-def render_auto_reply(ticket, *, mailbox):
-    context = auto_reply_context(ticket, mailbox=mailbox)
-    return render_email(
-        Kind.AUTO_REPLY,
-        language=context["languages"],
-        mailbox=mailbox,
-        ticket=ticket,
-        context=context,
-        values=auto_reply_values,
-    )
-
-
 def test_an_edited_auto_reply_cannot_print_the_mailbox_password_or_password_hashes(ticket, mailbox):
     EmailTemplate.objects.create(
         kind=Kind.AUTO_REPLY, language="en", subject="Got it", body_text=PROBES, body_html=PROBES
     )
-    rendered = render_auto_reply(ticket, mailbox=mailbox)
+    rendered = auto_reply_email(ticket, mailbox=mailbox)
     assert rendered.body_text == EMPTY + "\n"
     assert rendered.body_html == EMPTY
 
@@ -78,13 +61,7 @@ def test_an_edited_notification_cannot_print_password_hashes(ticket, agent):
     )
     info = EventInfo(event=rule.event, ticket=ticket, actor=agent)
     recipient = Recipient(address="agent@helpdesk.test", name="Agent", language="en")
-    rendered = render_email(
-        Kind.TICKET_OPENED,
-        language="en",
-        context=notification_context(info, recipient),
-        values=notification_values,
-    )
-    assert rendered.body_text == EMPTY + "\n"
+    assert notification_email(info, recipient).body_text == EMPTY + "\n"
 
 
 def test_an_edited_sla_mail_cannot_print_password_hashes(ticket, agent):
@@ -92,12 +69,8 @@ def test_an_edited_sla_mail_cannot_print_password_hashes(ticket, agent):
         kind=Kind.SLA_CONSULTATION_QUESTION, language="en", subject="Question", body_text=PROBES
     )
     department = Department.objects.create(name="Legal", email="legal@acme.test")
-    context = {"ticket": ticket, "url": ticket_url(ticket), "department": department}
-    context |= {"question": "?", "consultant": agent}
-    rendered = render_email(
-        Kind.SLA_CONSULTATION_QUESTION, language="en", context=context, values=sla_mail_values
-    )
-    assert rendered.body_text == EMPTY + "\n"
+    context = {"ticket": ticket, "department": department, "question": "?", "consultant": agent}
+    assert sla_email("consultation_question", context).body_text == EMPTY + "\n"
 
 
 def test_an_edited_html_part_escapes_what_the_customer_wrote(ticket, mailbox):
@@ -110,7 +83,7 @@ def test_an_edited_html_part_escapes_what_the_customer_wrote(ticket, mailbox):
         body_text="{{ ticket.subject }}",
         body_html="<p>{{ ticket.subject }}</p>",
     )
-    rendered = render_auto_reply(ticket, mailbox=mailbox)
+    rendered = auto_reply_email(ticket, mailbox=mailbox)
     assert rendered.body_text.startswith('<img src=x onerror="alert(1)">')
     assert rendered.body_html == "<p>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</p>"
 
@@ -126,7 +99,7 @@ def test_edited_mail_prints_the_documented_plain_values(ticket, mailbox, custome
             "{{ portal_url }}|{{ ticket }}"
         ),
     )
-    rendered = render_auto_reply(ticket, mailbox=mailbox)
+    rendered = auto_reply_email(ticket, mailbox=mailbox)
     assert rendered.subject == f"Invoice charged twice {ticket.tag_label}"
     assert rendered.body_text.strip().split("|") == [
         ticket.number,
@@ -154,7 +127,7 @@ def test_edited_mail_cannot_dump_the_context_load_libraries_or_include_files(tic
     EmailTemplate.objects.create(
         kind=Kind.AUTO_REPLY, language="en", subject="Got it", body_text=body
     )
-    rendered = render_auto_reply(ticket, mailbox=mailbox)
+    rendered = auto_reply_email(ticket, mailbox=mailbox)
     # The default text goes out instead, as for any template that does not compile.
     assert rendered.subject.startswith("We received your message")
     assert "imap-Secret-42" not in rendered.body_text
