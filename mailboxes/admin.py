@@ -362,10 +362,7 @@ class EmailTemplateAdmin(admin.ModelAdmin):
     list_filter = ["kind", "language", "pool", "mailbox", "active"]
     list_select_related = ["pool", "mailbox"]
     search_fields = ["subject", "body_text", "body_html"]
-    fieldsets = [
-        (None, {"fields": ["kind", "language", "pool", "mailbox", "active"]}),
-        (_("Text"), {"fields": ["subject", "body_text", "body_html"]}),
-    ]
+    fields = ["kind", "language", "pool", "mailbox", "active", "subject", "body_text", "body_html"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -407,9 +404,6 @@ class NotificationRuleAdmin(admin.ModelAdmin):
     readonly_fields = ["texts"]
 
     @admin.display(description=_("texts"))
-    def texts(self, obj):
-        # The rule says who gets the mail; what it says is an email template of its kind.
-        url = reverse("admin:mailboxes_emailtemplate_changelist")
-        return format_html(
-            '<a href="{}?kind=notification.{}">{}</a>', url, obj.event, _("Email templates")
-        )
+    def texts(self, obj):  # who gets the mail is the rule; what it says, an email template
+        url = f"{reverse('admin:mailboxes_emailtemplate_changelist')}?kind=notification.{obj.event}"
+        return format_html('<a href="{}">{}</a>', url, _("Email templates"))

@@ -166,7 +166,7 @@ def _render_row(row: EmailTemplate, values: dict) -> tuple[str, str, str] | None
 def render_files(name: str, context: Mapping) -> RenderedEmail:
     """Subject, text and (when the file exists) HTML from ``templates/<name>.*``."""
     try:
-        body_html = render_to_string(f"{name}.html", context)
+        body_html: str = render_to_string(f"{name}.html", context)
     except TemplateDoesNotExist:
         body_html = ""
     subject = render_to_string(f"{name}.subject.txt", context)

@@ -335,7 +335,7 @@ class EmailTemplate(models.Model):
         return f"{self.get_kind_display()} ({self.language}, {scope})"
 
     def clean(self):
-        if self.mailbox_id and self.pool_id and self.mailbox.pool_id != self.pool_id:
+        if self.mailbox and self.pool_id and self.mailbox.pool_id != self.pool_id:
             raise ValidationError({"mailbox": _("This mailbox belongs to another pool.")})
 
 
