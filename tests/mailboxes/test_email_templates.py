@@ -135,3 +135,9 @@ def test_the_template_admin_filters_by_kind_language_and_scope(admin_client, poo
         response = admin_client.get(f"{url}?{query}")
         assert response.status_code == 200
         assert shown in response.text and hidden not in response.text, query
+
+
+def test_a_notification_rule_links_to_the_texts_of_its_event(admin_client):
+    response = admin_client.get(reverse("admin:mailboxes_notificationrule_changelist"))
+    assert response.status_code == 200
+    assert "/admin/mailboxes/emailtemplate/?kind=notification.ticket_opened" in response.text
