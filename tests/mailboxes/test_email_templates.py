@@ -141,3 +141,21 @@ def test_a_notification_rule_links_to_the_texts_of_its_event(admin_client):
     response = admin_client.get(reverse("admin:mailboxes_notificationrule_changelist"))
     assert response.status_code == 200
     assert "/admin/mailboxes/emailtemplate/?kind=notification.ticket_opened" in response.text
+
+
+def test_a_template_for_a_mailbox_of_another_pool_is_refused(admin_client, other_pool, mailbox):
+    response = admin_client.post(
+        reverse("admin:mailboxes_emailtemplate_add"),
+        {
+            "kind": Kind.AUTO_REPLY,
+            "language": "en",
+            "pool": other_pool.pk,
+            "mailbox": mailbox.pk,
+            "active": "on",
+            "subject": "Got it",
+            "body_text": "Thanks",
+        },
+    )
+    assert response.status_code == 200
+    assert "This mailbox belongs to another pool." in response.text
+    assert not EmailTemplate.objects.exists()
