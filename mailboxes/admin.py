@@ -10,14 +10,19 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mailboxes import processing
-from mailboxes.edited_mail import AUTO_REPLY_VARIABLES, NOTIFICATION_VARIABLES, variables_help
+from mailboxes.edited_mail import (
+    AUTO_REPLY_VARIABLES,
+    NOTIFICATION_VARIABLES,
+    SLA_MAIL_VARIABLES,
+    variables_for,
+    variables_help,
+)
 from mailboxes.ingest import clear_mailbox_attention
 from mailboxes.models import (
     AutoReplyLog,
     EmailTemplate,
     Mailbox,
     NotificationRule,
-    NotificationTemplate,
     OutgoingEmail,
     RawMessage,
     SuppressedAddress,
@@ -267,22 +272,6 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         return False
 
 
-class DocumentedVariables:
-    """Lists, beside a mail template's editor, the variables the template may print."""
-
-    template_variables: dict = {}
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
-        if db_field.name in ("subject", "body") and field is not None:
-            field.help_text = format_html(
-                "{}{}",
-                _("Django template syntax, with only these variables (plain values):"),
-                variables_help(self.template_variables),
-            )
-        return field
-
-
 class StandingFilter(admin.SimpleListFilter):
     title = _("standing")
     parameter_name = "standing"
@@ -349,12 +338,37 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
         )
 
 
+VARIABLE_GROUPS = [
+    (_("Automatic reply"), AUTO_REPLY_VARIABLES),
+    (_("Notifications"), NOTIFICATION_VARIABLES),
+    (_("SLA mail"), SLA_MAIL_VARIABLES),
+]
+
+
+def variables_text(kind: str | None):
+    """The variables a template may print, for its kind; by group while no kind is chosen."""
+    intro = _("Django template syntax, with only these variables (plain values):")
+    if kind:
+        return format_html("{}{}", intro, variables_help(variables_for(kind)))
+    groups = format_html_join(
+        "", "<br><strong>{}</strong>{}", ((g, variables_help(v)) for g, v in VARIABLE_GROUPS)
+    )
+    return format_html("{}{}", intro, groups)
+
+
 @admin.register(EmailTemplate)
-class EmailTemplateAdmin(DocumentedVariables, admin.ModelAdmin):
-    template_variables = AUTO_REPLY_VARIABLES
-    list_display = ["kind", "language", "mailbox", "pool", "subject"]
-    list_filter = ["kind", "language"]
-    search_fields = ["subject", "body"]
+class EmailTemplateAdmin(admin.ModelAdmin):
+    list_display = ["kind", "language", "pool", "mailbox", "subject", "active"]
+    list_filter = ["kind", "language", "pool", "mailbox", "active"]
+    list_select_related = ["pool", "mailbox"]
+    search_fields = ["subject", "body_text", "body_html"]
+    fields = ["kind", "language", "pool", "mailbox", "active", "subject", "body_text", "body_html"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        kind = obj.kind if obj else request.GET.get("kind")
+        form.base_fields["body_text"].help_text = variables_text(kind)
+        return form
 
 
 @admin.register(AutoReplyLog)
@@ -370,12 +384,6 @@ class AutoReplyLogAdmin(admin.ModelAdmin):
         return False
 
 
-class NotificationTemplateInline(DocumentedVariables, admin.StackedInline):
-    model = NotificationTemplate
-    template_variables = NOTIFICATION_VARIABLES
-    extra = 0
-
-
 @admin.register(NotificationRule)
 class NotificationRuleAdmin(admin.ModelAdmin):
     list_display = [
@@ -388,8 +396,14 @@ class NotificationRuleAdmin(admin.ModelAdmin):
         "to_watchers",
         "to_pool_members",
         "to_supervisors",
+        "texts",
     ]
     list_editable = ["enabled"]
     list_filter = ["event", "enabled", "pool"]
     list_select_related = ["pool"]
-    inlines = [NotificationTemplateInline]
+    readonly_fields = ["texts"]
+
+    @admin.display(description=_("texts"))
+    def texts(self, obj):  # who gets the mail is the rule; what it says, an email template
+        url = f"{reverse('admin:mailboxes_emailtemplate_changelist')}?kind=notification.{obj.event}"
+        return format_html('<a href="{}">{}</a>', url, _("Email templates"))

@@ -82,7 +82,7 @@ def variables_help(allowed: Mapping[str, object]):
     )
 
 
-def _name_of(user) -> str:
+def name_of(user) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
@@ -90,7 +90,7 @@ def _name_of(user) -> str:
 
 def person_values(user) -> Values:
     """An agent, by name only: prints the full name (or the user name)."""
-    return Values(_name_of(user), name=_name_of(user))
+    return Values(name_of(user), name=name_of(user))
 
 
 def ticket_values(ticket, *, url: str = "") -> Values:
@@ -111,7 +111,7 @@ def ticket_values(ticket, *, url: str = "") -> Values:
         requester=requester,
         customer_name=lambda: requester()["name"],
         assignee=lambda: person_values(ticket.assignee) if ticket.assignee_id else "",
-        agent_name=lambda: _name_of(ticket.assignee) if ticket.assignee_id else "",
+        agent_name=lambda: name_of(ticket.assignee) if ticket.assignee_id else "",
     )
 
 
@@ -139,3 +139,25 @@ NOTIFICATION_VARIABLES = {
     "reason": _("the reason given, when there is one"),
     "link": _("the ticket's address (the portal's for a customer)"),
 }
+
+SLA_MAIL_VARIABLES = {
+    "ticket": TICKET_VARIABLE,
+    "url": _("the ticket's address"),
+    "target": _("the deadline's target (first response, resolution, ...)"),
+    "deadline": _("the deadline: .due_at (e.g. {{ deadline.due_at|date:'H:i' }}), .target"),
+    "time_zone": _("the time zone times are shown in"),
+    "department": _("the department consulted: .name, .email"),
+    "question": _("the question asked to the department"),
+    "consultant": _("the agent who asked the department (prints the name)"),
+    "consultation": _("the consultation: .department, .asked_at, .due_at"),
+    "response_hours": _("the department's response time, in hours"),
+}
+
+
+def variables_for(kind: str) -> dict:
+    """The variables an edited template of ``kind`` (an ``EmailTemplate.Kind``) may print."""
+    if kind.startswith("notification."):
+        return NOTIFICATION_VARIABLES
+    if kind.startswith("sla."):
+        return SLA_MAIL_VARIABLES
+    return AUTO_REPLY_VARIABLES

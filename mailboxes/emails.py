@@ -1,7 +1,7 @@
-"""Text of automatic mail: an admin-edited EmailTemplate row, else the default file templates."""
+"""Text of automatic mail: ``render_email`` picks an admin-edited EmailTemplate, else files."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -10,12 +10,11 @@ from django.db.models import Q
 from django.template import Context, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from mailboxes import edited_mail
-from mailboxes.edited_mail import AUTO_REPLY_VARIABLES, Values, plain_context, ticket_values
+from mailboxes import edited_mail, signals
+from mailboxes.edited_mail import Values, plain_context, ticket_values, variables_for
 from mailboxes.models import EmailTemplate, Mailbox
-from mailboxes.signals import auto_reply_context
 from people.models import Contact
 from tickets.models import Ticket
 
@@ -66,25 +65,37 @@ def language_of(person, *, mailbox: Mailbox | None = None) -> str:
     return language or (mailbox.language if mailbox else "") or settings.LANGUAGE_CODE
 
 
-def render_edited(row, context: dict, *, allowed: Mapping[str, object]) -> tuple[str, str] | None:
-    """An admin-edited row's subject and text, rendered as plain text (nothing escaped).
+def auto_reply_email(
+    ticket: Ticket, *, mailbox: Mailbox, shared: dict | None = None, cache: dict | None = None
+) -> RenderedEmail:
+    """The auto-reply to a new ticket, in the customer's language, else the mailbox's.
 
-    Only the ``allowed`` names of ``context`` that hold plain values reach the template
-    (see mailboxes.edited_mail). None when the row does not compile: an admin's typo must
-    never stop mail, so the caller sends its default text instead (and the typo is logged).
+    ``shared``: a dict the caller keeps across many tickets for the receivers of
+    ``auto_reply_context`` (the SLA reads its policies and calendars once); ``cache``: see
+    ``render_email``.
     """
-    plain = Context(plain_context(context, allowed), autoescape=False)
-    try:
-        subject = edited_mail.engine.from_string(row.subject).render(plain)
-        return subject, edited_mail.engine.from_string(row.body).render(plain).strip() + "\n"
-    except (TemplateSyntaxError, TemplateDoesNotExist):
-        logger.warning("%s %s does not compile; using the default", type(row).__name__, row.pk)
-        return None
+    language = language_of(ticket.requester, mailbox=mailbox)
+    context: dict[str, object] = {"ticket": ticket, "mailbox": mailbox, "language": language}
+    shared = {} if shared is None else shared
+    answers = signals.auto_reply_context.send(
+        sender=Mailbox, ticket=ticket, mailbox=mailbox, shared=shared
+    )
+    for _receiver, extra in answers:
+        if isinstance(extra, dict):
+            context.update(extra)
+    return render_email(
+        EmailTemplate.Kind.AUTO_REPLY,
+        language=[language, mailbox.language],
+        mailbox=mailbox,
+        context=context,
+        values=auto_reply_values,
+        cache=cache,
+    )
 
 
-def auto_reply_values(ticket: Ticket, *, mailbox: Mailbox, context: dict) -> dict:
+def auto_reply_values(context: dict) -> dict:
     """What an edited auto-reply may print: plain values, links to the portal."""
-    portal_url = urljoin(settings.SITE_URL, reverse("portal:home"))
+    ticket, mailbox = context["ticket"], context["mailbox"]
     return {
         "ticket": ticket_values(
             ticket, url=urljoin(settings.SITE_URL, reverse("portal:detail", args=[ticket.number]))
@@ -96,66 +107,109 @@ def auto_reply_values(ticket: Ticket, *, mailbox: Mailbox, context: dict) -> dic
             from_name=mailbox.from_name,
         ),
         "out_of_hours": context.get("out_of_hours", ""),
-        "portal_url": portal_url,
+        "portal_url": urljoin(settings.SITE_URL, reverse("portal:home")),
     }
 
 
-def pick_template(kind: str, *, mailbox: Mailbox, languages: list[str]) -> EmailTemplate | None:
-    """The most specific row: the customer's language first, then mailbox, pool, everyone."""
-    rows = EmailTemplate.objects.filter(
-        Q(mailbox=mailbox)
-        | Q(mailbox__isnull=True, pool_id=mailbox.pool_id)
-        | Q(mailbox__isnull=True, pool__isnull=True),
-        kind=kind,
-        language__in=languages,
-    )
+def default_files(kind: str) -> str:
+    """The built-in files of a kind: ``templates/<name>.subject.txt``, ``.txt``, ``.html``."""
+    if kind.startswith("notification."):
+        return "mailboxes/emails/notification"
+    if kind.startswith("sla."):
+        return "sla/emails/" + kind.removeprefix("sla.")
+    return f"mailboxes/emails/{kind}"
 
-    def rank(row: EmailTemplate) -> tuple[int, int]:
+
+def pick_template(
+    kind: str, *, languages: list[str], mailbox: Mailbox | None = None, pool_id: int | None = None
+) -> EmailTemplate | None:
+    """The most specific active row of ``kind``: see ``render_email`` for the order."""
+    scope = Q(mailbox__isnull=True, pool__isnull=True)
+    if pool_id is not None:
+        scope |= Q(mailbox__isnull=True, pool_id=pool_id)
+    if mailbox is not None:
+        scope |= Q(mailbox=mailbox)
+    rows = EmailTemplate.objects.filter(scope, kind=kind, language__in=languages, active=True)
+
+    def rank(row: EmailTemplate) -> tuple[int, int, int]:
         scope = 0 if row.mailbox_id else 1 if row.pool_id else 2
-        return languages.index(row.language), scope
+        return languages.index(row.language), scope, -row.pk  # a tie: the newest row
 
     return min(rows, key=rank, default=None)
 
 
-def render_auto_reply(
-    ticket: Ticket, *, mailbox: Mailbox, templates: dict | None = None, shared: dict | None = None
-) -> RenderedEmail:
-    """Subject, text and HTML of the auto-reply to a new ticket, in the customer's language.
+def _finish(subject: str, body_text: str, body_html: str, context: Mapping) -> RenderedEmail:
+    ticket = context.get("ticket")
+    subject = with_tag(subject, ticket) if isinstance(ticket, Ticket) else _one_line(subject)
+    return RenderedEmail(subject=subject, body_text=body_text.strip() + "\n", body_html=body_html)
 
-    ``templates``: a dict the caller keeps across many tickets, so that the template for
-    one mailbox and language is looked up once; ``shared`` likewise, for the receivers of
-    ``auto_reply_context`` (the SLA reads its policies and calendars once).
-    """
-    requester = ticket.requester
-    language = language_of(requester, mailbox=mailbox)
-    # The template in the customer's language, else in the mailbox's.
-    languages = list(dict.fromkeys([language, mailbox.language]))
-    context: dict[str, object] = {"ticket": ticket, "mailbox": mailbox, "language": language}
-    shared = {} if shared is None else shared
-    answers = auto_reply_context.send(sender=Mailbox, ticket=ticket, mailbox=mailbox, shared=shared)
-    for _receiver, extra in answers:
-        if isinstance(extra, dict):
-            context.update(extra)
-    key = (mailbox.pk, tuple(languages))
-    if templates is not None and key in templates:
-        row = templates[key]
-    else:
-        row = pick_template(EmailTemplate.Kind.AUTO_REPLY, mailbox=mailbox, languages=languages)
-        if templates is not None:
-            templates[key] = row
-    with translation.override(row.language if row else language):
-        edited = None
-        if row is not None:
-            values = auto_reply_values(ticket, mailbox=mailbox, context=context)
-            edited = render_edited(row, values, allowed=AUTO_REPLY_VARIABLES)
-        if edited is not None:
-            # Admin-edited text is plain text: no HTML part.
-            return RenderedEmail(
-                subject=with_tag(edited[0], ticket), body_text=edited[1], body_html=""
-            )
-        name = "mailboxes/emails/auto_reply"
-        return RenderedEmail(
-            subject=with_tag(render_to_string(f"{name}.subject.txt", context), ticket),
-            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
-            body_html=render_to_string(f"{name}.html", context),
+
+def _render_row(row: EmailTemplate, values: dict) -> tuple[str, str, str] | None:
+    # Only the kind's allowed names that hold plain values reach the template (see
+    # mailboxes.edited_mail); the text is not escaped, the HTML is.
+    plain = plain_context(values, variables_for(row.kind))
+    sources = [(row.subject, False), (row.body_text, False), (row.body_html, True)]
+    try:
+        subject, text, html = (
+            edited_mail.engine.from_string(source).render(Context(plain, autoescape=escape))
+            if source
+            else ""
+            for source, escape in sources
         )
+    except (TemplateSyntaxError, TemplateDoesNotExist):
+        # An admin's typo must never stop mail: the default text goes instead.
+        logger.warning("email template %s does not compile; using the default", row.pk)
+        return None
+    return subject, text, html
+
+
+def render_files(name: str, context: Mapping) -> RenderedEmail:
+    """Subject, text and (when the file exists) HTML from ``templates/<name>.*``."""
+    try:
+        body_html: str = render_to_string(f"{name}.html", context)
+    except TemplateDoesNotExist:
+        body_html = ""
+    subject = render_to_string(f"{name}.subject.txt", context)
+    return _finish(subject, render_to_string(f"{name}.txt", context), body_html, context)
+
+
+def render_email(
+    kind: str,
+    *,
+    language: str | Sequence[str],
+    context: Mapping,
+    values: Callable[[dict], dict],
+    mailbox: Mailbox | None = None,
+    pool_id: int | None = None,
+    time_zone: str = "",
+    cache: dict | None = None,
+) -> RenderedEmail:
+    """Subject, text and HTML of one mail of ``kind`` (an ``EmailTemplate.Kind``).
+
+    Which admin-edited row speaks, most specific first: the reader's ``language`` (or the
+    first of several that has a row), then within a language the row of the ``mailbox``,
+    then of the pool (``pool_id``, else the mailbox's), then the row for everyone; inactive
+    rows never. With no row, or a row that does not compile, the kind's built-in files
+    (``default_files``) render ``context``. An edited row sees only ``values(context)``:
+    the kind's allowlisted plain values (``mailboxes.edited_mail``), never model objects.
+    Mail about a ticket (``context["ticket"]``) carries its tag in the subject, once.
+    ``time_zone``: times print in it.
+    ``cache``: a dict the caller keeps across many mails, so each row is looked up once.
+    """
+    languages = [language] if isinstance(language, str) else list(dict.fromkeys(language))
+    if pool_id is None and mailbox is not None:
+        pool_id = mailbox.pool_id
+    key = (kind, tuple(languages), mailbox.pk if mailbox else None, pool_id)
+    if cache is not None and key in cache:
+        row = cache[key]
+    else:
+        row = pick_template(kind, languages=languages, mailbox=mailbox, pool_id=pool_id)
+        if cache is not None:
+            cache[key] = row
+    with (
+        translation.override(row.language if row else languages[0]),
+        timezone.override(time_zone or timezone.get_current_timezone()),
+    ):
+        if row is not None and (edited := _render_row(row, values(dict(context)))):
+            return _finish(*edited, context)
+        return render_files(default_files(kind), context)

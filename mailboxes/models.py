@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -266,30 +267,76 @@ class OutgoingEmail(models.Model):
 
 
 class EmailTemplate(models.Model):
-    """Admin-editable text of automatic mail, per kind, language and pool or mailbox."""
+    """Admin-edited text of one kind of automatic mail, per language and pool or mailbox.
+
+    Without a row the built-in files (``templates/<app>/emails/``) speak; which row wins
+    is ``mailboxes.emails.render_email``'s rule.
+    """
 
     class Kind(models.TextChoices):
         AUTO_REPLY = "auto_reply", _("Automatic reply to a new ticket")
+        # One per NotificationRule.Event: the rule says who gets the mail, this what it says.
+        TICKET_OPENED = "notification.ticket_opened", _("Notification: ticket opened")
+        TICKET_TAKEN = "notification.ticket_taken", _("Notification: ticket taken")
+        TICKET_STARTED = "notification.ticket_started", _("Notification: work started")
+        CUSTOMER_MESSAGE = "notification.customer_message", _("Notification: customer wrote")
+        AGENT_MESSAGE = "notification.agent_message", _("Notification: agent replied")
+        TICKET_RESOLVED = "notification.ticket_resolved", _("Notification: ticket resolved")
+        RESOLUTION_APPROVED = (
+            "notification.resolution_approved",
+            _("Notification: resolution approved"),
+        )
+        RESOLUTION_REJECTED = (
+            "notification.resolution_rejected",
+            _("Notification: resolution rejected"),
+        )
+        SURVEY_ANSWERED = "notification.survey_answered", _("Notification: survey answered")
+        TICKET_CANCELLED = "notification.ticket_cancelled", _("Notification: ticket cancelled")
+        SLA_REMINDER = "sla.reminder", _("SLA: deadline approaching (to the agent)")
+        SLA_BREACH = "sla.breach", _("SLA: deadline missed (escalation)")
+        SLA_CONSULTATION_QUESTION = "sla.consultation_question", _("SLA: question to a department")
+        SLA_CONSULTATION_REMINDER = "sla.consultation_reminder", _("SLA: reminder to a department")
+        SLA_CONSULTATION_ANSWERED = "sla.consultation_answered", _("SLA: department answered")
 
-    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind)
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
     mailbox = models.ForeignKey(
-        Mailbox, on_delete=models.CASCADE, null=True, blank=True, related_name="templates"
+        Mailbox,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="templates",
+        verbose_name=_("mailbox"),
+        help_text=_("Empty: every mailbox (of the pool, when one is chosen)."),
     )
     pool = models.ForeignKey(
-        Pool, on_delete=models.CASCADE, null=True, blank=True, related_name="email_templates"
+        Pool,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="email_templates",
+        verbose_name=_("pool"),
+        help_text=_("Empty: every pool."),
     )
-    subject = models.CharField(
-        _("subject"), max_length=255, help_text=_("Django template syntax: {{ ticket.number }}.")
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(
+        _("HTML"), blank=True, help_text=_("Empty: the mail is sent as plain text only.")
     )
-    body = models.TextField(_("text"), help_text=_("Django template syntax: {{ ticket.number }}."))
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        ordering = ["kind", "language", "pool__name", "mailbox__name"]
         verbose_name = _("email template")
         verbose_name_plural = _("email templates")
 
     def __str__(self):
-        return f"{self.get_kind_display()} ({self.language})"
+        scope = self.mailbox or self.pool or _("everyone")
+        return f"{self.get_kind_display()} ({self.language}, {scope})"
+
+    def clean(self):
+        if self.mailbox and self.pool_id and self.mailbox.pool_id != self.pool_id:
+            raise ValidationError({"mailbox": _("This mailbox belongs to another pool.")})
 
 
 class SuppressedAddressQuerySet(models.QuerySet):
@@ -413,32 +460,3 @@ class NotificationRule(models.Model):
 
     def __str__(self):
         return f"{self.get_event_display()} ({self.pool or _('every pool')})"
-
-
-class NotificationTemplate(models.Model):
-    """The text of one rule's mail in one language; without one the built-in text is used."""
-
-    rule = models.ForeignKey(NotificationRule, on_delete=models.CASCADE, related_name="templates")
-    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
-    subject = models.CharField(
-        _("subject"),
-        max_length=255,
-        help_text=_("Django template syntax: {{ ticket.number }}, {{ ticket.subject }}."),
-    )
-    body = models.TextField(
-        _("text"),
-        help_text=_(
-            "Django template syntax: {{ ticket }}, {{ recipient_name }}, {{ actor_name }}, "
-            "{{ message_text }}, {{ reason }}, {{ link }}."
-        ),
-    )
-
-    class Meta:
-        verbose_name = _("notification template")
-        verbose_name_plural = _("notification templates")
-        constraints = [
-            models.UniqueConstraint(fields=["rule", "language"], name="notification_template_lang")
-        ]
-
-    def __str__(self):
-        return f"{self.rule} [{self.language}]"

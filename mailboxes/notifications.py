@@ -20,18 +20,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Min, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from mailboxes import loops
-from mailboxes.edited_mail import NOTIFICATION_VARIABLES, ticket_values
-from mailboxes.emails import RenderedEmail, language_of, render_edited, with_tag
+from mailboxes.edited_mail import name_of, ticket_values
+from mailboxes.emails import RenderedEmail, language_of, render_email, render_files
 from mailboxes.models import (
     Mailbox,
     NotificationRule,
-    NotificationTemplate,
     OutgoingEmail,
     RawMessage,
 )
@@ -332,27 +330,20 @@ def _link(recipient: Recipient, ticket: Ticket) -> str:
     return urljoin(settings.SITE_URL, reverse(name, args=[ticket.number]))
 
 
-def _actor_name(actor) -> str:
-    if actor is None:
-        return ""
-    return actor.get_full_name() or actor.get_username()
-
-
-def render_notification(rule: NotificationRule, info: EventInfo, recipient: Recipient):
-    """Subject and text for one recipient: the admin's template in their language, or ours."""
+def notification_email(info: EventInfo, recipient: Recipient) -> RenderedEmail:
+    """One recipient's mail about an event, in their language (the pool's text, else ours)."""
     ticket = info.ticket
     context = {
         "ticket": ticket,
         "event": info.event,
         "recipient_name": recipient.name,
         "is_customer": recipient.is_customer,
-        "actor_name": _actor_name(info.actor),
+        "actor_name": name_of(info.actor),
         "message_text": info.message_text,
         "reason": info.reason,
         "link": _link(recipient, ticket),
         **info.extra,
     }
-    row = NotificationTemplate.objects.filter(rule=rule, language=recipient.language).first()
     with translation.override(recipient.language):
         sentences = EVENT_SENTENCES
         if recipient.is_customer and info.event in CUSTOMER_SENTENCES:
@@ -361,20 +352,13 @@ def render_notification(rule: NotificationRule, info: EventInfo, recipient: Reci
             "actor": context["actor_name"] or _("An agent")
         }
         context["event_label"] = str(NotificationRule.Event(info.event).label)
-        edited = None
-        if row is not None:
-            values = {**context, "ticket": ticket_values(ticket, url=context["link"])}
-            edited = render_edited(row, values, allowed=NOTIFICATION_VARIABLES)
-        if edited is not None:
-            return RenderedEmail(
-                subject=with_tag(edited[0], ticket), body_text=edited[1], body_html=""
-            )
-        name = "mailboxes/emails/notification"
-        return RenderedEmail(
-            subject=with_tag(render_to_string(f"{name}.subject.txt", context), ticket),
-            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
-            body_html="",
-        )
+    return render_email(
+        f"notification.{info.event}",
+        language=recipient.language,
+        pool_id=ticket.pool_id,
+        context=context,
+        values=lambda context: {**context, "ticket": ticket_values(ticket, url=context["link"])},
+    )
 
 
 # --- queueing -------------------------------------------------------------------------------
@@ -469,7 +453,7 @@ def notify(
     )
     queued = []
     for recipient in recipients_for(rule, info):
-        rendered = render_notification(rule, info, recipient)
+        rendered = notification_email(info, recipient)
         outgoing = queue_automatic_email(
             to_address=recipient.address,
             rendered=rendered,
@@ -487,11 +471,6 @@ def queue_sign_in_email(*, contact, address: str, url: str, expires_at) -> Outgo
         return None
     language = language_of(contact)
     context = {"contact": contact, "url": url, "expires_at": expires_at}
-    name = "mailboxes/emails/sign_in_link"
     with translation.override(language):
-        rendered = RenderedEmail(
-            subject=" ".join(render_to_string(f"{name}.subject.txt", context).split()),
-            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
-            body_html="",
-        )
+        rendered = render_files("mailboxes/emails/sign_in_link", context)
     return queue_automatic_email(to_address=address, rendered=rendered, requested=True)

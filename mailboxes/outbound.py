@@ -21,7 +21,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_noop
 
 from helpdesk.celery import enqueue_on_commit
-from mailboxes.emails import render_auto_reply, ticket_mailbox, with_tag
+from mailboxes.emails import auto_reply_email, ticket_mailbox, with_tag
 from mailboxes.loops import make_message_id
 from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail
 from mailboxes.suppression import is_suppressed, suppressed_among
@@ -284,7 +284,7 @@ def queue_auto_reply(
     now = timezone.now()
     if is_own_address(address) or is_suppressed(address) or is_over_rate_limit(address, now):
         return None
-    rendered = render_auto_reply(ticket, mailbox=mailbox)
+    rendered = auto_reply_email(ticket, mailbox=mailbox)
     in_reply_to, references = _thread_headers(ticket)
     outgoing = OutgoingEmail.objects.create(
         kind=OutgoingEmail.Kind.AUTO_REPLY,
@@ -357,7 +357,7 @@ def queue_auto_replies(
             continue
         sent[address] = sent.get(address, 0) + 1
         ticket, mailbox = request.ticket, request.mailbox
-        rendered = render_auto_reply(ticket, mailbox=mailbox, templates=templates, shared=shared)
+        rendered = auto_reply_email(ticket, mailbox=mailbox, cache=templates, shared=shared)
         first = request.first_message.message_id
         thread = _bracketed(first) if first else ""
         rows.append(

@@ -4,18 +4,15 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from helpdesk.celery import enqueue_on_commit
-from mailboxes.admin import DocumentedVariables
 from sla.models import (
     BusinessCalendar,
     ClosedDay,
     Consultation,
     Deadline,
-    NotificationTemplate,
     SlaPolicy,
     WorkingInterval,
     time_zone_choices,
 )
-from sla.notifications import SLA_MAIL_VARIABLES
 
 
 class WorkingIntervalInline(admin.TabularInline):
@@ -148,10 +145,3 @@ class ConsultationAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("on time"))
     def on_time(self, obj):
         return obj.answered_on_time
-
-
-@admin.register(NotificationTemplate)
-class NotificationTemplateAdmin(DocumentedVariables, admin.ModelAdmin):
-    template_variables = SLA_MAIL_VARIABLES
-    list_display = ["kind", "language", "subject"]
-    list_filter = ["kind", "language"]

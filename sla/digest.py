@@ -11,14 +11,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import translation
 
-from mailboxes.emails import RenderedEmail, language_of
+from mailboxes.emails import language_of, render_files
 from mailboxes.notifications import queue_automatic_email
 from mailboxes.outbound import queue_notification
 from sla.models import Deadline
-from sla.notifications import render_mail, ticket_url, time_zone_of
+from sla.notifications import sla_email, ticket_url, time_zone_of
 
 logger = logging.getLogger(__name__)
 
@@ -74,15 +73,17 @@ def _zone(user, deadline: Deadline) -> str:
 
 def _queue_single(user, item: _Item) -> None:
     deadline = item.deadline
-    rendered = render_mail(
+    zone = _zone(user, deadline)
+    rendered = sla_email(
         item.kind,
         {
             "ticket": deadline.ticket,
             "deadline": deadline,
             "target": deadline.get_target_display(),
-            "time_zone": _zone(user, deadline),
+            "time_zone": zone,
         },
         language=language_of(user),
+        time_zone=zone,
     )
     queue_notification(
         deadline.ticket, to=[user.email], subject=rendered.subject, body_text=rendered.body_text
@@ -108,10 +109,5 @@ def _queue_digest(user, items: list[_Item]) -> None:
             "reminders": [entry for entry in entries if entry["kind"] == "reminder"],
             "count": len(entries),
         }
-        name = "sla/emails/digest"
-        rendered = RenderedEmail(
-            subject=" ".join(render_to_string(f"{name}.subject.txt", context).split()),
-            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
-            body_html="",
-        )
+        rendered = render_files("sla/emails/digest", context)
     queue_automatic_email(to_address=user.email, rendered=rendered, to_customer=False)

@@ -439,40 +439,5 @@ class Consultation(models.Model):
         return self.department.response_time
 
 
-class NotificationTemplate(models.Model):
-    """Admin-edited text of the SLA's mail, per kind and language; defaults are files."""
-
-    class Kind(models.TextChoices):
-        REMINDER = "reminder", _("Deadline approaching (to the agent)")
-        BREACH = "breach", _("Deadline missed (escalation)")
-        CONSULTATION_QUESTION = "consultation_question", _("Question to a department")
-        CONSULTATION_REMINDER = "consultation_reminder", _("Reminder to a late department")
-        CONSULTATION_ANSWERED = "consultation_answered", _("Department answered (to the agent)")
-
-    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
-    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
-    subject = models.CharField(
-        _("subject"), max_length=255, help_text=_("Django template syntax: {{ ticket.number }}.")
-    )
-    body = models.TextField(
-        _("text"),
-        help_text=_(
-            "Django template syntax. Variables: ticket, deadline, target, due_at, "
-            "consultation, department, question, url."
-        ),
-    )
-
-    class Meta:
-        ordering = ["kind", "language"]
-        verbose_name = _("SLA mail template")
-        verbose_name_plural = _("SLA mail templates")
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "language"], name="sla_unique_template")
-        ]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} ({self.language})"
-
-
 def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(available_timezones())]

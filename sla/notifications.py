@@ -1,50 +1,38 @@
-"""Text of the SLA's mail: an admin-edited NotificationTemplate row, else the default files."""
+"""The SLA's mail: its plain values for edited templates (``render_email``), its recipients."""
 
 import logging
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
 
-from mailboxes.edited_mail import TICKET_VARIABLE, Values, person_values, ticket_values
-from mailboxes.emails import render_edited
+from mailboxes.edited_mail import Values, person_values, ticket_values
+from mailboxes.emails import RenderedEmail, render_email
 from people.models import ROLE_GROUPS, Role
-from sla.models import NotificationTemplate
 from tickets.models import PoolMembership, Ticket
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class RenderedMail:
-    subject: str
-    body_text: str
+def sla_email(
+    kind: str, context: dict, *, language: str = "", time_zone: str = ""
+) -> RenderedEmail:
+    """One SLA mail (``kind`` without its ``sla.`` prefix); times in ``time_zone``."""
+    return render_email(
+        f"sla.{kind}",
+        language=language or settings.LANGUAGE_CODE,
+        time_zone=time_zone or settings.TIME_ZONE,
+        context={**context, "url": ticket_url(context["ticket"])},
+        values=sla_mail_values,
+    )
 
 
 def ticket_url(ticket: Ticket) -> str:
     return settings.SITE_URL.rstrip("/") + ticket.get_absolute_url()
 
 
-SLA_MAIL_VARIABLES = {
-    "ticket": TICKET_VARIABLE,
-    "url": _("the ticket's address"),
-    "target": _("the deadline's target (first response, resolution, ...)"),
-    "deadline": _("the deadline: .due_at (e.g. {{ deadline.due_at|date:'H:i' }}), .target"),
-    "time_zone": _("the time zone times are shown in"),
-    "department": _("the department consulted: .name, .email"),
-    "question": _("the question asked to the department"),
-    "consultant": _("the agent who asked the department (prints the name)"),
-    "consultation": _("the consultation: .department, .asked_at, .due_at"),
-    "response_hours": _("the department's response time, in hours"),
-}
-
-
 def sla_mail_values(context: dict) -> dict:
-    """What an edited SLA mail may print: the context's objects as plain values."""
+    """What an edited SLA mail may print (``render_email``'s ``values``): plain values."""
     values = {**context, "ticket": ticket_values(context["ticket"], url=context["url"])}
     if deadline := context.get("deadline"):
         target = deadline.get_target_display()
@@ -61,27 +49,6 @@ def sla_mail_values(context: dict) -> dict:
             due_at=consultation.due_at,
         )
     return values
-
-
-def render_mail(kind: str, context: dict, *, language: str = "") -> RenderedMail:
-    """Subject and text of one kind of mail in ``language`` (plain text, nothing escaped)."""
-    language = language or settings.LANGUAGE_CODE
-    context = {**context, "url": ticket_url(context["ticket"])}
-    row = NotificationTemplate.objects.filter(kind=kind, language=language).first()
-    with translation.override(language):
-        edited = None
-        if row is not None:
-            # Times print in the recipient's zone, as in the default texts.
-            with timezone.override(context.get("time_zone") or settings.TIME_ZONE):
-                values = sla_mail_values(context)
-                edited = render_edited(row, values, allowed=SLA_MAIL_VARIABLES)
-        if edited is not None:
-            return RenderedMail(subject=" ".join(edited[0].split()), body_text=edited[1])
-        name = f"sla/emails/{kind}"
-        return RenderedMail(
-            subject=" ".join(render_to_string(f"{name}.subject.txt", context).split()),
-            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
-        )
 
 
 def time_zone_of(user, *, default: str = "") -> str:

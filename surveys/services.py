@@ -10,12 +10,11 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Subquery
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from mailboxes.emails import RenderedEmail, language_of, ticket_mailbox, with_tag
+from mailboxes.emails import RenderedEmail, language_of, render_files, ticket_mailbox
 from mailboxes.models import RawMessage
 from mailboxes.notifications import notify, queue_automatic_email, requester_is_robot
 from surveys.models import (
@@ -186,13 +185,8 @@ def respondent_language(invitation: SurveyInvitation) -> str:
 def _render_invitation(invitation: SurveyInvitation, ticket: Ticket) -> RenderedEmail:
     language = respondent_language(invitation)
     context = {"ticket": ticket, "invitation": invitation, "url": survey_url(invitation)}
-    name = "surveys/emails/satisfaction"
     with translation.override(language):
-        return RenderedEmail(
-            subject=with_tag(render_to_string(f"{name}.subject.txt", context), ticket),
-            body_text=render_to_string(f"{name}.txt", context).strip() + "\n",
-            body_html="",
-        )
+        return render_files("surveys/emails/satisfaction", context)
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from mailboxes.outbound import queue_notification
 from people.models import Department
 from sla.business_time import add_business_time
 from sla.models import Consultation, Deadline, Target
-from sla.notifications import addresses, render_mail
+from sla.notifications import addresses, sla_email
 from sla.services.clocks import lock_ticket_of, schedule_for_ticket, sync_due
 from tickets.models import ActivityLog, Message, PoolMembership, Ticket
 from tickets.services import add_consultation_message, assign_ticket, change_status
@@ -59,7 +59,7 @@ def start_consultation(
         due_at=due_at,
         next_reminder_at=due_at,
     )
-    rendered = render_mail(
+    rendered = sla_email(
         "consultation_question",
         {
             "ticket": ticket,
@@ -182,7 +182,7 @@ def _return_to_consultant(ticket: Ticket, consultation: Consultation) -> None:
         PoolMembership.objects.filter(user=consultant, pool_id=ticket.pool_id).exists()
     ):
         ticket = assign_ticket(ticket, agent=consultant, actor=None)
-    rendered = render_mail(
+    rendered = sla_email(
         "consultation_answered",
         {"ticket": ticket, "department": consultation.department, "consultation": consultation},
         language=language_of(consultant),
@@ -224,7 +224,7 @@ def remind_consultation(consultation_id: int, *, now: datetime | None = None) ->
     ).update(next_reminder_at=next_at, reminders_sent=F("reminders_sent") + 1)
     if not claimed:
         return False
-    rendered = render_mail(
+    rendered = sla_email(
         "consultation_reminder",
         {"ticket": ticket, "department": department, "consultation": consultation},
     )

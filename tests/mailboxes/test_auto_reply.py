@@ -102,7 +102,7 @@ def test_admin_template_for_the_mailbox_wins_over_the_pool_and_everyone(pool, ma
             kind=Kind.AUTO_REPLY,
             language="pt-br",
             subject=f"{label}: recebemos",
-            body=f"Olá {{{{ ticket.requester.name }}}}, {label} {{{{ ticket.number }}}}",
+            body_text=f"Olá {{{{ ticket.requester.name }}}}, {label} {{{{ ticket.number }}}}",
             **scope,
         )
     ticket = _ticket(pool, contact)
@@ -114,10 +114,10 @@ def test_admin_template_for_the_mailbox_wins_over_the_pool_and_everyone(pool, ma
 
 def test_a_template_in_the_customers_language_wins_over_the_mailbox_language(pool, mailbox):
     EmailTemplate.objects.create(
-        kind=Kind.AUTO_REPLY, language="en", mailbox=mailbox, subject="Got it", body="Thanks"
+        kind=Kind.AUTO_REPLY, language="en", mailbox=mailbox, subject="Got it", body_text="Thanks"
     )
     EmailTemplate.objects.create(
-        kind=Kind.AUTO_REPLY, language="pl", pool=pool, subject="Otrzymaliśmy", body="Dzięki"
+        kind=Kind.AUTO_REPLY, language="pl", pool=pool, subject="Otrzymaliśmy", body_text="Dzięki"
     )
     polish = _auto_reply(_ticket(pool, ContactFactory(language="pl")), mailbox)
     english = _auto_reply(_ticket(pool, ContactFactory(language="")), mailbox)
@@ -134,7 +134,7 @@ def test_a_very_long_subject_fits_the_auto_reply_subject(pool, mailbox, customer
 
 def test_a_broken_admin_template_falls_back_to_the_default_text(pool, mailbox, customer):
     EmailTemplate.objects.create(
-        kind=Kind.AUTO_REPLY, language="en", mailbox=mailbox, subject="{% if %}", body="x"
+        kind=Kind.AUTO_REPLY, language="en", mailbox=mailbox, subject="{% if %}", body_text="x"
     )
     outgoing = _auto_reply(_ticket(pool, customer), mailbox)
     assert "This is an automatic message." in outgoing.body_text

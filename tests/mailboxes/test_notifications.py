@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from helpdesk.celery import app as celery_app
-from mailboxes.models import Mailbox, NotificationRule, NotificationTemplate, OutgoingEmail
+from mailboxes.models import EmailTemplate, Mailbox, NotificationRule, OutgoingEmail
 from mailboxes.notifications import is_robot_address
 from people.models import Role
 from people.services import create_agent
@@ -274,12 +274,11 @@ def test_each_recipient_gets_the_template_in_their_language(cast, pool, run):
     cast["customer"].language = "pt-br"
     cast["customer"].save(update_fields=["language"])
     _turn_on(Event.TICKET_RESOLVED, to_requester=True, to_manager=True)
-    rule = NotificationRule.objects.get(event=Event.TICKET_RESOLVED, pool=None)
-    NotificationTemplate.objects.create(
-        rule=rule,
+    EmailTemplate.objects.create(
+        kind=EmailTemplate.Kind.TICKET_RESOLVED,
         language="pt-br",
         subject="Resolvido: {{ ticket.subject }}",
-        body="Olá {{ recipient_name }}, confirme: {{ link }}",
+        body_text="Olá {{ recipient_name }}, confirme: {{ link }}",
     )
     ticket = _ticket(cast, pool)
     run(lambda: services.change_status(ticket, to=Status.RESOLVED, actor=cast["agent"]))
@@ -381,9 +380,11 @@ def test_files_are_not_attached_to_notifications(cast, pool, run):
 
 def test_a_template_that_does_not_compile_falls_back_to_the_built_in_text(cast, pool, run):
     _turn_on(Event.TICKET_RESOLVED, to_manager=True)
-    rule = NotificationRule.objects.get(event=Event.TICKET_RESOLVED, pool=None)
-    NotificationTemplate.objects.create(
-        rule=rule, language="en", subject="{% if %}", body="{{ broken"
+    EmailTemplate.objects.create(
+        kind=EmailTemplate.Kind.TICKET_RESOLVED,
+        language="en",
+        subject="{% if %}",
+        body_text="{{ broken",
     )
     ticket = _ticket(cast, pool)
     run(lambda: services.change_status(ticket, to=Status.RESOLVED, actor=cast["agent"]))

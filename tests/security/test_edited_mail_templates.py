@@ -3,13 +3,14 @@
 import pytest
 from django.urls import reverse
 
-from mailboxes.emails import render_auto_reply
-from mailboxes.models import EmailTemplate, Mailbox, NotificationRule, NotificationTemplate
-from mailboxes.notifications import EventInfo, Recipient, render_notification
+from mailboxes.emails import auto_reply_email
+from mailboxes.models import EmailTemplate, Mailbox, NotificationRule
+from mailboxes.notifications import EventInfo, Recipient, notification_email
 from people.models import Department
-from sla.models import NotificationTemplate as SlaTemplate
-from sla.notifications import render_mail
+from sla.notifications import sla_email
 from tickets import services
+
+Kind = EmailTemplate.Kind
 
 # Each of these walked from the template's objects to a secret before.
 PROBES = (
@@ -46,41 +47,59 @@ def ticket(pool, customer, customer_user, agent):
 
 def test_an_edited_auto_reply_cannot_print_the_mailbox_password_or_password_hashes(ticket, mailbox):
     EmailTemplate.objects.create(
-        kind=EmailTemplate.Kind.AUTO_REPLY, language="en", subject="Got it", body=PROBES
+        kind=Kind.AUTO_REPLY, language="en", subject="Got it", body_text=PROBES, body_html=PROBES
     )
-    rendered = render_auto_reply(ticket, mailbox=mailbox)
+    rendered = auto_reply_email(ticket, mailbox=mailbox)
     assert rendered.body_text == EMPTY + "\n"
+    assert rendered.body_html == EMPTY
 
 
 def test_an_edited_notification_cannot_print_password_hashes(ticket, agent):
     rule, _ = NotificationRule.objects.get_or_create(event=NotificationRule.Event.TICKET_OPENED)
-    NotificationTemplate.objects.create(rule=rule, language="en", subject="New", body=PROBES)
+    EmailTemplate.objects.create(
+        kind=Kind.TICKET_OPENED, language="en", subject="New", body_text=PROBES
+    )
     info = EventInfo(event=rule.event, ticket=ticket, actor=agent)
     recipient = Recipient(address="agent@helpdesk.test", name="Agent", language="en")
-    assert render_notification(rule, info, recipient).body_text == EMPTY + "\n"
+    assert notification_email(info, recipient).body_text == EMPTY + "\n"
 
 
 def test_an_edited_sla_mail_cannot_print_password_hashes(ticket, agent):
-    SlaTemplate.objects.create(
-        kind="consultation_question", language="en", subject="Question", body=PROBES
+    EmailTemplate.objects.create(
+        kind=Kind.SLA_CONSULTATION_QUESTION, language="en", subject="Question", body_text=PROBES
     )
     department = Department.objects.create(name="Legal", email="legal@acme.test")
     context = {"ticket": ticket, "department": department, "question": "?", "consultant": agent}
-    assert render_mail("consultation_question", context).body_text == EMPTY + "\n"
+    assert sla_email("consultation_question", context).body_text == EMPTY + "\n"
+
+
+def test_an_edited_html_part_escapes_what_the_customer_wrote(ticket, mailbox):
+    ticket.subject = '<img src=x onerror="alert(1)">'
+    ticket.save(update_fields=["subject"])
+    EmailTemplate.objects.create(
+        kind=Kind.AUTO_REPLY,
+        language="en",
+        subject="{{ ticket.subject }}",
+        body_text="{{ ticket.subject }}",
+        body_html="<p>{{ ticket.subject }}</p>",
+    )
+    rendered = auto_reply_email(ticket, mailbox=mailbox)
+    assert rendered.body_text.startswith('<img src=x onerror="alert(1)">')
+    assert rendered.body_html == "<p>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</p>"
 
 
 def test_edited_mail_prints_the_documented_plain_values(ticket, mailbox, customer, agent):
     EmailTemplate.objects.create(
-        kind=EmailTemplate.Kind.AUTO_REPLY,
+        kind=Kind.AUTO_REPLY,
         language="en",
         subject="{{ ticket.subject }}",
-        body=(
+        body_text=(
             "{{ ticket.number }}|{{ ticket.customer_name }}|{{ ticket.requester.name }}|"
             "{{ ticket.agent_name }}|{{ ticket.pool }}|{{ ticket.url }}|{{ mailbox.from_name }}|"
             "{{ portal_url }}|{{ ticket }}"
         ),
     )
-    rendered = render_auto_reply(ticket, mailbox=mailbox)
+    rendered = auto_reply_email(ticket, mailbox=mailbox)
     assert rendered.subject == f"Invoice charged twice {ticket.tag_label}"
     assert rendered.body_text.strip().split("|") == [
         ticket.number,
@@ -106,21 +125,29 @@ def test_edited_mail_prints_the_documented_plain_values(ticket, mailbox, custome
 )
 def test_edited_mail_cannot_dump_the_context_load_libraries_or_include_files(ticket, mailbox, body):
     EmailTemplate.objects.create(
-        kind=EmailTemplate.Kind.AUTO_REPLY, language="en", subject="Got it", body=body
+        kind=Kind.AUTO_REPLY, language="en", subject="Got it", body_text=body
     )
-    rendered = render_auto_reply(ticket, mailbox=mailbox)
+    rendered = auto_reply_email(ticket, mailbox=mailbox)
     # The default text goes out instead, as for any template that does not compile.
     assert rendered.subject.startswith("We received your message")
     assert "imap-Secret-42" not in rendered.body_text
 
 
 def test_every_mail_template_editor_lists_its_variables(admin_client):
-    for url, variable in (
-        (reverse("admin:mailboxes_emailtemplate_add"), "portal_url"),
-        (reverse("admin:mailboxes_notificationrule_add"), "recipient_name"),
-        (reverse("admin:sla_notificationtemplate_add"), "response_hours"),
+    add = reverse("admin:mailboxes_emailtemplate_add")
+    for kind, variable, elsewhere in (
+        (Kind.AUTO_REPLY, "portal_url", "recipient_name"),
+        (Kind.TICKET_OPENED, "recipient_name", "portal_url"),
+        (Kind.SLA_CONSULTATION_QUESTION, "response_hours", "recipient_name"),
     ):
+        url = f"{add}?kind={kind}"
         response = admin_client.get(url)
         assert response.status_code == 200
         assert "<code>{{ ticket }}</code>" in response.text, url
         assert f"<code>{{{{ {variable} }}}}</code>" in response.text, url
+        assert f"<code>{{{{ {elsewhere} }}}}</code>" not in response.text, url
+    template = EmailTemplate.objects.create(
+        kind=Kind.SLA_REMINDER, language="en", subject="s", body_text="t"
+    )
+    response = admin_client.get(reverse("admin:mailboxes_emailtemplate_change", args=[template.pk]))
+    assert "<code>{{ deadline }}</code>" in response.text

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from sla.models import BusinessCalendar, Consultation, Deadline, NotificationTemplate, SlaPolicy
+from sla.models import BusinessCalendar, Consultation, Deadline, SlaPolicy
 
 
 @pytest.fixture
@@ -14,9 +14,7 @@ def admin_client(client, admin_user):
     return client
 
 
-@pytest.mark.parametrize(
-    "model", [BusinessCalendar, SlaPolicy, Deadline, Consultation, NotificationTemplate]
-)
+@pytest.mark.parametrize("model", [BusinessCalendar, SlaPolicy, Deadline, Consultation])
 def test_every_sla_admin_list_opens(admin_client, model, policy):
     url = reverse(f"admin:sla_{model._meta.model_name}_changelist")
 

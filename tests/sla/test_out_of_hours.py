@@ -60,7 +60,7 @@ def test_no_out_of_hours_text_in_working_hours(with_text, pool, customer, mailbo
 def test_an_admin_template_can_place_the_text(with_text, pool, customer, mailbox):
     EmailTemplate.objects.create(
         kind=EmailTemplate.Kind.AUTO_REPLY, language="en",
-        subject="Got it", body="Ticket {{ ticket.number }}. {{ out_of_hours }}",
+        subject="Got it", body_text="Ticket {{ ticket.number }}. {{ out_of_hours }}",
     )  # fmt: skip
     mailbox.language = "en"
     mailbox.save()

@@ -186,11 +186,11 @@ def test_escalation_goes_to_the_pools_own_supervisors_when_it_has_some(
 def test_an_admin_edited_template_words_the_reminder_and_a_broken_one_falls_back(
     assigned_ticket, agent
 ):
-    from sla.models import NotificationTemplate
+    from mailboxes.models import EmailTemplate
 
-    template = NotificationTemplate.objects.create(
-        kind="reminder", language="en", subject="Hurry: {{ ticket.number }}",
-        body="{{ target }} due {{ deadline.due_at|date:'H:i' }} {{ url }}",
+    template = EmailTemplate.objects.create(
+        kind=EmailTemplate.Kind.SLA_REMINDER, language="en", subject="Hurry: {{ ticket.number }}",
+        body_text="{{ target }} due {{ deadline.due_at|date:'H:i' }} {{ url }}",
     )  # fmt: skip
     with at(datetime(2026, 6, 1, 11, 31, tzinfo=SP)):
         sweep_deadlines()
@@ -199,7 +199,7 @@ def test_an_admin_edited_template_words_the_reminder_and_a_broken_one_falls_back
     # In the recipient's zone (São Paulo), as the default text shows it.
     assert mail.body_text.startswith("First response due 12:00 http")
 
-    template.body = "{% if %}"
+    template.body_text = "{% if %}"
     template.save()
     Deadline.objects.filter(ticket=assigned_ticket, target=Target.RESOLUTION).update(
         remind_at=datetime(2026, 6, 1, 11, 0, tzinfo=SP)
