@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('sla', '0002_deadline_breached_index'),
+        ('sla', '0003_deadline_breached_index'),
         ('tickets', '0006_ticket_due_at_consultation_kinds'),
     ]
 

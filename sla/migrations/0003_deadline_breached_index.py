@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sla', '0001_initial'),
+        ('sla', '0002_templates_to_mailboxes'),
         ('tickets', '0006_ticket_due_at_consultation_kinds'),
     ]
 
