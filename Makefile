@@ -39,7 +39,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy helpdesk people tickets knowledge mailboxes sla surveys
+	$(BIN)/mypy helpdesk people tickets knowledge mailboxes sla surveys portal
 
 check: install
 	$(BIN)/python manage.py check

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "mailboxes",
     "sla",
     "surveys",
+    "portal",
 ]
 
 MIDDLEWARE = [

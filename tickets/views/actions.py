@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from people.decorators import agent_required
 from tickets import services
 from tickets.downloads import download_response
 from tickets.forms import (
@@ -19,31 +20,34 @@ from tickets.forms import (
     TicketFieldsForm,
     WatcherForm,
 )
-from tickets.views.decorators import agent_required
+from tickets.services.lifecycle import assign as assign_ticket
 from tickets.views.detail import (
     canned_responses_for,
     reply_form_for,
     ticket_context,
     ticket_for_page,
 )
+from tickets.views.forms import handle_form
 
 
 def _handle(request, number, *, form_class, form_name, action, form_kwargs=None):
     """Validate the form, run ``action(ticket, data)``, and show errors on the ticket page."""
     ticket = services.get_ticket_for(request.user, number)
     form = form_class(request.POST, request.FILES, **(form_kwargs(ticket) if form_kwargs else {}))
-    if form.is_valid():
-        try:
-            result = action(ticket, form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            return redirect(result if hasattr(result, "get_absolute_url") else ticket)
-    ticket = ticket_for_page(request.user, number)
-    context = ticket_context(request, ticket, **{form_name: form})
-    return render(request, "tickets/ticket_detail.html", context, status=400)
+
+    def failure(form):
+        context = ticket_context(
+            request, ticket_for_page(request.user, number), **{form_name: form}
+        )
+        return render(request, "tickets/ticket_detail.html", context, status=400)
+
+    return handle_form(
+        request,
+        form,
+        lambda data: action(ticket, data),
+        success=lambda result: result if hasattr(result, "get_absolute_url") else ticket,
+        failure=failure,
+    )
 
 
 def _agent_view(view):
@@ -120,8 +124,7 @@ def update_fields(request, number):
 @_agent_view
 def assign(request, number):
     def action(ticket, data):
-        ticket = services.assign_ticket(ticket, agent=data["assignee"], actor=request.user)
-        services.set_manager(ticket, manager=data["manager"], actor=request.user)
+        assign_ticket(ticket, agent=data["assignee"], manager=data["manager"], actor=request.user)
 
     return _handle(
         request,
