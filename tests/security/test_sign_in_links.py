@@ -9,10 +9,12 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.celery import app as celery_app
 from mailboxes.models import OutgoingEmail
 from people.models import SignInLink
 from people.services import SIGN_IN_LINKS_PER_HOUR, create_sign_in_link, use_sign_in_link
+
+# Mail queued after commit is sent in-process: anything that would leave, leaves.
+pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 
 @pytest.fixture(autouse=True)
@@ -20,15 +22,6 @@ def _fresh_throttle():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _eager_tasks():
-    # Mail queued after commit is sent in-process (locmem), never left in a broker folder.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def _request(client, address):

@@ -8,12 +8,6 @@ from django.urls import reverse
 from sla.models import BusinessCalendar, Consultation, Deadline, NotificationTemplate, SlaPolicy
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 @pytest.mark.parametrize(
     "model", [BusinessCalendar, SlaPolicy, Deadline, Consultation, NotificationTemplate]
 )
