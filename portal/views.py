@@ -204,83 +204,56 @@ def detail(request, number):
     return _render_detail(request, number)
 
 
-def _act(request, number, *, form_class, form_name, action, done):
-    """Validate, run ``action(ticket, data)``, redirect; errors re-render the ticket (400)."""
-    ticket = services.get_ticket_for_customer(request.contact, number)
-    return handle_form(
-        request,
-        form_class(request.POST, request.FILES),
-        lambda data: action(ticket, data),
-        success=lambda result: reverse("portal:detail", args=[ticket.number]),
-        failure=lambda form: _render_detail(request, number, status=400, **{form_name: form}),
-        done=done,
-    )
+def _action_view(form_class, form_name, action, done):
+    """A POST-only view: validate, run ``action(request, ticket, data)``, back to the ticket
+    with ``done``; errors re-render the ticket (400) with the failed form."""
 
-
-@require_POST
-@customer_required
-def reply(request, number):
-    def action(ticket, data):
-        services.reply_from_portal(
-            ticket, contact=request.contact, body=data["body"], files=data["attachments"]
+    @require_POST
+    @customer_required
+    def view(request, number):
+        ticket = services.get_ticket_for_customer(request.contact, number)
+        return handle_form(
+            request,
+            form_class(request.POST, request.FILES),
+            lambda data: action(request, ticket, data),
+            success=lambda result: reverse("portal:detail", args=[ticket.number]),
+            failure=lambda form: _render_detail(request, number, status=400, **{form_name: form}),
+            done=done,
         )
 
-    return _act(
-        request,
-        number,
-        form_class=PortalReplyForm,
-        form_name="reply_form",
-        action=action,
-        done=_("Your message was added."),
-    )
+    return view
 
 
-@require_POST
-@customer_required
-def cancel(request, number):
-    def action(ticket, data):
-        services.cancel_ticket(ticket, actor=request.user, reason=data["reason"])
-
-    return _act(
-        request,
-        number,
-        form_class=CancelForm,
-        form_name="cancel_form",
-        action=action,
-        done=_("The ticket was cancelled."),
-    )
-
-
-@require_POST
-@customer_required
-def approve(request, number):
-    def action(ticket, data):
-        services.approve_resolution(ticket, actor=request.user)
-
-    return _act(
-        request,
-        number,
-        form_class=ConfirmForm,
-        form_name="approve_form",
-        action=action,
-        done=_("Thank you! The ticket is closed."),
-    )
-
-
-@require_POST
-@customer_required
-def reject(request, number):
-    def action(ticket, data):
-        services.reject_resolution(ticket, actor=request.user, reason=data["reason"])
-
-    return _act(
-        request,
-        number,
-        form_class=RejectForm,
-        form_name="reject_form",
-        action=action,
-        done=_("The ticket was reopened; we will get back to you."),
-    )
+reply = _action_view(
+    PortalReplyForm,
+    "reply_form",
+    lambda request, ticket, data: services.reply_from_portal(
+        ticket, contact=request.contact, body=data["body"], files=data["attachments"]
+    ),
+    gettext_lazy("Your message was added."),
+)
+cancel = _action_view(
+    CancelForm,
+    "cancel_form",
+    lambda request, ticket, data: services.cancel_ticket(
+        ticket, actor=request.user, reason=data["reason"]
+    ),
+    gettext_lazy("The ticket was cancelled."),
+)
+approve = _action_view(
+    ConfirmForm,
+    "approve_form",
+    lambda request, ticket, data: services.approve_resolution(ticket, actor=request.user),
+    gettext_lazy("Thank you! The ticket is closed."),
+)
+reject = _action_view(
+    RejectForm,
+    "reject_form",
+    lambda request, ticket, data: services.reject_resolution(
+        ticket, actor=request.user, reason=data["reason"]
+    ),
+    gettext_lazy("The ticket was reopened; we will get back to you."),
+)
 
 
 @require_GET
