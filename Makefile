@@ -40,7 +40,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy helpdesk people tickets knowledge mailboxes sla surveys reports
+	$(BIN)/mypy helpdesk people tickets knowledge mailboxes sla surveys reports portal
 
 check: install
 	$(BIN)/python manage.py check

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "sla",
     "surveys",
     "reports",
+    "portal",
 ]
 
 MIDDLEWARE = [

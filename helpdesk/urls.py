@@ -13,7 +13,7 @@ urlpatterns = [
     path("tickets/", include("tickets.urls")),
     path("me/", include("people.urls")),
     path("portal/help/", include("knowledge.urls")),
-    path("portal/", include("tickets.portal_urls")),
+    path("portal/", include("portal.urls")),
     path("surveys/", include("surveys.urls")),
     path("sla/", include("sla.urls")),
     path("mail/", include("mailboxes.urls")),

@@ -3,8 +3,8 @@
 from django.shortcuts import get_object_or_404, render
 
 from knowledge.models import Article
+from people.decorators import customer_required
 from tickets.models import Pool
-from tickets.views.portal import customer_required
 
 RESULTS = 20
 

@@ -92,12 +92,6 @@ def _on_resolution_rejected(sender, ticket, actor, reason, **kwargs):
     _notify("resolution_rejected", ticket, actor, reason=reason)
 
 
-def _on_sign_in_link(sender, contact, address, url, expires_at, **kwargs):
-    from mailboxes.notifications import queue_sign_in_email
-
-    queue_sign_in_email(contact=contact, address=address, url=url, expires_at=expires_at)
-
-
 def _on_ticket_panels(sender, ticket, user, audience, **kwargs):
     from mailboxes.quarantine import held_panels
     from mailboxes.suppression import suppression_panels
@@ -144,4 +138,3 @@ def connect() -> None:
     signals.resolution_rejected.connect(
         _on_resolution_rejected, dispatch_uid="mailboxes-notify-rejected"
     )
-    signals.sign_in_link_requested.connect(_on_sign_in_link, dispatch_uid="mailboxes-sign-in")

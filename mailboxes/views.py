@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mailboxes import quarantine
-from tickets.views.decorators import agent_required
+from people.decorators import agent_required
 
 PAGE_SIZE = 50
 

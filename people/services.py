@@ -191,6 +191,13 @@ def use_sign_in_link(token: str, *, now=None):
     return user
 
 
+def contact_for(user) -> Contact | None:
+    """The customer behind a portal login, with their organization; None for anyone else."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    return Contact.objects.select_related("organization").filter(user=user).first()
+
+
 def purge_sign_in_links(now=None) -> int:
     """Delete links used or expired more than a day ago (one DELETE); safe to run twice."""
     cutoff = (now or timezone.now()) - timedelta(days=1)

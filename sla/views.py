@@ -18,13 +18,7 @@ from sla.forms import ConsultationForm
 from sla.models import Consultation, Deadline
 from sla.services import start_consultation
 from tickets.services import get_ticket_for
-
-
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
+from tickets.views.paging import page_of
 
 
 def _pool_counts(deadlines, now):
@@ -48,33 +42,19 @@ def overdue_dashboard(request):
     soon = now + timedelta(minutes=settings.SLA_DUE_SOON_MINUTES)
     board = DeadlineFilter(request.GET, queryset=Deadline.objects.due_before(soon))
     deadlines = board.qs if request.GET.get("ordering") else board.qs.order_by("due_at", "pk")
-    size, page = settings.SLA_DASHBOARD_PAGE_SIZE, _page_number(request)
-    rows = list(
-        deadlines.select_related("ticket__pool", "ticket__assignee", "consultation__department")[
-            (page - 1) * size : page * size + 1
-        ]
-    )
+    rows = deadlines.select_related("ticket__pool", "ticket__assignee", "consultation__department")
     context = {
+        **page_of(request, rows, settings.SLA_DASHBOARD_PAGE_SIZE),
         "board": board,
-        "rows": rows[:size],
-        "has_next": len(rows) > size,
-        "page": page,
         "now": now,
         "refresh_seconds": settings.SLA_DASHBOARD_REFRESH_SECONDS,
         "counts": _pool_counts(board.qs, now),
-        "querystring_without_page": _without_page(request),
     }
     # htmx polling asks for the board only: no filter form to build.
     template = "sla/deadline_dashboard.html"
     if request.headers.get("HX-Request"):
         template += "#board"
     return render(request, template, context)
-
-
-def _without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @login_required

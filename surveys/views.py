@@ -8,11 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from people.decorators import agent_required
 from surveys import services
 from surveys.forms import QuestionnaireForm
 from tickets.services import get_ticket_for
 from tickets.states import Status
-from tickets.views.decorators import agent_required
 
 
 def answer(request, token):

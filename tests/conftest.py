@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery import current_app
 from django.db import connection
 
+from helpdesk.celery import app as celery_app
 from people.models import Absence, Role
 from people.services import create_agent
-from tests.factories import ContactFactory, PoolFactory
+from tests.factories import ContactFactory, PoolFactory, make_mailbox
+from tests.mailboxes.smtp_sink import SmtpSink, free_port, mailers_for, running_sink
 from tickets.models import PoolMembership
 
 IN_CI = os.environ.get("CI") == "true"
@@ -180,3 +183,36 @@ def exclusive_redis(exclusive):
         return url
 
     return take
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in-process right after commit, as a worker would, only sooner.
+
+    On the project's app, made current (shared tasks go to the current app, which another
+    test's probe app may have become), and on the app that was current before.
+    """
+    before = current_app._get_current_object()
+    previous = {app: app.conf.task_always_eager for app in {celery_app, before}}
+    celery_app.set_current()
+    for app in previous:
+        app.conf.task_always_eager = True
+    yield
+    for app, value in previous.items():
+        app.conf.task_always_eager = value
+    before.set_current()
+
+
+@pytest.fixture
+def mailbox(pool):
+    """The support mailbox of ``pool`` (support@helpdesk.test, maildir)."""
+    return make_mailbox(pool)
+
+
+@pytest.fixture
+def sink(settings):
+    """A running SMTP sink, and Django sending to it by real SMTP (not locmem)."""
+    sink = SmtpSink(port=free_port())
+    settings.MAILERS = mailers_for(sink.port)
+    with running_sink(sink):
+        yield sink

@@ -3,6 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
+from mailboxes.models import Mailbox
 from people.models import AgentProfile, Contact, ContactEmail
 from tickets.models import Message, Pool, PoolMembership, Ticket, Topic
 from tickets.services.numbering import next_ticket_number
@@ -100,3 +101,7 @@ class MessageFactory(factory.django.DjangoModelFactory):
     ticket = factory.SubFactory(TicketFactory)
     kind = Message.Kind.INBOUND
     body_text = factory.Faker("paragraph")
+
+
+def make_mailbox(pool, name="Support", address="support@helpdesk.test") -> Mailbox:
+    return Mailbox.objects.create(name=name, pool=pool, from_address=address, kind="maildir")

@@ -29,8 +29,6 @@ reply_ready = Signal()  # ticket, actor, message
 # The customer's answer to a resolution: approved closes it, rejected reopens it.
 resolution_approved = Signal()  # ticket, actor
 resolution_rejected = Signal()  # ticket, actor, reason
-# A customer asked for a sign-in link on the portal (mail it; tickets sends no mail).
-sign_in_link_requested = Signal()  # contact, address, url, expires_at
 
 # Questions, not events: sent at once (inside the transaction), receivers answer.
 # Before an agent resolves or closes a ticket; a receiver raises ValidationError to refuse

@@ -6,7 +6,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from helpdesk.celery import app as celery_app
 from people.services import create_agent, create_customer_account
 from surveys.models import (
     Dictionary,
@@ -21,15 +20,6 @@ from tickets.models import Attachment, Message, PoolMembership, Ticket
 from tickets.states import Channel, Status
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def eager_tasks():
-    # Outbox rows are sent in the server's thread right after commit, as a worker would.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def _surveys(pool):

@@ -14,7 +14,7 @@ from mailboxes.models import NotificationRule, OutgoingEmail, RawMessage
 from mailboxes.processing import process_raw_message
 from people.models import Skill
 from sla.models import Deadline, SlaPolicy
-from tests.mailboxes.test_processing import build_mail, make_mailbox, store_raw
+from tests.mailboxes.test_processing import build_mail, store_raw
 from tests.sla.conftest import make_calendar
 from tickets import signals
 from tickets.models import ActivityLog, Ticket
@@ -22,11 +22,6 @@ from tickets.models import ActivityLog, Ticket
 # Monday 2026-06-01, 10:00 in Warsaw: inside working hours.
 MONDAY_10 = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
 Event = NotificationRule.Event
-
-
-@pytest.fixture
-def mailbox(pool):
-    return make_mailbox(pool)
 
 
 @pytest.fixture

@@ -33,11 +33,6 @@ def together(ids):
     process_raw_messages(ids)
 
 
-@pytest.fixture
-def mailbox(pool):
-    return make_mailbox(pool)
-
-
 def _mails(existing: Ticket):
     """A day's mail: new tickets, replies of every kind, robots, strangers, a duplicate."""
     with_file = build_mail(message_id="<file@example.test>", subject="Scan attached")

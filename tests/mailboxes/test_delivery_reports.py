@@ -6,16 +6,11 @@ import pytest
 from mailboxes.batch import process_raw_messages
 from mailboxes.models import OutgoingEmail, RawMessage, SuppressedAddress
 from mailboxes.parsing import parse_message
-from tests.mailboxes.test_processing import build_mail, make_mailbox, receive, store_raw
+from tests.mailboxes.test_processing import build_mail, receive, store_raw
 from tickets.models import ActivityLog, Ticket
 
 Reason = RawMessage.Reason
 Action = ActivityLog.Action
-
-
-@pytest.fixture
-def mailbox(pool):
-    return make_mailbox(pool)
 
 
 def report(returned_id: str, *recipients: tuple[str, str, str], subject="Delivery report"):

@@ -8,17 +8,12 @@ from mailboxes.batch import process_raw_messages
 from mailboxes.loops import carries_our_message_id, make_message_id, may_auto_reply
 from mailboxes.models import OutgoingEmail, RawMessage
 from mailboxes.parsing import parse_message
-from tests.mailboxes.test_processing import build_mail, make_mailbox, receive, store_raw
+from tests.mailboxes.test_processing import build_mail, receive, store_raw
 from tickets import services
 from tickets.models import ActivityLog, Ticket
 from tickets.states import Status
 
 Reason = RawMessage.Reason
-
-
-@pytest.fixture
-def mailbox(pool):
-    return make_mailbox(pool)
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,6 @@ SECRET = "Zq9-very-secret-mailbox-password"
 
 
 @pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def mailbox(pool):
     return Mailbox.objects.create(
         name="Support",

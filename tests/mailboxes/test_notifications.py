@@ -8,7 +8,6 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from helpdesk.celery import app as celery_app
 from mailboxes.models import EmailTemplate, Mailbox, NotificationRule, OutgoingEmail
 from mailboxes.notifications import is_robot_address
 from people.models import Role
@@ -26,15 +25,6 @@ ALL_RECIPIENTS = {
     "to_watchers": True,
     "to_supervisors": True,
 }
-
-
-@pytest.fixture
-def eager_tasks():
-    # The send task runs in-process right after commit, as a worker would, only sooner.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -12,15 +12,12 @@ from mailboxes.models import Mailbox, RawMessage
 from mailboxes.processing import process_raw_message
 from people.models import ContactEmail
 from tests.concurrency import run_at_once
+from tests.factories import make_mailbox
 from tickets import services
 from tickets.models import ActivityLog, Attachment, Message, Ticket
 from tickets.states import Status
 
 State = RawMessage.State
-
-
-def make_mailbox(pool, name="Support", address="support@helpdesk.test") -> Mailbox:
-    return Mailbox.objects.create(name=name, pool=pool, from_address=address, kind="maildir")
 
 
 def build_mail(
@@ -66,11 +63,6 @@ def store_raw(mailbox: Mailbox, data: bytes | EmailMessage) -> RawMessage:
 
 def receive(mailbox: Mailbox, data) -> RawMessage:
     return process_raw_message(store_raw(mailbox, data).pk)
-
-
-@pytest.fixture
-def mailbox(pool):
-    return make_mailbox(pool)
 
 
 def test_a_new_mail_becomes_a_ticket_in_the_mailbox_pool(mailbox, pool):

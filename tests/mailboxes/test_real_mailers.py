@@ -20,7 +20,7 @@ from mailboxes.parsing import (
 from mailboxes.processing import REUSED_MESSAGE_ID, process_raw_message
 from people.models import ContactEmail
 from tests.conftest import require_postgresql
-from tests.mailboxes.test_processing import build_mail, make_mailbox, store_raw
+from tests.mailboxes.test_processing import build_mail, store_raw
 from tickets.models import MAX_FILENAME, ActivityLog, Ticket
 
 MESSAGES = Path(__file__).parent / "messages"
@@ -38,11 +38,6 @@ def one_by_one(ids):
 
 def together(ids):
     process_raw_messages(ids)
-
-
-@pytest.fixture
-def mailbox(pool):
-    return make_mailbox(pool)
 
 
 SENDERS = [

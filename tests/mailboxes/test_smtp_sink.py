@@ -8,7 +8,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.celery import app as celery_app
 from mailboxes import outbound
 from mailboxes.models import Mailbox, OutgoingEmail
 from mailboxes.tokens import ticket_pk_from_address
@@ -25,29 +24,11 @@ PNG = (
 
 
 @pytest.fixture
-def sink(settings):
-    """A running sink, and Django sending to it by real SMTP (not the test runner's locmem)."""
-    sink = SmtpSink(port=free_port())
-    settings.MAILERS = mailers_for(sink.port)
-    with running_sink(sink):
-        yield sink
-
-
-@pytest.fixture
 def down_sink(settings):
     """Django pointed at a port where the sink is not running (yet)."""
     sink = SmtpSink(port=free_port())
     settings.MAILERS = mailers_for(sink.port)
     return sink
-
-
-@pytest.fixture
-def eager_tasks():
-    # The send task runs in-process right after commit, as a worker would, only sooner.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

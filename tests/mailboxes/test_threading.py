@@ -4,13 +4,8 @@ import pytest
 
 from mailboxes.models import OutgoingEmail
 from mailboxes.tokens import make_reply_address
-from tests.mailboxes.test_processing import build_mail, make_mailbox, receive
+from tests.mailboxes.test_processing import build_mail, receive
 from tickets.models import Message, Ticket
-
-
-@pytest.fixture
-def mailbox(pool):
-    return make_mailbox(pool)
 
 
 @pytest.fixture

@@ -17,17 +17,12 @@ from mailboxes.outbound import queue_auto_reply, queue_notification
 from mailboxes.suppression import suppress_address
 from people.models import ContactEmail
 from tests.mailboxes.test_delivery_reports import report
-from tests.mailboxes.test_processing import build_mail, make_mailbox, receive, store_raw
+from tests.mailboxes.test_processing import build_mail, receive, store_raw
 from tickets import services
 from tickets.models import Message
 from tickets.states import Status
 
 CARLA = "carla@example.test"
-
-
-@pytest.fixture
-def mailbox(pool):
-    return make_mailbox(pool)
 
 
 @pytest.fixture

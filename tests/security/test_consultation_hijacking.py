@@ -11,13 +11,8 @@ import pytest
 from people.models import Department
 from sla.models import Consultation
 from sla.services import start_consultation
-from tests.mailboxes.test_processing import build_mail, make_mailbox, receive
+from tests.mailboxes.test_processing import build_mail, receive
 from tickets.models import Message, Ticket
-
-
-@pytest.fixture
-def mailbox(pool):
-    return make_mailbox(pool)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from helpdesk.celery import app as celery_app
 from mailboxes.models import Mailbox, NotificationRule, OutgoingEmail
 from sla.models import BusinessCalendar, Deadline, SlaPolicy, Target, WorkingInterval
 from surveys.models import (
@@ -29,19 +28,13 @@ from tickets.models import ActivityLog, Approval, Message
 from tickets.services import portal
 from tickets.states import HELD_STATUSES, Status
 
+# Mail queued after commit is sent in-process: anything that would leave, leaves.
+pytestmark = pytest.mark.usefixtures("eager_tasks")
+
 State = Deadline.State
 # A Wednesday noon: inside the always-open calendar, far from any day boundary.
 WRITTEN = datetime(2026, 6, 3, 12, 0, tzinfo=UTC)
 APPROVED = WRITTEN + timedelta(minutes=40)
-
-
-@pytest.fixture(autouse=True)
-def _eager_tasks():
-    # Mail queued after commit is "sent" in-process: anything that would leave, leaves.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

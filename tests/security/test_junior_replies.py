@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.celery import app as celery_app
 from mailboxes import outbound
 from mailboxes.models import Mailbox, OutgoingEmail
 from tickets import services
@@ -17,14 +16,6 @@ State = OutgoingEmail.State
 def ticket(pool, customer):
     Mailbox.objects.create(name="Billing", pool=pool, from_address="billing@acme.test")
     return services.create_ticket(subject="Refund", pool=pool, requester=customer)
-
-
-@pytest.fixture
-def eager_tasks():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def _forged_row(message):

@@ -5,15 +5,10 @@ import pytest
 
 from mailboxes.models import OutgoingEmail
 from people.models import ContactEmail
-from tests.mailboxes.test_processing import build_mail, make_mailbox, receive
+from tests.mailboxes.test_processing import build_mail, receive
 from tickets import services
 from tickets.models import ActivityLog, Ticket
 from tickets.states import Status
-
-
-@pytest.fixture
-def mailbox(pool):
-    return make_mailbox(pool)
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from helpdesk.celery import app as celery_app
 from mailboxes.models import OutgoingEmail
 from people.models import SignInLink
 from people.services import SIGN_IN_LINKS_PER_HOUR, create_sign_in_link, use_sign_in_link
+
+# Mail queued after commit is sent in-process: anything that would leave, leaves.
+pytestmark = pytest.mark.usefixtures("eager_tasks")
 
 
 @pytest.fixture(autouse=True)
@@ -20,15 +22,6 @@ def _fresh_throttle():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _eager_tasks():
-    # Mail queued after commit is sent in-process (locmem), never left in a broker folder.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 def _request(client, address):
@@ -138,7 +131,7 @@ def test_the_link_is_built_from_the_configured_site_url_not_the_host_header(
 
 
 def test_one_client_cannot_request_links_for_many_addresses(client, db):
-    from tickets.views.portal import LINK_REQUESTS_PER_ADDRESS
+    from portal.views import LINK_REQUESTS_PER_ADDRESS
 
     for n in range(LINK_REQUESTS_PER_ADDRESS):
         assert _request(client, f"someone{n}@example.test").status_code == 302
@@ -156,3 +149,20 @@ def test_old_links_are_purged_and_fresh_ones_kept(customer):
     assert purge_sign_in_links() == 1
     assert purge_sign_in_links() == 0
     assert list(SignInLink.objects.all()) == [fresh]
+
+
+def test_a_sign_in_link_is_written_with_its_mail_or_not_at_all(client, customer, monkeypatch):
+    """No event in between: a link whose mail could not be queued is not left behind."""
+    import portal.services
+
+    def outbox_down(**kwargs):
+        raise RuntimeError("outbox table locked")
+
+    monkeypatch.setattr(portal.services, "queue_sign_in_email", outbox_down)
+    client.raise_request_exception = True
+    with pytest.raises(RuntimeError):
+        _request(client, customer.primary_email)
+    assert not SignInLink.objects.exists()
+    monkeypatch.undo()
+    _request(client, customer.primary_email)
+    assert SignInLink.objects.count() == OutgoingEmail.objects.count() == 1

@@ -8,12 +8,6 @@ from django.urls import reverse
 from sla.models import BusinessCalendar, Consultation, Deadline, SlaPolicy
 
 
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 @pytest.mark.parametrize("model", [BusinessCalendar, SlaPolicy, Deadline, Consultation])
 def test_every_sla_admin_list_opens(admin_client, model, policy):
     url = reverse(f"admin:sla_{model._meta.model_name}_changelist")

@@ -6,42 +6,18 @@ from email.utils import make_msgid
 
 import pytest
 import time_machine
-from celery import current_app
 from django.urls import reverse
 
-from helpdesk.celery import app as celery_app
 from mailboxes import ingest
 from people.models import Department
 from sla.models import Consultation, Deadline
 from sla.services import sweep_deadlines
 from tests.mailboxes.conftest import make_mail
-from tests.mailboxes.smtp_sink import SmtpSink, free_port, mailers_for, running_sink
 from tickets import services
 from tickets.models import ActivityLog, Message, Ticket
 from tickets.states import Status
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def sink(settings):
-    sink = SmtpSink(port=free_port())
-    settings.MAILERS = mailers_for(sink.port)
-    with running_sink(sink):
-        yield sink
-
-
-@pytest.fixture
-def eager_tasks():
-    # Tasks run in-process right after commit, as a worker would, only sooner. On the
-    # project's app and on whichever app is current (a worker test may have made another).
-    apps = {celery_app, current_app._get_current_object()}
-    previous = {app: app.conf.task_always_eager for app in apps}
-    for app in apps:
-        app.conf.task_always_eager = True
-    yield
-    for app, value in previous.items():
-        app.conf.task_always_eager = value
 
 
 def answer_from(address: str, question, text: str) -> bytes:

@@ -5,7 +5,7 @@ from django.urls import reverse
 from sla.models import Deadline, Target
 from sla.services.clocks import apply_policy
 from tests.factories import TicketFactory
-from tests.tickets.test_portal import PORTAL_LIST_QUERIES, PORTAL_TICKET_QUERIES
+from tests.portal.test_portal import PORTAL_LIST_QUERIES, PORTAL_TICKET_QUERIES
 from tickets.states import Status
 
 

@@ -1,18 +1,13 @@
 import pytest
 
-from helpdesk.celery import app as celery_app
 from surveys.models import Dictionary, DictionaryItem, PoolSurveySettings, Question, Questionnaire
 
 Kind = Question.Kind
 
 
 @pytest.fixture(autouse=True)
-def _eager_tasks():
-    # Mail queued after commit is sent in-process (locmem), never left in a broker folder.
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
+def _eager_tasks(eager_tasks):
+    """Mail queued after commit is sent in-process (locmem), never left in a broker folder."""
 
 
 @pytest.fixture

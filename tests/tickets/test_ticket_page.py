@@ -1,3 +1,4 @@
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -242,3 +243,24 @@ def test_unknown_sidebar_form_is_not_found(agent_client, pool, customer):
     ticket = _ticket(pool, customer)
     url = reverse("tickets:sidebar_form", args=[ticket.number, "secrets"])
     assert agent_client.get(url).status_code == 404
+
+
+def test_technician_and_manager_are_assigned_in_one_transaction(
+    agent_client, agent, pool, customer, monkeypatch
+):
+    """A manager change that fails takes the technician's change back with it."""
+    from tickets.services import lifecycle
+
+    ticket = _ticket(pool, customer)
+    colleague = _agent("colleague", pools=[pool])
+
+    def broken_set_manager(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(lifecycle, "set_manager", broken_set_manager)
+    agent_client.raise_request_exception = True
+    with pytest.raises(RuntimeError):
+        agent_client.post(_url("assign", ticket), {"assignee": colleague.pk, "manager": agent.pk})
+    ticket.refresh_from_db()
+    assert (ticket.assignee, ticket.manager, ticket.status) == (None, None, Status.NEW)
+    assert not ActivityLog.objects.filter(ticket=ticket, action="assigned").exists()

@@ -340,3 +340,13 @@ def link_tickets(ticket: Ticket, other: Ticket, *, actor, reason: str = "") -> N
     ticket.linked_tickets.add(other)
     for one, two in ((ticket, other), (other, ticket)):
         log_activity(one, actor=actor, action=Action.LINKED, after=two.number, detail=reason)
+
+
+@service_atomic
+def assign(ticket: Ticket, *, agent, manager, actor) -> Ticket:
+    """The assign form: the technician and the customer-side manager, one transaction.
+
+    A refused technician (not in the pool) leaves the manager unchanged too.
+    """
+    ticket = assign_ticket(ticket, agent=agent, actor=actor)
+    return set_manager(ticket, manager=manager, actor=actor)

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from people.models import Contact
-from people.services import create_sign_in_link
 from tickets import signals
 from tickets.models import Approval, Attachment, Message, Ticket
 from tickets.services.audit import announce
@@ -26,13 +25,6 @@ from tickets.states import OPEN_STATUSES, Channel, Status
 CUSTOMER_VISIBLE_MESSAGES = Q(kind=Message.Kind.INBOUND) | Q(
     kind=Message.Kind.OUTBOUND, approval__in=[Approval.NOT_NEEDED, Approval.APPROVED]
 )
-
-
-def contact_for(user) -> Contact | None:
-    """The customer behind a portal login, with their organization; None for anyone else."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    return Contact.objects.select_related("organization").filter(user=user).first()
 
 
 def customer_tickets(contact: Contact | None):
@@ -150,22 +142,3 @@ def reject_resolution(ticket: Ticket, *, actor, reason: str) -> Ticket:
     ticket = change_status(ticket, to=Status.IN_PROGRESS, actor=actor, reason=reason[:2000])
     announce(signals.resolution_rejected, ticket=ticket, actor=actor, reason=reason)
     return ticket
-
-
-def request_sign_in_link(address: str, *, url_for) -> None:
-    """Mail a one-time sign-in link if ``address`` belongs to a customer; silent otherwise.
-
-    ``url_for(token)`` builds the absolute link. The mail is sent by whoever listens to
-    ``sign_in_link_requested`` (the mailboxes outbox), after commit.
-    """
-    created = create_sign_in_link(address)
-    if created is None:
-        return
-    link, token = created
-    announce(
-        signals.sign_in_link_requested,
-        contact=link.contact,
-        address=link.address,
-        url=url_for(token),
-        expires_at=link.expires_at,
-    )

@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from people.decorators import agent_required
 from tickets import services
 from tickets.downloads import download_response
 from tickets.forms import (
@@ -19,154 +20,123 @@ from tickets.forms import (
     TicketFieldsForm,
     WatcherForm,
 )
-from tickets.views.decorators import agent_required
+from tickets.services.lifecycle import assign as assign_ticket
 from tickets.views.detail import (
     canned_responses_for,
     reply_form_for,
     ticket_context,
     ticket_for_page,
 )
+from tickets.views.forms import handle_form
 
 
-def _handle(request, number, *, form_class, form_name, action, form_kwargs=None):
-    """Validate the form, run ``action(ticket, data)``, and show errors on the ticket page."""
-    ticket = services.get_ticket_for(request.user, number)
-    form = form_class(request.POST, request.FILES, **(form_kwargs(ticket) if form_kwargs else {}))
-    if form.is_valid():
-        try:
-            result = action(ticket, form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            return redirect(result if hasattr(result, "get_absolute_url") else ticket)
-    ticket = ticket_for_page(request.user, number)
-    context = ticket_context(request, ticket, **{form_name: form})
-    return render(request, "tickets/ticket_detail.html", context, status=400)
+def _action_view(form_class, form_name, action, form_kwargs=None):
+    """A POST-only agent view: validate, run ``action(request, ticket, data)``, redirect to
+    what it returned (if it has a page) or the ticket; errors show on the ticket page."""
 
+    @require_POST
+    @login_required
+    @agent_required
+    def view(request, number):
+        ticket = services.get_ticket_for(request.user, number)
+        extra = form_kwargs(request, ticket) if form_kwargs else {}
+        form = form_class(request.POST, request.FILES, **extra)
 
-def _agent_view(view):
-    return require_POST(login_required(agent_required(view)))
+        def failure(form):
+            page = ticket_for_page(request.user, number)
+            context = ticket_context(request, page, **{form_name: form})
+            return render(request, "tickets/ticket_detail.html", context, status=400)
 
-
-@_agent_view
-def reply(request, number):
-    def action(ticket, data):
-        reply = services.add_reply(
-            ticket,
-            author=request.user,
-            body=data["body"],
-            files=data["attachments"],
-            canned_response=data["canned_response"],
-            then_status=data["then_status"] or None,
-            idempotency_key=data["idempotency_key"],
-            confirmed=data["confirmed"],
-        )
-        # The outbox sends it (even when the broker is down for a while: its sweep).
-        if reply.is_sendable:
-            messages.success(request, _("Your reply was saved and will be sent shortly."))
-        else:
-            messages.success(request, _("Your reply was added."))
-
-    return _handle(
-        request,
-        number,
-        form_class=reply_form_for,
-        form_name="reply_form",
-        action=action,
-        form_kwargs=lambda ticket: {"ticket": ticket, "user": request.user},
-    )
-
-
-@_agent_view
-def note(request, number):
-    def action(ticket, data):
-        services.add_note(ticket, author=request.user, body=data["body"], files=data["attachments"])
-
-    return _handle(
-        request,
-        number,
-        form_class=NoteForm,
-        form_name="note_form",
-        action=action,
-        form_kwargs=lambda ticket: {"prefix": "note"},
-    )
-
-
-@_agent_view
-def change_status(request, number):
-    def action(ticket, data):
-        ticket = services.change_status(
-            ticket, to=data["status"], actor=request.user, reason=data["reason"]
-        )
-        messages.success(
-            request, _("Status changed to %(status)s.") % {"status": ticket.get_status_display()}
+        return handle_form(
+            request,
+            form,
+            lambda data: action(request, ticket, data),
+            success=lambda result: result if hasattr(result, "get_absolute_url") else ticket,
+            failure=failure,
         )
 
-    return _handle(request, number, form_class=StatusForm, form_name="status_form", action=action)
+    return view
 
 
-@_agent_view
-def update_fields(request, number):
-    def action(ticket, data):
-        services.update_ticket(ticket, actor=request.user, **data)
+def _reply(request, ticket, data):
+    reply = services.add_reply(
+        ticket,
+        author=request.user,
+        body=data["body"],
+        files=data["attachments"],
+        canned_response=data["canned_response"],
+        then_status=data["then_status"] or None,
+        idempotency_key=data["idempotency_key"],
+        confirmed=data["confirmed"],
+    )
+    # The outbox sends it (even when the broker is down for a while: its sweep).
+    if reply.is_sendable:
+        messages.success(request, _("Your reply was saved and will be sent shortly."))
+    else:
+        messages.success(request, _("Your reply was added."))
 
-    return _handle(
-        request, number, form_class=TicketFieldsForm, form_name="fields_form", action=action
+
+def _change_status(request, ticket, data):
+    ticket = services.change_status(
+        ticket, to=data["status"], actor=request.user, reason=data["reason"]
+    )
+    messages.success(
+        request, _("Status changed to %(status)s.") % {"status": ticket.get_status_display()}
     )
 
 
-@_agent_view
-def assign(request, number):
-    def action(ticket, data):
-        ticket = services.assign_ticket(ticket, agent=data["assignee"], actor=request.user)
-        services.set_manager(ticket, manager=data["manager"], actor=request.user)
-
-    return _handle(
-        request,
-        number,
-        form_class=AssignForm,
-        form_name="assign_form",
-        action=action,
-        form_kwargs=lambda ticket: {"pool": ticket.pool_id},
-    )
+def _watchers(request, ticket, data):
+    change = services.remove_watcher if data["remove"] else services.add_watcher
+    change(ticket, user=data["user"], actor=request.user)
 
 
-@_agent_view
-def watchers(request, number):
-    def action(ticket, data):
-        change = services.remove_watcher if data["remove"] else services.add_watcher
-        change(ticket, user=data["user"], actor=request.user)
-
-    return _handle(
-        request,
-        number,
-        form_class=WatcherForm,
-        form_name="watcher_form",
-        action=action,
-        form_kwargs=lambda ticket: {"ticket": ticket},
-    )
+def _merge(request, ticket, data):
+    target = services.get_ticket_for(request.user, data["target"])
+    return services.merge_tickets(ticket, into=target, actor=request.user)
 
 
-@_agent_view
-def tags(request, number):
-    def action(ticket, data):
-        services.set_tags(ticket, names=data["tags"], actor=request.user)
+reply = _action_view(
+    reply_form_for,
+    "reply_form",
+    _reply,
+    lambda request, ticket: {"ticket": ticket, "user": request.user},
+)
+note = _action_view(
+    NoteForm,
+    "note_form",
+    lambda request, ticket, data: services.add_note(
+        ticket, author=request.user, body=data["body"], files=data["attachments"]
+    ),
+    lambda request, ticket: {"prefix": "note"},
+)
+change_status = _action_view(StatusForm, "status_form", _change_status)
+update_fields = _action_view(
+    TicketFieldsForm,
+    "fields_form",
+    lambda request, ticket, data: services.update_ticket(ticket, actor=request.user, **data),
+)
+assign = _action_view(
+    AssignForm,
+    "assign_form",
+    lambda request, ticket, data: assign_ticket(
+        ticket, agent=data["assignee"], manager=data["manager"], actor=request.user
+    ),
+    lambda request, ticket: {"pool": ticket.pool_id},
+)
+watchers = _action_view(
+    WatcherForm, "watcher_form", _watchers, lambda request, ticket: {"ticket": ticket}
+)
+tags = _action_view(
+    TagsForm,
+    "tags_form",
+    lambda request, ticket, data: services.set_tags(ticket, names=data["tags"], actor=request.user),
+)
+merge = _action_view(MergeForm, "merge_form", _merge)
 
-    return _handle(request, number, form_class=TagsForm, form_name="tags_form", action=action)
 
-
-@_agent_view
-def merge(request, number):
-    def action(ticket, data):
-        target = services.get_ticket_for(request.user, data["target"])
-        return services.merge_tickets(ticket, into=target, actor=request.user)
-
-    return _handle(request, number, form_class=MergeForm, form_name="merge_form", action=action)
-
-
-@_agent_view
+@require_POST
+@login_required
+@agent_required
 def resubmit(request, number, message_id):
     """The junior author rewrites a returned reply and sends it for approval again."""
     ticket = services.get_ticket_for(request.user, number)

@@ -5,17 +5,17 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from people.decorators import agent_required
 from people.roles import APPROVE_REPLIES, sees_all_pools
 from tickets import services
 from tickets.models import Approval, Message
-from tickets.views.decorators import agent_required
+from tickets.views.paging import page_of
 
 PAGE_SIZE = 25
 
@@ -57,9 +57,10 @@ def _conversation() -> Prefetch:
 
 @reviewer_required
 def approval_queue(request):
-    replies = _pending_for(request.user).prefetch_related("attachments", _conversation())
-    page = Paginator(replies, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "tickets/approval_queue.html", {"page": page, "replies": page})
+    pending = _pending_for(request.user)
+    paged = page_of(request, pending.prefetch_related("attachments", _conversation()), PAGE_SIZE)
+    context = {**paged, "replies": paged["rows"], "pending_count": pending.count()}
+    return render(request, "tickets/approval_queue.html", context)
 
 
 def _review(request, message_id, action, done_message):

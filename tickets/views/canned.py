@@ -7,10 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from people.decorators import agent_required
 from tickets.forms import CannedResponseForm
 from tickets.models import CannedResponse, PoolMembership
 from tickets.services import add_canned_files
-from tickets.views.decorators import agent_required
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from people.decorators import agent_required
 from tickets.forms import (
     AssignForm,
     MergeForm,
@@ -23,7 +24,6 @@ from tickets.forms import (
 from tickets.models import ActivityLog, Attachment, CannedResponse, Message, Ticket
 from tickets.panels import AGENT, panels_for
 from tickets.services import get_ticket_for, mark_presence, others_on_ticket
-from tickets.views.decorators import agent_required
 
 
 def _ticket_queryset():

@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from people.decorators import agent_required
 from people.roles import is_junior, sees_all_pools
 from tickets.filters import TicketFilter
 from tickets.models import Pool, PoolMembership, Product, Ticket, Topic
 from tickets.services import pull_next_ticket, returned_replies_of
-from tickets.views.decorators import agent_required
+from tickets.views.paging import page_of
 
 TABS = {
     "mine": gettext_lazy("My tickets"),
@@ -62,13 +63,6 @@ def _bounded_count(queryset) -> str:
     return f"{COUNT_LIMIT - 1}+" if count >= COUNT_LIMIT else str(count)
 
 
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 def _catalogs(user) -> list[list]:
     """Every pool (``is_mine`` if the user is a member), topic and product."""
     mine = PoolMembership.objects.filter(pool=OuterRef("pk"), user=user)
@@ -108,20 +102,21 @@ def queue(request):
             tickets = tickets.order_by("-created_at")
     # Bounded pagination: one extra row tells whether there is a next page, so no
     # COUNT(*) over a million rows.
-    size, page = settings.QUEUE_PAGE_SIZE, _page_number(request)
-    ids = tickets.page_ids((page - 1) * size, page * size + 1, merge_pools=merge_pools)
+    paged = page_of(
+        request,
+        lambda start, stop: tickets.page_ids(start, stop, merge_pools=merge_pools),
+        settings.QUEUE_PAGE_SIZE,
+    )
     context = {
+        **paged,
         "tab": tab,
         "tabs": [(key, label) for key, label in TABS.items() if key != "all" or sees_all],
         "filter": ticket_filter,
-        "tickets": _page_rows(ids[:size], catalogs),
-        "page": page,
-        "has_next": len(ids) > size,
+        "tickets": _page_rows(paged["rows"], catalogs),
         "counts": {
             key: _bounded_count(_tab_queryset(key, user, visible, my_pool_ids))
             for key in ("mine", "waiting")
         },
-        "querystring_without_page": _without_page(request),
         # A junior hears here, wherever they work, that a reply came back and why.
         "returned_replies": (
             list(returned_replies_of(user)[:RETURNED_SHOWN]) if is_junior(user) else []
@@ -130,12 +125,6 @@ def queue(request):
         "matches": tickets.order_by().count() if drilldown else None,
     }
     return render(request, "tickets/ticket_queue.html", context)
-
-
-def _without_page(request) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
 
 
 @require_POST

@@ -4,30 +4,25 @@ Every ticket and file lookup is scoped to the signed-in customer (tickets.servic
 another customer's ticket is a 404, exactly like one that does not exist.
 """
 
-from functools import wraps
 from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
-from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from people.services import peek_sign_in_link, use_sign_in_link
+from people.decorators import customer_required
+from people.services import contact_for, peek_sign_in_link, use_sign_in_link
 from people.views import LoginView
-from tickets.downloads import download_response
-from tickets.models import Attachment, Ticket
-from tickets.panels import CUSTOMER, panels_for
-from tickets.portal_forms import (
+from portal.forms import (
     CancelForm,
     ConfirmForm,
     CustomerAuthenticationForm,
@@ -36,8 +31,14 @@ from tickets.portal_forms import (
     RejectForm,
     SignInLinkForm,
 )
+from portal.services import request_sign_in_link
+from tickets.downloads import download_response
+from tickets.models import Attachment, Ticket
+from tickets.panels import CUSTOMER, panels_for
 from tickets.services import portal as services
 from tickets.states import CLOSED_STATUSES, OPEN_STATUSES, Status
+from tickets.views.forms import handle_form
+from tickets.views.paging import page_of
 
 PAGE_SIZE = 20
 TABS = {
@@ -45,21 +46,6 @@ TABS = {
     "closed": gettext_lazy("Finished"),
     "all": gettext_lazy("All"),
 }
-
-
-def customer_required(view):
-    """Customers only: anonymous visitors go to the portal sign-in, anyone else gets a 404."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("portal:login"))
-        request.contact = services.contact_for(request.user)
-        if request.contact is None:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _with_language(response, contact):
@@ -71,7 +57,7 @@ def _with_language(response, contact):
 
 class PortalLoginView(LoginView):
     form_class = CustomerAuthenticationForm
-    template_name = "tickets/portal_login.html"
+    template_name = "portal/login.html"
     next_page = "portal:home"
 
     def get_default_redirect_url(self):
@@ -79,7 +65,7 @@ class PortalLoginView(LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        return _with_language(response, services.contact_for(form.get_user()))
+        return _with_language(response, contact_for(form.get_user()))
 
 
 LINK_REQUESTS_PER_ADDRESS = 20  # per hour and client address, on top of the per-mail limit
@@ -102,8 +88,8 @@ def request_link(request):
     if request.method == "POST" and form.is_valid():
         if _too_many_link_requests(request):
             form.add_error(None, _("Too many requests. Wait a few minutes and try again."))
-            return render(request, "tickets/portal_link_request.html", {"form": form}, status=429)
-        services.request_sign_in_link(
+            return render(request, "portal/link_request.html", {"form": form}, status=429)
+        request_sign_in_link(
             form.cleaned_data["email"],
             # From the configured base URL, never the request's Host header (link poisoning).
             url_for=lambda token: urljoin(
@@ -114,7 +100,7 @@ def request_link(request):
             request, _("If we know this address, a sign-in link is on its way. It works once.")
         )
         return redirect("portal:login")
-    return render(request, "tickets/portal_link_request.html", {"form": form})
+    return render(request, "portal/link_request.html", {"form": form})
 
 
 def link_sign_in(request, token):
@@ -123,9 +109,9 @@ def link_sign_in(request, token):
         user = use_sign_in_link(token)
         if user is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return _with_language(redirect("portal:home"), services.contact_for(user))
+            return _with_language(redirect("portal:home"), contact_for(user))
     elif peek_sign_in_link(token) is not None:
-        return render(request, "tickets/portal_link_confirm.html")
+        return render(request, "portal/link_confirm.html")
     messages.error(request, _("This sign-in link was already used or has expired."))
     return redirect("portal:request_link")
 
@@ -141,7 +127,7 @@ def password(request):
         update_session_auth_hash(request, user)
         messages.success(request, _("Your password was saved."))
         return redirect("portal:home")
-    return render(request, "tickets/portal_password.html", {"form": form})
+    return render(request, "portal/password.html", {"form": form})
 
 
 @customer_required
@@ -152,23 +138,10 @@ def home(request):
         tickets = tickets.filter(status__in=[*OPEN_STATUSES, Status.RESOLVED])
     elif tab == "closed":
         tickets = tickets.filter(status__in=[Status.CLOSED, Status.CANCELLED])
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
-    rows = list(
-        tickets.select_related("pool", "topic", "product", "requester").order_by(
-            "-created_at", "-pk"
-        )[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1]
-    )
-    context = {
-        "tab": tab,
-        "tabs": TABS.items(),
-        "tickets": rows[:PAGE_SIZE],
-        "page": page,
-        "has_next": len(rows) > PAGE_SIZE,
-    }
-    return render(request, "tickets/portal_ticket_list.html", context)
+    rows = tickets.select_related("pool", "topic", "product", "requester")
+    paged = page_of(request, rows.order_by("-created_at", "-pk"), PAGE_SIZE)
+    context = {**paged, "tab": tab, "tabs": TABS.items(), "tickets": paged["rows"]}
+    return render(request, "portal/ticket_list.html", context)
 
 
 @customer_required
@@ -190,7 +163,7 @@ def new_ticket(request):
                 _("Ticket %(number)s is open. We will answer soon.") % {"number": ticket.number},
             )
             return redirect("portal:detail", ticket.number)
-    return render(request, "tickets/portal_ticket_form.html", {"form": form})
+    return render(request, "portal/ticket_form.html", {"form": form})
 
 
 def _detail_queryset():
@@ -222,7 +195,7 @@ def _render_detail(request, number, status=200, **forms):
         "action_errors": [error for form in forms.values() for error in form.non_field_errors()],
         **forms,
     }
-    return render(request, "tickets/portal_ticket_detail.html", context, status=status)
+    return render(request, "portal/ticket_detail.html", context, status=status)
 
 
 @require_GET
@@ -231,85 +204,56 @@ def detail(request, number):
     return _render_detail(request, number)
 
 
-def _act(request, number, *, form_class, form_name, action, done):
-    """Validate, run ``action(ticket, data)``, redirect; errors re-render the ticket (400)."""
-    ticket = services.get_ticket_for_customer(request.contact, number)
-    form = form_class(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            action(ticket, form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, done)
-            return redirect("portal:detail", ticket.number)
-    return _render_detail(request, number, status=400, **{form_name: form})
+def _action_view(form_class, form_name, action, done):
+    """A POST-only view: validate, run ``action(request, ticket, data)``, back to the ticket
+    with ``done``; errors re-render the ticket (400) with the failed form."""
 
-
-@require_POST
-@customer_required
-def reply(request, number):
-    def action(ticket, data):
-        services.reply_from_portal(
-            ticket, contact=request.contact, body=data["body"], files=data["attachments"]
+    @require_POST
+    @customer_required
+    def view(request, number):
+        ticket = services.get_ticket_for_customer(request.contact, number)
+        return handle_form(
+            request,
+            form_class(request.POST, request.FILES),
+            lambda data: action(request, ticket, data),
+            success=lambda result: reverse("portal:detail", args=[ticket.number]),
+            failure=lambda form: _render_detail(request, number, status=400, **{form_name: form}),
+            done=done,
         )
 
-    return _act(
-        request,
-        number,
-        form_class=PortalReplyForm,
-        form_name="reply_form",
-        action=action,
-        done=_("Your message was added."),
-    )
+    return view
 
 
-@require_POST
-@customer_required
-def cancel(request, number):
-    def action(ticket, data):
-        services.cancel_ticket(ticket, actor=request.user, reason=data["reason"])
-
-    return _act(
-        request,
-        number,
-        form_class=CancelForm,
-        form_name="cancel_form",
-        action=action,
-        done=_("The ticket was cancelled."),
-    )
-
-
-@require_POST
-@customer_required
-def approve(request, number):
-    def action(ticket, data):
-        services.approve_resolution(ticket, actor=request.user)
-
-    return _act(
-        request,
-        number,
-        form_class=ConfirmForm,
-        form_name="approve_form",
-        action=action,
-        done=_("Thank you! The ticket is closed."),
-    )
-
-
-@require_POST
-@customer_required
-def reject(request, number):
-    def action(ticket, data):
-        services.reject_resolution(ticket, actor=request.user, reason=data["reason"])
-
-    return _act(
-        request,
-        number,
-        form_class=RejectForm,
-        form_name="reject_form",
-        action=action,
-        done=_("The ticket was reopened; we will get back to you."),
-    )
+reply = _action_view(
+    PortalReplyForm,
+    "reply_form",
+    lambda request, ticket, data: services.reply_from_portal(
+        ticket, contact=request.contact, body=data["body"], files=data["attachments"]
+    ),
+    gettext_lazy("Your message was added."),
+)
+cancel = _action_view(
+    CancelForm,
+    "cancel_form",
+    lambda request, ticket, data: services.cancel_ticket(
+        ticket, actor=request.user, reason=data["reason"]
+    ),
+    gettext_lazy("The ticket was cancelled."),
+)
+approve = _action_view(
+    ConfirmForm,
+    "approve_form",
+    lambda request, ticket, data: services.approve_resolution(ticket, actor=request.user),
+    gettext_lazy("Thank you! The ticket is closed."),
+)
+reject = _action_view(
+    RejectForm,
+    "reject_form",
+    lambda request, ticket, data: services.reject_resolution(
+        ticket, actor=request.user, reason=data["reason"]
+    ),
+    gettext_lazy("The ticket was reopened; we will get back to you."),
+)
 
 
 @require_GET

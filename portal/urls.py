@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from tickets.views import portal
+from portal import views as portal
 
 app_name = "portal"
 
