@@ -610,6 +610,7 @@ RATIOS: dict[str, tuple[str, tuple[str, ...], object]] = {
     "replied_after_close_share": (
         "replied_after_close",
         ("solved",),
+        # xgettext:no-python-format
         _("Customer replies after closing, % of solved"),
     ),
     **{
