@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.db.models.functions import Cast, NullIf
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
@@ -156,6 +157,14 @@ class Measure:
 
 
 MEASURES: dict[str, Measure] = {}
+
+
+def _interpolate(text, values: dict) -> str:
+    return str(text) % {name: str(value) for name, value in values.items()}
+
+
+# A label with a value in it, formatted in the reader's language when shown (not at import).
+_interpolated = lazy(_interpolate, str)
 
 
 def _documented(function, help_text: str):
@@ -481,7 +490,9 @@ for _target in Target:
     ):
         _condition = _make(_target.value)
         _condition.__name__ = f"sla_{_target.value}_{_outcome}"
-        ticket_count(DEADLINES, _label % {"target": _target.label}, help_text=_help)(_condition)
+        ticket_count(DEADLINES, _interpolated(_label, {"target": _target.label}), help_text=_help)(
+            _condition
+        )
 
 
 # Consultations ------------------------------------------------------------------------
@@ -617,7 +628,7 @@ RATIOS: dict[str, tuple[str, tuple[str, ...], object]] = {
         f"sla_{target.value}_met_share": (
             f"sla_{target.value}_met",
             (f"sla_{target.value}_met", f"sla_{target.value}_breached"),
-            _("%(target)s met, %%") % {"target": target.label},
+            _interpolated(_("%(target)s met, %%"), {"target": target.label}),
         )
         for target in Target
     },

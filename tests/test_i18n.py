@@ -117,3 +117,13 @@ def test_report_help_texts_follow_the_readers_language():
     with translation.override("pl"):
         shown = figure(None, {"now": {}, "before": {}}, None, "first_response_average").help
     assert shown.startswith("Od utworzenia zgłoszenia do pierwszej odpowiedzi")
+
+
+def test_report_labels_with_a_target_follow_the_readers_language():
+    from reports.measures import MEASURES, RATIOS
+
+    with translation.override("pl"):
+        assert str(MEASURES["sla_resolution_met"].label) == "Rozwiązanie: termin dotrzymany"
+        assert str(RATIOS["sla_resolution_met_share"][2]).startswith("Rozwiązanie: termin")
+    with translation.override("en"):
+        assert str(MEASURES["sla_resolution_met"].label) == "Resolution met"
