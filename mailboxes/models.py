@@ -403,6 +403,8 @@ class AutoReplyLog(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("automatic reply log entry")
+        verbose_name_plural = _("automatic reply log")
         indexes = [models.Index(fields=["address", "-sent_at"], name="autoreply_address_idx")]
 
     def __str__(self):

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from people.text import split_keywords
 
@@ -216,9 +217,9 @@ class ContactEmail(models.Model):
 
 class ContactPhone(models.Model):
     class Kind(models.TextChoices):
-        MOBILE = "mobile", _("Mobile")
-        WORK = "work", _("Work")
-        HOME = "home", _("Home")
+        MOBILE = "mobile", pgettext_lazy("phone type", "Mobile")
+        WORK = "work", pgettext_lazy("phone type", "Work")
+        HOME = "home", pgettext_lazy("phone type", "Home")
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
     number = models.CharField(_("number"), max_length=40)

@@ -50,7 +50,7 @@ def figure(scope, values, periods, key: str, base: str | None = None) -> Figure:
     return Figure(
         key=key,
         label=str(measure.label),
-        # The docstrings are English; a catalog entry (added by hand) translates them.
+        # Stored in English (gettext_noop in reports.measures), translated for the reader.
         help=gettext(measure.help),
         unit=measure.unit,
         now=values["now"].get(key),

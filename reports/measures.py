@@ -6,8 +6,9 @@ A measure is a function of a period returning one database aggregate over its so
 or grouped by a dimension, so a breakdown's rows add up to the total. Counts are counts of
 tickets, and each count has a drill-down: the queue filtered to exactly those tickets.
 
-Periods are whole days in the reader's time zone. The docstring of each measure is the help
-text shown beside its figure: keep it true.
+Periods are whole days in the reader's time zone. Each measure's ``help_text`` (marked with
+``gettext_noop``, translated when shown) is the help beside its figure and becomes the
+measure function's docstring: keep it true.
 """
 
 from collections.abc import Callable
@@ -18,7 +19,9 @@ from django.db import models
 from django.db.models import Avg, Count, Exists, OuterRef, Q
 from django.db.models.functions import Cast, NullIf
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from reports.aggregates import Median
 from reports.models import ReportEvent, TicketFact
@@ -156,14 +159,26 @@ class Measure:
 MEASURES: dict[str, Measure] = {}
 
 
-def _doc(function) -> str:
-    return " ".join((function.__doc__ or "").split())
+def _interpolate(text, values: dict) -> str:
+    return str(text) % {name: str(value) for name, value in values.items()}
 
 
-def ticket_count(source: Source, label):
+# A label with a value in it, formatted in the reader's language when shown (not at import).
+_interpolated = lazy(_interpolate, str)
+
+
+def _documented(function, help_text: str):
+    # The help is written once, in English: the function's docstring and, translated when
+    # shown (reports.figures), the help beside the figure.
+    function.__doc__ = help_text
+    return function
+
+
+def ticket_count(source: Source, label, *, help_text: str):
     """Declare a count of distinct tickets whose ``source`` rows meet the condition."""
 
     def declare(condition):
+        _documented(condition, help_text)
         distinct = source.model is not Ticket and source.model is not TicketFact
         timeless = source.model is Ticket
         MEASURES[condition.__name__] = Measure(
@@ -174,7 +189,7 @@ def ticket_count(source: Source, label):
             expression=lambda period: Count(
                 source.ticket, distinct=distinct, filter=condition(period)
             ),
-            help=_doc(condition),
+            help=help_text,
             condition=condition,
             timeless=timeless,
         )
@@ -183,17 +198,18 @@ def ticket_count(source: Source, label):
     return declare
 
 
-def figure(source: Source, label, unit: str):
+def figure(source: Source, label, unit: str, *, help_text: str):
     """Declare a figure (average, median, percentage) computed by one aggregate."""
 
     def declare(expression):
+        _documented(expression, help_text)
         MEASURES[expression.__name__] = Measure(
             key=expression.__name__,
             label=label,
             source=source,
             unit=unit,
             expression=expression,
-            help=_doc(expression),
+            help=help_text,
         )
         return expression
 
@@ -203,136 +219,233 @@ def figure(source: Source, label, unit: str):
 # Tickets -----------------------------------------------------------------------------
 
 
-@ticket_count(TICKETS, _("Open now"))
+@ticket_count(
+    TICKETS,
+    _("Open now"),
+    help_text=gettext_noop(
+        "Tickets open at this moment (new, taken, in progress, in consultation or "
+        "waiting for the customer), whatever the period."
+    ),
+)
 def open_now(period: Period) -> Q:
-    """Tickets open at this moment (new, taken, in progress, in consultation or waiting for
-    the customer), whatever the period."""
     return Q(status__in=OPEN_STATUSES)
 
 
-@ticket_count(FACTS, _("Received"))
+@ticket_count(
+    FACTS,
+    _("Received"),
+    help_text=gettext_noop(
+        "Tickets created in the period, by any channel; merged and cancelled ones included."
+    ),
+)
 def received(period: Period) -> Q:
-    """Tickets created in the period, by any channel; merged and cancelled ones included."""
     return period.q("created_at")
 
 
-@ticket_count(FACTS, _("Received by mail"))
+@ticket_count(
+    FACTS,
+    _("Received by mail"),
+    help_text=gettext_noop(
+        "Tickets created in the period from a customer's mail (the channel they came by)."
+    ),
+)
 def received_by_mail(period: Period) -> Q:
-    """Tickets created in the period from a customer's mail (the channel they came by)."""
     return period.q("created_at") & Q(channel=Channel.EMAIL)
 
 
-@ticket_count(FACTS, _("First responses"))
+@ticket_count(
+    FACTS,
+    _("First responses"),
+    help_text=gettext_noop(
+        "Tickets whose first reply to the customer was sent in the period (a junior's "
+        "reply counts when approved)."
+    ),
+)
 def responded(period: Period) -> Q:
-    """Tickets whose first reply to the customer was sent in the period (a junior's reply
-    counts when approved)."""
     return period.q("first_response_at")
 
 
-@ticket_count(FACTS, _("Solved"))
+@ticket_count(
+    FACTS,
+    _("Solved"),
+    help_text=gettext_noop(
+        "Tickets resolved in the period, or closed in it without being resolved "
+        "first. A reopened ticket counts when it is solved again (at its last "
+        "solution); merged and cancelled tickets are never solved."
+    ),
+)
 def solved(period: Period) -> Q:
-    """Tickets resolved in the period, or closed in it without being resolved first. A
-    reopened ticket counts when it is solved again (at its last solution); merged and
-    cancelled tickets are never solved."""
     return period.q("finished_at")
 
 
-@figure(FACTS, _("First response, average (calendar time)"), "seconds")
+@figure(
+    FACTS,
+    _("First response, average (calendar time)"),
+    "seconds",
+    help_text=gettext_noop(
+        "From the ticket's creation to its first reply, on the clock, over the "
+        "tickets first answered in the period."
+    ),
+)
 def first_response_average(period: Period):
-    """From the ticket's creation to its first reply, on the clock, over the tickets first
-    answered in the period."""
     return Avg("first_response_seconds", filter=responded(period))
 
 
-@figure(FACTS, _("First response, median (calendar time)"), "seconds")
+@figure(
+    FACTS,
+    _("First response, median (calendar time)"),
+    "seconds",
+    help_text=gettext_noop(
+        "The median of the same durations: half the tickets were answered faster."
+    ),
+)
 def first_response_median(period: Period):
-    """The median of the same durations: half the tickets were answered faster."""
     return Median("first_response_seconds", filter=responded(period))
 
 
-@figure(FACTS, _("First response, average (business time)"), "seconds")
+@figure(
+    FACTS,
+    _("First response, average (business time)"),
+    "seconds",
+    help_text=gettext_noop(
+        "From creation to first reply counting only the working hours of the calendar "
+        "of the ticket's SLA policy (minus its holidays and closed days); a ticket "
+        "without a policy counts every hour. Over the tickets first answered in the "
+        "period."
+    ),
+)
 def first_response_business_average(period: Period):
-    """From creation to first reply counting only the working hours of the calendar of the
-    ticket's SLA policy (minus its holidays and closed days); a ticket without a policy
-    counts every hour. Over the tickets first answered in the period."""
     return Avg("first_response_business_seconds", filter=responded(period))
 
 
-@figure(FACTS, _("First response, median (business time)"), "seconds")
+@figure(
+    FACTS,
+    _("First response, median (business time)"),
+    "seconds",
+    help_text=gettext_noop("The median of the first responses in business time."),
+)
 def first_response_business_median(period: Period):
-    """The median of the first responses in business time."""
     return Median("first_response_business_seconds", filter=responded(period))
 
 
-@figure(FACTS, _("Handling time, average (calendar time)"), "seconds")
+@figure(
+    FACTS,
+    _("Handling time, average (calendar time)"),
+    "seconds",
+    help_text=gettext_noop(
+        "From the ticket's creation to its (last) solution, on the clock, waiting for "
+        "the customer included, over the tickets solved in the period."
+    ),
+)
 def handling_average(period: Period):
-    """From the ticket's creation to its (last) solution, on the clock, waiting for the
-    customer included, over the tickets solved in the period."""
     return Avg("handling_seconds", filter=solved(period))
 
 
-@figure(FACTS, _("Handling time, median (calendar time)"), "seconds")
+@figure(
+    FACTS,
+    _("Handling time, median (calendar time)"),
+    "seconds",
+    help_text=gettext_noop("The median of the same durations."),
+)
 def handling_median(period: Period):
-    """The median of the same durations."""
     return Median("handling_seconds", filter=solved(period))
 
 
-@figure(FACTS, _("Handling time, average (business time)"), "seconds")
+@figure(
+    FACTS,
+    _("Handling time, average (business time)"),
+    "seconds",
+    help_text=gettext_noop(
+        "From creation to (last) solution in the working hours of the ticket's "
+        "calendar, over the tickets solved in the period."
+    ),
+)
 def handling_business_average(period: Period):
-    """From creation to (last) solution in the working hours of the ticket's calendar, over
-    the tickets solved in the period."""
     return Avg("handling_business_seconds", filter=solved(period))
 
 
-@figure(FACTS, _("Handling time, median (business time)"), "seconds")
+@figure(
+    FACTS,
+    _("Handling time, median (business time)"),
+    "seconds",
+    help_text=gettext_noop("The median of the handling times in business time."),
+)
 def handling_business_median(period: Period):
-    """The median of the handling times in business time."""
     return Median("handling_business_seconds", filter=solved(period))
 
 
 # The period report's four kinds of solved tickets ---------------------------------------
 
 
-@ticket_count(FACTS, _("Solved on time without consultation"))
+@ticket_count(
+    FACTS,
+    _("Solved on time without consultation"),
+    help_text=gettext_noop(
+        "Solved in the period, no SLA deadline (first response, next response, "
+        "resolution) missed, no department consulted."
+    ),
+)
 def solved_on_time_without_consultation(period: Period) -> Q:
-    """Solved in the period, no SLA deadline (first response, next response, resolution)
-    missed, no department consulted."""
     return solved(period) & Q(late=False, consulted=False)
 
 
-@ticket_count(FACTS, _("Solved on time with consultation"))
+@ticket_count(
+    FACTS,
+    _("Solved on time with consultation"),
+    help_text=gettext_noop(
+        "Solved in the period, no SLA deadline missed, a department was consulted."
+    ),
+)
 def solved_on_time_with_consultation(period: Period) -> Q:
-    """Solved in the period, no SLA deadline missed, a department was consulted."""
     return solved(period) & Q(late=False, consulted=True)
 
 
-@ticket_count(FACTS, _("Solved late with consultation"))
+@ticket_count(
+    FACTS,
+    _("Solved late with consultation"),
+    help_text=gettext_noop(
+        "Solved in the period with at least one SLA deadline missed; a department was consulted."
+    ),
+)
 def solved_late_with_consultation(period: Period) -> Q:
-    """Solved in the period with at least one SLA deadline missed; a department was
-    consulted."""
     return solved(period) & Q(late=True, consulted=True)
 
 
-@ticket_count(FACTS, _("Solved late without consultation"))
+@ticket_count(
+    FACTS,
+    _("Solved late without consultation"),
+    help_text=gettext_noop(
+        "Solved in the period with at least one SLA deadline missed; no consultation."
+    ),
+)
 def solved_late_without_consultation(period: Period) -> Q:
-    """Solved in the period with at least one SLA deadline missed; no consultation."""
     return solved(period) & Q(late=True, consulted=False)
 
 
 # Events ---------------------------------------------------------------------------------
 
 
-@ticket_count(EVENTS, _("Reopened"))
+@ticket_count(
+    EVENTS,
+    _("Reopened"),
+    help_text=gettext_noop(
+        "Tickets reopened in the period (by the customer writing again, rejecting the "
+        "resolution, or by an agent): a ticket reopened twice counts once."
+    ),
+)
 def reopened(period: Period) -> Q:
-    """Tickets reopened in the period (by the customer writing again, rejecting the
-    resolution, or by an agent): a ticket reopened twice counts once."""
     return Q(kind=ReportEvent.Kind.REOPENED) & period.q("at")
 
 
-@ticket_count(EVENTS, _("Customer replies after closing"))
+@ticket_count(
+    EVENTS,
+    _("Customer replies after closing"),
+    help_text=gettext_noop(
+        "Tickets on which the customer wrote in the period while the ticket was "
+        "resolved or closed (which reopens it)."
+    ),
+)
 def replied_after_close(period: Period) -> Q:
-    """Tickets on which the customer wrote in the period while the ticket was resolved or
-    closed (which reopens it)."""
     return Q(kind=ReportEvent.Kind.REPLY_AFTER_CLOSE) & period.q("at")
 
 
@@ -361,36 +474,50 @@ for _target in Target:
             "met",
             _sla_met,
             _("%(target)s met"),
-            "Tickets with a deadline of this target met in the period before it was due.",
+            gettext_noop(
+                "Tickets with a deadline of this target met in the period before it was due."
+            ),
         ),
         (
             "breached",
             _sla_breached,
             _("%(target)s missed"),
-            "Tickets with a deadline of this target that passed its due time in the period "
-            "(met late or not met at all).",
+            gettext_noop(
+                "Tickets with a deadline of this target that passed its due time in the "
+                "period (met late or not met at all)."
+            ),
         ),
     ):
         _condition = _make(_target.value)
         _condition.__name__ = f"sla_{_target.value}_{_outcome}"
-        _condition.__doc__ = _help
-        ticket_count(DEADLINES, _label % {"target": _target.label})(_condition)
+        ticket_count(DEADLINES, _interpolated(_label, {"target": _target.label}), help_text=_help)(
+            _condition
+        )
 
 
 # Consultations ------------------------------------------------------------------------
 
 
-@ticket_count(CONSULTATIONS, _("Consultations answered on time"))
+@ticket_count(
+    CONSULTATIONS,
+    _("Consultations answered on time"),
+    help_text=gettext_noop(
+        "Tickets with a consultation the department answered in the period, by its "
+        "due time (the department's response time in the ticket's business hours)."
+    ),
+)
 def consultation_on_time(period: Period) -> Q:
-    """Tickets with a consultation the department answered in the period, by its due time
-    (the department's response time in the ticket's business hours)."""
     return period.q("answered_at") & Q(answered_at__lte=models.F("due_at"))
 
 
-@ticket_count(CONSULTATIONS, _("Consultations answered late"))
+@ticket_count(
+    CONSULTATIONS,
+    _("Consultations answered late"),
+    help_text=gettext_noop(
+        "Tickets with a consultation the department answered in the period, after its due time."
+    ),
+)
 def consultation_late(period: Period) -> Q:
-    """Tickets with a consultation the department answered in the period, after its due
-    time."""
     return period.q("answered_at") & Q(answered_at__gt=models.F("due_at"))
 
 
@@ -403,17 +530,27 @@ def _answers(kind: str, question: str, period: Period) -> Q:
     )
 
 
-@ticket_count(ANSWERS, _("Rated tickets"))
+@ticket_count(
+    ANSWERS,
+    _("Rated tickets"),
+    help_text=gettext_noop(
+        "Tickets whose customer answered a 1-to-5 rating of a satisfaction survey in the period."
+    ),
+)
 def rated(period: Period) -> Q:
-    """Tickets whose customer answered a 1-to-5 rating of a satisfaction survey in the
-    period."""
     return _answers(Questionnaire.Kind.SATISFACTION, Question.Kind.RATING, period)
 
 
-@figure(ANSWERS, _("Average rating"), "rating")
+@figure(
+    ANSWERS,
+    _("Average rating"),
+    "rating",
+    help_text=gettext_noop(
+        "The average of the customers' 1-to-5 ratings in satisfaction surveys "
+        "answered in the period."
+    ),
+)
 def average_rating(period: Period):
-    """The average of the customers' 1-to-5 ratings in satisfaction surveys answered in the
-    period."""
     return Avg("number", filter=rated(period))
 
 
@@ -425,32 +562,54 @@ def _share(part: Q, whole: Q):
     )
 
 
-@figure(ANSWERS, _("Satisfied (CSAT)"), "percent")
+@figure(
+    ANSWERS,
+    _("Satisfied (CSAT)"),
+    "percent",
+    help_text=gettext_noop(
+        "The share of 1-to-5 ratings that are 4 or 5, in satisfaction surveys "
+        "answered in the period."
+    ),
+)
 def csat(period: Period):
-    """The share of 1-to-5 ratings that are 4 or 5, in satisfaction surveys answered in the
-    period."""
     return _share(rated(period) & Q(number__gte=4), rated(period))
 
 
-@ticket_count(ANSWERS, _("Scored tickets"))
+@ticket_count(
+    ANSWERS,
+    _("Scored tickets"),
+    help_text=gettext_noop(
+        "Tickets whose customer answered a 0-to-10 question of a satisfaction survey in the period."
+    ),
+)
 def scored(period: Period) -> Q:
-    """Tickets whose customer answered a 0-to-10 question of a satisfaction survey in the
-    period."""
     return _answers(Questionnaire.Kind.SATISFACTION, Question.Kind.SCORE, period)
 
 
-@figure(ANSWERS, _("Net promoter score"), "score")
+@figure(
+    ANSWERS,
+    _("Net promoter score"),
+    "score",
+    help_text=gettext_noop(
+        "Promoters (9 or 10) minus detractors (0 to 6), in percent of the 0-to-10 "
+        "answers of satisfaction surveys answered in the period; from -100 to 100."
+    ),
+)
 def nps(period: Period):
-    """Promoters (9 or 10) minus detractors (0 to 6), in percent of the 0-to-10 answers of
-    satisfaction surveys answered in the period; from -100 to 100."""
     whole = scored(period)
     return _share(whole & Q(number__gte=9), whole) - _share(whole & Q(number__lte=6), whole)
 
 
-@figure(ANSWERS, _("Operator's rating of the service"), "rating")
+@figure(
+    ANSWERS,
+    _("Operator's rating of the service"),
+    "rating",
+    help_text=gettext_noop(
+        "The average of the agents' own 1-to-5 ratings of the service (the operator "
+        "rating form) filled in the period."
+    ),
+)
 def operator_rating(period: Period):
-    """The average of the agents' own 1-to-5 ratings of the service (the operator rating
-    form) filled in the period."""
     return Avg(
         "number", filter=_answers(Questionnaire.Kind.OPERATOR_RATING, Question.Kind.RATING, period)
     )
@@ -462,13 +621,14 @@ RATIOS: dict[str, tuple[str, tuple[str, ...], object]] = {
     "replied_after_close_share": (
         "replied_after_close",
         ("solved",),
+        # xgettext:no-python-format
         _("Customer replies after closing, % of solved"),
     ),
     **{
         f"sla_{target.value}_met_share": (
             f"sla_{target.value}_met",
             (f"sla_{target.value}_met", f"sla_{target.value}_breached"),
-            _("%(target)s met, %%") % {"target": target.label},
+            _interpolated(_("%(target)s met, %%"), {"target": target.label}),
         )
         for target in Target
     },

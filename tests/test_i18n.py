@@ -65,3 +65,65 @@ def test_catalog_has_no_untranslated_or_fuzzy_entries(language):
     fuzzy = [e for e in entries if "#, fuzzy" in e]
     assert untranslated == []
     assert fuzzy == []
+
+
+def test_admin_breadcrumb_home_is_not_the_phone_type(client, admin_user):
+    from people.models import ContactPhone
+
+    client.force_login(admin_user)
+    for language, phone_home in (("pl", "Domowy"), ("pt-br", "Residencial")):
+        with translation.override(language):
+            assert str(ContactPhone.Kind.HOME.label) == phone_home
+            client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+            page = client.get(reverse("admin:people_contact_changelist"))
+        assert page.status_code == 200
+        breadcrumbs = page.text.split('class="breadcrumbs"', 1)[1].split("</div>", 1)[0]
+        assert phone_home not in breadcrumbs
+
+
+def test_activity_explanations_follow_the_readers_language(pool, agent):
+    from mailboxes.batch import process_raw_messages
+    from tests.mailboxes.test_processing import build_mail, make_mailbox, store_raw
+    from tickets import services
+    from tickets.models import ActivityLog
+    from tickets.states import Status
+
+    mailbox = make_mailbox(pool)
+    first = store_raw(mailbox, build_mail())
+    process_raw_messages([first.pk])
+    first.refresh_from_db()
+    ticket = first.ticket
+    services.change_status(ticket, to=Status.IN_PROGRESS, actor=agent)
+    services.change_status(ticket, to=Status.RESOLVED, actor=agent)
+    reply = build_mail(
+        subject=f"Re: [#{ticket.number}] Printer on fire",
+        message_id="<second@example.test>",
+        headers={"In-Reply-To": "<first@example.test>"},
+    )
+    with translation.override("pl"):  # the worker's language must not end up in the log
+        process_raw_messages([store_raw(mailbox, reply).pk])
+    reopened = ActivityLog.objects.get(ticket=ticket, action=ActivityLog.Action.REOPENED)
+    assert reopened.detail == "The customer wrote again."
+    with translation.override("pt-br"):
+        assert reopened.detail_label == "O cliente escreveu novamente."
+
+
+def test_report_help_texts_follow_the_readers_language():
+    from reports.figures import figure
+    from reports.measures import MEASURES, first_response_average
+
+    # Written once: the function's docstring is the help text.
+    assert first_response_average.__doc__ == MEASURES["first_response_average"].help
+    with translation.override("pl"):
+        shown = figure(None, {"now": {}, "before": {}}, None, "first_response_average").help
+    assert shown.startswith("Od utworzenia zgłoszenia do pierwszej odpowiedzi")
+
+
+def test_report_labels_with_a_target_follow_the_readers_language():
+    from reports.measures import MEASURES, RATIOS
+
+    with translation.override("pl"):
+        assert str(MEASURES["sla_resolution_met"].label) == "Rozwiązanie: termin dotrzymany"
+        assert str(RATIOS["sla_resolution_met_share"][2]).startswith("Rozwiązanie: termin")
+    with translation.override("en"):
+        assert str(MEASURES["sla_resolution_met"].label) == "Resolution met"

@@ -128,6 +128,10 @@ class TicketSequence(models.Model):
     year = models.PositiveIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    class Meta:
+        verbose_name = _("ticket number sequence")
+        verbose_name_plural = _("ticket number sequences")
+
     def __str__(self):
         return f"{self.year}: {self.last}"
 
@@ -595,6 +599,8 @@ class TicketPresence(models.Model):
     seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("ticket presence")
+        verbose_name_plural = _("ticket presences")
         constraints = [
             models.UniqueConstraint(fields=["ticket", "user"], name="unique_ticket_presence")
         ]

@@ -114,7 +114,7 @@ def receive_customer_messages(
         added.append((ticket, mail.message))
         if not mail.is_new and ticket.status in _REOPENING:
             ticket = change_status(
-                ticket, to=Status.IN_PROGRESS, actor=None, reason=_(CUSTOMER_WROTE_REASON)
+                ticket, to=Status.IN_PROGRESS, actor=None, reason=CUSTOMER_WROTE_REASON
             )
         current[ticket.pk] = mail.ticket = ticket
     # After the per-item events above, before the routing's: receivers see a new ticket
