@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mailboxes', '0009_suppression_bulk_mail_size_limit_attention'),
+        ('mailboxes', '0011_drop_notification_template'),
     ]
 
     operations = [
