@@ -51,7 +51,7 @@ def create_ticket(
     actor=None,
     created_at=None,
 ) -> Ticket:
-    """Open a numbered ticket in ``pool``; logs it and announces ``ticket_created`` after commit."""
+    """Open a numbered ticket in ``pool``; logs it, announces ``tickets_created`` after commit."""
     now = created_at or timezone.now()
     if priority is None:
         priority = topic.default_priority if topic else Ticket._meta.get_field("priority").default
@@ -68,7 +68,7 @@ def create_ticket(
         updated_at=now,
     )
     log_activity(ticket, actor=actor, action=Action.CREATED, after=ticket.number)
-    announce(signals.ticket_created, ticket=ticket, actor=actor)
+    announce(signals.tickets_created, tickets=[ticket], actor=actor)
     return ticket
 
 
@@ -78,7 +78,7 @@ def change_status(
 ) -> Ticket:
     """Move a ticket along the status machine; refuses a transition the machine forbids.
 
-    Sets the resolved/closed timestamps, counts reopens, logs and announces ``status_changed``.
+    Sets the resolved/closed timestamps, counts reopens, logs and announces ``statuses_changed``.
     An agent resolving or closing asks ``close_requested`` first: a receiver may refuse
     (the pool's disposition form). Only a merge skips it (``check_close=False``): the work
     goes on in the target ticket.
@@ -118,7 +118,9 @@ def change_status(
     ticket.updated_at = now
     ticket.save(update_fields=fields)
     log_activity(ticket, actor=actor, action=Action.STATUS, before=before, after=to, detail=reason)
-    announce(signals.status_changed, ticket=ticket, actor=actor, before=before, after=to)
+    announce(
+        signals.statuses_changed, changes=[signals.StatusChange(ticket, before, to)], actor=actor
+    )
     return ticket
 
 
@@ -147,13 +149,8 @@ def assign_ticket(ticket: Ticket, *, agent, actor) -> Ticket:
     log_activity(
         ticket, actor=actor, action=Action.ASSIGNED, before=_display(before), after=_display(agent)
     )
-    announce(
-        signals.ticket_assigned,
-        ticket=ticket,
-        actor=actor,
-        before=before.pk if before else None,
-        after=agent.pk if agent else None,
-    )
+    assignment = signals.Assignment(ticket, before and before.pk, agent and agent.pk)
+    announce(signals.tickets_assigned, changes=[assignment], actor=actor)
     if agent is not None and ticket.status == Status.NEW:
         ticket = change_status(ticket, to=Status.TAKEN, actor=actor)
     elif agent is None and ticket.status in (Status.TAKEN, Status.IN_PROGRESS):
@@ -202,7 +199,7 @@ def update_ticket(ticket: Ticket, *, actor, **changes) -> Ticket:
     if unknown:
         raise ValueError(f"update_ticket cannot change {sorted(unknown)}")
     ticket = _locked(ticket)
-    changed = []
+    changed, events = [], []
     for field, value in changes.items():
         current = getattr(ticket, f"{field}_id" if field != "priority" else field)
         new = value.pk if hasattr(value, "pk") else value
@@ -218,16 +215,10 @@ def update_ticket(ticket: Ticket, *, actor, **changes) -> Ticket:
             before=before,
             after=_label(ticket, field),
         )
-        announce(
-            signals.ticket_updated,
-            ticket=ticket,
-            actor=actor,
-            field=field,
-            before=before,
-            after=_label(ticket, field),
-        )
+        events.append(signals.FieldChange(ticket, field, before, _label(ticket, field)))
     if not changed:
         return ticket
+    announce(signals.tickets_updated, changes=events, actor=actor)
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=[*changed, "updated_at"])
     if (
@@ -324,7 +315,7 @@ def merge_tickets(source: Ticket, *, into: Ticket, actor) -> Ticket:
         )
     into.updated_at = timezone.now()
     into.save(update_fields=["updated_at"])
-    announce(signals.ticket_merged, ticket=source, actor=actor, target=into)
+    announce(signals.tickets_merged, merges=[signals.Merge(source, into)], actor=actor)
     return into
 
 

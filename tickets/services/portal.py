@@ -128,12 +128,12 @@ def _require_resolved(ticket: Ticket) -> None:
 
 @service_atomic
 def approve_resolution(ticket: Ticket, *, actor) -> Ticket:
-    """The customer accepts the resolution: the ticket closes. Announces resolution_approved."""
+    """The customer accepts the resolution: the ticket closes. Announces resolutions_approved."""
     _require_resolved(ticket)
     ticket = change_status(
         ticket, to=Status.CLOSED, actor=actor, reason=_("Resolution approved by the customer.")
     )
-    announce(signals.resolution_approved, ticket=ticket, actor=actor)
+    announce(signals.resolutions_approved, tickets=[ticket], actor=actor)
     return ticket
 
 
@@ -141,14 +141,14 @@ def approve_resolution(ticket: Ticket, *, actor) -> Ticket:
 def reject_resolution(ticket: Ticket, *, actor, reason: str) -> Ticket:
     """The customer rejects the resolution: the ticket reopens (counted) with their reason.
 
-    The reason is kept in the history (reopened, status) and sent with resolution_rejected.
+    The reason is kept in the history (reopened, status) and sent with resolutions_rejected.
     """
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Tell us why the problem is not solved, please."))
     _require_resolved(ticket)
     ticket = change_status(ticket, to=Status.IN_PROGRESS, actor=actor, reason=reason[:2000])
-    announce(signals.resolution_rejected, ticket=ticket, actor=actor, reason=reason)
+    announce(signals.resolutions_rejected, tickets=[ticket], actor=actor, reason=reason)
     return ticket
 
 
@@ -156,16 +156,11 @@ def request_sign_in_link(address: str, *, url_for) -> None:
     """Mail a one-time sign-in link if ``address`` belongs to a customer; silent otherwise.
 
     ``url_for(token)`` builds the absolute link. The mail is sent by whoever listens to
-    ``sign_in_link_requested`` (the mailboxes outbox), after commit.
+    ``sign_in_links_requested`` (the mailboxes outbox), after commit.
     """
     created = create_sign_in_link(address)
     if created is None:
         return
     link, token = created
-    announce(
-        signals.sign_in_link_requested,
-        contact=link.contact,
-        address=link.address,
-        url=url_for(token),
-        expires_at=link.expires_at,
-    )
+    sign_in = signals.SignInLink(link.contact, link.address, url_for(token), link.expires_at)
+    announce(signals.sign_in_links_requested, links=[sign_in])
