@@ -149,7 +149,8 @@ def assign_ticket(ticket: Ticket, *, agent, actor) -> Ticket:
     log_activity(
         ticket, actor=actor, action=Action.ASSIGNED, before=_display(before), after=_display(agent)
     )
-    assignment = signals.Assignment(ticket, before and before.pk, agent and agent.pk)
+    ids = (before.pk if before else None, agent.pk if agent else None)
+    assignment = signals.Assignment(ticket, *ids)
     announce(signals.tickets_assigned, changes=[assignment], actor=actor)
     if agent is not None and ticket.status == Status.NEW:
         ticket = change_status(ticket, to=Status.TAKEN, actor=actor)
