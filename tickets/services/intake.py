@@ -23,12 +23,7 @@ from tickets.services.audit import announce, log_activity
 from tickets.services.lifecycle import change_status
 from tickets.services.messages import CUSTOMER_WROTE_REASON
 from tickets.services.numbering import next_ticket_numbers
-from tickets.services.routing import (
-    Words,
-    assign_routed,
-    classification,
-    routing_catalog,
-)
+from tickets.services.routing import Words, classification, route_tickets, routing_catalog
 from tickets.services.transactions import service_atomic
 from tickets.states import Channel, Status
 
@@ -114,8 +109,7 @@ def receive_customer_messages(
         announce(signals.tickets_created, tickets=created, actor=None)
     if mails:
         announce(signals.messages_added, messages=[mail.message for mail in mails], actor=None)
-    for mail in new:
-        _route(mail, now=now)
+    _route(new, now=now)
 
 
 def _check_files(mails: Sequence[CustomerMail]) -> None:
@@ -212,22 +206,24 @@ def _store_files(mails: Sequence[CustomerMail]) -> None:
         Attachment.objects.bulk_create(attachments)
 
 
-def _route(mail: CustomerMail, *, now) -> None:
-    """The log rows update_ticket and route_ticket write for a new ticket, and its assignment.
+def _route(new: list[CustomerMail], *, now) -> None:
+    """The log rows update_ticket writes for the new tickets' classification, then routing.
 
-    The classification is no event: the ticket was inserted classified (``tickets_created``).
+    The classification is no event: the tickets were inserted classified (``tickets_created``).
     """
-    ticket = mail.ticket
-    assert ticket is not None and mail.words is not None  # noqa: S101 (a new ticket)
-    catalog, changes, reasons = mail.routing
     default_priority = Ticket._meta.get_field("priority").default
     befores = {"topic": "", "product": "", "priority": str(default_priority)}
-    for name, value in changes.items():
-        if name == "priority" and value == default_priority:
-            continue  # update_ticket logs only what changed
-        after = str(value)
-        log_activity(
-            ticket, actor=None, action=_FIELD_ACTIONS[name], before=befores[name], after=after
-        )
-    log_activity(ticket, actor=None, action=Action.CLASSIFIED, detail=" ".join(reasons))
-    assign_routed(ticket, words=mail.words, catalog=catalog, actor=None, now=now)
+    routes = []
+    for mail in new:
+        ticket = mail.ticket
+        assert ticket is not None and mail.words is not None  # noqa: S101 (a new ticket)
+        catalog, changes, reasons = mail.routing
+        for name, value in changes.items():
+            if name == "priority" and value == default_priority:
+                continue  # update_ticket logs only what changed
+            action = _FIELD_ACTIONS[name]
+            log_activity(ticket, actor=None, action=action, before=befores[name], after=str(value))
+        log_activity(ticket, actor=None, action=Action.CLASSIFIED, detail=" ".join(reasons))
+        routes.append((ticket, mail.words, catalog))
+    if routes:
+        route_tickets(routes, now=now)
