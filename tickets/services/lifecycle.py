@@ -328,7 +328,7 @@ def link_tickets(pairs, *, actor, reason: str = "") -> None:
     Logs LINKED on both; a pair linked already changes nothing. ``reason`` is stored as
     written (system reasons untranslated, see ActivityLog.detail_label).
     """
-    wanted = {}
+    wanted: dict[tuple[int, int], tuple[Ticket, Ticket]] = {}
     for one, two in pairs:
         if one.pk != two.pk:
             wanted.setdefault((min(one.pk, two.pk), max(one.pk, two.pk)), (one, two))
