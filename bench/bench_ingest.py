@@ -378,7 +378,7 @@ def main():
     parser.add_argument(
         "--receivers",
         action="store_true",
-        help="each ticket_created/message_added/ticket_updated event enqueues a task",
+        help="each tickets_created/messages_added/tickets_updated event enqueues a task",
     )
     parser.add_argument(
         "--sla", action="store_true", help="an SLA policy gives every ticket deadlines"

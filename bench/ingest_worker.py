@@ -5,7 +5,7 @@ Used by bench_ingest.py: ``python bench/ingest_worker.py worker --concurrency 2 
 child opens counts its statements (savepoints included, each row of an executemany
 counted, BEGIN/COMMIT not), and the count
 is written to ``$BENCH_SQL_COUNTS/<pid>`` as it goes. With ``BENCH_RECEIVERS=1`` every
-ticket_created, message_added and ticket_updated event also enqueues a task, as the
+tickets_created, messages_added and tickets_updated event also enqueues a task, as the
 receivers of other apps (SLA deadlines, notifications) do.
 """
 
@@ -52,10 +52,11 @@ def _install_receivers(app) -> None:
     django.setup()
     from tickets import signals
 
-    def enqueue(sender, ticket, **kwargs):
-        app.send_task("bench.event_sink", args=[ticket.pk], queue="bench-events")
+    def enqueue(sender, **kwargs):
+        items = kwargs.get("tickets") or kwargs.get("messages") or kwargs.get("changes") or ()
+        app.send_task("bench.event_sink", args=[len(items)], queue="bench-events")
 
-    for signal in (signals.ticket_created, signals.message_added, signals.ticket_updated):
+    for signal in (signals.tickets_created, signals.messages_added, signals.tickets_updated):
         signal.connect(enqueue, weak=False, dispatch_uid=f"bench-{id(signal)}")
 
 

@@ -248,17 +248,9 @@ def recipients_for(rule: NotificationRule, info: EventInfo) -> list[Recipient]:
 # --- rules and text -------------------------------------------------------------------------
 
 
-def rule_for(event: str, pool_id: int) -> NotificationRule | None:
-    """The pool's own rule for the event, else the rule for every pool; None when off."""
-    rules = NotificationRule.objects.filter(
-        Q(pool_id=pool_id) | Q(pool__isnull=True), event=event
-    ).order_by()  # no join for the admin's ordering by pool name
-    rule = min(rules, key=lambda row: row.pool_id is None, default=None)
-    return rule if rule is not None and rule.enabled else None
-
-
 def rules_for(event: str, pool_ids) -> dict[int, NotificationRule]:
-    """``rule_for`` for many pools in one query: pool id → its rule, for pools where it is on."""
+    """The rule of each pool for the event (the pool's own, else the one for every pool),
+    in one query: pool id → its rule, for the pools where it is on."""
     pool_ids = set(pool_ids)
     rules = NotificationRule.objects.filter(
         Q(pool_id__in=pool_ids) | Q(pool__isnull=True), event=event
@@ -269,60 +261,64 @@ def rules_for(event: str, pool_ids) -> dict[int, NotificationRule]:
     return {pool_id: rule for pool_id, rule in found.items() if rule is not None and rule.enabled}
 
 
-def notify_tickets_opened(tickets, *, actor=None) -> list[OutgoingEmail]:
-    """The ``ticket_opened`` notifications of many new tickets; one query when the rule is off."""
-    rules = rules_for(Event.TICKET_OPENED, {ticket.pool_id for ticket in tickets})
+@dataclass
+class Notice:
+    """One ticket an event is about, with what its notification says besides."""
+
+    ticket: Ticket
+    message_text: str = ""
+    reason: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def notify(event: str, items, *, actor=None) -> list[OutgoingEmail]:
+    """Mail everyone the event's rule names, for each Notice; returns the outbox rows.
+
+    The rules of all the items' pools are read in one query (one query in all when the
+    event is off everywhere). Called once per event after the change committed; not
+    idempotent (each call queues mail). One ticket's broken template or address is logged
+    and costs only that ticket its mail.
+    """
+    items = list(items)
+    rules = rules_for(event, {item.ticket.pool_id for item in items})
     queued = []
-    for ticket in tickets:
-        if ticket.pool_id in rules:
-            queued += _notify_safely(
-                Event.TICKET_OPENED, ticket, actor=actor, rule=rules[ticket.pool_id]
-            )
+    for item in items:
+        rule = rules.get(item.ticket.pool_id)
+        if rule is None:
+            continue
+        try:
+            queued += _notify_ticket(event, item, rule=rule, actor=actor)
+        except Exception:
+            logger.exception("notification %s for ticket %s failed", event, item.ticket.pk)
     return queued
 
 
-def notify_customer_messages(added, *, actor=None) -> list[OutgoingEmail]:
-    """The ``customer_message`` notifications of many (ticket, message) pairs.
+def notify_customer_messages(messages, *, actor=None) -> list[OutgoingEmail]:
+    """The ``customer_message`` notifications of many messages.
 
     A ticket's first message is the ticket itself ("ticket opened" tells it), and only
     inbound messages count. One query when the rule is off, two before any mail otherwise.
     """
-    inbound = [
-        (ticket, message) for ticket, message in added if message.kind == Message.Kind.INBOUND
-    ]
-    rules = rules_for(Event.CUSTOMER_MESSAGE, {ticket.pool_id for ticket, _message in inbound})
-    inbound = [(ticket, message) for ticket, message in inbound if ticket.pool_id in rules]
+    inbound = [message for message in messages if message.kind == Message.Kind.INBOUND]
+    rules = rules_for(Event.CUSTOMER_MESSAGE, {message.ticket.pool_id for message in inbound})
+    inbound = [message for message in inbound if message.ticket.pool_id in rules]
     if not inbound:
         return []
     firsts = dict(
         Message.objects.filter(
-            ticket_id__in={ticket.pk for ticket, _message in inbound}, kind=Message.Kind.INBOUND
+            ticket_id__in={message.ticket_id for message in inbound}, kind=Message.Kind.INBOUND
         )
         .values("ticket_id")
         .annotate(first=Min("pk"))
         .values_list("ticket_id", "first")
         .order_by()
     )
-    queued = []
-    for ticket, message in inbound:
-        if firsts.get(ticket.pk) != message.pk:
-            queued += _notify_safely(
-                Event.CUSTOMER_MESSAGE,
-                ticket,
-                actor=actor,
-                rule=rules[ticket.pool_id],
-                message_text=message.body_text,
-            )
-    return queued
-
-
-def _notify_safely(event: str, ticket: Ticket, **kwargs) -> list[OutgoingEmail]:
-    # One ticket's broken template or address must not cost the rest of the batch its mail.
-    try:
-        return notify(event, ticket_id=ticket.pk, pool_id=ticket.pool_id, **kwargs)
-    except Exception:
-        logger.exception("notification %s for ticket %s failed", event, ticket.pk)
-        return []
+    notices = [
+        Notice(message.ticket, message_text=message.body_text)
+        for message in inbound
+        if firsts.get(message.ticket_id) != message.pk
+    ]
+    return notify(Event.CUSTOMER_MESSAGE, notices, actor=actor)
 
 
 def _link(recipient: Recipient, ticket: Ticket) -> str:
@@ -417,39 +413,15 @@ def queue_automatic_email(
 
 
 @transaction.atomic
-def notify(
-    event: str,
-    *,
-    ticket_id: int,
-    pool_id: int | None = None,
-    actor=None,
-    message_text: str = "",
-    reason: str = "",
-    rule: NotificationRule | None = None,
-    **extra,
-) -> list[OutgoingEmail]:
-    """Mail everyone the event's rule names; returns the outbox rows (none when off).
-
-    Called once per event after the change committed; not idempotent by itself (each call
-    queues mail), so callers call it once per event. With ``pool_id`` an event whose rule
-    is off costs one query (mail ingestion sends several events per message); with
-    ``rule`` (found for a whole batch by ``rules_for``) none.
-    """
-    if rule is None and pool_id is not None:
-        rule = rule_for(event, pool_id)
-        if rule is None:
-            return []
-    ticket = Ticket.objects.select_related("requester", "pool").get(pk=ticket_id)
-    rule = rule or rule_for(event, ticket.pool_id)
-    if rule is None:
-        return []
+def _notify_ticket(event: str, item: Notice, *, rule: NotificationRule, actor) -> list:
+    ticket = Ticket.objects.select_related("requester", "pool").get(pk=item.ticket.pk)
     info = EventInfo(
         event=event,
         ticket=ticket,
         actor=actor,
-        message_text=message_text,
-        reason=reason,
-        extra=extra,
+        message_text=item.message_text,
+        reason=item.reason,
+        extra=item.extra,
     )
     queued = []
     for recipient in recipients_for(rule, info):

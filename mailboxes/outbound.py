@@ -27,6 +27,7 @@ from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail
 from mailboxes.suppression import is_suppressed, suppressed_among
 from mailboxes.tokens import make_reply_address
 from tickets.models import ActivityLog, Message, Ticket
+from tickets.services.audit import log_activity
 from tickets.services.transactions import service_atomic
 
 logger = logging.getLogger(__name__)
@@ -531,9 +532,8 @@ def _record_failure(outgoing: OutgoingEmail, error: Exception, now: datetime) ->
     )
     if final and outgoing.ticket_id:
         detail = f"{', '.join(outgoing.to)}: {text}"[:500]
-        ActivityLog.objects.create(
-            ticket_id=outgoing.ticket_id, action=Action.DELIVERY_FAILED, detail=detail
-        )
+        ticket = Ticket(pk=outgoing.ticket_id)  # the key is all the row needs
+        log_activity(ticket, actor=None, action=Action.DELIVERY_FAILED, detail=detail)
 
 
 def send_outgoing_email(outgoing_id: int) -> bool:
@@ -565,8 +565,9 @@ def send_outgoing_email(outgoing_id: int) -> bool:
         state=State.SENT, sent_at=timezone.now(), last_error=""
     )
     if outgoing.ticket_id:
-        ActivityLog.objects.create(
-            ticket_id=outgoing.ticket_id, action=Action.MAIL_SENT, detail=", ".join(outgoing.to)
+        detail = ", ".join(outgoing.to)
+        log_activity(
+            Ticket(pk=outgoing.ticket_id), actor=None, action=Action.MAIL_SENT, detail=detail
         )
     return True
 

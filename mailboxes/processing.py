@@ -26,7 +26,7 @@ from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, decide, find_thr
 from people.language import detect_language
 from people.services import find_or_create_contact, remember_languages
 from tickets.models import ActivityLog, Ticket
-from tickets.services import add_customer_message, create_ticket, route_ticket
+from tickets.services import add_customer_message, create_ticket, link_tickets, route_ticket
 from tickets.services.audit import log_activity
 from tickets.services.transactions import all_or_nothing
 from tickets.states import Channel
@@ -291,16 +291,7 @@ def _new_ticket(mailbox: Mailbox, parsed: ParsedMail, contact, match: ThreadMatc
 
 
 def _link(ticket: Ticket, other: Ticket) -> None:
-    # TODO(tickets): a link_tickets service in tickets.services would own this write.
-    ticket.linked_tickets.add(other)
-    for one, two in ((ticket, other), (other, ticket)):
-        log_activity(
-            one,
-            actor=None,
-            action=ActivityLog.Action.LINKED,
-            after=two.number,
-            detail=LINKED_NOT_PARTICIPANT,
-        )
+    link_tickets([(ticket, other)], actor=None, reason=LINKED_NOT_PARTICIPANT)
 
 
 def _route(ticket: Ticket, parsed: ParsedMail, *, language: str) -> None:

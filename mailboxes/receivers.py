@@ -1,95 +1,88 @@
-"""Reactions to ticket events. Bodies stay thin: they call services."""
+"""Reactions to ticket events (lists, after commit) and answers to tickets' questions.
 
-import logging
+Bodies stay thin: they call services. A notification that fails is logged by
+``notify`` and costs only its own ticket its mail.
+"""
 
+from mailboxes.models import NotificationRule
 from people import signals as people_signals
 from tickets import signals
-from tickets.models import Message
 from tickets.panels import AGENT
 from tickets.states import Status
 
-logger = logging.getLogger(__name__)
+Event = NotificationRule.Event
 
 
-def _queue_reply(sender, ticket, actor, message, **kwargs):
+def _queue_replies(sender, messages, **kwargs):
+    # Inside the reply's (or the approval's) transaction: its outbox row commits with it.
     from mailboxes.outbound import queue_reply
 
-    queue_reply(message)
+    for message in messages:
+        queue_reply(message)
 
 
-def _notify(event, ticket, actor, **kwargs):
+def _notices(items, **kwargs):
+    from mailboxes.notifications import Notice
+
+    return [Notice(ticket=ticket, **kwargs) for ticket in items]
+
+
+def _on_tickets_created(sender, tickets, actor, **kwargs):
     from mailboxes.notifications import notify
 
-    # Best effort: the change is committed already; a broken template or rule must not turn
-    # the agent's or customer's successful action into an error page.
-    try:
-        notify(event, ticket_id=ticket.pk, pool_id=ticket.pool_id, actor=actor, **kwargs)
-    except Exception:
-        logger.exception("notification %s for ticket %s failed", event, ticket.pk)
-
-
-def _on_ticket_created(sender, ticket, actor, batched=False, **kwargs):
-    if not batched:  # else _on_tickets_created_in_batch tells it
-        _notify("ticket_opened", ticket, actor)
-
-
-def _on_tickets_created_in_batch(sender, tickets, actor, **kwargs):
-    from mailboxes.notifications import notify_tickets_opened
-
-    try:
-        notify_tickets_opened(tickets, actor=actor)  # each ticket's failure is its own
-    except Exception:
-        logger.exception("notification ticket_opened for %d tickets failed", len(tickets))
+    notify(Event.TICKET_OPENED, _notices(tickets), actor=actor)
 
 
 # Status changes that are events of their own in the notification rules.
 _STATUS_EVENTS = {
-    Status.TAKEN: "ticket_taken",
-    Status.RESOLVED: "ticket_resolved",
-    Status.CANCELLED: "ticket_cancelled",
+    Status.TAKEN: Event.TICKET_TAKEN,
+    Status.RESOLVED: Event.TICKET_RESOLVED,
+    Status.CANCELLED: Event.TICKET_CANCELLED,
 }
 
 
-def _on_status_changed(sender, ticket, actor, before, after, **kwargs):
-    if after == Status.IN_PROGRESS and before in (Status.NEW, Status.TAKEN):
-        _notify("ticket_started", ticket, actor)
-    elif after in _STATUS_EVENTS:
-        _notify(_STATUS_EVENTS[after], ticket, actor)
+def _status_event(change) -> str | None:
+    if change.after == Status.IN_PROGRESS and change.before in (Status.NEW, Status.TAKEN):
+        return Event.TICKET_STARTED
+    return _STATUS_EVENTS.get(change.after)
 
 
-def _on_message_added(sender, ticket, actor, message, batched=False, **kwargs):
-    if message.kind != Message.Kind.INBOUND or batched:
-        # Replies are announced by reply_ready once they may leave, notes never, and a
-        # batch's messages by _on_messages_added_in_batch.
-        return
-    from mailboxes.notifications import rule_for
+def _on_statuses_changed(sender, changes, actor, **kwargs):
+    from mailboxes.notifications import notify
 
-    if rule_for("customer_message", ticket.pool_id) is None:
-        return  # one query, before the one that finds out whether this is the first message
-    is_first = not ticket.messages.filter(kind=Message.Kind.INBOUND, pk__lt=message.pk).exists()
-    if not is_first:  # the first message is the ticket itself: "ticket opened" tells it
-        _notify("customer_message", ticket, actor, message_text=message.body_text)
+    by_event: dict[str, list] = {}
+    for change in changes:
+        event = _status_event(change)
+        if event is not None:
+            by_event.setdefault(event, []).append(change.ticket)
+    for event, tickets in by_event.items():
+        notify(event, _notices(tickets), actor=actor)
 
 
-def _on_messages_added_in_batch(sender, added, actor, **kwargs):
+def _on_messages_added(sender, messages, actor, **kwargs):
+    # Replies are told by replies_ready once they may leave, notes never.
     from mailboxes.notifications import notify_customer_messages
 
-    try:
-        notify_customer_messages(added, actor=actor)  # each message's failure is its own
-    except Exception:
-        logger.exception("notification customer_message for %d messages failed", len(added))
+    notify_customer_messages(messages, actor=actor)
 
 
-def _on_reply_ready(sender, ticket, actor, message, **kwargs):
-    _notify("agent_message", ticket, actor, message_text=message.body_text)
+def _on_replies_ready(sender, messages, actor, **kwargs):
+    from mailboxes.notifications import Notice, notify
+
+    notices = [Notice(m.ticket, message_text=m.body_text) for m in messages]
+    notify(Event.AGENT_MESSAGE, notices, actor=actor)
 
 
-def _on_resolution_approved(sender, ticket, actor, **kwargs):
-    _notify("resolution_approved", ticket, actor)
+def _on_resolutions_approved(sender, tickets, actor, **kwargs):
+    from mailboxes.notifications import notify
+
+    notify(Event.RESOLUTION_APPROVED, _notices(tickets), actor=actor)
 
 
-def _on_resolution_rejected(sender, ticket, actor, reason, **kwargs):
-    _notify("resolution_rejected", ticket, actor, reason=reason)
+def _on_resolutions_rejected(sender, tickets, actor, reason, **kwargs):
+    from mailboxes.notifications import notify
+
+    notify(Event.RESOLUTION_REJECTED, _notices(tickets, reason=reason), actor=actor)
 
 
 def _on_ticket_panels(sender, ticket, user, audience, **kwargs):
@@ -121,20 +114,14 @@ def connect() -> None:
     )
     signals.ticket_panels.connect(_on_ticket_panels, dispatch_uid="mailboxes-panels")
     signals.reply_requested.connect(_on_reply_requested, dispatch_uid="mailboxes-suppressed-reply")
-    signals.reply_ready.connect(_queue_reply, dispatch_uid="mailboxes-queue-reply")
-    signals.ticket_created.connect(_on_ticket_created, dispatch_uid="mailboxes-notify-created")
-    signals.status_changed.connect(_on_status_changed, dispatch_uid="mailboxes-notify-status")
-    signals.message_added.connect(_on_message_added, dispatch_uid="mailboxes-notify-message")
-    signals.tickets_created_in_batch.connect(
-        _on_tickets_created_in_batch, dispatch_uid="mailboxes-notify-created-in-batch"
+    signals.replies_leaving.connect(_queue_replies, dispatch_uid="mailboxes-queue-replies")
+    signals.tickets_created.connect(_on_tickets_created, dispatch_uid="mailboxes-notify-created")
+    signals.statuses_changed.connect(_on_statuses_changed, dispatch_uid="mailboxes-notify-status")
+    signals.messages_added.connect(_on_messages_added, dispatch_uid="mailboxes-notify-message")
+    signals.replies_ready.connect(_on_replies_ready, dispatch_uid="mailboxes-notify-reply")
+    signals.resolutions_approved.connect(
+        _on_resolutions_approved, dispatch_uid="mailboxes-notify-approved"
     )
-    signals.messages_added_in_batch.connect(
-        _on_messages_added_in_batch, dispatch_uid="mailboxes-notify-messages-in-batch"
-    )
-    signals.reply_ready.connect(_on_reply_ready, dispatch_uid="mailboxes-notify-reply")
-    signals.resolution_approved.connect(
-        _on_resolution_approved, dispatch_uid="mailboxes-notify-approved"
-    )
-    signals.resolution_rejected.connect(
-        _on_resolution_rejected, dispatch_uid="mailboxes-notify-rejected"
+    signals.resolutions_rejected.connect(
+        _on_resolutions_rejected, dispatch_uid="mailboxes-notify-rejected"
     )

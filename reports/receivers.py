@@ -21,31 +21,38 @@ def _refresh(ticket_ids) -> None:
         logger.exception("reports.refresh_failed tickets=%s", list(ticket_ids)[:20])
 
 
-def _one(sender, ticket, batched=False, **kwargs):
-    if not batched:  # a batch event of the same commit covers it
-        _refresh([ticket.pk])
+# Moves between these change no fact (routing's new -> taken, starting the work).
+_WORKING = {"new", "taken", "in_progress"}
 
 
-def _always(sender, ticket, **kwargs):
-    _refresh([ticket.pk])
-
-
-def _merged(sender, ticket, target, **kwargs):
-    _refresh([ticket.pk, target.pk])
-
-
-def _tickets_created_in_batch(sender, tickets, **kwargs):
+def _created(sender, tickets, **kwargs):
     _refresh([ticket.pk for ticket in tickets])
 
 
+def _statuses(sender, changes, **kwargs):
+    # Solved, reopened, cancelled, waiting: the facts follow.
+    ids = [c.ticket.pk for c in changes if not (c.before in _WORKING and c.after in _WORKING)]
+    if ids:
+        _refresh(ids)
+
+
+def _replies(sender, messages, **kwargs):
+    # The first reply that leaves sets the first response.
+    _refresh(sorted({message.ticket_id for message in messages}))
+
+
+def _updated(sender, changes, **kwargs):
+    # A move may change the calendar of the business durations.
+    _refresh(sorted({change.ticket.pk for change in changes}))
+
+
+def _merged(sender, merges, **kwargs):
+    _refresh(sorted({pk for merge in merges for pk in (merge.ticket.pk, merge.target.pk)}))
+
+
 def connect() -> None:
-    signals.ticket_created.connect(_one, dispatch_uid="reports-ticket-created")
-    signals.tickets_created_in_batch.connect(
-        _tickets_created_in_batch, dispatch_uid="reports-tickets-created-in-batch"
-    )
-    # Solved, reopened, cancelled; a batched one is routing's new -> taken (no fact changes).
-    signals.status_changed.connect(_one, dispatch_uid="reports-status-changed")
-    # The first reply sets the first response; a move may change the calendar.
-    signals.reply_ready.connect(_always, dispatch_uid="reports-reply-ready")
-    signals.ticket_updated.connect(_one, dispatch_uid="reports-ticket-updated")
-    signals.ticket_merged.connect(_merged, dispatch_uid="reports-ticket-merged")
+    signals.tickets_created.connect(_created, dispatch_uid="reports-tickets-created")
+    signals.statuses_changed.connect(_statuses, dispatch_uid="reports-statuses-changed")
+    signals.replies_ready.connect(_replies, dispatch_uid="reports-replies-ready")
+    signals.tickets_updated.connect(_updated, dispatch_uid="reports-tickets-updated")
+    signals.tickets_merged.connect(_merged, dispatch_uid="reports-tickets-merged")

@@ -40,12 +40,12 @@ class BusinessCalendarForm(forms.ModelForm):
 
 
 def _recompute(request, ticket_ids) -> None:
-    """Queue a recomputation of each ticket's deadlines, after this request's commit."""
-    from sla.tasks import apply_policy_task
+    """Queue a recomputation of the tickets' deadlines, after this request's commit."""
+    from sla.tasks import apply_policies_task
 
     ticket_ids = sorted(set(ticket_ids))
-    for pk in ticket_ids:
-        enqueue_on_commit(apply_policy_task, pk)
+    if ticket_ids:
+        enqueue_on_commit(apply_policies_task, ticket_ids)
     messages.info(
         request,
         ngettext(

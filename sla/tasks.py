@@ -15,6 +15,6 @@ def sweep_task():
 
 
 @shared_task
-def apply_policy_task(ticket_id):
-    """Recompute one ticket's deadlines (after an admin changed a policy or calendar)."""
-    services.apply_policy(ticket_id)
+def apply_policies_task(ticket_ids):
+    """Recompute the tickets' deadlines (after an admin changed a policy or calendar)."""
+    services.apply_policies(ticket_ids)

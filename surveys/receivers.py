@@ -12,16 +12,18 @@ from tickets.states import Status
 logger = logging.getLogger(__name__)
 
 
-def _on_status_changed(sender, ticket, actor, before, after, **kwargs):
-    if after != Status.CLOSED:
-        return
+def _on_statuses_changed(sender, changes, actor, **kwargs):
     from surveys.services import invite_to_satisfaction_survey
 
-    # The close is committed; a survey that cannot be sent is logged, not an error page.
-    try:
-        invite_to_satisfaction_survey(ticket.pk)
-    except Exception:
-        logger.exception("satisfaction survey for ticket %s failed", ticket.pk)
+    for change in changes:
+        if change.after != Status.CLOSED:
+            continue
+        # The close is committed; a survey that cannot be sent is logged, not an error page,
+        # and costs only its own ticket its invitation.
+        try:
+            invite_to_satisfaction_survey(change.ticket.pk)
+        except Exception:
+            logger.exception("satisfaction survey for ticket %s failed", change.ticket.pk)
 
 
 def _on_close_requested(sender, ticket, actor, to, **kwargs):
@@ -90,6 +92,6 @@ def _on_ticket_panels(sender, ticket, user, audience, **kwargs):
 
 
 def connect() -> None:
-    signals.status_changed.connect(_on_status_changed, dispatch_uid="surveys-invite")
+    signals.statuses_changed.connect(_on_statuses_changed, dispatch_uid="surveys-invite")
     signals.close_requested.connect(_on_close_requested, dispatch_uid="surveys-disposition")
     signals.ticket_panels.connect(_on_ticket_panels, dispatch_uid="surveys-panels")

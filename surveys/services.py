@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from mailboxes.emails import RenderedEmail, language_of, render_files, ticket_mailbox
 from mailboxes.models import RawMessage
-from mailboxes.notifications import notify, queue_automatic_email, requester_is_robot
+from mailboxes.notifications import Notice, notify, queue_automatic_email, requester_is_robot
 from surveys.models import (
     Answer,
     MailboxSurveySettings,
@@ -250,7 +250,7 @@ def answer_satisfaction(invitation: SurveyInvitation, *, answers) -> Response:
         contact=invitation.contact,
         invitation=invitation,
     )
-    transaction.on_commit(lambda: notify("survey_answered", ticket_id=ticket.pk))
+    transaction.on_commit(lambda: notify("survey_answered", [Notice(ticket)]))
     return response
 
 

@@ -1,43 +1,112 @@
-"""Domain events. Other apps listen; tickets never imports them.
+"""Domain events and questions. Other apps listen; tickets never imports them.
 
-Every signal is sent after the transaction that caused it commits, with
-``ticket`` and ``actor`` (a user or None for the system) plus the keywords listed.
+Events are sent once the transaction that caused them commits, with ``send_robust``
+through ``tickets.services.audit.announce``: a receiver that fails is logged with its
+traceback and the others still run. Every event carries lists, whether one ticket
+changed (an agent's click) or fifty (a batch of mail): a receiver handles the list in
+one go and never needs to know which path sent it. ``actor`` is a user, or None for the
+system. Each item names its own ticket; a ticket appears once per event.
 
-Many tickets or messages recorded together (mail ingestion) also send one batch event
-after the same commit. Their per-item events still go out, each with ``batched=True``:
-a receiver skips those that its batch receiver covers (nothing is done twice, nothing
-missed); a receiver that is not batch-aware ignores the flag and works as before.
+Questions are sent with plain ``send`` inside the transaction: a receiver may refuse by
+raising, which rolls the change back.
 """
+
+from dataclasses import dataclass
+from typing import Any
 
 from django.dispatch import Signal
 
-ticket_created = Signal()  # ticket, actor
-message_added = Signal()  # ticket, actor, message
-status_changed = Signal()  # ticket, actor, before, after
-ticket_assigned = Signal()  # ticket, actor, before (user id or None), after (user id or None)
-ticket_updated = Signal()  # ticket, actor, field, before, after (priority, topic, product, pool)
-# Batch events: one per commit, after the per-item events that carry batched=True.
-# The routing of a batch's new tickets (ticket_updated, ticket_assigned, status_changed to
-# taken) is sent after them, also with batched=True: a receiver that reads the ticket as it
-# ended up (the SLA's apply_policies) skips those; one that is not covered by a batch event
-# (the "ticket taken" notification) handles them as always.
-tickets_created_in_batch = Signal()  # tickets (list), actor
-messages_added_in_batch = Signal()  # added: list of (ticket, message) pairs, actor
-ticket_merged = Signal()  # ticket (the one merged away), actor, target
-# An outbound reply may now leave: sent at once, or after a supervisor approved it.
-reply_ready = Signal()  # ticket, actor, message
-# The customer's answer to a resolution: approved closes it, rejected reopens it.
-resolution_approved = Signal()  # ticket, actor
-resolution_rejected = Signal()  # ticket, actor, reason
+
+def _signal(doc: str) -> Signal:
+    signal = Signal()
+    signal.__doc__ = doc  # the arguments it is sent with
+    return signal
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    ticket: Any
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    ticket: Any
+    before: int | None  # user id, or None: the pool
+    after: int | None
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    ticket: Any
+    field: str  # priority, topic, product or pool
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Merge:
+    ticket: Any  # merged away
+    target: Any
+
+
+tickets_created = _signal(
+    """``tickets`` (list of Ticket), ``actor``: tickets opened, classified and routed as they
+    were inserted (their routing follows as ``tickets_assigned``/``statuses_changed``)."""
+)
+
+messages_added = _signal(
+    """``messages`` (list of Message, each with its ``ticket``), ``actor``: customer messages,
+    replies (recorded, maybe held for approval) and notes."""
+)
+
+statuses_changed = _signal("""``changes`` (list of StatusChange), ``actor``.""")
+
+tickets_assigned = _signal("""``changes`` (list of Assignment), ``actor``.""")
+
+tickets_updated = _signal(
+    """``changes`` (list of FieldChange), ``actor``: priority, topic, product or pool changed
+    on existing tickets."""
+)
+
+tickets_merged = _signal("""``merges`` (list of Merge), ``actor``.""")
+
+replies_ready = _signal(
+    """``messages`` (list of outbound Message), ``actor``: replies that may leave now, at once
+    or because a supervisor approved them (the actor then)."""
+)
+
+resolutions_approved = _signal(
+    """``tickets`` (list), ``actor``: the customer approved the resolution."""
+)
+
+resolutions_rejected = _signal(
+    """``tickets`` (list), ``actor``, ``reason``: the customer rejected the resolution; the
+    tickets reopened."""
+)
+
 
 # Questions, not events: sent at once (inside the transaction), receivers answer.
-# Before an agent resolves or closes a ticket; a receiver raises ValidationError to refuse
-# (e.g. the pool's disposition form is not filled in). Every route goes through
-# change_status, so no route skips it.
-close_requested = Signal()  # ticket, actor, to
-# Before an agent's reply is recorded; a receiver raises ValidationError to refuse it
-# unless the agent ``confirmed`` (e.g. the customer's address bounced permanently).
-reply_requested = Signal()  # ticket, actor, confirmed
-# Extra panels on a ticket page; each receiver returns a list of tickets.panels.Panel
-# (survey link, deadline, disposition form...). audience is "agent" or "customer".
-ticket_panels = Signal()  # ticket, user, audience
+close_requested = _signal(
+    """``ticket``, ``actor``, ``to``: before an agent resolves or closes a ticket; a receiver
+    raises ValidationError to refuse (e.g. the pool's disposition form is not filled in).
+    Every route goes through change_status, so no route skips it."""
+)
+
+reply_requested = _signal(
+    """``ticket``, ``actor``, ``confirmed``: before an agent's reply is recorded; a receiver
+    raises ValidationError to refuse it unless the agent ``confirmed`` (e.g. the customer's
+    address bounced permanently)."""
+)
+
+replies_leaving = _signal(
+    """``messages`` (list of outbound Message), ``actor``: inside the transaction that lets the
+    replies leave (recorded unheld, or approved). The mail app answers by writing their
+    outbox rows there, so no crash after commit can lose them."""
+)
+
+ticket_panels = _signal(
+    """``ticket``, ``user``, ``audience`` ("agent" or "customer"): extra panels on a ticket
+    page; each receiver returns a list of tickets.panels.Panel."""
+)

@@ -1,14 +1,18 @@
-"""A ticket's deadlines: started by its policy, paused, resumed, recomputed, met or cancelled.
+"""Tickets' deadlines: started by their policy, paused, resumed, recomputed, met or cancelled.
 
-Every service here locks the ticket row first, so events about one ticket (a reply and a
-status change arriving together) apply one after another, and ends by writing the
-ticket's denormalised ``due_at`` (the earliest running deadline) in one UPDATE.
+One path for one ticket or a batch of mail: every service takes a list. It locks the
+tickets first, in id order (as the tickets services lock them), so events about one
+ticket (a reply and a status change arriving together) apply one after another; reads
+the active policies and their calendars once per call; and ends by writing the tickets'
+denormalised ``due_at`` (the earliest running deadline) in one UPDATE.
 """
 
+from collections.abc import Iterable
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Subquery
+from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -21,8 +25,7 @@ from sla.business_time import (
 )
 from sla.models import Consultation, Deadline, SlaPolicy, Target
 from tickets.models import ActivityLog, Ticket
-from tickets.services.audit import log_activity
-from tickets.services.transactions import service_atomic
+from tickets.services.audit import activity_row, log_activities
 from tickets.states import OPEN_STATUSES, Status
 
 State = Deadline.State
@@ -125,13 +128,8 @@ def past_breach_activity(deadline: Deadline) -> dict:
     }
 
 
-def sync_due(ticket_id: int) -> None:
-    """Write the ticket's earliest running deadline onto it (one UPDATE with a subquery)."""
-    sync_due_of([ticket_id])
-
-
 def sync_due_of(ticket_ids) -> None:
-    """``sync_due`` for many tickets, still one UPDATE."""
+    """Write each ticket's earliest running deadline onto it (one UPDATE with a subquery)."""
     earliest = (
         Deadline.objects.filter(ticket_id=OuterRef("pk"), state=State.RUNNING)
         .exclude(due_at__isnull=True)
@@ -139,10 +137,6 @@ def sync_due_of(ticket_ids) -> None:
         .values("due_at")[:1]
     )
     Ticket.objects.filter(pk__in=ticket_ids).update(due_at=Subquery(earliest))
-
-
-def _locked(ticket_id: int) -> Ticket | None:
-    return Ticket.objects.select_for_update().filter(pk=ticket_id).first()
 
 
 def lock_ticket_of(**lookup) -> Ticket | None:
@@ -153,25 +147,6 @@ def lock_ticket_of(**lookup) -> Ticket | None:
     on PostgreSQL (an activity row's foreign key needs a share lock on the ticket).
     """
     return Ticket.objects.select_for_update(of=("self",)).filter(**lookup).first()
-
-
-def _live(ticket: Ticket, targets=POLICY_TARGETS) -> list[Deadline]:
-    return list(
-        Deadline.objects.filter(ticket=ticket, target__in=targets)
-        .live()
-        .select_related("policy__calendar")
-    )
-
-
-def _start_of(target: str, ticket: Ticket, now: datetime) -> datetime | None:
-    """When a missing deadline of ``target`` starts counting, or None: it does not start."""
-    if target == Target.FIRST_RESPONSE:
-        return ticket.created_at if ticket.first_response_at is None else None
-    if target == Target.RESOLUTION:
-        # A reopened ticket gets a fresh resolution clock from the moment it reopened.
-        earlier = Deadline.objects.filter(ticket=ticket, target=Target.RESOLUTION).exists()
-        return now if earlier else ticket.created_at
-    return None  # next response: started by each customer message (follow_customer_message)
 
 
 def _new_deadline(ticket, target, policy, budget, start, schedule, now) -> Deadline:
@@ -202,105 +177,247 @@ def _close(deadline: Deadline, state: str, now: datetime) -> None:
     deadline.save()
 
 
-@service_atomic
-def apply_policy(ticket_id: int, *, now: datetime | None = None) -> SlaPolicy | None:
-    """Match the ticket's policy and start, recompute or cancel its deadlines to fit it.
+def _lock(ticket_ids: Iterable[int], **conditions) -> list[Ticket]:
+    """Lock the tickets in id order, each with its requester's organization; one query."""
+    return list(
+        Ticket.objects.select_for_update(of=("self",))
+        .filter(pk__in=sorted(set(ticket_ids)), **conditions)
+        .annotate(requester_organization_id=F("requester__organization_id"))
+        .order_by("pk")
+    )
 
-    Called when a ticket is created, reopened, or changes pool, topic or priority. A
-    deadline keeps the business time already used; only its budget and calendar change.
-    Logs a change of policy. Safe to re-run: a second call changes nothing.
+
+def _organization_of(ticket: Ticket) -> int | None:
+    # Annotated by _lock, so unknown to the model's type.
+    return ticket.requester_organization_id  # type: ignore[attr-defined]
+
+
+def _live_by_ticket(ticket_ids: list[int]) -> dict[int, dict[str, Deadline]]:
+    live: dict[int, dict[str, Deadline]] = {}
+    rows = (
+        Deadline.objects.filter(ticket_id__in=ticket_ids, target__in=POLICY_TARGETS)
+        .live()
+        .select_related("policy__calendar")
+    )
+    for deadline in rows:
+        live.setdefault(deadline.ticket_id, {})[deadline.target] = deadline
+    return live
+
+
+@transaction.atomic
+def apply_policies(
+    ticket_ids: Iterable[int], *, now: datetime | None = None
+) -> dict[int, SlaPolicy | None]:
+    """Match each ticket's policy and start, recompute or cancel its deadlines to fit it.
+
+    For tickets created, reopened, or changed in pool, topic or priority (and the admin's
+    recomputation). A deadline keeps the business time already used; only its budget and
+    calendar change. Logs a change of policy. About nine queries whatever the number of
+    tickets (two more per calendar used). Returns each ticket's policy. Safe to re-run.
     """
     now = now or timezone.now()
-    ticket = _locked(ticket_id)
-    if ticket is None:
-        return None
-    policy = policy_for(ticket) if ticket.status in OPEN_STATUSES else None
-    live = {deadline.target: deadline for deadline in _live(ticket)}
-    previous = next((d.policy for d in live.values() if d.policy is not None), None)
-    schedules = _Schedules()
-    for target in POLICY_TARGETS:
-        budget = policy.budget(target) if policy else None
-        deadline = live.get(target)
-        if policy is None or budget is None:
-            if deadline is not None:
-                _close(deadline, State.CANCELLED, now)
-            continue
-        if deadline is None:
-            start = _start_of(target, ticket, now)
-            if start is None:
-                continue
-            deadline = _new_deadline(
-                ticket, target, policy, budget, start, schedules.of(policy), now
-            )
-        due_before = deadline.due_at
-        deadline.policy, deadline.budget_seconds = policy, budget
-        if deadline.state == State.RUNNING:
-            plan(deadline, schedules.of(policy), policy)
-        breached = record_past_breach(deadline, now, due_before=due_before)
-        deadline.save()
-        if breached:
-            log_activity(ticket, **past_breach_activity(deadline))
-    # A move to another pool (here is where the sla hears of it) moves its deadlines too.
-    Deadline.objects.filter(ticket=ticket).exclude(pool_id=ticket.pool_id).update(
-        pool_id=ticket.pool_id
+    tickets = _lock(ticket_ids)
+    if not tickets:
+        return {}
+    pks = [ticket.pk for ticket in tickets]
+    policies = active_policies()
+    live = _live_by_ticket(pks)
+    chosen = {
+        ticket.pk: first_match(policies, ticket, organization_id=_organization_of(ticket))
+        if ticket.status in OPEN_STATUSES
+        else None
+        for ticket in tickets
+    }
+    # A reopened ticket gets a fresh resolution clock: which of them had one before.
+    wants_resolution = [
+        ticket.pk
+        for ticket in tickets
+        if chosen[ticket.pk] is not None and Target.RESOLUTION not in live.get(ticket.pk, {})
+    ]
+    had_resolution = set(
+        Deadline.objects.filter(ticket_id__in=wants_resolution, target=Target.RESOLUTION)
+        .values_list("ticket_id", flat=True)
+        .order_by()
+        .distinct()
+        if wants_resolution
+        else ()
     )
-    if policy != previous and (policy is not None or previous is not None):
-        log_activity(
-            ticket,
-            actor=None,
-            action=ActivityLog.Action.SLA_POLICY,
-            before=previous.name if previous else "",
-            after=policy.name if policy else "",
+    schedules = _Schedules()
+    new: list[Deadline] = []
+    activity = []
+    for ticket in tickets:
+        policy, deadlines = chosen[ticket.pk], live.get(ticket.pk, {})
+        previous = next((d.policy for d in deadlines.values() if d.policy is not None), None)
+        for target in POLICY_TARGETS:
+            budget = policy.budget(target) if policy else None
+            deadline = deadlines.get(target)
+            if policy is None or budget is None:
+                if deadline is not None:
+                    _close(deadline, State.CANCELLED, now)
+                continue
+            if deadline is None:
+                start = _start_of(target, ticket, now, had_resolution)
+                if start is None:
+                    continue
+                deadline = _new_deadline(
+                    ticket, target, policy, budget, start, schedules.of(policy), now
+                )
+                new.append(deadline)
+            due_before = deadline.due_at
+            deadline.policy, deadline.budget_seconds = policy, budget
+            if deadline.state == State.RUNNING:
+                plan(deadline, schedules.of(policy), policy)
+            if record_past_breach(deadline, now, due_before=due_before):
+                activity.append(activity_row(ticket, **past_breach_activity(deadline)))
+            if deadline.pk is not None:
+                deadline.save()
+        if policy != previous and (policy is not None or previous is not None):
+            activity.append(
+                activity_row(
+                    ticket,
+                    actor=None,
+                    action=ActivityLog.Action.SLA_POLICY,
+                    before=previous.name if previous else "",
+                    after=policy.name if policy else "",
+                )
+            )
+    Deadline.objects.bulk_create(new)
+    _move_to_ticket_pools(pks)
+    log_activities(activity)
+    sync_due_of(pks)
+    return chosen
+
+
+def _start_of(target: str, ticket: Ticket, now: datetime, had_resolution: set[int]):
+    """When a missing deadline of ``target`` starts counting, or None: it does not start.
+
+    A reopened ticket (one that had a resolution deadline) gets a fresh resolution clock
+    from now; the next response clock is started by each customer message."""
+    if target == Target.FIRST_RESPONSE:
+        return ticket.created_at if ticket.first_response_at is None else None
+    if target == Target.RESOLUTION:
+        return now if ticket.pk in had_resolution else ticket.created_at
+    return None
+
+
+def _move_to_ticket_pools(ticket_ids: list[int]) -> None:
+    """A ticket moved to another pool moves its deadlines too; one UPDATE for the batch."""
+    pool = Ticket.objects.filter(pk=OuterRef("ticket_id")).values("pool_id")[:1]
+    Deadline.objects.filter(ticket_id__in=ticket_ids).exclude(pool_id=Subquery(pool)).update(
+        pool_id=Subquery(pool)
+    )
+
+
+@transaction.atomic
+def follow_customer_messages(ticket_ids: Iterable[int], *, now: datetime | None = None) -> None:
+    """The customers wrote after our first answer: each next response clock starts (once).
+
+    One query when none of the tickets has had an answer yet (new tickets); about seven
+    otherwise. Safe to re-run.
+    """
+    now = now or timezone.now()
+    tickets = _lock(ticket_ids, first_response_at__isnull=False, status__in=OPEN_STATUSES)
+    if not tickets:
+        return
+    running = set(
+        Deadline.objects.filter(
+            ticket_id__in=[ticket.pk for ticket in tickets], target=Target.NEXT_RESPONSE
         )
-    sync_due(ticket.pk)
-    return policy
+        .live()
+        .values_list("ticket_id", flat=True)
+    )
+    tickets = [ticket for ticket in tickets if ticket.pk not in running]
+    if not tickets:
+        return
+    policies = active_policies()
+    schedules = _Schedules()
+    new = []
+    for ticket in tickets:
+        policy = first_match(policies, ticket, organization_id=_organization_of(ticket))
+        budget = policy.budget(Target.NEXT_RESPONSE) if policy else None
+        if policy is None or budget is None:
+            continue
+        schedule = schedules.of(policy)
+        deadline = _new_deadline(ticket, Target.NEXT_RESPONSE, policy, budget, now, schedule, now)
+        if deadline.state == State.RUNNING:
+            plan(deadline, schedule, policy)
+        new.append(deadline)
+    if new:
+        Deadline.objects.bulk_create(new)
+        sync_due_of([deadline.ticket_id for deadline in new])
 
 
-@service_atomic
-def follow_status(ticket_id: int, *, before: str, after: str, now: datetime | None = None):
+def _moves_clocks(before: str, after: str) -> bool:
+    # Taking, starting or handing back a ticket (every routed mail) changes no deadline.
+    return before in (Status.WAITING_CUSTOMER, Status.RESOLVED, Status.CLOSED) or after in (
+        Status.WAITING_CUSTOMER,
+        Status.RESOLVED,
+        Status.CLOSED,
+        Status.CANCELLED,
+    )
+
+
+@transaction.atomic
+def follow_statuses(changes, *, now: datetime | None = None) -> None:
     """Pause while waiting for the customer, resume after, stop on resolve/close/cancel.
 
-    Resolving or closing meets the resolution target; response targets still open then are
-    cancelled (the ticket was solved without one). Reopening starts a fresh resolution
-    clock. Safe to re-run.
+    ``changes``: (ticket id, before, after) triples. Resolving or closing meets the
+    resolution target; response targets still open then are cancelled (the ticket was
+    solved without one). Reopening starts a fresh resolution clock. Safe to re-run.
     """
     now = now or timezone.now()
-    ticket = _locked(ticket_id)
-    if ticket is None:
+    changes = [change for change in changes if _moves_clocks(change[1], change[2])]
+    if not changes:
         return
+    tickets = {ticket.pk: ticket for ticket in _lock(pk for pk, _b, _a in changes)}
+    reopened = [
+        pk for pk, before, after in changes
+        if before in (Status.RESOLVED, Status.CLOSED) and after in OPEN_STATUSES
+    ]  # fmt: skip
+    if reopened:
+        apply_policies(reopened, now=now)
+    live = _live_by_ticket(list(tickets))
     schedules = _Schedules()
-    if before in (Status.RESOLVED, Status.CLOSED) and after in OPEN_STATUSES:
-        apply_policy(ticket_id, now=now)
-        ticket.refresh_from_db()
-    for deadline in _live(ticket):
-        if after in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
-            # A ticket merged into another was not resolved: its clocks just stop.
-            met = (
-                deadline.target == Target.RESOLUTION
-                and after != Status.CANCELLED
-                and not ticket.merged_into_id
-            )
-            _close(deadline, State.MET if met else State.CANCELLED, now)
-        elif after == Status.WAITING_CUSTOMER and deadline.state == State.RUNNING:
-            since = deadline.running_since or now
-            # The calendar is read only when a clock pauses or resumes: taking or starting
-            # a ticket (every routed mail) changes no deadline.
-            used = business_seconds_between(schedules.of(deadline.policy), since, now)
-            deadline.consumed_seconds += int(used)
-            deadline.state, deadline.running_since = State.PAUSED, None
-            deadline.due_at = deadline.remind_at = None
-            deadline.save()
-        elif after != Status.WAITING_CUSTOMER and deadline.state == State.PAUSED:
-            deadline.state, deadline.running_since = State.RUNNING, now
-            plan(deadline, schedules.of(deadline.policy), deadline.policy)
-            deadline.save()
-    if after in (Status.CLOSED, Status.CANCELLED):
-        _cancel_consultations(ticket, now)
-    sync_due(ticket.pk)
+    ended = []
+    for pk, _before, after in changes:
+        ticket = tickets.get(pk)
+        if ticket is None:
+            continue
+        for deadline in live.get(pk, {}).values():
+            if deadline.state not in (State.RUNNING, State.PAUSED):
+                continue  # closed by an earlier change of this list
+            if after in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
+                # A ticket merged into another was not resolved: its clocks just stop.
+                met = (
+                    deadline.target == Target.RESOLUTION
+                    and after != Status.CANCELLED
+                    and not ticket.merged_into_id
+                )
+                _close(deadline, State.MET if met else State.CANCELLED, now)
+            elif after == Status.WAITING_CUSTOMER and deadline.state == State.RUNNING:
+                since = deadline.running_since or now
+                # The calendar is read only when a clock pauses or resumes.
+                used = business_seconds_between(schedules.of(deadline.policy), since, now)
+                deadline.consumed_seconds += int(used)
+                deadline.state, deadline.running_since = State.PAUSED, None
+                deadline.due_at = deadline.remind_at = None
+                deadline.save()
+            elif after != Status.WAITING_CUSTOMER and deadline.state == State.PAUSED:
+                deadline.state, deadline.running_since = State.RUNNING, now
+                plan(deadline, schedules.of(deadline.policy), deadline.policy)
+                deadline.save()
+        if after in (Status.CLOSED, Status.CANCELLED):
+            ended.append(pk)
+    _cancel_consultations(ended, now)
+    sync_due_of(list(tickets))
 
 
-def _cancel_consultations(ticket: Ticket, now: datetime) -> None:
-    open_ids = list(Consultation.objects.filter(ticket=ticket).open().values_list("pk", flat=True))
+def _cancel_consultations(ticket_ids: list[int], now: datetime) -> None:
+    if not ticket_ids:
+        return
+    open_ids = list(
+        Consultation.objects.filter(ticket_id__in=ticket_ids).open().values_list("pk", flat=True)
+    )
     if not open_ids:
         return
     Consultation.objects.filter(pk__in=open_ids).update(
@@ -310,37 +427,19 @@ def _cancel_consultations(ticket: Ticket, now: datetime) -> None:
         _close(deadline, State.CANCELLED, now)
 
 
-@service_atomic
-def follow_reply(ticket_id: int, *, now: datetime | None = None) -> None:
-    """A reply left for the customer: the first and next response targets are met."""
+@transaction.atomic
+def follow_replies(ticket_ids: Iterable[int], *, now: datetime | None = None) -> None:
+    """Replies left for the customers: the first and next response targets are met."""
     now = now or timezone.now()
-    ticket = _locked(ticket_id)
-    if ticket is None:
+    pks = [ticket.pk for ticket in _lock(ticket_ids)]
+    if not pks:
         return
-    for deadline in _live(ticket, (Target.FIRST_RESPONSE, Target.NEXT_RESPONSE)):
+    responses = Deadline.objects.filter(
+        ticket_id__in=pks, target__in=(Target.FIRST_RESPONSE, Target.NEXT_RESPONSE)
+    ).live()
+    for deadline in responses:
         _close(deadline, State.MET, now)
-    sync_due(ticket.pk)
-
-
-@service_atomic
-def follow_customer_message(ticket_id: int, *, now: datetime | None = None) -> None:
-    """The customer wrote after our first answer: the next response clock starts (once)."""
-    now = now or timezone.now()
-    ticket = _locked(ticket_id)
-    if ticket is None or ticket.first_response_at is None or ticket.status not in OPEN_STATUSES:
-        return
-    if Deadline.objects.filter(ticket=ticket, target=Target.NEXT_RESPONSE).live().exists():
-        return
-    policy = policy_for(ticket)
-    budget = policy.budget(Target.NEXT_RESPONSE) if policy else None
-    if policy is None or budget is None:
-        return
-    schedule = policy.calendar.schedule()
-    deadline = _new_deadline(ticket, Target.NEXT_RESPONSE, policy, budget, now, schedule, now)
-    if deadline.state == State.RUNNING:
-        plan(deadline, schedule, policy)
-    deadline.save()
-    sync_due(ticket.pk)
+    sync_due_of(pks)
 
 
 def schedule_for_ticket(ticket: Ticket) -> Schedule:

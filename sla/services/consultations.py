@@ -15,7 +15,7 @@ from people.models import Department
 from sla.business_time import add_business_time
 from sla.models import Consultation, Deadline, Target
 from sla.notifications import addresses, sla_email
-from sla.services.clocks import lock_ticket_of, schedule_for_ticket, sync_due
+from sla.services.clocks import lock_ticket_of, schedule_for_ticket, sync_due_of
 from tickets.models import ActivityLog, Message, PoolMembership, Ticket
 from tickets.services import add_consultation_message, assign_ticket, change_status
 from tickets.services.audit import log_activity
@@ -102,7 +102,7 @@ def start_consultation(
     )
     if ticket.status != Status.CONSULTATION:
         change_status(ticket, to=Status.CONSULTATION, actor=actor)
-    sync_due(ticket.pk)
+    sync_due_of([ticket.pk])
     return consultation
 
 
@@ -170,7 +170,7 @@ def record_consultation_answer(
     if ticket.status == Status.CONSULTATION and not still_waiting:
         ticket = change_status(ticket, to=Status.IN_PROGRESS, actor=None, reason=ANSWERED_REASON)
     _return_to_consultant(ticket, consultation)
-    sync_due(ticket.pk)
+    sync_due_of([ticket.pk])
     return message
 
 

@@ -126,20 +126,20 @@ def test_a_batch_ends_every_mail_exactly_as_one_by_one_processing(
     raws = [store_raw(mailbox, mail) for mail in _mails(existing)]
     created, added = [], []
 
-    def on_created(sender, ticket, **kwargs):
-        created.append(ticket.pk)
+    def on_created(sender, tickets, **kwargs):
+        created.extend(ticket.pk for ticket in tickets)
 
-    def on_added(sender, message, **kwargs):
-        added.append(message.pk)
+    def on_added(sender, messages, **kwargs):
+        added.extend(message.pk for message in messages)
 
-    signals.ticket_created.connect(on_created)
-    signals.message_added.connect(on_added)
+    signals.tickets_created.connect(on_created)
+    signals.messages_added.connect(on_added)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             process([raw.pk for raw in raws])
     finally:
-        signals.ticket_created.disconnect(on_created)
-        signals.message_added.disconnect(on_added)
+        signals.tickets_created.disconnect(on_created)
+        signals.messages_added.disconnect(on_added)
 
     summary = _summary(raws)
     assert [row[:2] for row in summary] == [

@@ -259,3 +259,22 @@ def test_a_retry_is_enqueued_as_soon_as_it_is_due(
         assert outbound.requeue_due_outgoing_emails() == []
         later = timezone.now() + timedelta(seconds=31)
         assert outbound.requeue_due_outgoing_emails(later) == [outgoing.pk]
+
+
+@pytest.mark.parametrize("who", ["agent", "junior approved"])
+def test_a_reply_s_outbox_row_exists_even_if_the_after_commit_hook_fails(
+    ticket, agent, junior, supervisor, who, django_capture_on_commit_callbacks
+):
+    from tickets.services.approval import approve_reply
+
+    with django_capture_on_commit_callbacks(execute=False):  # a crash right after commit
+        reply = services.add_reply(ticket, author=agent if who == "agent" else junior, body="Ok")
+        if who == "junior approved":
+            assert not OutgoingEmail.objects.exists()  # held: nothing leaves before approval
+            approve_reply(reply, actor=supervisor)
+    row = OutgoingEmail.objects.get()
+    assert (row.ticket_message_id, row.kind, row.to) == (
+        reply.pk,
+        "reply",
+        [ticket.requester.primary_email],
+    )

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from mailboxes.batch import process_raw_messages
 from mailboxes.models import NotificationRule, OutgoingEmail, SuppressedAddress
-from mailboxes.notifications import notify, queue_sign_in_email
+from mailboxes.notifications import Notice, notify, queue_sign_in_email
 from mailboxes.outbound import queue_auto_reply, queue_notification
 from mailboxes.suppression import suppress_address
 from people.models import ContactEmail
@@ -72,13 +72,13 @@ def test_no_auto_reply_goes_to_a_suppressed_address(mailbox, suppressed, batched
 
 
 def test_no_notification_goes_to_a_suppressed_address(ticket, suppressed, agent):
-    rule, _ = NotificationRule.objects.update_or_create(
+    NotificationRule.objects.update_or_create(
         event=NotificationRule.Event.TICKET_RESOLVED,
         pool=None,
         defaults={"enabled": True, "to_requester": True, "to_assignee": True},
     )
     services.assign_ticket(ticket, agent=agent, actor=agent)
-    queued = notify("ticket_resolved", ticket_id=ticket.pk, rule=rule)
+    queued = notify("ticket_resolved", [Notice(ticket)])
     assert [row.to for row in queued] == [[agent.email]]
 
 

@@ -1,4 +1,4 @@
-"""apply_policies and follow_customer_messages: a batch's clocks, the same as one by one."""
+"""apply_policies and follow_customer_messages: the one path, for one ticket or many."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -10,12 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from people.models import Organization
 from sla.models import Deadline, SlaPolicy, Target
-from sla.services import (
-    apply_policies,
-    apply_policy,
-    follow_customer_message,
-    follow_customer_messages,
-)
+from sla.services import apply_policies, follow_customer_messages
 from tests.factories import ContactFactory, TopicFactory
 from tickets.models import ActivityLog, Ticket
 from tickets.states import Priority, Status
@@ -77,8 +72,7 @@ def _cast(pool, customer, policies, tag) -> list[Ticket]:
             _ticket(pool, customer, f"{tag}-raised"),
             _ticket(pool, customer, f"{tag}-moved"),
         ]
-        for ticket in tickets[6:]:
-            apply_policy(ticket.pk)
+        apply_policies([ticket.pk for ticket in tickets[6:]])
     closed, reopened, raised, moved = tickets[6:]
     Ticket.objects.filter(pk=closed.pk).update(status=Status.CLOSED)
     Deadline.objects.filter(ticket=reopened, target=Target.RESOLUTION).update(state=State.MET)
@@ -115,26 +109,45 @@ def _summary(tickets):
     return rows
 
 
-def test_a_batch_gets_the_same_deadlines_history_and_due_times_as_one_by_one(
-    pool, customer, policies
-):
-    alone = _cast(pool, customer, policies, "A")
-    together = _cast(pool, customer, policies, "B")
-    with at(MONDAY_10 + timedelta(hours=1)):
-        for ticket in alone:
-            apply_policy(ticket.pk)
-        chosen = apply_policies([ticket.pk for ticket in together])
+def _apply(ticket_ids, way):
+    if way == "one by one":
+        return {pk: apply_policies([pk])[pk] for pk in ticket_ids}
+    return apply_policies(ticket_ids)
 
-    expected = _summary(alone)
-    assert _summary(together) == expected
-    names = {row[0]: {d[2] for d in row[2] if d[1] in ("running", "paused")} for row in expected}
-    assert names["plain"] == names["nobody"] == {"Standard"}
-    assert names["hardware"] == names["moved"] == {"Hardware"}
-    assert names["outage"] == {"Outage"}
-    assert names["acme"] == {"ACME"}
-    assert names["raised"] == {"Urgent"}
-    assert names["closed"] == set()
-    assert [chosen[ticket.pk] is None for ticket in together].count(True) == 1
+
+# Each situation of _cast: the policy of its live deadlines, its policy history.
+EXPECTED = {
+    "plain": ({"Standard"}, [("", "Standard")]),
+    "hardware": ({"Hardware"}, [("", "Hardware")]),
+    "outage": ({"Outage"}, [("", "Outage")]),
+    "acme": ({"ACME"}, [("", "ACME")]),
+    "waiting": ({"Standard"}, [("", "Standard")]),
+    "nobody": ({"Standard"}, [("", "Standard")]),
+    "closed": (set(), [("", "Standard"), ("Standard", "")]),
+    "reopened": ({"Standard"}, [("", "Standard")]),
+    "raised": ({"Urgent"}, [("", "Standard"), ("Standard", "Urgent")]),
+    "moved": ({"Hardware"}, [("", "Standard"), ("Standard", "Hardware")]),
+}
+
+
+@pytest.mark.parametrize("way", ["one by one", "forty together"])
+def test_each_ticket_gets_its_policy_deadlines_and_due_time_alone_or_forty_at_once(
+    pool, customer, policies, way
+):
+    casts = [_cast(pool, customer, policies, tag) for tag in "ABCD"]  # 40 tickets
+    tickets = [ticket for cast in casts for ticket in cast]
+    with at(MONDAY_10 + timedelta(hours=1)):
+        chosen = _apply([ticket.pk for ticket in tickets], way)
+
+    for cast in casts:
+        summary = _summary(cast)
+        live = {row[0]: {d[2] for d in row[2] if d[1] in ("running", "paused")} for row in summary}
+        history = {row[0]: row[3] for row in summary}
+        assert {name: (live[name], history[name]) for name in live} == EXPECTED
+        due = {row[0]: row[1] for row in summary}
+        assert due["closed"] is None and due["waiting"] is None  # stopped, paused
+        assert all(due[name] for name in EXPECTED if name not in ("closed", "waiting"))
+    assert [chosen[ticket.pk] is None for ticket in tickets].count(True) == 4
 
 
 def test_applying_the_policies_of_a_batch_twice_changes_nothing(pool, customer, policies):
@@ -181,24 +194,36 @@ def _answered(pool, customer, policies, tag) -> list[Ticket]:
         first_response_at=MONDAY_10
     )
     with at(MONDAY_10 + timedelta(minutes=5)):
-        follow_customer_message(tickets[3].pk)  # its clock runs already
+        follow_customer_messages([tickets[3].pk])  # its clock runs already
     return tickets
 
 
-def test_customer_messages_of_a_batch_start_the_same_next_response_clocks_as_one_by_one(
-    pool, customer, policies
+@pytest.mark.parametrize("way", ["one by one", "all together"])
+def test_customer_messages_start_each_next_response_clock_once_alone_or_together(
+    pool, customer, policies, way
 ):
-    alone = _answered(pool, customer, policies, "A")
-    together = _answered(pool, customer, policies, "B")
+    tickets = [t for tag in "ABCDE" for t in _answered(pool, customer, policies, tag)]
     with at(MONDAY_10 + timedelta(hours=2)):
-        for ticket in alone:
-            follow_customer_message(ticket.pk)
-        follow_customer_messages([ticket.pk for ticket in together])
+        if way == "one by one":
+            for ticket in tickets:
+                follow_customer_messages([ticket.pk])
+        else:
+            follow_customer_messages([ticket.pk for ticket in tickets])
 
-    expected = _summary(alone)
-    assert _summary(together) == expected
-    started = {row[0] for row in expected if any(d[0] == "next_response" for d in row[2])}
-    assert started == {"answered", "outage", "waiting", "running"}
+    clocks = {
+        (number.split("-")[1], started)
+        for number, started in Deadline.objects.filter(target=Target.NEXT_RESPONSE)
+        .live()
+        .values_list("ticket__number", "started_at")
+    }
+    later = MONDAY_10 + timedelta(hours=2)
+    assert clocks == {
+        ("answered", later),
+        ("outage", later),
+        ("waiting", later),
+        ("running", MONDAY_10 + timedelta(minutes=5)),  # its clock ran already
+    }
+    assert Deadline.objects.filter(target=Target.NEXT_RESPONSE).count() == 4 * 5
 
 
 def test_customer_messages_on_tickets_never_answered_cost_one_query(pool, customer, policies):

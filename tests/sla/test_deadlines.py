@@ -237,12 +237,12 @@ def test_a_ticket_no_policy_matches_gets_no_deadline(events, other_pool, custome
 
 
 def test_applying_the_policy_twice_changes_nothing(new_ticket):
-    from sla.services import apply_policy
+    from sla.services import apply_policies
 
     ticket = new_ticket()
     before = list(Deadline.objects.filter(ticket=ticket).values())
     with at(MONDAY_10 + timedelta(minutes=5)):
-        apply_policy(ticket.pk)
+        apply_policies([ticket.pk])
 
     assert list(Deadline.objects.filter(ticket=ticket).values()) == before
     assert ActivityLog.objects.filter(ticket=ticket, action="sla_policy").count() == 1

@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from sla.models import Deadline, Target
-from sla.services.clocks import apply_policy
+from sla.services.clocks import apply_policies
 from tests.factories import TicketFactory
 from tests.portal.test_portal import PORTAL_LIST_QUERIES, PORTAL_TICKET_QUERIES
 from tickets.states import Status
@@ -17,7 +17,7 @@ def test_the_customer_sees_the_resolution_deadline_of_an_open_ticket(
     customer_client, customer, pool, policy, django_assert_max_num_queries
 ):
     ticket = TicketFactory(pool=pool, requester=customer, status=Status.IN_PROGRESS)
-    apply_policy(ticket.pk)
+    apply_policies([ticket.pk])
     resolution = Deadline.objects.get(ticket=ticket, target=Target.RESOLUTION)
 
     with django_assert_max_num_queries(PORTAL_TICKET_QUERIES):
@@ -33,7 +33,7 @@ def test_the_deadline_panel_says_the_clock_waits_for_the_customer(
     customer_client, customer, pool, policy
 ):
     ticket = TicketFactory(pool=pool, requester=customer, status=Status.IN_PROGRESS)
-    apply_policy(ticket.pk)
+    apply_policies([ticket.pk])
     Deadline.objects.filter(ticket=ticket).update(state=Deadline.State.PAUSED, due_at=None)
     ticket.status = Status.WAITING_CUSTOMER
     ticket.save(update_fields=["status"])
@@ -57,7 +57,7 @@ def test_the_ticket_list_shows_when_an_answer_is_expected_without_extra_queries(
     customer_client, customer, pool, policy, django_assert_max_num_queries
 ):
     running = TicketFactory(pool=pool, requester=customer, status=Status.NEW, subject="Running")
-    apply_policy(running.pk)
+    apply_policies([running.pk])
     running.refresh_from_db()
     TicketFactory(pool=pool, requester=customer, status=Status.WAITING_CUSTOMER, subject="Paused")
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from people.models import Skill
 from tests.conftest import _agent
 from tests.factories import AgentFactory, MembershipFactory, TicketFactory, TopicFactory
-from tickets.models import ActivityLog, PoolMembership, Product
+from tickets.models import ActivityLog, PoolMembership, Product, Ticket
 from tickets.services import classify_ticket, route_ticket
 from tickets.states import Priority, Status
 
@@ -415,3 +415,30 @@ def test_a_topic_added_between_two_tickets_is_used_for_the_second(pool):
     second = _ticket(pool, subject="VPN down")
     classify_ticket(second, text="")
     assert second.topic == topic
+
+
+def test_route_tickets_costs_the_same_queries_for_one_and_forty_tickets(
+    pool, make_absence, django_capture_on_commit_callbacks
+):
+    from tickets.services.routing import Words, route_tickets, routing_catalog
+
+    agents = _crowd(pool, 6, make_absence)
+    counts, winners = [], []
+    for size in (1, 40):
+        tickets = [
+            _ticket(pool, subject="vpn tunnel" if n % 2 == 0 else "Printer") for n in range(size)
+        ]
+        catalog = routing_catalog(pool.pk)
+        routes = [(ticket, Words(ticket.subject, "en"), catalog) for ticket in tickets]
+        with CaptureQueriesContext(connection) as queries:
+            winners.append(route_tickets(routes))
+        counts.append(len(queries))
+    # Pool members, absences, loads, the UPDATE of the winners, the activity INSERT.
+    assert counts[0] == counts[1] <= 5
+    forty = winners[1]
+    assert sum(winner is not None for winner in forty) == 20
+    assert {winner.pk for winner in forty if winner} <= {agent.pk for agent in agents}
+    taken = Ticket.objects.filter(status=Status.TAKEN, assignee__isnull=False)
+    assert taken.count() == 21
+    # A ticket routed earlier in the list counts in its agent's load: the work is spread.
+    assert len({winner.pk for winner in forty if winner}) > 1

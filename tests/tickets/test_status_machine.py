@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from tickets import services
 from tickets.models import ActivityLog
-from tickets.signals import status_changed
+from tickets.signals import statuses_changed
 from tickets.states import TRANSITIONS, Status
 
 
@@ -83,9 +83,9 @@ def test_status_signal_fires_after_commit_only(ticket, agent, django_capture_on_
     received = []
 
     def receiver(sender, **kwargs):
-        received.append((kwargs["before"], kwargs["after"]))
+        received.extend((change.before, change.after) for change in kwargs["changes"])
 
-    status_changed.connect(receiver)
+    statuses_changed.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             services.change_status(ticket, to=Status.IN_PROGRESS, actor=agent)
@@ -94,7 +94,7 @@ def test_status_signal_fires_after_commit_only(ticket, agent, django_capture_on_
             callback()
         assert received == [(Status.NEW, Status.IN_PROGRESS)]
     finally:
-        status_changed.disconnect(receiver)
+        statuses_changed.disconnect(receiver)
 
 
 def test_moving_back_to_new_returns_the_ticket_to_the_pool(ticket, agent):

@@ -202,8 +202,8 @@ def test_reply_and_note_forms_have_distinct_field_ids(agent_client, pool, custom
 
 def test_linking_is_mutual_logged_and_idempotent(agent, pool, customer):
     first, second = _ticket(pool, customer), _ticket(pool, customer)
-    services.link_tickets(first, second, actor=agent, reason="same outage")
-    services.link_tickets(second, first, actor=agent, reason="same outage")
+    services.link_tickets([(first, second)], actor=agent, reason="same outage")
+    services.link_tickets([(second, first)], actor=agent, reason="same outage")
     assert list(second.linked_tickets.all()) == [first]
     assert first.activity.filter(action="linked", after=second.number).count() == 1
     assert second.activity.filter(action="linked", after=first.number).count() == 1

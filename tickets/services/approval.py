@@ -6,9 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from people.roles import APPROVE_REPLIES
-from tickets import signals
 from tickets.models import ActivityLog, Approval, Message, Ticket
-from tickets.services.audit import announce, log_activity
+from tickets.services.audit import let_replies_leave, log_activity
 from tickets.services.messages import check_held_status, status_after_reply
 from tickets.states import HELD_STATUSES
 
@@ -37,9 +36,9 @@ def approve_reply(
 ) -> Message:
     """Approve a pending reply, optionally edited, and apply everything it held, atomically.
 
-    The reply becomes sendable (``reply_ready``: mailed, and the SLA's response targets are
+    The reply becomes sendable (``let_replies_leave``: mailed, and the SLA's response targets are
     met), then the held status is applied as a normal change by the approver (``status``
-    overrides it; ``""`` drops it), so ``status_changed`` (SLA resolution, survey,
+    overrides it; ``""`` drops it), so ``statuses_changed`` (SLA resolution, survey,
     notifications) fires only now, after commit. The first response time is the approval
     time, not the junior's: that is when the customer gets the answer. A held status the
     ticket can no longer take (the customer wrote again and it was closed, a required
@@ -66,7 +65,7 @@ def approve_reply(
         ticket.first_response_at = now
         ticket.save(update_fields=["first_response_at"])
     log_activity(ticket, actor=actor, action=Action.REPLY_APPROVED, detail=message.body_text[:500])
-    announce(signals.reply_ready, ticket=ticket, actor=actor, message=message)
+    let_replies_leave([message], actor=actor)
     author = message.author_user
     status_after_reply(
         ticket,

@@ -1,11 +1,8 @@
 """The one place history is written and domain events are fired."""
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from django.db import transaction
 
+from tickets import signals
 from tickets.models import ActivityLog, Ticket
 from tickets.services.transactions import buffer_activity
 
@@ -39,26 +36,19 @@ def log_activities(rows: list[ActivityLog]) -> None:
         ActivityLog.objects.bulk_create(unsaved)
 
 
-class _Batched(threading.local):
-    active = False
-
-
-_batched = _Batched()
-
-
-@contextmanager
-def announcing_batched() -> Iterator[None]:
-    """Events announced inside are sent with ``batched=True``: their tickets are in a batch
-    event of the same commit (``tickets_created_in_batch``), whatever service announces them."""
-    _batched.active = True
-    try:
-        yield
-    finally:
-        _batched.active = False
-
-
 def announce(signal, **kwargs) -> None:
-    """Send a domain signal once the current transaction has committed (never for a rollback)."""
-    if _batched.active:
-        kwargs["batched"] = True
-    transaction.on_commit(lambda: signal.send(sender=Ticket, **kwargs))
+    """Send a domain event once the current transaction has committed (never for a rollback).
+
+    ``send_robust``: a receiver that raises is logged with its traceback (logger
+    ``django.dispatch``) and the others still hear the event; the committed change is never
+    turned into an error.
+    """
+    transaction.on_commit(lambda: signal.send_robust(sender=Ticket, **kwargs))
+
+
+def let_replies_leave(messages: list, *, actor) -> None:
+    """Replies that may leave now (recorded unheld, or approved): asked inside the transaction
+    (``replies_leaving``: the mail app writes their outbox rows there, so they commit with
+    the reply or not at all), then announced after commit (``replies_ready``)."""
+    signals.replies_leaving.send(sender=Ticket, messages=messages, actor=actor)
+    announce(signals.replies_ready, messages=messages, actor=actor)

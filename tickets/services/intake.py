@@ -19,16 +19,11 @@ from django.utils.translation import gettext as _
 
 from tickets import signals
 from tickets.models import ActivityLog, Attachment, Message, Ticket, clean_filename, shortened_from
-from tickets.services.audit import announce, announcing_batched, log_activity
+from tickets.services.audit import announce, log_activity
 from tickets.services.lifecycle import change_status
 from tickets.services.messages import CUSTOMER_WROTE_REASON
 from tickets.services.numbering import next_ticket_numbers
-from tickets.services.routing import (
-    Words,
-    assign_routed,
-    classification,
-    routing_catalog,
-)
+from tickets.services.routing import Words, classification, route_tickets, routing_catalog
 from tickets.services.transactions import service_atomic
 from tickets.states import Channel, Status
 
@@ -65,14 +60,12 @@ def receive_customer_messages(
 ) -> None:
     """Open the new tickets, record every message with its files, classify and route.
 
-    Per mail, exactly what create_ticket, add_customer_message and route_ticket record one
-    by one: CREATED, CUSTOMER_MESSAGE, field changes, CLASSIFIED, ROUTED (and ASSIGNED);
-    ``ticket_created``, ``message_added``, ``ticket_updated`` and ``ticket_assigned`` after
-    commit (with ``batched=True``, as is the routing's ``status_changed``), plus one
-    ``tickets_created_in_batch`` and one ``messages_added_in_batch``; a closed ticket
-    reopens (its ``status_changed`` is not batched). Existing tickets are
-    locked in id order (no deadlock between two batches). Sets ``ticket``, ``message`` and
-    ``is_new`` on each mail.
+    Per mail: CREATED, CUSTOMER_MESSAGE, field changes, CLASSIFIED, ROUTED (and ASSIGNED);
+    after commit one ``tickets_created`` (the new tickets, inserted classified) and one
+    ``messages_added``, then the routing's ``tickets_assigned`` and ``statuses_changed``;
+    a closed ticket reopens (``statuses_changed``). Existing tickets are locked in id order
+    (no deadlock between two batches). Sets ``ticket``, ``message`` and ``is_new`` on each
+    mail.
     """
     now = timezone.now()
     _check_files(mails)
@@ -97,37 +90,26 @@ def receive_customer_messages(
     _store_files(mails)
     current: dict[int, Ticket] = {}
     created: list[Ticket] = []
-    added: list[tuple[Ticket, Message]] = []
     for mail in mails:
         assert mail.ticket is not None and mail.message is not None  # noqa: S101 (set above)
         ticket = current.get(mail.ticket.pk, mail.ticket)
         if mail.is_new:
             log_activity(ticket, actor=None, action=Action.CREATED, after=ticket.number)
-            announce(signals.ticket_created, ticket=ticket, actor=None, batched=True)
             created.append(ticket)
         log_activity(
             ticket, actor=None, action=Action.CUSTOMER_MESSAGE, detail=mail.body_text[:500]
         )
-        announce(
-            signals.message_added, ticket=ticket, actor=None, message=mail.message, batched=True
-        )
-        added.append((ticket, mail.message))
         if not mail.is_new and ticket.status in _REOPENING:
             ticket = change_status(
                 ticket, to=Status.IN_PROGRESS, actor=None, reason=CUSTOMER_WROTE_REASON
             )
         current[ticket.pk] = mail.ticket = ticket
-    # After the per-item events above, before the routing's: receivers see a new ticket
-    # opened before it is taken, as one by one.
+    # Before the routing's events: receivers see a new ticket opened before it is taken.
     if created:
-        announce(signals.tickets_created_in_batch, tickets=created, actor=None)
-    if added:
-        announce(signals.messages_added_in_batch, added=added, actor=None)
-    # Routing's events (ticket_updated, ticket_assigned, status_changed to taken) are about
-    # tickets of tickets_created_in_batch: sent with batched=True.
-    with announcing_batched():
-        for mail in new:
-            _route(mail, now=now)
+        announce(signals.tickets_created, tickets=created, actor=None)
+    if mails:
+        announce(signals.messages_added, messages=[mail.message for mail in mails], actor=None)
+    _route(new, now=now)
 
 
 def _check_files(mails: Sequence[CustomerMail]) -> None:
@@ -224,27 +206,24 @@ def _store_files(mails: Sequence[CustomerMail]) -> None:
         Attachment.objects.bulk_create(attachments)
 
 
-def _route(mail: CustomerMail, *, now) -> None:
-    """The log rows and events update_ticket and route_ticket write for a new ticket."""
-    ticket = mail.ticket
-    assert ticket is not None and mail.words is not None  # noqa: S101 (a new ticket)
-    catalog, changes, reasons = mail.routing
+def _route(new: list[CustomerMail], *, now) -> None:
+    """The log rows update_ticket writes for the new tickets' classification, then routing.
+
+    The classification is no event: the tickets were inserted classified (``tickets_created``).
+    """
     default_priority = Ticket._meta.get_field("priority").default
     befores = {"topic": "", "product": "", "priority": str(default_priority)}
-    for name, value in changes.items():
-        if name == "priority" and value == default_priority:
-            continue  # update_ticket logs only what changed
-        after = str(value)
-        log_activity(
-            ticket, actor=None, action=_FIELD_ACTIONS[name], before=befores[name], after=after
-        )
-        announce(
-            signals.ticket_updated,
-            ticket=ticket,
-            actor=None,
-            field=name,
-            before=befores[name],
-            after=after,
-        )
-    log_activity(ticket, actor=None, action=Action.CLASSIFIED, detail=" ".join(reasons))
-    assign_routed(ticket, words=mail.words, catalog=catalog, actor=None, now=now)
+    routes = []
+    for mail in new:
+        ticket = mail.ticket
+        assert ticket is not None and mail.words is not None  # noqa: S101 (a new ticket)
+        catalog, changes, reasons = mail.routing
+        for name, value in changes.items():
+            if name == "priority" and value == default_priority:
+                continue  # update_ticket logs only what changed
+            action = _FIELD_ACTIONS[name]
+            log_activity(ticket, actor=None, action=action, before=befores[name], after=str(value))
+        log_activity(ticket, actor=None, action=Action.CLASSIFIED, detail=" ".join(reasons))
+        routes.append((ticket, mail.words, catalog))
+    if routes:
+        route_tickets(routes, now=now)

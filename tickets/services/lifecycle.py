@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from people.roles import is_agent, is_junior
 from tickets import signals
 from tickets.models import ActivityLog, Approval, Message, PoolMembership, Tag, Ticket
-from tickets.services.audit import announce, log_activity
+from tickets.services.audit import activity_row, announce, log_activities, log_activity
 from tickets.services.numbering import next_ticket_number
 from tickets.services.transactions import service_atomic
 from tickets.states import HELD_STATUSES, OPEN_STATUSES, Channel, Status, can_transition
@@ -51,7 +51,7 @@ def create_ticket(
     actor=None,
     created_at=None,
 ) -> Ticket:
-    """Open a numbered ticket in ``pool``; logs it and announces ``ticket_created`` after commit."""
+    """Open a numbered ticket in ``pool``; logs it, announces ``tickets_created`` after commit."""
     now = created_at or timezone.now()
     if priority is None:
         priority = topic.default_priority if topic else Ticket._meta.get_field("priority").default
@@ -68,7 +68,7 @@ def create_ticket(
         updated_at=now,
     )
     log_activity(ticket, actor=actor, action=Action.CREATED, after=ticket.number)
-    announce(signals.ticket_created, ticket=ticket, actor=actor)
+    announce(signals.tickets_created, tickets=[ticket], actor=actor)
     return ticket
 
 
@@ -78,7 +78,7 @@ def change_status(
 ) -> Ticket:
     """Move a ticket along the status machine; refuses a transition the machine forbids.
 
-    Sets the resolved/closed timestamps, counts reopens, logs and announces ``status_changed``.
+    Sets the resolved/closed timestamps, counts reopens, logs and announces ``statuses_changed``.
     An agent resolving or closing asks ``close_requested`` first: a receiver may refuse
     (the pool's disposition form). Only a merge skips it (``check_close=False``): the work
     goes on in the target ticket.
@@ -118,7 +118,9 @@ def change_status(
     ticket.updated_at = now
     ticket.save(update_fields=fields)
     log_activity(ticket, actor=actor, action=Action.STATUS, before=before, after=to, detail=reason)
-    announce(signals.status_changed, ticket=ticket, actor=actor, before=before, after=to)
+    announce(
+        signals.statuses_changed, changes=[signals.StatusChange(ticket, before, to)], actor=actor
+    )
     return ticket
 
 
@@ -147,13 +149,9 @@ def assign_ticket(ticket: Ticket, *, agent, actor) -> Ticket:
     log_activity(
         ticket, actor=actor, action=Action.ASSIGNED, before=_display(before), after=_display(agent)
     )
-    announce(
-        signals.ticket_assigned,
-        ticket=ticket,
-        actor=actor,
-        before=before.pk if before else None,
-        after=agent.pk if agent else None,
-    )
+    ids = (before.pk if before else None, agent.pk if agent else None)
+    assignment = signals.Assignment(ticket, *ids)
+    announce(signals.tickets_assigned, changes=[assignment], actor=actor)
     if agent is not None and ticket.status == Status.NEW:
         ticket = change_status(ticket, to=Status.TAKEN, actor=actor)
     elif agent is None and ticket.status in (Status.TAKEN, Status.IN_PROGRESS):
@@ -202,7 +200,7 @@ def update_ticket(ticket: Ticket, *, actor, **changes) -> Ticket:
     if unknown:
         raise ValueError(f"update_ticket cannot change {sorted(unknown)}")
     ticket = _locked(ticket)
-    changed = []
+    changed, events = [], []
     for field, value in changes.items():
         current = getattr(ticket, f"{field}_id" if field != "priority" else field)
         new = value.pk if hasattr(value, "pk") else value
@@ -218,16 +216,10 @@ def update_ticket(ticket: Ticket, *, actor, **changes) -> Ticket:
             before=before,
             after=_label(ticket, field),
         )
-        announce(
-            signals.ticket_updated,
-            ticket=ticket,
-            actor=actor,
-            field=field,
-            before=before,
-            after=_label(ticket, field),
-        )
+        events.append(signals.FieldChange(ticket, field, before, _label(ticket, field)))
     if not changed:
         return ticket
+    announce(signals.tickets_updated, changes=events, actor=actor)
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=[*changed, "updated_at"])
     if (
@@ -324,22 +316,44 @@ def merge_tickets(source: Ticket, *, into: Ticket, actor) -> Ticket:
         )
     into.updated_at = timezone.now()
     into.save(update_fields=["updated_at"])
-    announce(signals.ticket_merged, ticket=source, actor=actor, target=into)
+    announce(signals.tickets_merged, merges=[signals.Merge(source, into)], actor=actor)
     return into
 
 
 @service_atomic
-def link_tickets(ticket: Ticket, other: Ticket, *, actor, reason: str = "") -> None:
-    """Link two tickets both ways (e.g. a stranger's mail about someone else's ticket).
+def link_tickets(pairs, *, actor, reason: str = "") -> None:
+    """Link each (ticket, other) pair both ways (e.g. a stranger's mail about someone else's
+    ticket), for one pair or a batch's worth in the same three queries.
 
-    Logs LINKED on both; linking twice changes nothing. ``reason`` is stored as written
-    (system reasons untranslated, see ActivityLog.detail_label).
+    Logs LINKED on both; a pair linked already changes nothing. ``reason`` is stored as
+    written (system reasons untranslated, see ActivityLog.detail_label).
     """
-    if ticket.pk == other.pk or ticket.linked_tickets.filter(pk=other.pk).exists():
+    wanted: dict[tuple[int, int], tuple[Ticket, Ticket]] = {}
+    for one, two in pairs:
+        if one.pk != two.pk:
+            wanted.setdefault((min(one.pk, two.pk), max(one.pk, two.pk)), (one, two))
+    if not wanted:
         return
-    ticket.linked_tickets.add(other)
-    for one, two in ((ticket, other), (other, ticket)):
-        log_activity(one, actor=actor, action=Action.LINKED, after=two.number, detail=reason)
+    link = Ticket.linked_tickets.through
+    ids = {pk for key in wanted for pk in key}
+    existing = set(
+        link.objects.filter(from_ticket_id__in=ids, to_ticket_id__in=ids).values_list(
+            "from_ticket_id", "to_ticket_id"
+        )
+    )
+    ways = [
+        way
+        for key, (one, two) in wanted.items()
+        if key not in existing
+        for way in ((one, two), (two, one))
+    ]
+    link.objects.bulk_create([link(from_ticket_id=a.pk, to_ticket_id=b.pk) for a, b in ways])
+    log_activities(
+        [
+            activity_row(a, actor=actor, action=Action.LINKED, after=b.number, detail=reason)
+            for a, b in ways
+        ]
+    )
 
 
 @service_atomic

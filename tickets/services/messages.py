@@ -25,7 +25,7 @@ from tickets.models import (
     clean_filename,
     shortened_from,
 )
-from tickets.services.audit import announce, log_activity
+from tickets.services.audit import announce, let_replies_leave, log_activity
 from tickets.services.lifecycle import assign_ticket, change_status
 from tickets.services.transactions import service_atomic
 from tickets.states import Status, can_transition
@@ -119,13 +119,13 @@ def add_reply(
 ) -> Message:
     """Record an agent's reply to the customer, with files and a canned response's files.
 
-    Anyone but a junior: the reply is ready to send at once (``reply_ready``), sets the
+    Anyone but a junior: the reply is ready to send at once (``let_replies_leave``), sets the
     first response time and ``then_status``. A junior's reply waits for approval and holds
     everything it carries: its files are not shown to the customer nor mailed, and
     ``then_status`` (or taken -> in progress) is stored on the message and applied by
     ``approve_reply``; nothing the customer sees or the SLA counts changes before. An
     unassigned ticket goes to the replier when they are a member of its pool. Announces
-    ``message_added`` after commit.
+    ``messages_added`` after commit.
     With ``idempotency_key`` (the reply form's), a second call with the same key returns
     the first reply and changes nothing.
 
@@ -171,8 +171,8 @@ def add_reply(
         log_activity(ticket, actor=author, action=Action.APPROVAL_REQUESTED, detail=body[:500])
     else:
         log_activity(ticket, actor=author, action=Action.REPLY, detail=body[:500])
-        announce(signals.reply_ready, ticket=ticket, actor=author, message=message)
-    announce(signals.message_added, ticket=ticket, actor=author, message=message)
+        let_replies_leave([message], actor=author)
+    announce(signals.messages_added, messages=[message], actor=author)
     if ticket.assignee_id is None and ticket.pool.memberships.filter(user=author).exists():
         ticket = assign_ticket(ticket, agent=author, actor=author)
     if not needs_approval:
@@ -191,7 +191,7 @@ def add_note(ticket: Ticket, *, author, body: str, files=()) -> Message:
     _store_files(ticket, message, files)
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=message.created_at)
     log_activity(ticket, actor=author, action=Action.NOTE, detail=body[:500])
-    announce(signals.message_added, ticket=ticket, actor=author, message=message)
+    announce(signals.messages_added, messages=[message], actor=author)
     return message
 
 
@@ -209,7 +209,7 @@ def add_consultation_message(
     """Record a question to an internal department (``author``) or its answer (``contact``).
 
     Agents see it in the thread; the customer never does. The caller logs its own history
-    row. Announces ``message_added`` after commit.
+    row. Announces ``messages_added`` after commit.
     """
     if not body_text.strip() and not body_html.strip():
         raise ValidationError(_("The message is empty."))
@@ -224,7 +224,7 @@ def add_consultation_message(
     )
     _store_files(ticket, message, files)
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=message.created_at)
-    announce(signals.message_added, ticket=ticket, actor=author, message=message)
+    announce(signals.messages_added, messages=[message], actor=author)
     return message
 
 
@@ -272,7 +272,7 @@ def add_customer_message(
     )
     _store_files(ticket, message, files)
     log_activity(ticket, actor=None, action=Action.CUSTOMER_MESSAGE, detail=body_text[:500])
-    announce(signals.message_added, ticket=ticket, actor=None, message=message)
+    announce(signals.messages_added, messages=[message], actor=None)
     if ticket.status in (Status.RESOLVED, Status.CLOSED, Status.WAITING_CUSTOMER):
         change_status(
             ticket, to=Status.IN_PROGRESS, actor=None, reason=_("The customer wrote again.")

@@ -120,12 +120,12 @@ def _require_resolved(ticket: Ticket) -> None:
 
 @service_atomic
 def approve_resolution(ticket: Ticket, *, actor) -> Ticket:
-    """The customer accepts the resolution: the ticket closes. Announces resolution_approved."""
+    """The customer accepts the resolution: the ticket closes. Announces resolutions_approved."""
     _require_resolved(ticket)
     ticket = change_status(
         ticket, to=Status.CLOSED, actor=actor, reason=_("Resolution approved by the customer.")
     )
-    announce(signals.resolution_approved, ticket=ticket, actor=actor)
+    announce(signals.resolutions_approved, tickets=[ticket], actor=actor)
     return ticket
 
 
@@ -133,12 +133,12 @@ def approve_resolution(ticket: Ticket, *, actor) -> Ticket:
 def reject_resolution(ticket: Ticket, *, actor, reason: str) -> Ticket:
     """The customer rejects the resolution: the ticket reopens (counted) with their reason.
 
-    The reason is kept in the history (reopened, status) and sent with resolution_rejected.
+    The reason is kept in the history (reopened, status) and sent with resolutions_rejected.
     """
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Tell us why the problem is not solved, please."))
     _require_resolved(ticket)
     ticket = change_status(ticket, to=Status.IN_PROGRESS, actor=actor, reason=reason[:2000])
-    announce(signals.resolution_rejected, ticket=ticket, actor=actor, reason=reason)
+    announce(signals.resolutions_rejected, tickets=[ticket], actor=actor, reason=reason)
     return ticket

@@ -8,7 +8,7 @@ from django.utils import timezone
 from people.models import Absence
 from tickets.models import ActivityLog, PoolMembership, Ticket
 from tickets.services.audit import announce, log_activity
-from tickets.signals import status_changed, ticket_assigned
+from tickets.signals import Assignment, StatusChange, statuses_changed, tickets_assigned
 from tickets.states import Status
 
 _MAX_ATTEMPTS = 8
@@ -94,13 +94,10 @@ def _record_pull(ticket: Ticket, *, agent, now) -> Ticket:
             after=Status.TAKEN,
         )
         announce(
-            status_changed, ticket=ticket, actor=agent, before=before_status, after=Status.TAKEN
+            statuses_changed,
+            changes=[StatusChange(ticket, before_status, Status.TAKEN)],
+            actor=agent,
         )
-    announce(
-        ticket_assigned,
-        ticket=ticket,
-        actor=agent,
-        before=before_assignee.pk if before_assignee else None,
-        after=agent.pk,
-    )
+    before_id = before_assignee.pk if before_assignee else None
+    announce(tickets_assigned, changes=[Assignment(ticket, before_id, agent.pk)], actor=agent)
     return ticket

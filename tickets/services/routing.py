@@ -38,9 +38,10 @@ from django.utils.translation import gettext as _
 from people.language import detect_language, lemma, supported
 from people.models import Absence, Skill
 from people.text import fold, keyword_phrases
+from tickets import signals
 from tickets.models import ActivityLog, PoolMembership, Product, Ticket, Topic
-from tickets.services.audit import log_activity
-from tickets.services.lifecycle import assign_ticket, update_ticket
+from tickets.services.audit import activity_row, announce, log_activities, log_activity
+from tickets.services.lifecycle import update_ticket
 from tickets.services.transactions import service_atomic
 from tickets.states import OPEN_STATUSES, Status
 
@@ -421,7 +422,7 @@ def route_ticket(
     user id. An absent specialist's match goes to their substitute when the substitute is
     a present member of the pool. Without a match the ticket waits in its pool for Next
     ticket. Every decision is logged as ROUTED with its reasons; the winner gets the ticket
-    through assign_ticket. Returns the winner or None. ``ticket`` is updated in place.
+    through route_tickets. Returns the winner or None. ``ticket`` is updated in place.
     Only a new, unassigned ticket is routed, so re-running is harmless. ``is_locked``: the
     caller locked (or created) the row earlier in this transaction and ``ticket``'s status
     and assignee are current, so they are not read again. ``language``: the text's, when
@@ -444,39 +445,70 @@ def route_ticket(
     _classify(ticket, words, actor=actor, catalog=catalog)
     if not waiting:
         return None
-    return assign_routed(ticket, words=words, catalog=catalog, actor=actor, now=now)
+    return route_tickets([(ticket, words, catalog)], actor=actor, now=now)[0]
 
 
-def assign_routed(ticket: Ticket, *, words: Words, catalog: _Catalog, actor=None, now=None):
-    """Pick the best present specialist for a waiting ticket, log why, and assign it.
+def route_tickets(routes, *, actor=None, now=None) -> list:
+    """Give each waiting ticket to the best present specialist of its pool, log why.
 
-    The second half of route_ticket, for callers that hold the ticket's row (they created
-    or locked it) and already classified it. Returns the winner or None.
+    ``routes``: (ticket, Words, catalog) triples for tickets the caller holds (created or
+    locked in this transaction) and classified. The pools' agents, the specialists'
+    absences and the candidates' open tickets are read once for all of them (no query at
+    all when no skill matched); the winners are written in one UPDATE, the activity in
+    one INSERT, and ``tickets_assigned``/``statuses_changed`` announced once each. A ticket
+    routed earlier in the list counts in its agent's load. Returns each ticket's winner
+    or None; the tickets are updated in place.
     """
-    winner, notes = _decide(ticket, words, catalog, now=now or timezone.now())
-    log_activity(ticket, actor=actor, action=Action.ROUTED, detail=" ".join(notes))
-    if winner is None:
-        return None
-    assigned = assign_ticket(ticket, agent=winner.user, actor=actor)
-    ticket.assignee, ticket.status, ticket.updated_at = (
-        winner.user,
-        assigned.status,
-        assigned.updated_at,
+    now = now or timezone.now()
+    matches = [_matched_skills(catalog.skills, words) for _ticket, words, catalog in routes]
+    members = _pool_members(
+        {t.pool_id for (t, _w, _c), m in zip(routes, matches, strict=True) if m}
     )
-    return winner.user
-
-
-def _decide(ticket: Ticket, words: Words, catalog: _Catalog, *, now) -> tuple[Any, list[str]]:
-    """(winning Candidate or None, the log notes); reads only when a skill matched."""
-    matched = _matched_skills(catalog.skills, words)
-    # The agents themselves only when someone matched: most mail matches no specialist.
-    members = _pool_members(ticket.pool_id) if matched else {}
     specialists = [
-        Candidate(user=members[user_id], matched=keywords)
-        for user_id, keywords in matched.items()
-        if user_id in members
+        [
+            Candidate(user=members[ticket.pool_id][user_id], matched=keywords)
+            for user_id, keywords in matched.items()
+            if user_id in members.get(ticket.pool_id, {})
+        ]
+        for (ticket, _words, _catalog), matched in zip(routes, matches, strict=True)
     ]
-    candidates, notes = _present_candidates(specialists, members, now=now)
+    absent = _absences({c.user.pk for group in specialists for c in group}, now=now)
+    picks = [_present_candidates(group, members.get(ticket.pool_id, {}), absent)
+             for (ticket, _w, _c), group in zip(routes, specialists, strict=True)]  # fmt: skip
+    loads = _loads({c.user.pk for candidates, _notes in picks for c in candidates})
+    rows, winners, assignments, changes = [], [], [], []
+    stamp = timezone.now()
+    for (ticket, _words, _catalog), (candidates, notes) in zip(routes, picks, strict=True):
+        winner = _rank(ticket, candidates, notes, loads)
+        rows.append(activity_row(ticket, actor=actor, action=Action.ROUTED, detail=" ".join(notes)))
+        winners.append(winner and winner.user)
+        if winner is None:
+            continue
+        loads[winner.user.pk] = loads.get(winner.user.pk, 0) + 1
+        before = ticket.status
+        ticket.assignee, ticket.status, ticket.updated_at = winner.user, Status.TAKEN, stamp
+        rows.append(
+            activity_row(ticket, actor=actor, action=Action.ASSIGNED, after=_name(winner.user))
+        )
+        rows.append(
+            activity_row(
+                ticket, actor=actor, action=Action.STATUS, before=before, after=Status.TAKEN
+            )
+        )
+        assignments.append(signals.Assignment(ticket, None, winner.user.pk))
+        changes.append(signals.StatusChange(ticket, before, Status.TAKEN))
+    taken = [change.ticket for change in changes]
+    if taken:
+        Ticket.objects.bulk_update(taken, ["assignee", "status", "updated_at"])
+    log_activities(rows)
+    if taken:
+        announce(signals.tickets_assigned, changes=assignments, actor=actor)
+        announce(signals.statuses_changed, changes=changes, actor=actor)
+    return winners
+
+
+def _rank(ticket: Ticket, candidates: list, notes: list[str], loads: dict[int, int]):
+    """The winning Candidate or None; adds the decision to ``notes``."""
     if not candidates:
         reason = (
             _("No present specialist; waiting in %(pool)s.")
@@ -484,21 +516,28 @@ def _decide(ticket: Ticket, words: Words, catalog: _Catalog, *, now) -> tuple[An
             else _("No specialist matched; waiting in %(pool)s.")
         )
         notes.append(reason % {"pool": ticket.pool})
-        return None, notes
-    _add_loads(candidates)
+        return None
+    for candidate in candidates:
+        candidate.load = loads.get(candidate.user.pk, 0)
     ranked = sorted(candidates, key=lambda c: (-c.score, c.load, c.user.pk))
     winner = ranked[0]
     notes.append(_describe(winner, winner=True))
     notes.extend(_describe(c, winner=False) for c in ranked[1 : 1 + LOGGED_RUNNERS_UP])
-    return winner, notes
+    return winner
 
 
-def _pool_members(pool_id: int) -> dict[int, Any]:
-    """Active agents of the pool, by user id, in one query whatever the pool's size."""
+def _pool_members(pool_ids) -> dict[int, dict[int, Any]]:
+    """Active agents of the pools, by pool and user id, in one query (none without pools)."""
+    pool_ids = {pk for pk in pool_ids if pk}
+    if not pool_ids:
+        return {}
     memberships = PoolMembership.objects.filter(
-        pool_id=pool_id, user__is_active=True, user__agent_profile__isnull=False
+        pool_id__in=pool_ids, user__is_active=True, user__agent_profile__isnull=False
     ).select_related("user__agent_profile")
-    return {m.user_id: m.user for m in memberships}
+    members: dict[int, dict[int, Any]] = {}
+    for membership in memberships:
+        members.setdefault(membership.pool_id, {})[membership.user_id] = membership.user
+    return members
 
 
 def _matched_skills(skills: list[tuple[int, Skill]], words: Words) -> dict[int, list[str]]:
@@ -512,12 +551,11 @@ def _matched_skills(skills: list[tuple[int, Skill]], words: Words) -> dict[int, 
     return {user_id: list(dict.fromkeys(kw)) for user_id, kw in by_user.items() if kw}
 
 
-def _present_candidates(specialists, members, *, now) -> tuple[list[Candidate], list[str]]:
-    """Specialists who are here, and substitutes for those who are not, with log notes."""
-    if not specialists:
-        return [], []
-    ids = [c.user.pk for c in specialists]
-    # One query: the specialists' absences and those of their substitutes (who may be away too).
+def _absences(ids: set[int], *, now) -> dict[int, Absence]:
+    """The current absence of each specialist and of their substitutes (who may be away
+    too), in one query; none without specialists."""
+    if not ids:
+        return {}
     current = Absence.objects.current(now)
     substitutes = current.filter(agent_id__in=ids).values("substitute_id")
     absences = current.filter(Q(agent_id__in=ids) | Q(agent_id__in=substitutes)).order_by(
@@ -526,6 +564,13 @@ def _present_candidates(specialists, members, *, now) -> tuple[list[Candidate], 
     absent: dict[int, Absence] = {}
     for absence in absences:
         absent.setdefault(absence.agent_id, absence)
+    return absent
+
+
+def _present_candidates(specialists, members, absent) -> tuple[list[Candidate], list[str]]:
+    """Specialists who are here, and substitutes for those who are not, with log notes."""
+    if not specialists:
+        return [], []
     by_user: dict[int, Candidate] = {}
     notes = []
     for candidate in specialists:
@@ -555,18 +600,16 @@ def _keep_best(by_user: dict[int, Candidate], candidate: Candidate) -> None:
         by_user[candidate.user.pk] = candidate
 
 
-def _add_loads(candidates: list[Candidate]) -> None:
-    """Open tickets each candidate holds, in one aggregate query."""
-    loads = dict(
-        Ticket.objects.filter(
-            assignee_id__in=[c.user.pk for c in candidates], status__in=LOAD_STATUSES
-        )
+def _loads(user_ids: set[int]) -> dict[int, int]:
+    """Open tickets each candidate holds, in one aggregate query (none without candidates)."""
+    if not user_ids:
+        return {}
+    return dict(
+        Ticket.objects.filter(assignee_id__in=user_ids, status__in=LOAD_STATUSES)
         .values_list("assignee_id")
         .annotate(count=Count("pk"))
         .order_by()
     )
-    for candidate in candidates:
-        candidate.load = loads.get(candidate.user.pk, 0)
 
 
 def _describe(candidate: Candidate, *, winner: bool) -> str:

@@ -1,12 +1,12 @@
 """Match every open ticket to its SLA policy and (re)compute its deadlines; safe to re-run.
 
 For a first installation (tickets that existed before the sla app), or after editing
-calendars and policies in bulk. Each ticket is its own short transaction.
+calendars and policies in bulk. Each thousand tickets are one short transaction.
 """
 
 from django.core.management.base import BaseCommand
 
-from sla.services import apply_policy
+from sla.services import apply_policies
 from tickets.models import Ticket
 
 BATCH = 1000
@@ -26,7 +26,6 @@ class Command(BaseCommand):
             )
             if not ids:
                 break
-            for ticket_id in ids:
-                apply_policy(ticket_id)
+            apply_policies(ids)
             done, last = done + len(ids), ids[-1]
         self.stdout.write(f"SLA policies applied to {done} open tickets.")
