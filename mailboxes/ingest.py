@@ -28,7 +28,7 @@ from django.utils.translation import gettext
 
 from helpdesk.celery import enqueue_on_commit
 from mailboxes import refusals
-from mailboxes.batch import BATCH_SIZE
+from mailboxes.processing import BATCH_SIZE
 from mailboxes.fetchers import Fetcher, open_fetcher
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.parsing import MAX_HEADER_CHARS, _decode_words, _unescape

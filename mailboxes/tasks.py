@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from helpdesk.celery import enqueue_on_commit
-from mailboxes import batch, ingest, outbound
+from mailboxes import ingest, outbound, processing
 
 
 @shared_task
@@ -26,9 +26,9 @@ def process_raw_messages_task(raw_message_ids, then=()):
     ``then``: the same mailbox's next ids. Their first batch goes to the back of the intake
     queue once this one is done, so that other mailboxes' batches take turns with them.
     """
-    batch.process_raw_messages(raw_message_ids)
+    processing.process_raw_messages(raw_message_ids)
     if then:
-        size = batch.BATCH_SIZE
+        size = processing.BATCH_SIZE
         enqueue_on_commit(process_raw_messages_task, list(then[:size]), list(then[size:]))
 
 
@@ -57,5 +57,5 @@ def send_due_outgoing_emails_task():
 def requeue_stale_raw_messages_task():
     """Beat: re-enqueue stored messages whose processing was never queued; idempotent."""
     ids = ingest.stale_new_raw_message_ids()
-    for start in range(0, len(ids), batch.BATCH_SIZE):
-        process_raw_messages_task.delay(ids[start : start + batch.BATCH_SIZE])
+    for start in range(0, len(ids), processing.BATCH_SIZE):
+        process_raw_messages_task.delay(ids[start : start + processing.BATCH_SIZE])

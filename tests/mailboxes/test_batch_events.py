@@ -9,9 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import sla.services
-from mailboxes.batch import process_raw_messages
 from mailboxes.models import NotificationRule, OutgoingEmail, RawMessage
-from mailboxes.processing import process_raw_message
+from mailboxes.processing import process_raw_messages
 from people.models import Skill
 from sla.models import Deadline, SlaPolicy
 from tests.mailboxes.test_processing import build_mail, make_mailbox, store_raw
@@ -66,7 +65,7 @@ def _day(mailbox, tag, process, run):
     """
     with time_machine.travel(MONDAY_10, tick=False):
         for n, subject in ((0, "Fatura em duplicidade"), (1, "Question")):
-            run(process_raw_message, store_raw(mailbox, _mail(tag, n, subject=subject)).pk)
+            run(process_raw_messages, [store_raw(mailbox, _mail(tag, n, subject=subject)).pk])
         today = [
             _mail(tag, 10, reply_to=0),  # to the assignee
             _mail(tag, 11, reply_to=1),  # nobody has the ticket: nobody to tell
@@ -116,7 +115,7 @@ def test_a_batch_gives_the_same_deadlines_and_notifications_as_one_by_one(
     def one_by_one(ids):
         for pk in ids:
             with django_capture_on_commit_callbacks(execute=True):
-                process_raw_message(pk)
+                process_raw_messages([pk])[0]
 
     alone = _day(mailbox, "a", one_by_one, run)
     together = _day(mailbox, "b", lambda ids: run(process_raw_messages, ids), run)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from mailboxes.batch import process_raw_messages
 from mailboxes.ingest import store_raw_message, store_raw_messages
 from mailboxes.models import RawMessage
 from mailboxes.parsing import (
@@ -17,7 +16,7 @@ from mailboxes.parsing import (
     html_to_text,
     parse_message,
 )
-from mailboxes.processing import REUSED_MESSAGE_ID, process_raw_message
+from mailboxes.processing import REUSED_MESSAGE_ID, process_raw_messages
 from people.models import ContactEmail
 from tests.conftest import require_postgresql
 from tests.mailboxes.test_processing import build_mail, make_mailbox, store_raw
@@ -33,7 +32,7 @@ def message(name: str) -> bytes:
 
 def one_by_one(ids):
     for pk in ids:
-        process_raw_message(pk)
+        process_raw_messages([pk])[0]
 
 
 def together(ids):
@@ -116,7 +115,9 @@ def test_a_multipart_without_a_boundary_is_read_as_text(mailbox):
     parsed = parse_message(message("body-multipart-without-boundary.eml"))
     assert parsed.text == "O ramal 2040 não funciona.\n"
     assert parsed.attachments == []
-    raw = process_raw_message(store_raw(mailbox, message("body-multipart-without-boundary.eml")).pk)
+    raw = process_raw_messages(
+        [store_raw(mailbox, message("body-multipart-without-boundary.eml")).pk]
+    )[0]
     assert "ramal 2040" in raw.ticket_message.body_text
 
 
@@ -137,7 +138,7 @@ def test_a_huge_html_only_mail_gets_a_bounded_plain_text_version(mailbox):
 
     mail = build_mail(body="x")
     mail.set_content(markup, subtype="html")
-    raw = process_raw_message(store_raw(mailbox, mail).pk)
+    raw = process_raw_messages([store_raw(mailbox, mail).pk])[0]
     assert raw.state == State.PROCESSED
     body = raw.ticket_message.body_text
     assert body.startswith("A impressora") and len(body) <= MAX_TEXT_FROM_HTML
@@ -146,7 +147,7 @@ def test_a_huge_html_only_mail_gets_a_bounded_plain_text_version(mailbox):
 def test_a_long_attachment_name_is_shortened_keeping_its_extension_and_the_page_says_so(
     mailbox, agent_client
 ):
-    raw = process_raw_message(store_raw(mailbox, message("attachment-long-name.eml")).pk)
+    raw = process_raw_messages([store_raw(mailbox, message("attachment-long-name.eml")).pk])[0]
     attachment = raw.ticket.attachments.get()
     assert len(attachment.filename) == MAX_FILENAME
     assert attachment.filename.startswith("Relatorio-muito-longo-")
@@ -159,7 +160,7 @@ def test_a_long_attachment_name_is_shortened_keeping_its_extension_and_the_page_
 
 
 def test_a_short_attachment_name_is_kept_as_it_is(mailbox, agent_client):
-    raw = process_raw_message(store_raw(mailbox, message("attachment-raw-utf8-name.eml")).pk)
+    raw = process_raw_messages([store_raw(mailbox, message("attachment-raw-utf8-name.eml")).pk])[0]
     attachment = raw.ticket.attachments.get()
     assert (attachment.filename, attachment.original_filename) == ("Relatório de março.pdf", "")
     page = agent_client.get(reverse("tickets:detail", args=[raw.ticket.number]))
@@ -225,7 +226,7 @@ def test_a_reply_quoting_a_reused_message_id_joins_one_of_its_tickets(mailbox):
         message_id="<reply@mua.test>",
         headers={"In-Reply-To": "<always-the-same@mua.test>"},
     )
-    raw = process_raw_message(store_raw_message(mailbox, uid="3", data=reply.as_bytes()).pk)
+    raw = process_raw_messages([store_raw_message(mailbox, uid="3", data=reply.as_bytes()).pk])[0]
     assert raw.state == State.PROCESSED
     assert raw.ticket in set(Ticket.objects.all())
     assert Ticket.objects.count() == 2

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from people.roles import is_agent, is_junior
 from tickets import signals
 from tickets.models import ActivityLog, Approval, Message, PoolMembership, Tag, Ticket
-from tickets.services.audit import announce, log_activity
+from tickets.services.audit import activity_row, announce, log_activities, log_activity
 from tickets.services.numbering import next_ticket_number
 from tickets.services.transactions import service_atomic
 from tickets.states import HELD_STATUSES, OPEN_STATUSES, Channel, Status, can_transition
@@ -340,3 +340,24 @@ def link_tickets(ticket: Ticket, other: Ticket, *, actor, reason: str = "") -> N
     ticket.linked_tickets.add(other)
     for one, two in ((ticket, other), (other, ticket)):
         log_activity(one, actor=actor, action=Action.LINKED, after=two.number, detail=reason)
+
+
+def link_new_tickets(pairs: list[tuple[Ticket, Ticket]], *, actor, reason: str = "") -> None:
+    """link_tickets for (new ticket, other) pairs, the new ones made in this transaction.
+
+    A new ticket has no link yet: one INSERT for the links (both ways), one for the rows.
+    """
+    pairs = [(new, other) for new, other in pairs if new.pk != other.pk]
+    through = Ticket.linked_tickets.through
+    through.objects.bulk_create(
+        through(from_ticket_id=one.pk, to_ticket_id=two.pk)
+        for new, other in pairs
+        for one, two in ((new, other), (other, new))
+    )
+    log_activities(
+        [
+            activity_row(one, actor=actor, action=Action.LINKED, after=two.number, detail=reason)
+            for new, other in pairs
+            for one, two in ((new, other), (other, new))
+        ]
+    )

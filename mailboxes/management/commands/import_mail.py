@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from mailboxes.batch import process_raw_messages
+from mailboxes.processing import process_raw_messages
 from mailboxes.ingest import (
     STORE_CHUNK,
     STORE_CHUNK_BYTES,
