@@ -110,11 +110,15 @@ def process_raw_messages(raw_message_ids: Iterable[int]) -> list[RawMessage]:
                 process_raw_messages([raw_message_id])
         else:
             _record_failure(ids, exc)
-        return list(RawMessage.objects.filter(pk__in=ids).order_by("pk"))
+        raws = []
     for raw_message_id, pending in sorted(waits.items()):
         _wait_for(pending)
         process_raw_messages([raw_message_id])
-    return list(RawMessage.objects.filter(pk__in=ids).order_by("pk"))
+    ended = {raw.pk: raw for raw in raws if raw.pk not in waits}
+    missing = [pk for pk in ids if pk not in ended]  # skipped, waited for, or retried
+    if missing:
+        ended.update(RawMessage.objects.in_bulk(missing))
+    return [ended[pk] for pk in ids if pk in ended]
 
 
 def _record_failure(ids: list[int], exc: Exception) -> None:
