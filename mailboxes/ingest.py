@@ -28,10 +28,10 @@ from django.utils.translation import gettext
 
 from helpdesk.celery import enqueue_on_commit
 from mailboxes import refusals
-from mailboxes.processing import BATCH_SIZE
 from mailboxes.fetchers import Fetcher, open_fetcher
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.parsing import MAX_HEADER_CHARS, _decode_words, _unescape
+from mailboxes.processing import BATCH_SIZE
 from mailboxes.text import db_text
 
 logger = logging.getLogger(__name__)

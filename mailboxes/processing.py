@@ -33,7 +33,14 @@ from mailboxes.models import RawMessage
 from mailboxes.outbound import AutoReplyRequest, queue_auto_replies
 from mailboxes.parsing import LARGE_MESSAGE, ParsedMail, parse_message, parse_message_file
 from mailboxes.text import db_text
-from mailboxes.thread_matching import SUBJECT_TAG, ThreadMatch, decide, find_thread, thread_lookup
+from mailboxes.thread_matching import (
+    SUBJECT_TAG,
+    ThreadMatch,
+    decide,
+    find_thread,
+    participants_of,
+    thread_lookup,
+)
 from people.language import detect_language
 from people.services import find_or_create_contacts, remember_languages
 from tickets.models import ActivityLog, Ticket
@@ -262,10 +269,17 @@ def _process_wave(
     remember_languages(
         [(contacts[(i.parsed.from_address or "").strip().lower()], i.language) for i in customer]
     )
+    # One query for who takes part in every ticket these mails thread onto.
+    participants = participants_of(
+        match.ticket
+        for match in (matches[item.raw.pk] for item in customer)
+        if match.ticket is not None and not match.trusted
+    )
     mails = []
     for item in customer:
         contact = contacts[(item.parsed.from_address or "").strip().lower()]
-        item.mail = _customer_mail(item, matches[item.raw.pk], contact, released=released)
+        match = matches[item.raw.pk]
+        item.mail = _customer_mail(item, match, contact, participants, released=released)
         if item.mail is not None:
             mails.append(item.mail)
     receive_customer_messages(mails)
@@ -323,10 +337,17 @@ def _screen(item: _Item, known: dict[str, set[str]], own_addresses: set[str]) ->
     return True
 
 
-def _customer_mail(item: _Item, match: ThreadMatch, contact, *, released: bool):
+def _customer_mail(item: _Item, match: ThreadMatch, contact, participants, *, released: bool):
     """The CustomerMail to record for ``item``, or None when it is held or claimed."""
     parsed, raw = item.parsed, item.raw
-    decision = decide(match, parsed, raw.mailbox, contact=contact, check_dmarc=not released)
+    decision = decide(
+        match,
+        parsed,
+        raw.mailbox,
+        contact=contact,
+        participants=participants,
+        check_dmarc=not released,
+    )
     if decision == "hold":
         _hold(raw, match.ticket, parsed, item.notes)
         return None

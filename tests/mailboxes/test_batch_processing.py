@@ -405,3 +405,78 @@ def test_a_batch_keeps_the_hourly_auto_reply_limit_and_never_answers_itself(
     assert OutgoingEmail.objects.filter(to=["busy@example.test"]).count() == 2
     assert AutoReplyLog.objects.filter(address="busy@example.test").count() == 3
     assert not OutgoingEmail.objects.exclude(to=["busy@example.test"]).exists()
+
+
+def _original(mailbox, n):
+    return store_raw(
+        mailbox,
+        build_mail(
+            sender=f"Customer {n} <c{n}@example.test>",
+            subject=f"Question {n}",
+            message_id=f"<q{n}@example.test>",
+        ),
+    )
+
+
+def _outsider_reply(mailbox, n):
+    return store_raw(
+        mailbox,
+        build_mail(
+            sender=f"Someone Else <someone-else-{n}@example.org>",
+            subject=f"Re: Question {n}",
+            message_id=f"<o{n}@example.org>",
+            headers={"In-Reply-To": f"<q{n}@example.test>"},
+        ),
+    )
+
+
+def test_a_reply_from_a_non_participant_becomes_a_linked_ticket_in_the_batch_without_a_second_parse(
+    mailbox, monkeypatch, caplog
+):
+    original = process_raw_messages([_original(mailbox, 1).pk])[0]
+    parsed = []
+    real_parse = processing.parse_message
+    monkeypatch.setattr(
+        processing, "parse_message", lambda data: parsed.append(1) or real_parse(data)
+    )
+    raws = [_outsider_reply(mailbox, 1), _original(mailbox, 2), _outsider_reply(mailbox, 2)]
+
+    outsider, new, same_batch_outsider = process_raw_messages([raw.pk for raw in raws])
+
+    assert len(parsed) == 3, "each mail parsed once, in the batch"
+    assert "batch_failed" not in caplog.text
+    assert [raw.state for raw in (outsider, new, same_batch_outsider)] == [State.PROCESSED] * 3
+    for raw, other in ((outsider, original.ticket), (same_batch_outsider, new.ticket)):
+        ticket = raw.ticket
+        assert ticket not in (original.ticket, new.ticket), "a ticket of their own"
+        assert list(ticket.linked_tickets.all()) == [other]
+        assert list(other.linked_tickets.all()) == [ticket]
+        assert ticket.subject.startswith("Re: Question")
+        for one, two in ((ticket, other), (other, ticket)):
+            assert ActivityLog.objects.filter(
+                ticket=one, action=ActivityLog.Action.LINKED, after=two.number
+            ).exists()
+    assert original.ticket.messages.count() == 1, "nothing added to the other ticket"
+
+
+def test_non_participant_replies_cost_the_same_queries_per_mail_as_the_rest(mailbox):
+    Mailbox.objects.filter(pk=mailbox.pk).update(auto_reply=False)
+    process_raw_messages([_original(mailbox, n).pk for n in range(100)])
+    counts = {}
+    for kind, start, count in (("new", 200, 10), ("new", 300, 40)):
+        raws = [_original(mailbox, n) for n in range(start, start + count)]
+        with CaptureQueriesContext(connection) as queries:
+            process_raw_messages([raw.pk for raw in raws])
+        counts[kind, count] = len(queries)
+    for start, count in ((0, 10), (10, 40)):
+        raws = [_outsider_reply(mailbox, n) for n in range(start, start + count)]
+        with CaptureQueriesContext(connection) as queries:
+            ended = process_raw_messages([raw.pk for raw in raws])
+        counts["outsider", count] = len(queries)
+        assert all(raw.ticket.linked_tickets.count() == 1 for raw in ended)
+    assert counts["new", 10] == counts["new", 40]
+    # Per outsider mail: only the consulted-department hook (is it an awaited answer?),
+    # asked for each such mail; everything else is one statement per batch.
+    per_mail = (counts["outsider", 40] - counts["outsider", 10]) / 30
+    assert per_mail <= 1
+    assert counts["outsider", 10] - counts["new", 10] <= 10 + 6

@@ -1,4 +1,4 @@
-"""process_raw_messages([id]): a stored mail becomes a ticket or a reply, once, or a record of why not."""
+"""process_raw_messages([id]): a stored mail becomes a ticket or a reply, or says why not."""
 
 import hashlib
 from email.message import EmailMessage
