@@ -270,10 +270,14 @@ def _process_wave(
         [(contacts[(i.parsed.from_address or "").strip().lower()], i.language) for i in customer]
     )
     # One query for who takes part in every ticket these mails thread onto.
+    # The requester's own replies (most of them) need no look.
     participants = participants_of(
         match.ticket
-        for match in (matches[item.raw.pk] for item in customer)
-        if match.ticket is not None and not match.trusted
+        for item, match in ((item, matches[item.raw.pk]) for item in customer)
+        if match.ticket is not None
+        and not match.trusted
+        and contacts[(item.parsed.from_address or "").strip().lower()].pk
+        != match.ticket.requester_id
     )
     mails = []
     for item in customer:
