@@ -124,17 +124,6 @@ def _is_stored(mailbox: Mailbox, *, uid: str, message_id: str | None = None) -> 
     return RawMessage.objects.filter(condition, mailbox=mailbox).exists()
 
 
-def store_raw_message(mailbox: Mailbox, *, uid: str, data: bytes) -> RawMessage | None:
-    """Store the bytes and commit the row; None when this mailbox already has this message.
-
-    Safe to re-run: a duplicate by uid, or the same mail again under its Message-ID (or
-    content, for mail without a Message-ID), returns None and leaves nothing behind.
-    """
-    # durable (inside): the row must really be committed before the caller marks the
-    # message on the server, so calling this inside another transaction is an error.
-    return store_raw_messages(mailbox, [(uid, data)])[0]
-
-
 def _unsaved_raw(mailbox: Mailbox, uid: str, data: bytes) -> RawMessage:
     sha256 = hashlib.sha256(data).hexdigest()
     preview = preview_headers(data)
@@ -154,10 +143,10 @@ def _unsaved_raw(mailbox: Mailbox, uid: str, data: bytes) -> RawMessage:
 def store_raw_messages(
     mailbox: Mailbox, messages: list[tuple[str, bytes]]
 ) -> list[RawMessage | None]:
-    """store_raw_message for many (uid, bytes): the files, then one INSERT and one commit.
+    """Store each (uid, bytes): the files, then one INSERT and one commit for all.
 
-    None in the result for each duplicate: by uid, or the same mail again by Message-ID
-    (also within the list). A different mail reusing a stored Message-ID is kept, under a
+    Safe to re-run. None in the result for each duplicate: by uid, or the same mail again by
+    Message-ID (also within the list). A different mail reusing a stored Message-ID is kept, under a
     Message-ID derived from its content and flagged ``reused_message_id``. The constraints
     decide: ON CONFLICT DO NOTHING, then the rows are read back, and a row is ours when it
     points at the file we wrote. A chunk the database refuses is split until the message it

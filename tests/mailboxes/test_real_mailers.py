@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from mailboxes.ingest import store_raw_message, store_raw_messages
+from mailboxes.ingest import store_raw_messages
 from mailboxes.models import RawMessage
 from mailboxes.parsing import (
     MAX_HTML_FOR_TEXT,
@@ -179,8 +179,8 @@ def _first_and_reused(mailbox):
 @pytest.mark.parametrize("process", [one_by_one, together])
 def test_a_different_mail_reusing_a_message_id_is_kept_flagged_and_processed(mailbox, process):
     first, second = _first_and_reused(mailbox)
-    kept = store_raw_message(mailbox, uid="1", data=first)
-    reused = store_raw_message(mailbox, uid="2", data=second)
+    kept = store_raw_messages(mailbox, [("1", first)])[0]
+    reused = store_raw_messages(mailbox, [("2", second)])[0]
     assert reused is not None
     assert reused.reused_message_id and not kept.reused_message_id
     process([kept.pk, reused.pk])
@@ -205,19 +205,19 @@ def test_mail_reusing_a_message_id_within_one_chunk_is_kept_too(mailbox):
 
 def test_a_true_refetch_of_the_same_mail_is_still_a_duplicate(mailbox):
     first, _second = _first_and_reused(mailbox)
-    assert store_raw_message(mailbox, uid="1", data=first) is not None
+    assert store_raw_messages(mailbox, [("1", first)])[0] is not None
     # The same bytes under a new uid (a UIDVALIDITY change), and the same mail delivered
     # again with one more trace header: the same mail, stored once.
-    assert store_raw_message(mailbox, uid="2", data=first) is None
+    assert store_raw_messages(mailbox, [("2", first)])[0] is None
     redelivered = b"Received: from relay.example.test by mx.helpdesk.test\r\n" + first
-    assert store_raw_message(mailbox, uid="3", data=redelivered) is None
+    assert store_raw_messages(mailbox, [("3", redelivered)])[0] is None
     assert RawMessage.objects.count() == 1
 
 
 def test_a_reply_quoting_a_reused_message_id_joins_one_of_its_tickets(mailbox):
     first, second = _first_and_reused(mailbox)
     ids = [
-        store_raw_message(mailbox, uid=uid, data=data).pk
+        store_raw_messages(mailbox, [(uid, data)])[0].pk
         for uid, data in [("1", first), ("2", second)]
     ]
     process_raw_messages(ids)
@@ -226,7 +226,7 @@ def test_a_reply_quoting_a_reused_message_id_joins_one_of_its_tickets(mailbox):
         message_id="<reply@mua.test>",
         headers={"In-Reply-To": "<always-the-same@mua.test>"},
     )
-    raw = process_raw_messages([store_raw_message(mailbox, uid="3", data=reply.as_bytes()).pk])[0]
+    raw = process_raw_messages([store_raw_messages(mailbox, [("3", reply.as_bytes())])[0].pk])[0]
     assert raw.state == State.PROCESSED
     assert raw.ticket in set(Ticket.objects.all())
     assert Ticket.objects.count() == 2
