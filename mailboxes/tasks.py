@@ -13,10 +13,45 @@ def dispatch_due_mailboxes_task():
         fetch_mailbox_task.delay(mailbox_id)
 
 
+class _Batcher:
+    """Stored ids, handed to the workers in batches: the first as soon as it fills, the rest
+    at the end of the run as one chain (each batch queues the next when it is done).
+
+    A chain keeps at most one batch of this mailbox in the intake queue at a time, so the
+    batches of different mailboxes take turns instead of one flood queueing all its own
+    ahead of another mailbox's single mail.
+    """
+
+    def __init__(self, size: int = processing.BATCH_SIZE):
+        self.size = size
+        self.pending: list[int] = []
+        self.started = False
+
+    def add(self, raw_message_id: int) -> None:
+        self.pending.append(raw_message_id)
+        if not self.started and len(self.pending) >= self.size:
+            self.started = True
+            self.flush()
+
+    def flush(self) -> None:
+        ids, self.pending = self.pending, []
+        if ids:
+            # A broker outage is logged; the rows stay new and requeue_stale_raw_messages_task
+            # hands them over later.
+            enqueue_on_commit(process_raw_messages_task, ids[: self.size], ids[self.size :])
+
+
 @shared_task
 def fetch_mailbox_task(mailbox_id):
-    """Fetch one mailbox; errors are recorded on the mailbox (with back-off), not raised."""
-    ingest.fetch_mailbox(mailbox_id)
+    """Fetch one mailbox; errors are recorded on the mailbox (with back-off), not raised.
+
+    The stored messages are processed in batches, the first while the fetch goes on.
+    """
+    batcher = _Batcher()
+    try:
+        ingest.fetch_mailbox(mailbox_id, hand_over=batcher.add)
+    finally:
+        batcher.flush()  # what was stored before an error is processed all the same
 
 
 @shared_task

@@ -7,9 +7,10 @@ from django.test.utils import CaptureQueriesContext
 
 from helpdesk.celery import app as celery_app
 from mailboxes import processing
-from mailboxes.ingest import fetch_mailbox, store_raw_messages
+from mailboxes.ingest import store_raw_messages
 from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail, RawMessage
 from mailboxes.processing import process_raw_messages
+from mailboxes.tasks import fetch_mailbox_task
 from people.models import Contact, ContactEmail, Skill
 from tests.concurrency import run_at_once
 from tests.factories import TopicFactory
@@ -343,7 +344,7 @@ def test_a_fetch_hands_its_mail_to_batch_tasks_that_process_all_of_it(
         processing, "process_raw_messages", lambda ids: batches.append(ids) or real(ids)
     )
 
-    fetch_mailbox(mailbox.pk)
+    fetch_mailbox_task(mailbox.pk)
 
     assert [len(ids) for ids in batches] == [50, 50, 20]
     assert RawMessage.objects.filter(state=State.PROCESSED).count() == 120
