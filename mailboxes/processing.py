@@ -215,7 +215,7 @@ def _waves(items: list[_Item]) -> list[list[_Item]]:
     """
     waves, remaining = [], items
     while remaining:
-        ready, later, seen = [], [], set()
+        ready, later, seen = [], [], set[str]()
         others = {form for item in remaining for form in id_forms(item.message_id)}
         for item in remaining:
             own = set(id_forms(item.message_id))
