@@ -475,6 +475,7 @@ def test_non_participant_replies_cost_the_same_queries_per_mail_as_the_rest(mail
             ended = process_raw_messages([raw.pk for raw in raws])
         counts["outsider", count] = len(queries)
         assert all(raw.ticket.linked_tickets.count() == 1 for raw in ended)
+    print(f"queries: {counts}")
     assert counts["new", 10] == counts["new", 40]
     # Per outsider mail: only the consulted-department hook (is it an awaited answer?),
     # asked for each such mail; everything else is one statement per batch.
