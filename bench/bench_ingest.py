@@ -56,10 +56,12 @@ BODIES = [
 ]
 
 
-def _message(rng, index, parent=None, attachment_bytes=0):
+def _message(rng, index, parent=None, attachment_bytes=0, outsider=False):
     sender = f"customer{rng.randrange(2000)}@example.com"
+    if outsider:
+        sender = f"someone-else-{index}@example.org"  # not a participant of the parent
     msg = EmailMessage()
-    msg["From"] = f"Customer {index} <{parent['from'] if parent else sender}>"
+    msg["From"] = f"Customer {index} <{parent['from'] if parent and not outsider else sender}>"
     msg["To"] = "support@helpdesk.test"
     msg["Subject"] = ("Re: " + parent["subject"]) if parent else rng.choice(SUBJECTS)
     msg["Message-ID"] = make_msgid(domain="example.com")
@@ -91,20 +93,26 @@ def _message(rng, index, parent=None, attachment_bytes=0):
     return msg.as_bytes(policy=policy.SMTP), info
 
 
-def generate(count, seed=7):
-    """Messages in the order they were written, and how many are replies."""
+def generate(count, seed=7, *, outsiders=False):
+    """Messages in the order they were written, how many are replies and from outsiders.
+
+    ``outsiders``: every third reply comes from someone who is not a participant of the
+    thread it answers, so it opens a new ticket linked to the original.
+    """
     rng = random.Random(seed)
-    messages, sent, replies = [], [], 0
+    messages, sent, replies, strangers = [], [], 0, 0
     for index in range(count):
         attachment = rng.randrange(20_000, 200_000) if rng.random() < 0.10 else 0
         parent = rng.choice(sent) if sent and rng.random() < 0.30 else None
-        data, info = _message(rng, index, parent, attachment)
+        outsider = bool(parent and outsiders and replies % 3 == 2)
+        data, info = _message(rng, index, parent, attachment, outsider=outsider)
         messages.append(data)
         if parent:
             replies += 1
+            strangers += outsider
         else:
             sent.append(info)
-    return messages, replies
+    return messages, replies, strangers
 
 
 def _setup_django():
@@ -212,7 +220,7 @@ def _sla_and_notifications(mailbox_id) -> str:
 class Worker:
     """``celery worker`` in a subprocess, with a file where each child writes its SQL count."""
 
-    def __init__(self, broker, *, concurrency, workdir: Path, receivers=False):
+    def __init__(self, broker, *, concurrency, workdir: Path, receivers=False, messages=0):
         self.counts = workdir / "sql-counts"
         self.counts.mkdir(parents=True, exist_ok=True)
         env = {
@@ -221,6 +229,8 @@ class Worker:
             "BENCH_SQL_COUNTS": str(self.counts),
             "DEBUG": "false",
             "BENCH_RECEIVERS": "1" if receivers else "",
+            # No beat runs here to fetch the rest of a capped run: one fetch takes it all.
+            "MAIL_FETCH_MAX_PER_RUN": str(max(messages, 200)),
         }
         command = [
             sys.executable,
@@ -275,12 +285,12 @@ def _purge(broker) -> None:
     redis.Redis.from_url(broker).flushdb()
 
 
-def _send_fetch(broker, mailbox_id) -> None:
-    from celery import Celery
+def _send_fetch(mailbox_id) -> None:
+    # The product's app: its broker is CELERY_BROKER_URL (set to the bench broker in main)
+    # and its task routes put the fetch on the intake queue, as in production.
+    from helpdesk.celery import app
 
-    Celery("bench", broker=broker).send_task(
-        "mailboxes.tasks.fetch_mailbox_task", args=[mailbox_id]
-    )
+    app.send_task("mailboxes.tasks.fetch_mailbox_task", args=[mailbox_id])
 
 
 def _states(mailbox_id) -> dict[str, int]:
@@ -297,11 +307,13 @@ def _run(broker, mailbox_id, count, *, workers, workdir, timeout, receivers=Fals
     from django.db import connection
 
     _purge(broker)
-    worker = Worker(broker, concurrency=workers, workdir=workdir, receivers=receivers)
+    worker = Worker(
+        broker, concurrency=workers, workdir=workdir, receivers=receivers, messages=count
+    )
     try:
         worker.wait_ready()
         started = time.perf_counter()
-        _send_fetch(broker, mailbox_id)
+        _send_fetch(mailbox_id)
         stored_at = None
         deadline = time.monotonic() + timeout
         while True:
@@ -336,12 +348,22 @@ def _sent(mailbox_id) -> int:
     return OutgoingEmail.objects.filter(mailbox_id=mailbox_id).count()
 
 
-def _threading_check(mailbox_id, count, replies) -> str:
-    from tickets.models import Message, Ticket
+def _threading_check(mailbox_id, count, replies, outsiders=0) -> str:
+    from tickets.models import ActivityLog, Message, Ticket
 
-    raws = Ticket.objects.filter(raw_messages__mailbox_id=mailbox_id).distinct().count()
+    tickets = Ticket.objects.filter(raw_messages__mailbox_id=mailbox_id).distinct()
+    raws = tickets.count()
     messages = Message.objects.filter(raw_messages__mailbox_id=mailbox_id).count()
-    return f"{raws} tickets for {count - replies} originals; {messages} messages for {count} mails"
+    text = (
+        f"{raws} tickets for {count - replies} originals + {outsiders} outsiders; "
+        f"{messages} messages for {count} mails"
+    )
+    if outsiders:
+        linked = ActivityLog.objects.filter(
+            ticket__in=tickets, action=ActivityLog.Action.LINKED
+        ).count()
+        text += f"; {linked} LINKED rows for {2 * outsiders} expected"
+    return text
 
 
 def _require_bench_database() -> None:
@@ -365,7 +387,10 @@ def main():
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument(
-        "--broker", default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15")
+        "--broker",
+        default=os.environ.get("BENCH_BROKER_URL")
+        or os.environ.get("CELERY_BROKER_URL")
+        or "redis://127.0.0.1:6379/15",
     )
     parser.add_argument("--timeout", type=int, default=1800)
     parser.add_argument("--skip-big", action="store_true")
@@ -391,7 +416,15 @@ def main():
         action="store_true",
         help="'customer message → assignee' is on (implies --agents)",
     )
+    parser.add_argument(
+        "--outsiders",
+        action="store_true",
+        help="a third of the replies come from a non-participant (new linked tickets)",
+    )
     args = parser.parse_args()
+    # Before any Celery app exists: Celery reads CELERY_BROKER_URL before the broker= it is
+    # given, so the fetch and the workers must agree through the environment.
+    os.environ["CELERY_BROKER_URL"] = args.broker
 
     _setup_django()
     _require_bench_database()
@@ -400,7 +433,7 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
         if not args.big_only:
-            messages, replies = generate(args.messages)
+            messages, replies, outsiders = generate(args.messages, outsiders=args.outsiders)
             total_bytes = sum(len(m) for m in messages)
             started = time.perf_counter()
             for data in messages:
@@ -428,7 +461,7 @@ def main():
             load = os.getloadavg()
             print(
                 f"database: {connection.vendor}; messages: {args.messages} "
-                f"({total_bytes / 2**20:.1f} MB, {replies} replies); "
+                f"({total_bytes / 2**20:.1f} MB, {replies} replies, {outsiders} from outsiders); "
                 f"worker concurrency: {args.workers}; "
                 f"receivers enqueueing: {'yes' if args.receivers else 'no'}; "
                 f"auto-replies: {_sent(mailbox_id) if args.auto_reply else 'off'}; "
@@ -448,7 +481,7 @@ def main():
             for label, value in rows:
                 print(f"{label + ':':44}{value:>16}")
             print(f"raw message states: {_states(mailbox_id)}")
-            print(f"threading: {_threading_check(mailbox_id, args.messages, replies)}")
+            print(f"threading: {_threading_check(mailbox_id, args.messages, replies, outsiders)}")
             print(f"receivers: {_sla_and_notifications(mailbox_id)}")
         if not args.skip_big:
             big = workdir / "big"

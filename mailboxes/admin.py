@@ -214,7 +214,7 @@ class RawMessageAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reprocess the selected failed messages"), permissions=["change"])
     def reprocess(self, request, queryset):
         failed = list(queryset.failed().values_list("pk", flat=True))
-        states = [processing.process_raw_message(pk).state for pk in failed]
+        states = [raw.state for raw in processing.process_raw_messages(failed)]
         still_failed = states.count(RawMessage.State.FAILED)
         self.message_user(
             request,

@@ -6,13 +6,15 @@ only then marks the message; killed before the store, the message is still new o
 server. Dedupe is the database's: unique (mailbox, uid) and (mailbox, message_id).
 
 Messages are stored in chunks (one INSERT and one commit for up to STORE_CHUNK of them,
-then each is marked) and handed to the workers in batches (mailboxes.batch): the order
-per message is the same, only the round trips are shared.
+then each is marked) and the stored ids handed over (``hand_over``: tasks.py enqueues them
+in batches for mailboxes.processing): the order per message is the same, only the round
+trips are shared. This module never enqueues anything itself.
 """
 
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import policy
@@ -26,9 +28,7 @@ from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from helpdesk.celery import enqueue_on_commit
 from mailboxes import refusals
-from mailboxes.batch import BATCH_SIZE
 from mailboxes.fetchers import Fetcher, open_fetcher
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.parsing import MAX_HEADER_CHARS, _decode_words, _unescape
@@ -48,6 +48,8 @@ STORE_CHUNK = 50
 STORE_CHUNK_BYTES = 8 * 2**20
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# Called with the id of each stored message to process, once its row is committed.
+HandOver = Callable[[int], None]
 
 
 @dataclass
@@ -124,17 +126,6 @@ def _is_stored(mailbox: Mailbox, *, uid: str, message_id: str | None = None) -> 
     return RawMessage.objects.filter(condition, mailbox=mailbox).exists()
 
 
-def store_raw_message(mailbox: Mailbox, *, uid: str, data: bytes) -> RawMessage | None:
-    """Store the bytes and commit the row; None when this mailbox already has this message.
-
-    Safe to re-run: a duplicate by uid, or the same mail again under its Message-ID (or
-    content, for mail without a Message-ID), returns None and leaves nothing behind.
-    """
-    # durable (inside): the row must really be committed before the caller marks the
-    # message on the server, so calling this inside another transaction is an error.
-    return store_raw_messages(mailbox, [(uid, data)])[0]
-
-
 def _unsaved_raw(mailbox: Mailbox, uid: str, data: bytes) -> RawMessage:
     sha256 = hashlib.sha256(data).hexdigest()
     preview = preview_headers(data)
@@ -154,10 +145,10 @@ def _unsaved_raw(mailbox: Mailbox, uid: str, data: bytes) -> RawMessage:
 def store_raw_messages(
     mailbox: Mailbox, messages: list[tuple[str, bytes]]
 ) -> list[RawMessage | None]:
-    """store_raw_message for many (uid, bytes): the files, then one INSERT and one commit.
+    """Store each (uid, bytes): the files, then one INSERT and one commit for all.
 
-    None in the result for each duplicate: by uid, or the same mail again by Message-ID
-    (also within the list). A different mail reusing a stored Message-ID is kept, under a
+    Safe to re-run. None in the result for each duplicate: by uid, or the same mail again by
+    Message-ID (also within the list). A different mail reusing a stored Message-ID is kept, under a
     Message-ID derived from its content and flagged ``reused_message_id``. The constraints
     decide: ON CONFLICT DO NOTHING, then the rows are read back, and a row is ours when it
     points at the file we wrote. A chunk the database refuses is split until the message it
@@ -322,36 +313,6 @@ def refuse_raw_message(
         return None
 
 
-class _Batcher:
-    """Stored ids, handed to the workers in batches: the first as soon as it fills, the rest
-    at the end of the run as one chain (each batch queues the next when it is done).
-
-    A chain keeps at most one batch of this mailbox in the intake queue at a time, so the
-    batches of different mailboxes take turns instead of one flood queueing all its own
-    ahead of another mailbox's single mail.
-    """
-
-    def __init__(self, size: int = BATCH_SIZE):
-        self.size = size
-        self.pending: list[int] = []
-        self.started = False
-
-    def add(self, raw_message_id: int) -> None:
-        self.pending.append(raw_message_id)
-        if not self.started and len(self.pending) >= self.size:
-            self.started = True
-            self.flush()
-
-    def flush(self) -> None:
-        from mailboxes.tasks import process_raw_messages_task
-
-        ids, self.pending = self.pending, []
-        if ids:
-            # A broker outage is logged; the rows stay new and requeue_stale_raw_messages_task
-            # hands them over later.
-            enqueue_on_commit(process_raw_messages_task, ids[: self.size], ids[self.size :])
-
-
 def _stored_uids(mailbox: Mailbox, uids: list[str]) -> dict[str, tuple[int, str]]:
     """uid → (pk, state) of the rows this mailbox already has, in a few bounded queries."""
     stored: dict[str, tuple[int, str]] = {}
@@ -377,19 +338,16 @@ def _known_by_headers(mailbox: Mailbox, fetcher: Fetcher, uid: str, size: int) -
     ).exists()
 
 
-def fetch_messages(mailbox: Mailbox, fetcher: Fetcher, *, uidvalidity_changed: bool) -> FetchResult:
-    """Store every new message of an open fetcher, mark it, then enqueue its processing.
+def fetch_messages(
+    mailbox: Mailbox, fetcher: Fetcher, *, uidvalidity_changed: bool, hand_over: HandOver
+) -> FetchResult:
+    """Store every new message of an open fetcher, mark it, and hand it over for processing.
 
-    Stored in chunks and queued in batches of BATCH_SIZE; what was stored before an error
-    is queued all the same. Safe to re-run (see fetch_mailbox).
+    Stored in chunks; ``hand_over`` gets each id to process once its chunk is committed.
+    Safe to re-run (see fetch_mailbox).
     """
     result = FetchResult()
-    batcher = _Batcher()
-    try:
-        _fetch_listed(mailbox, fetcher, result, batcher, uidvalidity_changed=uidvalidity_changed)
-    finally:
-        # What was stored before an error is processed all the same.
-        batcher.flush()
+    _fetch_listed(mailbox, fetcher, result, hand_over, uidvalidity_changed=uidvalidity_changed)
     return result
 
 
@@ -397,7 +355,7 @@ def _fetch_listed(
     mailbox: Mailbox,
     fetcher: Fetcher,
     result: FetchResult,
-    batcher: "_Batcher",
+    hand_over: HandOver,
     *,
     uidvalidity_changed: bool,
 ) -> None:
@@ -423,7 +381,7 @@ def _fetch_listed(
             raw_id, state = stored[uid]
             if state == RawMessage.State.NEW:
                 # That run may also have died before enqueueing; processing is idempotent.
-                batcher.add(raw_id)
+                hand_over(raw_id)
             continue
         if refusals.is_too_large(mailbox, size):
             refuse_raw_message(mailbox, uid=uid, size=size, headers=fetcher.peek_headers(uid))
@@ -438,9 +396,9 @@ def _fetch_listed(
         pending.append((uid, data))
         pending_bytes += len(data)
         if len(pending) >= STORE_CHUNK or pending_bytes >= STORE_CHUNK_BYTES:
-            _store_and_mark(mailbox, fetcher, pending, result, batcher)
+            _store_and_mark(mailbox, fetcher, pending, result, hand_over)
             pending, pending_bytes = [], 0
-    _store_and_mark(mailbox, fetcher, pending, result, batcher)
+    _store_and_mark(mailbox, fetcher, pending, result, hand_over)
 
 
 def _store_and_mark(
@@ -448,7 +406,7 @@ def _store_and_mark(
     fetcher: Fetcher,
     pending: list[tuple[str, bytes]],
     result: FetchResult,
-    batcher: "_Batcher",
+    hand_over: HandOver,
 ) -> None:
     # Stored and committed first; only then marked on the server, one by one.
     if not pending:
@@ -460,7 +418,7 @@ def _store_and_mark(
             continue
         result.stored.append(raw.pk)
         if raw.state == RawMessage.State.NEW:  # not one refused by the database
-            batcher.add(raw.pk)
+            hand_over(raw.pk)
 
 
 def _redact(text: str, mailbox: Mailbox) -> str:
@@ -489,8 +447,11 @@ def _record_failure(mailbox: Mailbox, error: BaseException, now: datetime) -> No
     )
 
 
-def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
-    """Fetch one mailbox: store, mark, enqueue processing. Errors are recorded, not raised.
+def fetch_mailbox(mailbox_id: int, *, hand_over: HandOver = lambda _pk: None) -> FetchResult | None:
+    """Fetch one mailbox: store, mark, hand over. Errors are recorded, not raised.
+
+    ``hand_over`` gets the id of every stored message to process, as soon as it is
+    committed, also when the fetch fails later on (tasks.fetch_mailbox_task enqueues them).
 
     Safe to run twice, or twice at once: the unique constraints dedupe and a duplicate
     is only marked on the server. Failures set last_error and back off next_fetch_at.
@@ -507,7 +468,10 @@ def fetch_mailbox(mailbox_id: int) -> FetchResult | None:
             if changed:
                 Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=fetcher.uidvalidity)
             result = fetch_messages(
-                mailbox, fetcher, uidvalidity_changed=changed and mailbox.uidvalidity is not None
+                mailbox,
+                fetcher,
+                uidvalidity_changed=changed and mailbox.uidvalidity is not None,
+                hand_over=hand_over,
             )
     except Exception as error:  # one mailbox's failure never reaches Celery or others
         _record_failure(mailbox, error, now)

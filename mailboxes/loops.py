@@ -6,8 +6,9 @@ bulk mail (``Precedence: bulk/junk/list``, ``List-Id``, an empty ``Return-Path``
 but opens no ticket unless the mailbox opts in, and is never answered automatically.
 Mail whose Message-ID we minted, or that crossed an absurd number of servers, is a loop.
 
-The one-by-one path (processing) and the batch path (batch) both screen with
-``classify_automatic`` and link bounces with ``link_bounce``: one set of rules.
+Processing screens every mail with ``classify_automatic`` and links bounces with
+``link_bounce``; "ours or a duplicate?" is one query for a whole batch
+(``known_message_ids_and_mailbox_addresses``).
 """
 
 import re
@@ -115,69 +116,6 @@ def classify_automatic(
     if is_bulk(parsed) and not (mailbox is not None and mailbox.accept_bulk_mail):
         return Reason.BULK
     return None
-
-
-def own_message_id_exists(message_id: str) -> bool:
-    """True when we sent a mail with this Message-ID (stored with or without brackets)."""
-    return "own" in known_message_id(message_id)
-
-
-def is_duplicate(parsed: ParsedMail, message_id: str) -> bool:
-    """The same mail already sits on a ticket (it reached us through two mailboxes)."""
-    return "inbound" in known_message_id(message_id)
-
-
-def known_message_id(message_id: str) -> set[str]:
-    """Where a Message-ID is known, in one query: "own" (our outbox), "inbound" (a ticket)."""
-    if not message_id:
-        return set()
-    forms = id_forms(message_id)
-    # order_by(): a default ordering (Meta.ordering) is not allowed around a UNION.
-    ours = (
-        OutgoingEmail.objects.filter(message_id__in=forms)
-        .order_by()
-        .values_list(Value("own", output_field=CharField()))
-    )
-    theirs = (
-        Message.objects.filter(message_id__in=forms, kind=Message.Kind.INBOUND)
-        .order_by()
-        .values_list(Value("inbound", output_field=CharField()))
-    )
-    return {kind for (kind,) in ours.union(theirs).order_by()}
-
-
-def known_message_id_and_mailbox_addresses(message_id: str) -> tuple[set[str], set[str]]:
-    """known_message_id() and the from-address of every mailbox, in one query."""
-    # order_by(): a default ordering (Meta.ordering) is not allowed around a UNION.
-    addresses = Mailbox.objects.order_by().values_list(
-        Value("address", output_field=CharField()), "from_address"
-    )
-    rows = addresses
-    if message_id:
-        forms = id_forms(message_id)
-        ours = (
-            OutgoingEmail.objects.filter(message_id__in=forms)
-            .order_by()
-            .values_list(
-                Value("own", output_field=CharField()), Value("", output_field=CharField())
-            )
-        )
-        theirs = (
-            Message.objects.filter(message_id__in=forms, kind=Message.Kind.INBOUND)
-            .order_by()
-            .values_list(
-                Value("inbound", output_field=CharField()), Value("", output_field=CharField())
-            )
-        )
-        rows = addresses.union(ours, theirs, all=True).order_by()
-    known: set[str] = set()
-    mailbox_addresses: set[str] = set()
-    for kind, address in rows:
-        if kind == "address":
-            mailbox_addresses.add(address)
-        else:
-            known.add(kind)
-    return known, mailbox_addresses
 
 
 def may_auto_reply(parsed: ParsedMail, *, own_addresses: Iterable[str] = ()) -> bool:
@@ -301,7 +239,8 @@ def id_forms(message_id: str) -> list[str]:
 def known_message_ids_and_mailbox_addresses(
     message_ids: Iterable[str],
 ) -> tuple[dict[str, set[str]], set[str]]:
-    """known_message_id() for many ids (by each stored form) and the mailboxes' addresses.
+    """Where each Message-ID is known, by each stored form ("own": our outbox, "inbound": a
+    ticket's mail), and the from-address of every mailbox.
 
     One query whatever the number of ids; ``known_kinds`` reads the answer for one id.
     """

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_noop
 
+from helpdesk.celery import app as celery_app
 from helpdesk.celery import enqueue_on_commit
 from mailboxes.emails import auto_reply_email, ticket_mailbox, with_tag
 from mailboxes.loops import make_message_id
@@ -126,10 +127,16 @@ def _reply_bodies(message: Message, domain: str) -> tuple[str, str]:
 
 
 def send_task_for(*, internal: bool):
-    """The send task of a row: internal mail has its own queue (settings.CELERY_TASK_ROUTES)."""
-    from mailboxes.tasks import send_internal_email_task, send_outgoing_email_task
+    """The send task of a row: internal mail has its own queue (settings.CELERY_TASK_ROUTES).
 
-    return send_internal_email_task if internal else send_outgoing_email_task
+    Looked up by name in the app's registry: this module sits below tasks.py.
+    """
+    name = "mailboxes.tasks." + (
+        "send_internal_email_task" if internal else "send_outgoing_email_task"
+    )
+    if name not in celery_app.tasks:
+        celery_app.loader.import_default_modules()  # the apps' tasks modules, as a worker does
+    return celery_app.tasks[name]
 
 
 def enqueue_outgoing(outgoing_id: int, *, internal: bool) -> None:

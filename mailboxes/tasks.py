@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from helpdesk.celery import enqueue_on_commit
-from mailboxes import batch, ingest, outbound
+from mailboxes import ingest, outbound, processing
 
 
 @shared_task
@@ -13,10 +13,45 @@ def dispatch_due_mailboxes_task():
         fetch_mailbox_task.delay(mailbox_id)
 
 
+class _Batcher:
+    """Stored ids, handed to the workers in batches: the first as soon as it fills, the rest
+    at the end of the run as one chain (each batch queues the next when it is done).
+
+    A chain keeps at most one batch of this mailbox in the intake queue at a time, so the
+    batches of different mailboxes take turns instead of one flood queueing all its own
+    ahead of another mailbox's single mail.
+    """
+
+    def __init__(self, size: int = processing.BATCH_SIZE):
+        self.size = size
+        self.pending: list[int] = []
+        self.started = False
+
+    def add(self, raw_message_id: int) -> None:
+        self.pending.append(raw_message_id)
+        if not self.started and len(self.pending) >= self.size:
+            self.started = True
+            self.flush()
+
+    def flush(self) -> None:
+        ids, self.pending = self.pending, []
+        if ids:
+            # A broker outage is logged; the rows stay new and requeue_stale_raw_messages_task
+            # hands them over later.
+            enqueue_on_commit(process_raw_messages_task, ids[: self.size], ids[self.size :])
+
+
 @shared_task
 def fetch_mailbox_task(mailbox_id):
-    """Fetch one mailbox; errors are recorded on the mailbox (with back-off), not raised."""
-    ingest.fetch_mailbox(mailbox_id)
+    """Fetch one mailbox; errors are recorded on the mailbox (with back-off), not raised.
+
+    The stored messages are processed in batches, the first while the fetch goes on.
+    """
+    batcher = _Batcher()
+    try:
+        ingest.fetch_mailbox(mailbox_id, hand_over=batcher.add)
+    finally:
+        batcher.flush()  # what was stored before an error is processed all the same
 
 
 @shared_task
@@ -26,9 +61,9 @@ def process_raw_messages_task(raw_message_ids, then=()):
     ``then``: the same mailbox's next ids. Their first batch goes to the back of the intake
     queue once this one is done, so that other mailboxes' batches take turns with them.
     """
-    batch.process_raw_messages(raw_message_ids)
+    processing.process_raw_messages(raw_message_ids)
     if then:
-        size = batch.BATCH_SIZE
+        size = processing.BATCH_SIZE
         enqueue_on_commit(process_raw_messages_task, list(then[:size]), list(then[size:]))
 
 
@@ -57,5 +92,5 @@ def send_due_outgoing_emails_task():
 def requeue_stale_raw_messages_task():
     """Beat: re-enqueue stored messages whose processing was never queued; idempotent."""
     ids = ingest.stale_new_raw_message_ids()
-    for start in range(0, len(ids), batch.BATCH_SIZE):
-        process_raw_messages_task.delay(ids[start : start + batch.BATCH_SIZE])
+    for start in range(0, len(ids), processing.BATCH_SIZE):
+        process_raw_messages_task.delay(ids[start : start + processing.BATCH_SIZE])

@@ -13,14 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from django.db.models import Q
-
 from mailboxes import signals as mail_signals
 from mailboxes import tokens
 from mailboxes.authentication import dmarc_result
 from mailboxes.models import Mailbox, OutgoingEmail
 from mailboxes.parsing import ParsedMail
-from people.models import ContactEmail
 from tickets.models import Message, Ticket
 
 SUBJECT_TAG = re.compile(r"\[#(\d{4}-\d{6,})\]")
@@ -130,7 +127,13 @@ def find_thread(
 
 
 def decide(
-    match: ThreadMatch, parsed: ParsedMail, mailbox: Mailbox, *, contact, check_dmarc: bool = True
+    match: ThreadMatch,
+    parsed: ParsedMail,
+    mailbox: Mailbox,
+    *,
+    contact,
+    participants: dict[int, set[str]],
+    check_dmarc: bool = True,
 ) -> Decision:
     """What to do with a mail from ``contact`` (its sender) given its thread ``match``.
 
@@ -145,6 +148,7 @@ def decide(
     ticket (it is as good as a password), whatever the From says. A match by our
     Message-IDs does hold: Message-IDs are not secret (they travel in every References
     header of the thread, in forwards and on lists), so they prove as little as the tag.
+    ``participants``: ``participants_of`` the batch's matched tickets.
     ``check_dmarc=False``: an agent released the mail; decide as if it had passed.
     """
     ticket = match.ticket
@@ -157,8 +161,9 @@ def decide(
         and dmarc_result(parsed.authentication_results, mailbox.trusted_authserv_id) == "fail"
     )
     # The contact owns this address (unique), so being the requester makes the sender a
-    # participant without asking is_participant.
-    if contact.pk == ticket.requester_id or is_participant(ticket, parsed.from_address):
+    # participant whatever address of theirs wrote.
+    address = (parsed.from_address or "").strip().lower()
+    if contact.pk == ticket.requester_id or address in participants.get(ticket.pk, ()):
         return "hold" if failed else "join"
     if failed and _expected(ticket, parsed.from_address):
         return "hold"  # e.g. a consulted department's "answer" in someone else's name
@@ -172,17 +177,23 @@ def _expected(ticket: Ticket, address: str | None) -> bool:
     return any(answer is True for _receiver, answer in responses)
 
 
-def is_participant(ticket: Ticket, address: str | None) -> bool:
-    """The requester, or a contact who wrote to this ticket before, owns ``address``."""
-    if not address:
-        return False
-    authors = Message.objects.filter(ticket=ticket, kind=Message.Kind.INBOUND).values(
-        "author_contact_id"
+def participants_of(tickets: Iterable[Ticket]) -> dict[int, set[str]]:
+    """Ticket pk → the addresses of its requester and of every contact who wrote to it.
+
+    One query for all the tickets of a batch.
+    """
+    pks = {ticket.pk for ticket in tickets}
+    if not pks:
+        return {}
+    requesters = Ticket.objects.filter(pk__in=pks).values_list("pk", "requester__emails__address")
+    authors = Message.objects.filter(ticket_id__in=pks, kind=Message.Kind.INBOUND).values_list(
+        "ticket_id", "author_contact__emails__address"
     )
-    return ContactEmail.objects.filter(
-        Q(contact_id=ticket.requester_id) | Q(contact_id__in=authors),
-        address=address.strip().lower(),
-    ).exists()
+    found: dict[int, set[str]] = {}
+    for pk, address in requesters.order_by().union(authors.order_by()).order_by():
+        if address:
+            found.setdefault(pk, set()).add(address)
+    return found
 
 
 def _by_headers(thread_ids: list[str], lookup: ThreadLookup | None = None) -> Ticket | None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from people.models import (
@@ -87,26 +87,6 @@ def substituted_user_ids(substitute, now=None) -> set[int]:
         .filter(substitute=substitute)
         .values_list("agent_id", flat=True)
     )
-
-
-def find_or_create_contact(*, email: str, name: str = "", language: str = "") -> Contact:
-    """The contact owning ``email``, created on first sight; safe under concurrent calls.
-
-    ``language``: the first mail's, stored on a contact made here (see remember_languages
-    for one that exists).
-    """
-    address = email.strip().lower()
-    existing = ContactEmail.objects.select_related("contact").filter(address=address).first()
-    if existing:
-        return existing.contact
-    try:
-        with transaction.atomic():
-            contact = Contact.objects.create(name=name or address.split("@")[0], language=language)
-            ContactEmail.objects.create(contact=contact, address=address, is_primary=True)
-            return contact
-    except IntegrityError:
-        # Another process created the address between our read and our insert.
-        return ContactEmail.objects.select_related("contact").get(address=address).contact
 
 
 # --- customers on the portal --------------------------------------------------------------
@@ -229,9 +209,10 @@ def remember_languages(found) -> None:
 def find_or_create_contacts(
     senders: dict[str, str], *, languages: dict[str, str] | None = None
 ) -> dict[str, Contact]:
-    """find_or_create_contact for many ``{address: name}`` at once: a few queries in all.
+    """The contact owning each address of ``{address: name}``, created on first sight.
 
-    Keyed by the lowercased address. ``languages``: ``{address: language}`` of the first
+    A few queries in all, whatever the number; keyed by the lowercased address (a contact
+    is found by any of its addresses). ``languages``: ``{address: language}`` of the first
     mails, stored on the contacts made here. Safe under concurrent calls: an address another
     transaction takes first (ON CONFLICT DO NOTHING waits for it) is read back, and the
     contact made for it here is removed again.

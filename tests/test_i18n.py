@@ -82,7 +82,7 @@ def test_admin_breadcrumb_home_is_not_the_phone_type(client, admin_user):
 
 
 def test_activity_explanations_follow_the_readers_language(pool, agent):
-    from mailboxes.batch import process_raw_messages
+    from mailboxes.processing import process_raw_messages
     from tests.mailboxes.test_processing import build_mail, make_mailbox, store_raw
     from tickets import services
     from tickets.models import ActivityLog

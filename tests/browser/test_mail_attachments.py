@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from mailboxes.models import Mailbox
-from mailboxes.processing import process_raw_message
+from mailboxes.processing import process_raw_messages
 from people.models import Role
 from people.services import create_agent
 from tests.browser.conftest import PASSWORD
@@ -25,7 +25,7 @@ def test_a_shortened_attachment_name_is_marked_on_the_ticket_page(
     mailbox = Mailbox.objects.create(
         name="Finance", pool=pool, from_address="finance@helpdesk.test", kind="maildir"
     )
-    ticket = process_raw_message(store_raw(mailbox, MESSAGE.read_bytes()).pk).ticket
+    ticket = process_raw_messages([store_raw(mailbox, MESSAGE.read_bytes()).pk])[0].ticket
     agent = create_agent(username="ana", password=PASSWORD, role=Role.AGENT)
     PoolMembership.objects.create(pool=pool, user=agent)
     context = new_context()

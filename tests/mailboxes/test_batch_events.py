@@ -9,9 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import sla.services
-from mailboxes.batch import process_raw_messages
 from mailboxes.models import NotificationRule, OutgoingEmail, RawMessage
-from mailboxes.processing import process_raw_message
+from mailboxes.processing import process_raw_messages
 from people.models import Skill
 from sla.models import Deadline, SlaPolicy
 from tests.mailboxes.test_processing import build_mail, store_raw
@@ -61,7 +60,7 @@ def _day(mailbox, tag, process, run):
     """
     with time_machine.travel(MONDAY_10, tick=False):
         for n, subject in ((0, "Fatura em duplicidade"), (1, "Question")):
-            run(process_raw_message, store_raw(mailbox, _mail(tag, n, subject=subject)).pk)
+            run(process_raw_messages, [store_raw(mailbox, _mail(tag, n, subject=subject)).pk])
         today = [
             _mail(tag, 10, reply_to=0),  # to the assignee
             _mail(tag, 11, reply_to=1),  # nobody has the ticket: nobody to tell
@@ -112,7 +111,7 @@ def test_a_day_of_mail_gets_its_deadlines_and_notifications_one_by_one_or_in_one
     def one_by_one(ids):
         for pk in ids:
             with django_capture_on_commit_callbacks(execute=True):
-                process_raw_message(pk)
+                process_raw_messages([pk])[0]
 
     batch = one_by_one if way == "one by one" else lambda ids: run(process_raw_messages, ids)
     together = _day(mailbox, "a", batch, run)

@@ -10,7 +10,7 @@ import pytest
 
 from mailboxes.models import RawMessage
 from mailboxes.parsing import parse_message
-from mailboxes.processing import process_raw_message
+from mailboxes.processing import process_raw_messages
 from tests.mailboxes.conftest import OWN_MESSAGES, SHARED_CORPUS, require_shared_corpus
 from tests.mailboxes.test_processing import make_mailbox, store_raw
 
@@ -41,7 +41,7 @@ def test_the_shared_corpus_is_all_there():
 
 @pytest.mark.parametrize("path", OWN + CORPUS, ids=_name)
 def test_message_is_processed_or_ignored_with_a_reason(path, pool):
-    raw = process_raw_message(store_raw(make_mailbox(pool), path.read_bytes()).pk)
+    raw = process_raw_messages([store_raw(make_mailbox(pool), path.read_bytes()).pk])[0]
     assert raw.state != RawMessage.State.FAILED, raw.error
     if raw.state == RawMessage.State.PROCESSED:
         assert raw.ticket is not None

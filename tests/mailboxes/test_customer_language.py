@@ -3,10 +3,9 @@
 import pytest
 from django.utils import timezone
 
-from mailboxes.batch import process_raw_messages
 from mailboxes.models import Mailbox, NotificationRule, OutgoingEmail
 from mailboxes.notifications import queue_sign_in_email
-from mailboxes.processing import process_raw_message
+from mailboxes.processing import process_raw_messages
 from people.models import Contact, ContactEmail
 from tests.factories import ContactFactory, TopicFactory
 from tests.mailboxes.test_processing import build_mail, store_raw
@@ -54,7 +53,7 @@ def _mail(subject, body, sender="Carla <carla@example.test>", message_id="<first
 
 @pytest.mark.parametrize(("mail", "language"), [(POLISH, "pl"), (PORTUGUESE, "pt-br")])
 def test_a_new_contacts_first_mail_gives_the_contact_its_language(mailbox, mail, language):
-    process_raw_message(store_raw(mailbox, _mail(*mail)).pk)
+    process_raw_messages([store_raw(mailbox, _mail(*mail)).pk])[0]
     assert _contact().language == language
 
 
@@ -73,19 +72,19 @@ def test_a_batch_of_mail_gives_new_contacts_their_languages(mailbox, mail, langu
 
 def test_a_language_set_by_hand_is_never_overwritten_by_mail(mailbox):
     contact = ContactFactory(email__address="carla@example.test", language="pt-br")
-    process_raw_message(store_raw(mailbox, _mail(*POLISH)).pk)
+    process_raw_messages([store_raw(mailbox, _mail(*POLISH)).pk])[0]
     contact.refresh_from_db()
     assert contact.language == "pt-br"
 
 
 def test_a_mail_too_short_to_tell_leaves_the_language_unknown(mailbox):
-    process_raw_message(store_raw(mailbox, _mail("OK", "ok")).pk)
+    process_raw_messages([store_raw(mailbox, _mail("OK", "ok")).pk])[0]
     assert _contact().language == ""
 
 
 def test_the_first_mails_language_routes_its_inflected_keywords(mailbox):
     topic = TopicFactory(keywords="faktura")
-    process_raw_message(store_raw(mailbox, _mail(*POLISH)).pk)
+    process_raw_messages([store_raw(mailbox, _mail(*POLISH)).pk])[0]
     assert Ticket.objects.get().topic == topic
 
 
@@ -97,7 +96,7 @@ def test_the_batch_path_routes_inflected_keywords_in_the_mail_language(mailbox):
 
 @pytest.mark.parametrize(("mail", "language"), [(POLISH, "pl"), (PORTUGUESE, "pt-br")])
 def test_the_auto_reply_to_a_first_mail_speaks_its_language(mailbox, mail, language):
-    process_raw_message(store_raw(mailbox, _mail(*mail)).pk)
+    process_raw_messages([store_raw(mailbox, _mail(*mail)).pk])[0]
     reply = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.AUTO_REPLY)
     assert reply.subject.startswith(SUBJECT_PREFIX[language])
 
@@ -113,7 +112,7 @@ def test_the_mailbox_language_answers_a_contact_whose_language_is_unknown(pool):
     mailbox = Mailbox.objects.create(
         name="Suporte", pool=pool, from_address="suporte@helpdesk.test", language="pt-br"
     )
-    process_raw_message(store_raw(mailbox, _mail("OK", "ok", message_id="<ok@x>")).pk)
+    process_raw_messages([store_raw(mailbox, _mail("OK", "ok", message_id="<ok@x>")).pk])[0]
     reply = OutgoingEmail.objects.get(kind=OutgoingEmail.Kind.AUTO_REPLY)
     assert reply.subject.startswith(SUBJECT_PREFIX["pt-br"])
 

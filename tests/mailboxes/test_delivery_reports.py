@@ -3,9 +3,9 @@ mail and suppresses the address; per recipient, and only for mail we really sent
 
 import pytest
 
-from mailboxes.batch import process_raw_messages
 from mailboxes.models import OutgoingEmail, RawMessage, SuppressedAddress
 from mailboxes.parsing import parse_message
+from mailboxes.processing import process_raw_messages
 from tests.mailboxes.test_processing import build_mail, receive, store_raw
 from tickets.models import ActivityLog, Ticket
 

@@ -1,6 +1,6 @@
 """A flooded mailbox takes turns: a capped run, then other mailboxes before its next one."""
 
-from mailboxes import batch, ingest
+from mailboxes import ingest, processing
 from mailboxes.models import Mailbox, RawMessage
 from tests.mailboxes.conftest import make_mail
 from tests.mailboxes.test_fetch_maildir import _mailbox, _maildir
@@ -22,7 +22,7 @@ def test_one_run_downloads_at_most_the_per_run_cap_and_leaves_the_mailbox_due(
     flooded.refresh_from_db()
     # Due again at once, but not before this run's mail is processed (back-pressure).
     assert ingest.claim_due_mailboxes() == []
-    batch.process_raw_messages(first.stored)
+    processing.process_raw_messages(first.stored)
     assert ingest.claim_due_mailboxes() == [flooded.pk]
     second, third = ingest.fetch_mailbox(flooded.pk), ingest.fetch_mailbox(flooded.pk)
     assert (len(second.stored), len(third.stored), third.capped) == (3, 1, False)

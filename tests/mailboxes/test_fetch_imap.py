@@ -13,7 +13,7 @@ from tests.mailboxes.conftest import make_mail
 def _processing_available():
     from mailboxes import processing
 
-    return hasattr(processing, "process_raw_message")
+    return hasattr(processing, "process_raw_messages")
 
 
 def _server_state(dovecot, user, folder="INBOX"):
@@ -58,13 +58,13 @@ def test_mail_appended_to_imap_becomes_raw_messages_and_is_flagged_seen(
 def test_fetched_imap_mail_becomes_tickets(dovecot, mail_user, make_mailbox):
     if not _processing_available():
         pytest.skip("mailboxes.processing has not landed yet")
-    from mailboxes.processing import process_raw_message
+    from mailboxes.processing import process_raw_messages
 
     dovecot.append(mail_user, make_mail(1))
     mailbox = make_mailbox()
     (raw_id,) = ingest.fetch_mailbox(mailbox.pk).stored
 
-    raw = process_raw_message(raw_id)
+    raw = process_raw_messages([raw_id])[0]
 
     assert raw.state == RawMessage.State.PROCESSED
     assert raw.ticket.pool == mailbox.pool

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from mailboxes import tokens
-from mailboxes.batch import process_raw_messages
 from mailboxes.models import RawMessage
+from mailboxes.processing import process_raw_messages
 from tests.mailboxes.test_processing import build_mail, make_mailbox, receive, store_raw
 from tickets.models import ActivityLog, Message
 

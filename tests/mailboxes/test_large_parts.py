@@ -8,7 +8,7 @@ from email.policy import SMTP
 from mailboxes.large_parts import LARGE_RUN, extract
 from mailboxes.models import RawMessage
 from mailboxes.parsing import LARGE_MESSAGE, parse_message, parse_message_file
-from mailboxes.processing import process_raw_message
+from mailboxes.processing import process_raw_messages
 from tests.mailboxes.test_processing import make_mailbox, store_raw
 from tickets.models import Attachment
 
@@ -98,7 +98,7 @@ def test_a_stored_big_mail_becomes_a_ticket_with_its_attachment_intact(pool):
     mail.add_attachment(PAYLOAD, maintype="application", subtype="zip", filename="a.zip")
     raw = store_raw(make_mailbox(pool), mail.as_bytes(policy=SMTP))
 
-    raw = process_raw_message(raw.pk)
+    raw = process_raw_messages([raw.pk])[0]
 
     assert raw.state == RawMessage.State.PROCESSED
     attachment = Attachment.objects.get(message=raw.ticket_message)

@@ -4,10 +4,10 @@ and out-of-office replies never touch a ticket."""
 
 import pytest
 
-from mailboxes.batch import process_raw_messages
 from mailboxes.loops import carries_our_message_id, make_message_id, may_auto_reply
 from mailboxes.models import OutgoingEmail, RawMessage
 from mailboxes.parsing import parse_message
+from mailboxes.processing import process_raw_messages
 from tests.mailboxes.test_processing import build_mail, receive, store_raw
 from tickets import services
 from tickets.models import ActivityLog, Ticket

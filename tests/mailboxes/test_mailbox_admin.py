@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from mailboxes.ingest import store_raw_message
+from mailboxes.ingest import store_raw_messages
 from mailboxes.models import Mailbox, OutgoingEmail, RawMessage
 from tests.mailboxes.conftest import make_mail
 
@@ -94,7 +94,7 @@ def test_blank_password_keeps_the_old_one_and_a_new_one_replaces_it(admin_client
 
 
 def test_raw_message_admin_lists_searches_and_downloads_as_attachment(admin_client, mailbox):
-    raw = store_raw_message(mailbox, uid="1:1", data=make_mail(1, subject="<script>x</script>"))
+    raw = store_raw_messages(mailbox, [("1:1", make_mail(1, subject="<script>x</script>"))])[0]
     changelist = reverse("admin:mailboxes_rawmessage_changelist")
 
     assert admin_client.get(changelist, {"state": "new"}).status_code == 200
@@ -116,7 +116,7 @@ def test_raw_message_admin_lists_searches_and_downloads_as_attachment(admin_clie
 
 
 def test_raw_message_download_is_for_staff_only(client, agent_client, mailbox):
-    raw = store_raw_message(mailbox, uid="1:1", data=make_mail(1))
+    raw = store_raw_messages(mailbox, [("1:1", make_mail(1))])[0]
     url = reverse("admin:mailboxes_rawmessage_download", args=[raw.pk])
 
     for visitor in (agent_client, client):
@@ -126,9 +126,9 @@ def test_raw_message_download_is_for_staff_only(client, agent_client, mailbox):
 
 
 def test_reprocess_action_processes_failed_messages_only(admin_client, mailbox):
-    failed = store_raw_message(mailbox, uid="1:1", data=make_mail(1))
+    failed = store_raw_messages(mailbox, [("1:1", make_mail(1))])[0]
     RawMessage.objects.filter(pk=failed.pk).update(state=RawMessage.State.FAILED, error="boom")
-    untouched = store_raw_message(mailbox, uid="1:2", data=make_mail(2))
+    untouched = store_raw_messages(mailbox, [("1:2", make_mail(2))])[0]
 
     response = admin_client.post(
         reverse("admin:mailboxes_rawmessage_changelist"),

@@ -313,7 +313,7 @@ def test_a_requester_whose_mail_was_automatic_is_never_notified(cast, pool, run,
     from django.core.files.base import ContentFile
 
     from mailboxes.models import RawMessage
-    from mailboxes.processing import process_raw_message
+    from mailboxes.processing import process_raw_messages
 
     mailbox.accept_bulk_mail = True  # else list mail opens no ticket at all
     mailbox.save(update_fields=["accept_bulk_mail"])
@@ -331,7 +331,7 @@ def test_a_requester_whose_mail_was_automatic_is_never_notified(cast, pool, run,
     )
     raw.file.save("order.eml", ContentFile(raw_bytes), save=False)
     raw.save()
-    process_raw_message(raw.pk)
+    process_raw_messages([raw.pk])[0]
     raw.refresh_from_db()
     ticket = raw.ticket
     assert ticket is not None
@@ -384,7 +384,7 @@ def test_a_template_that_does_not_compile_falls_back_to_the_built_in_text(cast, 
 
 
 def test_a_mailed_answer_to_a_notification_joins_the_portal_ticket(cast, pool, run, mailbox):
-    from mailboxes.processing import process_raw_message
+    from mailboxes.processing import process_raw_messages
     from tests.mailboxes.test_processing import build_mail, store_raw
 
     _turn_on(Event.TICKET_RESOLVED, to_requester=True)
@@ -399,7 +399,7 @@ def test_a_mailed_answer_to_a_notification_joins_the_portal_ticket(cast, pool, r
         message_id="<answer@example.test>",
         headers={"In-Reply-To": sent.message_id, "References": sent.message_id},
     )
-    raw = process_raw_message(store_raw(mailbox, answer).pk)
+    raw = process_raw_messages([store_raw(mailbox, answer).pk])[0]
     assert raw.ticket_id == ticket.pk
     ticket.refresh_from_db()
     assert ticket.status == Status.IN_PROGRESS
@@ -409,7 +409,7 @@ def test_a_mailed_answer_to_a_notification_joins_the_portal_ticket(cast, pool, r
 def test_an_automatic_answer_to_a_notification_is_never_a_customer_message(
     cast, pool, run, mailbox
 ):
-    from mailboxes.processing import process_raw_message
+    from mailboxes.processing import process_raw_messages
     from tests.mailboxes.test_processing import build_mail, store_raw
 
     _turn_on(Event.TICKET_RESOLVED, to_requester=True)
@@ -424,6 +424,6 @@ def test_an_automatic_answer_to_a_notification_is_never_a_customer_message(
         message_id="<ooo@example.test>",
         headers={"In-Reply-To": sent.message_id, "Auto-Submitted": "auto-replied"},
     )
-    raw = process_raw_message(store_raw(mailbox, robot).pk)
+    raw = process_raw_messages([store_raw(mailbox, robot).pk])[0]
     assert raw.state == "ignored"
     assert ticket.messages.count() == 1

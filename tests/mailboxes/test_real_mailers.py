@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from mailboxes.batch import process_raw_messages
-from mailboxes.ingest import store_raw_message, store_raw_messages
+from mailboxes.ingest import store_raw_messages
 from mailboxes.models import RawMessage
 from mailboxes.parsing import (
     MAX_HTML_FOR_TEXT,
@@ -17,7 +16,7 @@ from mailboxes.parsing import (
     html_to_text,
     parse_message,
 )
-from mailboxes.processing import REUSED_MESSAGE_ID, process_raw_message
+from mailboxes.processing import REUSED_MESSAGE_ID, process_raw_messages
 from people.models import ContactEmail
 from tests.conftest import require_postgresql
 from tests.mailboxes.test_processing import build_mail, store_raw
@@ -33,7 +32,7 @@ def message(name: str) -> bytes:
 
 def one_by_one(ids):
     for pk in ids:
-        process_raw_message(pk)
+        process_raw_messages([pk])[0]
 
 
 def together(ids):
@@ -111,7 +110,9 @@ def test_a_multipart_without_a_boundary_is_read_as_text(mailbox):
     parsed = parse_message(message("body-multipart-without-boundary.eml"))
     assert parsed.text == "O ramal 2040 não funciona.\n"
     assert parsed.attachments == []
-    raw = process_raw_message(store_raw(mailbox, message("body-multipart-without-boundary.eml")).pk)
+    raw = process_raw_messages(
+        [store_raw(mailbox, message("body-multipart-without-boundary.eml")).pk]
+    )[0]
     assert "ramal 2040" in raw.ticket_message.body_text
 
 
@@ -132,7 +133,7 @@ def test_a_huge_html_only_mail_gets_a_bounded_plain_text_version(mailbox):
 
     mail = build_mail(body="x")
     mail.set_content(markup, subtype="html")
-    raw = process_raw_message(store_raw(mailbox, mail).pk)
+    raw = process_raw_messages([store_raw(mailbox, mail).pk])[0]
     assert raw.state == State.PROCESSED
     body = raw.ticket_message.body_text
     assert body.startswith("A impressora") and len(body) <= MAX_TEXT_FROM_HTML
@@ -141,7 +142,7 @@ def test_a_huge_html_only_mail_gets_a_bounded_plain_text_version(mailbox):
 def test_a_long_attachment_name_is_shortened_keeping_its_extension_and_the_page_says_so(
     mailbox, agent_client
 ):
-    raw = process_raw_message(store_raw(mailbox, message("attachment-long-name.eml")).pk)
+    raw = process_raw_messages([store_raw(mailbox, message("attachment-long-name.eml")).pk])[0]
     attachment = raw.ticket.attachments.get()
     assert len(attachment.filename) == MAX_FILENAME
     assert attachment.filename.startswith("Relatorio-muito-longo-")
@@ -154,7 +155,7 @@ def test_a_long_attachment_name_is_shortened_keeping_its_extension_and_the_page_
 
 
 def test_a_short_attachment_name_is_kept_as_it_is(mailbox, agent_client):
-    raw = process_raw_message(store_raw(mailbox, message("attachment-raw-utf8-name.eml")).pk)
+    raw = process_raw_messages([store_raw(mailbox, message("attachment-raw-utf8-name.eml")).pk])[0]
     attachment = raw.ticket.attachments.get()
     assert (attachment.filename, attachment.original_filename) == ("Relatório de março.pdf", "")
     page = agent_client.get(reverse("tickets:detail", args=[raw.ticket.number]))
@@ -173,8 +174,8 @@ def _first_and_reused(mailbox):
 @pytest.mark.parametrize("process", [one_by_one, together])
 def test_a_different_mail_reusing_a_message_id_is_kept_flagged_and_processed(mailbox, process):
     first, second = _first_and_reused(mailbox)
-    kept = store_raw_message(mailbox, uid="1", data=first)
-    reused = store_raw_message(mailbox, uid="2", data=second)
+    kept = store_raw_messages(mailbox, [("1", first)])[0]
+    reused = store_raw_messages(mailbox, [("2", second)])[0]
     assert reused is not None
     assert reused.reused_message_id and not kept.reused_message_id
     process([kept.pk, reused.pk])
@@ -199,19 +200,19 @@ def test_mail_reusing_a_message_id_within_one_chunk_is_kept_too(mailbox):
 
 def test_a_true_refetch_of_the_same_mail_is_still_a_duplicate(mailbox):
     first, _second = _first_and_reused(mailbox)
-    assert store_raw_message(mailbox, uid="1", data=first) is not None
+    assert store_raw_messages(mailbox, [("1", first)])[0] is not None
     # The same bytes under a new uid (a UIDVALIDITY change), and the same mail delivered
     # again with one more trace header: the same mail, stored once.
-    assert store_raw_message(mailbox, uid="2", data=first) is None
+    assert store_raw_messages(mailbox, [("2", first)])[0] is None
     redelivered = b"Received: from relay.example.test by mx.helpdesk.test\r\n" + first
-    assert store_raw_message(mailbox, uid="3", data=redelivered) is None
+    assert store_raw_messages(mailbox, [("3", redelivered)])[0] is None
     assert RawMessage.objects.count() == 1
 
 
 def test_a_reply_quoting_a_reused_message_id_joins_one_of_its_tickets(mailbox):
     first, second = _first_and_reused(mailbox)
     ids = [
-        store_raw_message(mailbox, uid=uid, data=data).pk
+        store_raw_messages(mailbox, [(uid, data)])[0].pk
         for uid, data in [("1", first), ("2", second)]
     ]
     process_raw_messages(ids)
@@ -220,7 +221,7 @@ def test_a_reply_quoting_a_reused_message_id_joins_one_of_its_tickets(mailbox):
         message_id="<reply@mua.test>",
         headers={"In-Reply-To": "<always-the-same@mua.test>"},
     )
-    raw = process_raw_message(store_raw_message(mailbox, uid="3", data=reply.as_bytes()).pk)
+    raw = process_raw_messages([store_raw_messages(mailbox, [("3", reply.as_bytes())])[0].pk])[0]
     assert raw.state == State.PROCESSED
     assert raw.ticket in set(Ticket.objects.all())
     assert Ticket.objects.count() == 2

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from people.models import Absence, ContactPhone, Role
 from people.roles import role_of, sees_all_pools
-from people.services import find_or_create_contact
+from people.services import find_or_create_contacts
 from people.text import fold, split_keywords
 
 
@@ -29,10 +29,11 @@ def test_roles_come_from_groups_and_permissions(agent, junior, supervisor, admin
 
 
 def test_contact_is_found_by_any_of_its_addresses_case_insensitively(db):
-    contact = find_or_create_contact(email="Ana@Example.COM", name="Ana")
+    contact = find_or_create_contacts({"Ana@Example.COM": "Ana"})["ana@example.com"]
     contact.emails.create(address="ana.work@example.com")
-    assert find_or_create_contact(email="ana@example.com") == contact
-    assert find_or_create_contact(email="ANA.WORK@example.com") == contact
+    assert find_or_create_contacts({"ana@example.com": ""})["ana@example.com"] == contact
+    found = find_or_create_contacts({"ANA.WORK@example.com": ""})
+    assert found == {"ana.work@example.com": contact}
     assert contact.primary_email == "ana@example.com"
 
 
@@ -58,7 +59,7 @@ def test_a_lost_creation_race_returns_the_winners_contact(db, monkeypatch):
     from people import services
     from people.models import ContactEmail
 
-    winner = find_or_create_contact(email="race@example.com", name="Winner")
+    winner = find_or_create_contacts({"race@example.com": "Winner"})["race@example.com"]
     real_filter = ContactEmail.objects.filter
 
     def first_read_misses(*args, **kwargs):
@@ -67,4 +68,6 @@ def test_a_lost_creation_race_returns_the_winners_contact(db, monkeypatch):
         return real_filter(pk=-1)
 
     monkeypatch.setattr(ContactEmail.objects, "filter", first_read_misses)
-    assert services.find_or_create_contact(email="RACE@example.com", name="Loser") == winner
+    found = services.find_or_create_contacts({"RACE@example.com": "Loser"})
+    assert found == {"race@example.com": winner}
+    assert services.Contact.objects.count() == 1, "the loser's contact is removed again"

@@ -32,7 +32,7 @@ def test_a_rebuild_repairs_a_wrong_row(month):
 def test_mail_ingested_in_a_batch_gets_its_facts_and_a_reply_to_a_closed_ticket_counts(
     pool, agent, django_capture_on_commit_callbacks
 ):
-    from mailboxes.batch import process_raw_messages
+    from mailboxes.processing import process_raw_messages
     from tests.mailboxes.test_processing import build_mail, make_mailbox, store_raw
     from tickets.models import Ticket
     from tickets.services import change_status

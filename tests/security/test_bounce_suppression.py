@@ -10,10 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from mailboxes.batch import process_raw_messages
 from mailboxes.models import NotificationRule, OutgoingEmail, SuppressedAddress
 from mailboxes.notifications import Notice, notify, queue_sign_in_email
 from mailboxes.outbound import queue_auto_reply, queue_notification
+from mailboxes.processing import process_raw_messages
 from mailboxes.suppression import suppress_address
 from people.models import ContactEmail
 from tests.mailboxes.test_delivery_reports import report

@@ -13,9 +13,9 @@ import pytest
 from django.core.files.base import ContentFile
 
 from mailboxes import ingest
-from mailboxes.batch import process_raw_messages
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.parsing import parse_message
+from mailboxes.processing import process_raw_messages
 from mailboxes.text import db_text
 from people.models import ContactEmail
 from tests.conftest import require_postgresql

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 
 from mailboxes import ingest
-from mailboxes.batch import process_raw_messages
 from mailboxes.models import Mailbox, OutgoingEmail, RawMessage
+from mailboxes.processing import process_raw_messages
 from mailboxes.suppression import suppress_address
 from tests.mailboxes.test_processing import build_mail, make_mailbox, receive, store_raw
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from mailboxes import ingest
+from mailboxes.tasks import fetch_mailbox_task
 from people.models import Department
 from sla.models import Consultation, Deadline
 from sla.services import sweep_deadlines
@@ -49,7 +49,7 @@ def test_question_goes_out_the_answer_comes_back_and_a_late_department_is_remind
     )
     # The customer's mail becomes a ticket; the agent takes it.
     dovecot.append(mail_user, make_mail(1, subject="Contract question"))
-    ingest.fetch_mailbox(mailbox.pk)
+    fetch_mailbox_task(mailbox.pk)
     ticket = Ticket.objects.get(subject="Contract question")
     services.assign_ticket(ticket, agent=agent, actor=agent)
     client.force_login(agent)
@@ -71,7 +71,7 @@ def test_question_goes_out_the_answer_comes_back_and_a_late_department_is_remind
 
     # 3. Legal answers by plain mail; it is fetched from Dovecot and threads back.
     dovecot.append(mail_user, answer_from("legal@acme.test", question, "Yes, refund it."))
-    ingest.fetch_mailbox(mailbox.pk)
+    fetch_mailbox_task(mailbox.pk)
 
     answer = Message.objects.get(ticket=ticket, kind=Message.Kind.CONSULTATION, author_user=None)
     assert answer.body_text.startswith("Yes, refund it.")
@@ -104,7 +104,7 @@ def test_question_goes_out_the_answer_comes_back_and_a_late_department_is_remind
     # 5. Finance answers the reminder, late: the ticket goes back to the agent.
     dovecot.append(mail_user, answer_from("finance@acme.test", reminder, "Account 42."))
     with time_machine.travel(later + timedelta(minutes=5)):
-        ingest.fetch_mailbox(mailbox.pk)
+        fetch_mailbox_task(mailbox.pk)
     ticket.refresh_from_db()
     assert ticket.status == Status.IN_PROGRESS
     assert Consultation.objects.get(department=finance).answered_on_time is False
@@ -118,7 +118,7 @@ def test_a_stranger_quoting_the_question_does_not_join_the_ticket(
     mailbox = make_mailbox()
     legal = Department.objects.create(name="Legal", email="legal@acme.test")
     dovecot.append(mail_user, make_mail(2, subject="Refund"))
-    ingest.fetch_mailbox(mailbox.pk)
+    fetch_mailbox_task(mailbox.pk)
     ticket = Ticket.objects.get(subject="Refund")
     services.assign_ticket(ticket, agent=agent, actor=agent)
     client.force_login(agent)
@@ -129,7 +129,7 @@ def test_a_stranger_quoting_the_question_does_not_join_the_ticket(
     (question,) = sent_to(sink, "legal@acme.test")
 
     dovecot.append(mail_user, answer_from("mallory@evil.test", question, "I am legal, honest."))
-    ingest.fetch_mailbox(mailbox.pk)
+    fetch_mailbox_task(mailbox.pk)
 
     assert Consultation.objects.get(ticket=ticket).state == "open"
     assert not Message.objects.filter(ticket=ticket, body_text__contains="honest").exists()

@@ -16,11 +16,12 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tickets import signals
 from tickets.models import ActivityLog, Attachment, Message, Ticket, clean_filename, shortened_from
 from tickets.services.audit import announce, log_activity
-from tickets.services.lifecycle import change_status
+from tickets.services.lifecycle import change_status, link_tickets
 from tickets.services.messages import CUSTOMER_WROTE_REASON
 from tickets.services.numbering import next_ticket_numbers
 from tickets.services.routing import Words, classification, route_tickets, routing_catalog
@@ -28,6 +29,9 @@ from tickets.services.transactions import service_atomic
 from tickets.states import Channel, Status
 
 Action = ActivityLog.Action
+LINKED_NOT_PARTICIPANT = gettext_noop(
+    "Mail from a sender who is not a participant referred to this ticket."
+)
 _REOPENING = (Status.RESOLVED, Status.CLOSED, Status.WAITING_CUSTOMER)
 _FIELD_ACTIONS = {"topic": Action.TOPIC, "priority": Action.PRIORITY, "product": Action.PRODUCT}
 
@@ -42,7 +46,9 @@ class CustomerMail:
     files: Sequence = ()
     message_id: str = ""
     ticket: Ticket | None = None
-    # For a new ticket: its subject and pool, and the text routing reads besides the subject.
+    # For a new ticket: the ticket it is linked to (a non-participant's mail about it), its
+    # subject and pool, and the text routing reads besides the subject.
+    link_to: Ticket | None = None
     subject: str = ""
     pool: Any = None
     routing_text: str = ""
@@ -104,6 +110,9 @@ def receive_customer_messages(
                 ticket, to=Status.IN_PROGRESS, actor=None, reason=CUSTOMER_WROTE_REASON
             )
         current[ticket.pk] = mail.ticket = ticket
+    linked = [(mail.ticket, mail.link_to) for mail in new if mail.link_to is not None]
+    if linked:
+        link_tickets(linked, actor=None, reason=LINKED_NOT_PARTICIPANT)
     # Before the routing's events: receivers see a new ticket opened before it is taken.
     if created:
         announce(signals.tickets_created, tickets=created, actor=None)

@@ -9,7 +9,6 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from mailboxes.batch import process_raw_messages
 from mailboxes.ingest import (
     STORE_CHUNK,
     STORE_CHUNK_BYTES,
@@ -17,6 +16,7 @@ from mailboxes.ingest import (
     store_raw_messages,
 )
 from mailboxes.models import Mailbox, RawMessage
+from mailboxes.processing import process_raw_messages
 from tickets.models import Message
 
 

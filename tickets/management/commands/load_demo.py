@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from people.models import Absence, Organization, Role, Sector, Skill
 from people.roles import is_junior
-from people.services import create_agent, create_customer_account, find_or_create_contact
+from people.services import create_agent, create_customer_account, find_or_create_contacts
 from tickets import services
 from tickets.models import CannedResponse, Pool, PoolMembership, Product, Ticket, Topic
 from tickets.states import HELD_STATUSES, Channel, Status
@@ -112,14 +112,13 @@ class Command(BaseCommand):
             Organization.objects.create(name=n, sector=sector)
             for n in ("Loja Azul", "Sklep Zielony")
         ]
-        contacts = []
-        for index in range(40):
-            contact = find_or_create_contact(
-                email=f"customer{index}@example.com", name=f"Customer {index}"
-            )
+        found = find_or_create_contacts(
+            {f"customer{index}@example.com": f"Customer {index}" for index in range(40)}
+        )
+        contacts = [found[f"customer{index}@example.com"] for index in range(40)]
+        for index, contact in enumerate(contacts):
             contact.organization = orgs[index % 2]
             contact.save(update_fields=["organization"])
-            contacts.append(contact)
         CannedResponse.objects.create(
             title="Greeting",
             body=(
@@ -147,7 +146,7 @@ class Command(BaseCommand):
     def _load_customer(self, rng):
         """The portal's demo customer with a few tickets, one waiting for their approval."""
         username, password, name, email = DEMO_CUSTOMER
-        contact = find_or_create_contact(email=email, name=name)
+        contact = find_or_create_contacts({email: name})[email.lower()]
         create_customer_account(contact, username=username, password=password)
         pools = list(Pool.objects.order_by("name"))
         agent = get_user_model().objects.filter(username="agent").first()
