@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connections, models
 from django.db.models import Exists, OuterRef, Q
@@ -33,9 +34,7 @@ class TicketQuerySet(models.QuerySet):
             return self.none()
         if sees_all_pools(user):
             return self
-        from tickets.models import PoolMembership
-
-        my_pools = PoolMembership.objects.filter(user=user).values("pool_id")
+        my_pools = _my_pool_ids(user)
         covered = (
             Absence.objects.current(now or timezone.now())
             .filter(substitute=user)
@@ -80,10 +79,14 @@ class TicketQuerySet(models.QuerySet):
         return self.select_related("assignee", "requester").prefetch_related("tags")
 
 
-def _my_pool_ids(user):
-    from tickets.models import PoolMembership
+def _model(name: str):
+    # The models import these querysets: look the model up in the registry instead of
+    # importing it back (no import circle).
+    return apps.get_model("tickets", name)
 
-    return PoolMembership.objects.filter(user=user).values("pool_id")
+
+def _my_pool_ids(user):
+    return _model("PoolMembership").objects.filter(user=user).values("pool_id")
 
 
 class PoolQuerySet(models.QuerySet):
@@ -103,9 +106,7 @@ class TagQuerySet(models.QuerySet):
             return self.none()
         if sees_all_pools(user):
             return self
-        from tickets.models import Ticket
-
-        used = Ticket.tags.through.objects.filter(
+        used = _model("Ticket").tags.through.objects.filter(
             tag_id=OuterRef("pk"), ticket__pool_id__in=_my_pool_ids(user)
         )
         return self.filter(Exists(used))
