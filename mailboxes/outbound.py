@@ -29,7 +29,6 @@ from mailboxes.suppression import is_suppressed, suppressed_among
 from mailboxes.tokens import make_reply_address
 from tickets.models import ActivityLog, Message, Ticket
 from tickets.services.audit import log_activity
-from tickets.services.transactions import service_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +201,7 @@ def queue_reply(message: Message) -> OutgoingEmail | None:
     return _enqueue(outgoing)
 
 
-@service_atomic
+@transaction.atomic
 def queue_notification(
     ticket: Ticket,
     *,
@@ -270,7 +269,7 @@ def is_over_rate_limit(address: str, now: datetime) -> bool:
     return sent.count() >= settings.AUTO_REPLY_LIMIT_PER_HOUR
 
 
-@service_atomic
+@transaction.atomic
 def queue_auto_reply(
     ticket: Ticket, *, mailbox: Mailbox, to_address: str, may_auto_reply: bool
 ) -> OutgoingEmail | None:
