@@ -25,11 +25,10 @@ from helpdesk.celery import enqueue_on_commit
 from mailboxes.emails import auto_reply_email, ticket_mailbox, with_tag
 from mailboxes.loops import make_message_id
 from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail
-from mailboxes.suppression import is_suppressed, suppressed_among
+from mailboxes.suppression import suppressed_among
 from mailboxes.tokens import make_reply_address
 from tickets.models import ActivityLog, Message, Ticket
 from tickets.services.audit import log_activity
-from tickets.services.transactions import service_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +201,7 @@ def queue_reply(message: Message) -> OutgoingEmail | None:
     return _enqueue(outgoing)
 
 
-@service_atomic
+@transaction.atomic
 def queue_notification(
     ticket: Ticket,
     *,
@@ -249,68 +248,9 @@ def queue_notification(
 # --- auto-replies -------------------------------------------------------------------------
 
 
-def is_own_address(address: str) -> bool:
-    """True for our mailboxes' addresses, their +token variants, and the default sender."""
-    local, _, domain = address.strip().lower().rpartition("@")
-    candidates = {f"{local}@{domain}", f"{local.split('+')[0]}@{domain}"}
-    defaults = {
-        parseaddr(sender)[1].lower()
-        for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL)
-    }
-    if candidates & defaults:
-        return True
-    query = Q()
-    for candidate in candidates:
-        query |= Q(from_address__iexact=candidate)
-    return Mailbox.objects.filter(query).exists()
-
-
 def is_over_rate_limit(address: str, now: datetime) -> bool:
     sent = AutoReplyLog.objects.filter(address=address, sent_at__gt=now - timedelta(hours=1))
     return sent.count() >= settings.AUTO_REPLY_LIMIT_PER_HOUR
-
-
-@service_atomic
-def queue_auto_reply(
-    ticket: Ticket, *, mailbox: Mailbox, to_address: str, may_auto_reply: bool
-) -> OutgoingEmail | None:
-    """Queue the acknowledgement of a new ticket, unless it could start a mail loop.
-
-    ``may_auto_reply`` is the parser's verdict (False for auto-replies, bounces, lists).
-    Never to our own addresses nor a suppressed one (a permanent bounce), at most
-    AUTO_REPLY_LIMIT_PER_HOUR per address, once per ticket (safe to re-run). Records an
-    AutoReplyLog row.
-    """
-    address = to_address.strip().lower()
-    if not (mailbox.auto_reply and may_auto_reply) or "@" not in address:
-        return None
-    existing = OutgoingEmail.objects.filter(
-        ticket=ticket, kind=OutgoingEmail.Kind.AUTO_REPLY
-    ).first()
-    if existing is not None:
-        return existing
-    now = timezone.now()
-    if is_own_address(address) or is_suppressed(address) or is_over_rate_limit(address, now):
-        return None
-    rendered = auto_reply_email(ticket, mailbox=mailbox)
-    in_reply_to, references = _thread_headers(ticket)
-    outgoing = OutgoingEmail.objects.create(
-        kind=OutgoingEmail.Kind.AUTO_REPLY,
-        ticket=ticket,
-        mailbox=mailbox,
-        from_address=formataddr((mailbox.from_name, mailbox.from_address)),
-        reply_to=make_reply_address(mailbox.from_address, ticket.pk),
-        to=[address],
-        subject=rendered.subject,
-        body_text=rendered.body_text,
-        body_html=rendered.body_html,
-        message_id=make_message_id(mailbox.from_address),
-        in_reply_to=in_reply_to,
-        references=references,
-        headers=dict(AUTOMATIC_HEADERS),
-    )
-    AutoReplyLog.objects.create(address=address, sent_at=now)
-    return _enqueue(outgoing)
 
 
 @dataclass
@@ -321,26 +261,42 @@ class AutoReplyRequest:
     mailbox: Mailbox
     to_address: str
     may_auto_reply: bool
-    first_message: Message
+    first_message: Message | None = None  # None: a ticket that may have older mail
 
 
 def queue_auto_replies(
-    requests: list[AutoReplyRequest], *, mailbox_addresses: set[str]
+    requests: list[AutoReplyRequest], *, mailbox_addresses: set[str] | None = None
 ) -> list[OutgoingEmail]:
-    """queue_auto_reply for tickets opened in the current transaction, a few queries in all.
+    """Queue the acknowledgements of new tickets, unless one could start a mail loop.
 
-    Same rules and rows: never to our addresses (``mailbox_addresses``: every mailbox's
-    from-address, read by the caller), at most AUTO_REPLY_LIMIT_PER_HOUR per address
-    (counting the ones queued here), one AutoReplyLog row each. The tickets are new, so
-    none has an auto-reply yet, and each has only its first message to thread on.
+    ``may_auto_reply`` is the parser's verdict (False for auto-replies, bounces, lists).
+    Never to our addresses (``mailbox_addresses``: every mailbox's from-address, read here
+    when the caller has not), nor a suppressed one (a permanent bounce), at most
+    AUTO_REPLY_LIMIT_PER_HOUR per address (counting the ones queued here), once per ticket
+    (safe to re-run), one AutoReplyLog row each; a few queries in all. A request with its
+    ``first_message`` threads on it (a ticket opened in this transaction, which has no
+    auto-reply yet); one without is checked for an earlier auto-reply and threads on the
+    ticket's messages.
     """
     wanted = []
     for request in requests:
         address = request.to_address.strip().lower()
         if request.mailbox.auto_reply and request.may_auto_reply and "@" in address:
             wanted.append((request, address))
+    older = [request.ticket.pk for request, _address in wanted if request.first_message is None]
+    if older:
+        answered = set(
+            OutgoingEmail.objects.filter(
+                ticket__in=older, kind=OutgoingEmail.Kind.AUTO_REPLY
+            ).values_list("ticket_id", flat=True)
+        )
+        wanted = [
+            (request, address) for request, address in wanted if request.ticket.pk not in answered
+        ]
     if not wanted:
         return []
+    if mailbox_addresses is None:
+        mailbox_addresses = set(Mailbox.objects.values_list("from_address", flat=True))
     now = timezone.now()
     ours = {address.lower() for address in mailbox_addresses}
     sent = dict(
@@ -366,8 +322,11 @@ def queue_auto_replies(
         sent[address] = sent.get(address, 0) + 1
         ticket, mailbox = request.ticket, request.mailbox
         rendered = auto_reply_email(ticket, mailbox=mailbox, cache=templates, shared=shared)
-        first = request.first_message.message_id
-        thread = _bracketed(first) if first else ""
+        if request.first_message is None:
+            in_reply_to, references = _thread_headers(ticket)
+        else:
+            first = request.first_message.message_id
+            in_reply_to = references = _bracketed(first) if first else ""
         rows.append(
             OutgoingEmail(
                 kind=OutgoingEmail.Kind.AUTO_REPLY,
@@ -380,8 +339,8 @@ def queue_auto_replies(
                 body_text=rendered.body_text,
                 body_html=rendered.body_html,
                 message_id=make_message_id(mailbox.from_address),
-                in_reply_to=thread,
-                references=thread,
+                in_reply_to=in_reply_to,
+                references=references,
                 headers=dict(AUTOMATIC_HEADERS),
             )
         )
@@ -392,7 +351,7 @@ def queue_auto_replies(
 
 
 def _is_ours(address: str, mailbox_addresses: set[str]) -> bool:
-    # is_own_address without its query: the same candidates against the same addresses.
+    # Our mailboxes' addresses, their +token variants, and the default senders.
     local, _, domain = address.strip().lower().rpartition("@")
     candidates = {f"{local}@{domain}", f"{local.split('+')[0]}@{domain}"}
     defaults = {

@@ -46,7 +46,6 @@ from people.services import find_or_create_contacts, remember_languages
 from tickets.models import ActivityLog, Ticket
 from tickets.services.audit import log_activity
 from tickets.services.intake import CustomerMail, receive_customer_messages
-from tickets.services.transactions import all_or_nothing
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +98,8 @@ def process_raw_messages(raw_message_ids: Iterable[int]) -> list[RawMessage]:
     ids = sorted(set(raw_message_ids))
     waits: dict[int, list[int]] = {}
     try:
-        # One transaction, rolled back whole on any error: the services inside skip their
-        # savepoints and the activity rows go in with one INSERT (tickets.services.transactions).
-        with all_or_nothing():
+        # One transaction for the batch, rolled back whole on any error; never inside another.
+        with transaction.atomic(durable=True):
             raws = list(
                 RawMessage.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("mailbox__pool")

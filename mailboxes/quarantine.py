@@ -7,6 +7,7 @@ stays refused, with who and why). Both are safe to run twice: the second call fi
 row decided and changes nothing.
 """
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,6 @@ from mailboxes.processing import finish, process_released
 from tickets.models import ActivityLog, Ticket
 from tickets.panels import Panel, PanelAction
 from tickets.services.audit import log_activity
-from tickets.services.transactions import all_or_nothing
 
 State = RawMessage.State
 Reason = RawMessage.Reason
@@ -115,7 +115,7 @@ def release_held_mail(raw_message_id: int, *, actor) -> RawMessage:
 
     Returns the row (processed, or as it was when someone decided it already).
     """
-    with all_or_nothing():
+    with transaction.atomic():
         raw = _claim(raw_message_id)
         if raw is None:
             return RawMessage.objects.get(pk=raw_message_id)
@@ -130,7 +130,7 @@ def release_held_mail(raw_message_id: int, *, actor) -> RawMessage:
 
 def reject_held_mail(raw_message_id: int, *, actor) -> RawMessage:
     """Keep a held mail out for good: refused, with the reason; logged on the ticket."""
-    with all_or_nothing():
+    with transaction.atomic():
         raw = _claim(raw_message_id)
         if raw is None:
             return RawMessage.objects.get(pk=raw_message_id)

@@ -19,7 +19,6 @@ from sla.services.clocks import lock_ticket_of, schedule_for_ticket, sync_due_of
 from tickets.models import ActivityLog, Message, PoolMembership, Ticket
 from tickets.services import add_consultation_message, assign_ticket, change_status
 from tickets.services.audit import log_activity
-from tickets.services.transactions import service_atomic
 from tickets.states import OPEN_STATUSES, Status
 
 Action = ActivityLog.Action
@@ -28,7 +27,7 @@ MIN_PERIOD = 3600
 ANSWERED_REASON = gettext_noop("The consulted department answered.")
 
 
-@service_atomic
+@transaction.atomic
 def start_consultation(
     ticket: Ticket, *, department: Department, question: str, actor
 ) -> Consultation:
@@ -119,7 +118,7 @@ def consultation_answer_from(ticket: Ticket, address: str) -> Consultation | Non
     )
 
 
-@service_atomic
+@transaction.atomic
 def record_consultation_answer(
     consultation: Consultation,
     *,

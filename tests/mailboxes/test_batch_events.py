@@ -153,8 +153,10 @@ def test_a_batch_with_its_sla_and_notification_receivers_costs_the_same_for_ten_
             process_raw_messages(ids)
         counts.append(len(queries))
     # 43 (one for suppressed addresses), plus 12 for the reports' facts of the batch's
-    # tickets (reports/services.py).
-    assert counts[0] == counts[1] <= 55
+    # tickets (reports/services.py), plus 3 since the services are plain transaction.atomic:
+    # receive_customer_messages' savepoint pair inside the batch's transaction, and the
+    # activity rows written where they are logged instead of in one INSERT at the end.
+    assert counts[0] == counts[1] <= 58
     assert Deadline.objects.count() == 2 * Ticket.objects.count() == 2 * 65
     assert not Ticket.objects.filter(due_at__isnull=True).exists()
 

@@ -210,8 +210,9 @@ def test_a_batch_costs_the_same_queries_for_ten_mails_as_for_forty(mailbox, capl
     # 18 for the mail, plus one: the SLA's active policies for the out-of-hours text of
     # the auto-replies, read once per batch (the domain events run after commit, not here),
     # plus one: the suppressed addresses among the auto-replies' recipients, plus one: the
-    # rows read back as they ended, for the caller.
-    assert counts[0] == counts[1] <= 21
+    # rows read back as they ended, for the caller, plus two: the savepoint pair of
+    # receive_customer_messages (plain transaction.atomic) inside the batch's transaction.
+    assert counts[0] == counts[1] <= 23
     assert OutgoingEmail.objects.count() == 51
     assert RawMessage.objects.filter(state=State.PROCESSED).count() == 51
     assert Ticket.objects.count() == 51
@@ -476,5 +477,7 @@ def test_non_participant_replies_cost_the_same_queries_per_mail_as_the_rest(mail
     # asked for each such mail; everything else is one statement per batch.
     per_mail = (counts["outsider", 40] - counts["outsider", 10]) / 30
     assert per_mail <= 1
-    # Per batch: 7 (participants, links already there, links, their activity rows, ...).
-    assert counts["outsider", 10] - counts["new", 10] <= 10 + 7
+    # Per batch: 7 (participants, links already there, links, their activity rows, ...),
+    # plus 4: link_tickets' savepoint pair (plain transaction.atomic) and the rows logged
+    # before the links written first, apart from the rest, so history keeps its order.
+    assert counts["outsider", 10] - counts["new", 10] <= 10 + 11

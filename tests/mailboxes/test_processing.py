@@ -169,10 +169,11 @@ def test_a_new_mail_costs_a_bounded_number_of_queries(mailbox):
     # auto-reply (8, one of them the suppressed-address check); raw row; activity rows (one
     # INSERT); the test's savepoint pair.
     # Reply: claim; stored originals still new; ids; thread (messages, outbox, tickets);
-    # contact; lock and touch; message; activity; raw row; savepoints. A batch of one pays
-    # each per-batch lookup once, as a batch of fifty does (test_batch_processing.py).
+    # contact; lock and touch; message; activity; raw row; savepoints (the test's pair and
+    # receive_customer_messages' pair: it is a plain transaction.atomic service). A batch of
+    # one pays each per-batch lookup once, as a batch of fifty does (test_batch_processing.py).
     assert len(new_ticket) <= 25
-    assert len(threaded) <= 14
+    assert len(threaded) <= 16
 
 
 @pytest.mark.django_db(transaction=True)

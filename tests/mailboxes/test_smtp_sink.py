@@ -162,8 +162,15 @@ def test_returned_reply_is_never_sent(sink, junior, supervisor, ticket):
 
 
 def test_auto_reply_reaches_the_customer_marked_as_automatic(sink, ticket, mailbox, customer):
-    outgoing = outbound.queue_auto_reply(
-        ticket, mailbox=mailbox, to_address=customer.primary_email, may_auto_reply=True
+    [outgoing] = outbound.queue_auto_replies(
+        [
+            outbound.AutoReplyRequest(
+                ticket=ticket,
+                mailbox=mailbox,
+                to_address=customer.primary_email,
+                may_auto_reply=True,
+            )
+        ]
     )
 
     assert outbound.send_outgoing_email(outgoing.pk) is True

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from mailboxes.models import NotificationRule, OutgoingEmail, SuppressedAddress
 from mailboxes.notifications import Notice, notify, queue_sign_in_email
-from mailboxes.outbound import queue_auto_reply, queue_notification
+from mailboxes.outbound import AutoReplyRequest, queue_auto_replies, queue_notification
 from mailboxes.processing import process_raw_messages
 from mailboxes.suppression import suppress_address
 from people.models import ContactEmail
@@ -150,8 +150,10 @@ def test_an_admin_lists_and_lifts_a_suppression_and_automatic_mail_flows_again(
     assert CARLA not in staff_client.get(changelist + "?standing=yes").content.decode()
     auto_replies().delete()
     ticket.status = Status.NEW
-    again = queue_auto_reply(ticket, mailbox=mailbox, to_address=CARLA, may_auto_reply=True)
-    assert again is not None
+    again = queue_auto_replies(
+        [AutoReplyRequest(ticket=ticket, mailbox=mailbox, to_address=CARLA, may_auto_reply=True)]
+    )
+    assert again != []
     # A later bounce suppresses the address again; the lifted row stays as history.
     assert suppress_address(CARLA, reason="bounced again", dsn_status="5.1.1") is not None
     assert SuppressedAddress.objects.count() == 2

@@ -28,9 +28,10 @@ def with_text(policy, sao_paulo):
 def auto_reply_at(moment, pool, customer, mailbox):
     with time_machine.travel(moment, tick=False):
         ticket = services.create_ticket(subject="Boleto", pool=pool, requester=customer)
-        return outbound.queue_auto_reply(
-            ticket, mailbox=mailbox, to_address=customer.primary_email, may_auto_reply=True
+        request = outbound.AutoReplyRequest(
+            ticket=ticket, mailbox=mailbox, to_address=customer.primary_email, may_auto_reply=True
         )
+        return next(iter(outbound.queue_auto_replies([request])), None)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from django.db import transaction
 
 from tickets import signals
 from tickets.models import ActivityLog, Ticket
-from tickets.services.transactions import buffer_activity
 
 
 def activity_row(ticket, *, actor, action, before="", after="", detail="") -> ActivityLog:
@@ -20,20 +19,18 @@ def activity_row(ticket, *, actor, action, before="", after="", detail="") -> Ac
 
 
 def log_activity(ticket, *, actor, action, before="", after="", detail="") -> ActivityLog:
-    """Write one history row; inside ``all_or_nothing()`` it is inserted when the unit ends."""
+    """Write one history row now."""
     row = activity_row(
         ticket, actor=actor, action=action, before=before, after=after, detail=detail
     )
-    if not buffer_activity(row):
-        row.save(force_insert=True)
+    row.save(force_insert=True)
     return row
 
 
 def log_activities(rows: list[ActivityLog]) -> None:
-    """Write many rows from ``activity_row``: in the unit's INSERT, or one INSERT of their own."""
-    unsaved = [row for row in rows if not buffer_activity(row)]
-    if unsaved:
-        ActivityLog.objects.bulk_create(unsaved)
+    """Write many rows from ``activity_row`` with one INSERT."""
+    if rows:
+        ActivityLog.objects.bulk_create(rows)
 
 
 def announce(signal, **kwargs) -> None:

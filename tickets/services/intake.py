@@ -14,18 +14,18 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from tickets import signals
 from tickets.models import ActivityLog, Attachment, Message, Ticket, clean_filename, shortened_from
-from tickets.services.audit import announce, log_activity
+from tickets.services.audit import activity_row, announce, log_activities
 from tickets.services.lifecycle import change_status, link_tickets
 from tickets.services.messages import CUSTOMER_WROTE_REASON
 from tickets.services.numbering import next_ticket_numbers
 from tickets.services.routing import Words, classification, route_tickets, routing_catalog
-from tickets.services.transactions import service_atomic
 from tickets.states import Channel, Status
 
 Action = ActivityLog.Action
@@ -60,7 +60,7 @@ class CustomerMail:
     routing: tuple = field(default=(), repr=False)  # (catalog, changes, reasons)
 
 
-@service_atomic
+@transaction.atomic
 def receive_customer_messages(
     mails: Sequence[CustomerMail], *, channel: str = Channel.EMAIL
 ) -> None:
@@ -96,29 +96,38 @@ def receive_customer_messages(
     _store_files(mails)
     current: dict[int, Ticket] = {}
     created: list[Ticket] = []
+    rows: list[ActivityLog] = []  # one INSERT for the batch's rows, in the order logged
     for mail in mails:
         assert mail.ticket is not None and mail.message is not None  # noqa: S101 (set above)
         ticket = current.get(mail.ticket.pk, mail.ticket)
         if mail.is_new:
-            log_activity(ticket, actor=None, action=Action.CREATED, after=ticket.number)
+            rows.append(
+                activity_row(ticket, actor=None, action=Action.CREATED, after=ticket.number)
+            )
             created.append(ticket)
-        log_activity(
-            ticket, actor=None, action=Action.CUSTOMER_MESSAGE, detail=mail.body_text[:500]
+        rows.append(
+            activity_row(
+                ticket, actor=None, action=Action.CUSTOMER_MESSAGE, detail=mail.body_text[:500]
+            )
         )
         if not mail.is_new and ticket.status in _REOPENING:
+            log_activities(rows)  # before the reopening's own row
+            rows = []
             ticket = change_status(
                 ticket, to=Status.IN_PROGRESS, actor=None, reason=CUSTOMER_WROTE_REASON
             )
         current[ticket.pk] = mail.ticket = ticket
     linked = [(mail.ticket, mail.link_to) for mail in new if mail.link_to is not None]
     if linked:
+        log_activities(rows)  # before the links' own rows
+        rows = []
         link_tickets(linked, actor=None, reason=LINKED_NOT_PARTICIPANT)
     # Before the routing's events: receivers see a new ticket opened before it is taken.
     if created:
         announce(signals.tickets_created, tickets=created, actor=None)
     if mails:
         announce(signals.messages_added, messages=[mail.message for mail in mails], actor=None)
-    _route(new, now=now)
+    _route(new, now=now, rows=rows)
 
 
 def _check_files(mails: Sequence[CustomerMail]) -> None:
@@ -215,8 +224,10 @@ def _store_files(mails: Sequence[CustomerMail]) -> None:
         Attachment.objects.bulk_create(attachments)
 
 
-def _route(new: list[CustomerMail], *, now) -> None:
+def _route(new: list[CustomerMail], *, now, rows: list[ActivityLog]) -> None:
     """The log rows update_ticket writes for the new tickets' classification, then routing.
+
+    ``rows``: the batch's rows not written yet; they go in with these, in one INSERT.
 
     The classification is no event: the tickets were inserted classified (``tickets_created``).
     """
@@ -231,8 +242,15 @@ def _route(new: list[CustomerMail], *, now) -> None:
             if name == "priority" and value == default_priority:
                 continue  # update_ticket logs only what changed
             action = _FIELD_ACTIONS[name]
-            log_activity(ticket, actor=None, action=action, before=befores[name], after=str(value))
-        log_activity(ticket, actor=None, action=Action.CLASSIFIED, detail=" ".join(reasons))
+            rows.append(
+                activity_row(
+                    ticket, actor=None, action=action, before=befores[name], after=str(value)
+                )
+            )
+        rows.append(
+            activity_row(ticket, actor=None, action=Action.CLASSIFIED, detail=" ".join(reasons))
+        )
         routes.append((ticket, mail.words, catalog))
+    log_activities(rows)
     if routes:
         route_tickets(routes, now=now)

@@ -1,6 +1,7 @@
 """Creating tickets and every change of state, assignment or classification."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -10,7 +11,6 @@ from tickets import signals
 from tickets.models import ActivityLog, Approval, Message, PoolMembership, Tag, Ticket
 from tickets.services.audit import activity_row, announce, log_activities, log_activity
 from tickets.services.numbering import next_ticket_number
-from tickets.services.transactions import service_atomic
 from tickets.states import HELD_STATUSES, OPEN_STATUSES, Channel, Status, can_transition
 
 Action = ActivityLog.Action
@@ -38,7 +38,7 @@ def _display(user) -> str:
     return (user.get_full_name() or user.get_username()) if user else ""
 
 
-@service_atomic
+@transaction.atomic
 def create_ticket(
     *,
     subject: str,
@@ -72,7 +72,7 @@ def create_ticket(
     return ticket
 
 
-@service_atomic
+@transaction.atomic
 def change_status(
     ticket: Ticket, *, to: str, actor, reason: str = "", check_close: bool = True
 ) -> Ticket:
@@ -131,7 +131,7 @@ def _check_member(agent, pool_id) -> None:
         )
 
 
-@service_atomic
+@transaction.atomic
 def assign_ticket(ticket: Ticket, *, agent, actor) -> Ticket:
     """Give the ticket to ``agent`` (a member of its pool) or, with None, back to the pool.
 
@@ -159,7 +159,7 @@ def assign_ticket(ticket: Ticket, *, agent, actor) -> Ticket:
     return ticket
 
 
-@service_atomic
+@transaction.atomic
 def set_manager(ticket: Ticket, *, manager, actor) -> Ticket:
     """Set the person who follows the ticket on the customer's side of the house."""
     ticket = _locked(ticket)
@@ -190,7 +190,7 @@ def _label(ticket: Ticket, field: str) -> str:
     return str(getattr(ticket, field) or "")
 
 
-@service_atomic
+@transaction.atomic
 def update_ticket(ticket: Ticket, *, actor, **changes) -> Ticket:
     """Change priority, topic, product or pool; one log row and one event per changed field.
 
@@ -231,7 +231,7 @@ def update_ticket(ticket: Ticket, *, actor, **changes) -> Ticket:
     return ticket
 
 
-@service_atomic
+@transaction.atomic
 def add_watcher(ticket: Ticket, *, user, actor) -> None:
     """Let ``user`` follow the ticket (they must be able to see it)."""
     if not Ticket.objects.visible_to(user).filter(pk=ticket.pk).exists():
@@ -242,7 +242,7 @@ def add_watcher(ticket: Ticket, *, user, actor) -> None:
     log_activity(ticket, actor=actor, action=Action.WATCHER_ADDED, after=_display(user))
 
 
-@service_atomic
+@transaction.atomic
 def remove_watcher(ticket: Ticket, *, user, actor) -> None:
     if not ticket.watchers.filter(pk=user.pk).exists():
         return
@@ -250,7 +250,7 @@ def remove_watcher(ticket: Ticket, *, user, actor) -> None:
     log_activity(ticket, actor=actor, action=Action.WATCHER_REMOVED, before=_display(user))
 
 
-@service_atomic
+@transaction.atomic
 def set_tags(ticket: Ticket, *, names: list[str], actor) -> None:
     """Make the ticket's tags exactly ``names``; logs each tag added or removed."""
     wanted = {name.strip().lower() for name in names if name.strip()}
@@ -264,7 +264,7 @@ def set_tags(ticket: Ticket, *, names: list[str], actor) -> None:
         log_activity(ticket, actor=actor, action=Action.TAG_REMOVED, before=name)
 
 
-@service_atomic
+@transaction.atomic
 def merge_tickets(source: Ticket, *, into: Ticket, actor) -> Ticket:
     """Move ``source``'s messages, attachments, watchers and tags into ``into`` and close it.
 
@@ -320,7 +320,7 @@ def merge_tickets(source: Ticket, *, into: Ticket, actor) -> Ticket:
     return into
 
 
-@service_atomic
+@transaction.atomic
 def link_tickets(pairs, *, actor, reason: str = "") -> None:
     """Link each (ticket, other) pair both ways (e.g. a stranger's mail about someone else's
     ticket), for one pair or a batch's worth in the same three queries.
@@ -356,7 +356,7 @@ def link_tickets(pairs, *, actor, reason: str = "") -> None:
     )
 
 
-@service_atomic
+@transaction.atomic
 def assign(ticket: Ticket, *, agent, manager, actor) -> Ticket:
     """The assign form: the technician and the customer-side manager, one transaction.
 

@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -27,7 +27,6 @@ from tickets.models import (
 )
 from tickets.services.audit import announce, let_replies_leave, log_activity
 from tickets.services.lifecycle import assign_ticket, change_status
-from tickets.services.transactions import service_atomic
 from tickets.states import Status, can_transition
 
 Action = ActivityLog.Action
@@ -105,7 +104,7 @@ def check_held_status(ticket: Ticket, then_status: str, *, author) -> None:
         signals.close_requested.send(sender=Ticket, ticket=ticket, actor=author, to=then_status)
 
 
-@service_atomic
+@transaction.atomic
 def add_reply(
     ticket: Ticket,
     *,
@@ -180,7 +179,7 @@ def add_reply(
     return message
 
 
-@service_atomic
+@transaction.atomic
 def add_note(ticket: Ticket, *, author, body: str, files=()) -> Message:
     """Record an internal note: agents see it, the customer never does."""
     if not body.strip():
@@ -195,7 +194,7 @@ def add_note(ticket: Ticket, *, author, body: str, files=()) -> Message:
     return message
 
 
-@service_atomic
+@transaction.atomic
 def add_consultation_message(
     ticket: Ticket,
     *,
@@ -254,7 +253,7 @@ def _touch_locked(ticket: Ticket, *, updated_at) -> Ticket:
     return rows[0]
 
 
-@service_atomic
+@transaction.atomic
 def add_customer_message(
     ticket: Ticket, *, contact, body_text: str, body_html: str = "", files=(), message_id: str = ""
 ) -> Message:
@@ -280,7 +279,7 @@ def add_customer_message(
     return message
 
 
-@service_atomic
+@transaction.atomic
 def add_canned_files(canned: CannedResponse, *, files) -> list[CannedResponseFile]:
     """Store uploaded files with a canned response; they are copied onto each reply using it."""
     stored = []

@@ -5,6 +5,7 @@ Portal messages go through the same services as mail, so mail and portal are one
 """
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -17,7 +18,6 @@ from tickets.services.audit import announce
 from tickets.services.lifecycle import change_status, create_ticket
 from tickets.services.messages import add_customer_message
 from tickets.services.routing import route_ticket
-from tickets.services.transactions import service_atomic
 from tickets.states import OPEN_STATUSES, Channel, Status
 
 # What a customer may read: their own messages and replies that were allowed to leave.
@@ -57,7 +57,7 @@ def get_attachment_for_customer(contact: Contact | None, number: str, attachment
         raise Http404 from None
 
 
-@service_atomic
+@transaction.atomic
 def open_ticket_from_portal(
     *,
     contact: Contact,
@@ -91,7 +91,7 @@ def open_ticket_from_portal(
     return ticket
 
 
-@service_atomic
+@transaction.atomic
 def reply_from_portal(ticket: Ticket, *, contact: Contact, body: str, files=()) -> Message:
     """The customer writes on the portal: the same message as a mailed one (a closed ticket
     reopens). A cancelled ticket takes no more messages."""
@@ -102,7 +102,7 @@ def reply_from_portal(ticket: Ticket, *, contact: Contact, body: str, files=()) 
     return add_customer_message(ticket, contact=contact, body_text=body, files=files)
 
 
-@service_atomic
+@transaction.atomic
 def cancel_ticket(ticket: Ticket, *, actor, reason: str = "") -> Ticket:
     """The customer withdraws an open ticket."""
     if ticket.status not in OPEN_STATUSES:
@@ -118,7 +118,7 @@ def _require_resolved(ticket: Ticket) -> None:
         raise ValidationError(_("This ticket is not waiting for your approval."))
 
 
-@service_atomic
+@transaction.atomic
 def approve_resolution(ticket: Ticket, *, actor) -> Ticket:
     """The customer accepts the resolution: the ticket closes. Announces resolutions_approved."""
     _require_resolved(ticket)
@@ -129,7 +129,7 @@ def approve_resolution(ticket: Ticket, *, actor) -> Ticket:
     return ticket
 
 
-@service_atomic
+@transaction.atomic
 def reject_resolution(ticket: Ticket, *, actor, reason: str) -> Ticket:
     """The customer rejects the resolution: the ticket reopens (counted) with their reason.
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import CharField, Count, F, PositiveIntegerField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,7 +42,6 @@ from tickets import signals
 from tickets.models import ActivityLog, PoolMembership, Product, Ticket, Topic
 from tickets.services.audit import activity_row, announce, log_activities, log_activity
 from tickets.services.lifecycle import update_ticket
-from tickets.services.transactions import service_atomic
 from tickets.states import OPEN_STATUSES, Status
 
 Action = ActivityLog.Action
@@ -329,7 +328,7 @@ def _catalog(*, topics: bool, products: bool, skills_of_pool: int | None = None)
     return catalog
 
 
-@service_atomic
+@transaction.atomic
 def classify_ticket(ticket: Ticket, *, text: str, actor=None, language: str | None = None) -> None:
     """Set a missing topic and product from the keywords in the subject and ``text``.
 
@@ -406,7 +405,7 @@ class Candidate:
         return len(self.matched)
 
 
-@service_atomic
+@transaction.atomic
 def route_ticket(
     ticket: Ticket,
     *,
