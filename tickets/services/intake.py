@@ -6,24 +6,22 @@ activity log and the same domain events, but one INSERT per table for the whole 
 mail ingestion spends its time in round trips and ORM overhead, not in the database.
 """
 
-import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from tickets import signals
-from tickets.models import ActivityLog, Attachment, Message, Ticket, clean_filename, shortened_from
+from tickets.models import ActivityLog, Attachment, Message, Ticket
 from tickets.services.audit import activity_row, announce, log_activities
 from tickets.services.lifecycle import change_status, link_tickets
-from tickets.services.messages import CUSTOMER_WROTE_REASON
+from tickets.services.messages import CUSTOMER_WROTE_REASON, unsaved_attachment
 from tickets.services.numbering import next_ticket_numbers
 from tickets.services.routing import Words, classification, route_tickets, routing_catalog
 from tickets.states import Channel, Status
@@ -199,27 +197,11 @@ def _touch_existing(mails: list[CustomerMail], *, now) -> None:
 
 
 def _store_files(mails: Sequence[CustomerMail]) -> None:
-    attachments = []
-    for mail in mails:
-        for upload in mail.files:
-            name = clean_filename(upload.name)
-            content_type = (
-                getattr(upload, "content_type", "")
-                or mimetypes.guess_type(name)[0]
-                or "application/octet-stream"
-            )
-            attachment = Attachment(
-                ticket=mail.ticket,
-                message=mail.message,
-                filename=name,
-                original_filename=shortened_from(upload.name),
-                content_type=content_type[:150],
-                size=upload.size,
-                content_id=(getattr(upload, "content_id", "") or "").strip("<>")[:255],
-                is_inline=bool(getattr(upload, "is_inline", False)),
-            )
-            attachment.file.save(name, File(upload), save=False)
-            attachments.append(attachment)
+    attachments = [
+        unsaved_attachment(mail.ticket, mail.message, upload)
+        for mail in mails
+        for upload in mail.files
+    ]
     if attachments:
         Attachment.objects.bulk_create(attachments)
 

@@ -41,26 +41,32 @@ def _store_files(ticket: Ticket, message: Message, files) -> list[Attachment]:
                 _("%(name)s is larger than the %(limit)d MB limit.")
                 % {"name": upload.name, "limit": settings.TICKET_ATTACHMENT_MAX_BYTES // 2**20}
             )
-        name = clean_filename(upload.name)
-        content_type = (
-            getattr(upload, "content_type", "")
-            or mimetypes.guess_type(name)[0]
-            or "application/octet-stream"
-        )
-        attachment = Attachment(
-            ticket=ticket,
-            message=message,
-            filename=name,
-            original_filename=shortened_from(upload.name),
-            content_type=content_type[:150],
-            size=upload.size,
-            content_id=(getattr(upload, "content_id", "") or "").strip("<>")[:255],
-            is_inline=bool(getattr(upload, "is_inline", False)),
-        )
-        attachment.file.save(name, File(upload), save=False)
+        attachment = unsaved_attachment(ticket, message, upload)
         attachment.save()
         stored.append(attachment)
     return stored
+
+
+def unsaved_attachment(ticket: Ticket | None, message: Message | None, upload) -> Attachment:
+    """An Attachment for an uploaded or mailed file, its file stored, the row not saved yet."""
+    name = clean_filename(upload.name)
+    content_type = (
+        getattr(upload, "content_type", "")
+        or mimetypes.guess_type(name)[0]
+        or "application/octet-stream"
+    )
+    attachment = Attachment(
+        ticket=ticket,
+        message=message,
+        filename=name,
+        original_filename=shortened_from(upload.name),
+        content_type=content_type[:150],
+        size=upload.size,
+        content_id=(getattr(upload, "content_id", "") or "").strip("<>")[:255],
+        is_inline=bool(getattr(upload, "is_inline", False)),
+    )
+    attachment.file.save(name, File(upload), save=False)
+    return attachment
 
 
 def _check_canned_usable(canned: CannedResponse | None, *, author, ticket: Ticket) -> None:
