@@ -15,7 +15,6 @@ ten. Prints the median and p95 milliseconds and the query count of the indicator
 the breakdowns and the period report for a month and a year. PostgreSQL only.
 """
 
-import argparse
 import gc
 import random
 import sys
@@ -142,14 +141,7 @@ def run(args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tickets", type=int, default=100_000)
-    parser.add_argument("--iterations", type=int, default=20)
-    parser.add_argument("--reuse", action="store_true", help="keep a database of N tickets")
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--explain", action="store_true", help="EXPLAIN each case's slowest read")
-    parser.add_argument("--only", default="", help="run only the cases whose label has this")
-    args = parser.parse_args()
+    args = workspace.arguments(__doc__ or "", iterations=20)
     if connection.vendor != "postgresql":
         sys.exit("The report benchmark runs on PostgreSQL (set DATABASE_URL).")
     call_command("migrate", interactive=False, verbosity=0)

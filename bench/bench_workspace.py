@@ -333,15 +333,20 @@ def run(args) -> None:
     print("\nload average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(description: str, *, iterations: int) -> argparse.Namespace:
+    """The options every page benchmark takes (this one and bench_reports.py)."""
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=100_000)
-    parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--iterations", type=int, default=iterations)
     parser.add_argument("--reuse", action="store_true", help="keep a database of N tickets")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--explain", action="store_true", help="EXPLAIN each case's slowest read")
     parser.add_argument("--only", default="", help="run only the cases whose label has this")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments(__doc__ or "", iterations=30)
     call_command("migrate", interactive=False, verbosity=0)
     present = Ticket.objects.count()
     seeded = get_user_model().objects.filter(username="bench-agent-00").exists()
