@@ -1,4 +1,4 @@
-# Production-like image of the helpdesk: one image for the web server (gunicorn),
+# Production-like image of the helpdesk: one image for the web server (uvicorn, ASGI),
 # the Celery worker and Celery beat. docker-compose.yml picks the command.
 FROM python:3.12-slim
 
@@ -41,4 +41,4 @@ RUN useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "helpdesk.wsgi:application", "-b", "0.0.0.0:8000"]
+CMD ["uvicorn", "helpdesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--lifespan", "off"]

@@ -30,6 +30,7 @@ run: install
 	$(BIN)/python manage.py load_demo_mailbox
 	$(BIN)/python manage.py load_demo_articles
 	$(BIN)/python manage.py load_demo_surveys
+	$(BIN)/python manage.py load_demo_phone
 	$(BIN)/python manage.py rebuild_report_facts
 	$(BIN)/honcho -f Procfile start
 
@@ -40,7 +41,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy helpdesk people tickets knowledge mailboxes sla surveys reports portal
+	$(BIN)/mypy helpdesk people tickets knowledge mailboxes sla surveys reports portal live phone chat api webhooks
 
 check: install
 	$(BIN)/python manage.py check

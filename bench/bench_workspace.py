@@ -56,6 +56,7 @@ from tickets.models import (  # noqa: E402
     Pool,
     PoolMembership,
     Product,
+    SavedView,
     Tag,
     Ticket,
     TicketSequence,
@@ -280,6 +281,28 @@ def page(client, url):
     return call
 
 
+BUSY = 5_000  # tickets of one requester (a company's shared address, a robot)
+
+
+def busy_requester(pool_ids) -> tuple[int, str]:
+    """Contact 1 as the requester of the first BUSY tickets (every pool; set once), and the
+    number of one of them in the agent's pools: the requester card and the contact page
+    must cost the same queries for them as for anyone."""
+    first = list(Ticket.objects.order_by("pk").values_list("pk", flat=True)[:BUSY])
+    if Ticket.objects.filter(pk__in=first).exclude(requester_id=1).update(requester_id=1):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ANALYZE" if connection.vendor != "postgresql" else "ANALYZE tickets_ticket"
+            )
+    number = (
+        Ticket.objects.filter(requester_id=1, pool_id__in=pool_ids)
+        .values_list("number", flat=True)
+        .first()
+    )
+    assert number is not None, "the busy requester has no ticket in the agent's pools"
+    return 1, number
+
+
 def run(args) -> None:
     User = get_user_model()  # noqa: N806
     agent = User.objects.get(username="bench-agent-00")
@@ -287,6 +310,8 @@ def run(args) -> None:
     agent_client, supervisor_client = Client(), Client()
     agent_client.force_login(agent)
     supervisor_client.force_login(supervisor)
+    # The first cases run without saved-view tabs (saved_view_cases adds them).
+    SavedView.objects.filter(owner__in=[agent, supervisor]).delete()
     pool_ids = list(PoolMembership.objects.filter(user=agent).values_list("pool_id", flat=True))
     rng = random.Random(args.seed)
     sample = rng.sample(range(1, args.tickets + 1), min(args.tickets, 400))
@@ -304,6 +329,9 @@ def run(args) -> None:
     def next_ticket():
         assert pull_next_ticket(agent=agent) is not None, "nothing left to pull"
 
+    busy, busy_number = busy_requester(pool_ids)
+    contact_search = reverse("tickets:contact_search")
+
     cases = [
         ("queue: agent, mine tab", page(agent_client, queue)),
         ("queue: agent, waiting tab", page(agent_client, f"{queue}?tab=waiting")),
@@ -319,6 +347,12 @@ def run(args) -> None:
         ("queue: supervisor, all, search, no match",
          page(supervisor_client, f"{queue}?tab=all&q=printer")),
         ("ticket page (agent)", ticket_page),
+        (f"ticket page, requester of {BUSY:,} tickets",
+         page(agent_client, reverse("tickets:detail", args=[busy_number]))),
+        (f"contact page, {BUSY:,} tickets (agent)",
+         page(agent_client, reverse("tickets:contact", args=[busy]))),
+        ("contact search 'customer1234' (agent)",
+         page(agent_client, f"{contact_search}?q=customer1234")),
         ("Next ticket: pull_next_ticket() (agent)", next_ticket),
     ]  # fmt: skip
     cases = [(label, call) for label, call in cases if args.only in label]
@@ -330,7 +364,38 @@ def run(args) -> None:
     print(f"{'case':<46} {'median ms':>9} {'p95 ms':>8} {'SQL ms':>7} {'queries':>7}")
     for label, call in cases:
         measure(label, call, args.iterations, args.explain)
+    for label, call in saved_view_cases(agent, supervisor, agent_client, pool_ids):
+        if args.only in label:
+            measure(label, call, args.iterations, args.explain)
     print("\nload average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+
+
+def saved_view_cases(agent, supervisor, agent_client, pool_ids):
+    """The queue again with ten saved-view tabs (eight of the agent's, two shared), each
+    counted: their counts cost one query together. Measured after the other cases, which
+    ran without tabs."""
+    SavedView.objects.filter(owner__in=[agent, supervisor]).delete()
+    queries = [
+        "tab=waiting",
+        "tab=mine",
+        "tab=watched",
+        "priority=30&tab=waiting",
+        f"pool={pool_ids[0]}&tab=waiting",
+        "status=in_progress&status=waiting_customer&tab=mine",
+        "priority=40&tab=mine",
+        "channel=phone&tab=waiting",
+    ]
+    for position, query in enumerate(queries):
+        SavedView.objects.create(
+            name=f"View {position}", owner=agent, query=query, position=position
+        )
+    for query in ("status=new&tab=all", "priority=40&status=in_progress&tab=all"):
+        SavedView.objects.create(name=query, owner=supervisor, query=query, shared=True)
+    queue = reverse("tickets:queue")
+    return [
+        ("queue: agent, mine tab, 10 saved views", page(agent_client, queue)),
+        ("queue: agent, waiting tab, 10 saved views", page(agent_client, f"{queue}?tab=waiting")),
+    ]
 
 
 def arguments(description: str, *, iterations: int) -> argparse.Namespace:
@@ -342,6 +407,9 @@ def arguments(description: str, *, iterations: int) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--explain", action="store_true", help="EXPLAIN each case's slowest read")
     parser.add_argument("--only", default="", help="run only the cases whose label has this")
+    parser.add_argument(
+        "--profile", action="store_true", help="where the time goes, by cProfile (bench_api.py)"
+    )
     return parser.parse_args()
 
 

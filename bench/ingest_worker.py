@@ -68,6 +68,18 @@ def main() -> None:
         _install_counter(Path(counts))
     if os.environ.get("BENCH_RECEIVERS"):
         _install_receivers(app)
+    if os.environ.get("BENCH_NO_SEARCH_INDEX"):
+        import django
+
+        django.setup()
+        from tickets import signals
+
+        for signal, uid in (
+            (signals.tickets_created, "tickets-search-created"),
+            (signals.messages_added, "tickets-search-messages"),
+            (signals.tickets_updated, "tickets-search-updated"),
+        ):
+            signal.disconnect(dispatch_uid=uid)
     app.worker_main(sys.argv[1:])
 
 

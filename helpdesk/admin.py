@@ -1,5 +1,7 @@
 """The admin site: no URL, search or sort of any admin may reach a secret field.
 
+(And its autocompletes name people as people: "Ana Souza (ana)", not a bare username.)
+
 Django's admin lets `?field__lookup=value` through for local fields, so a staff user who
 may only view a list could test `password__startswith=` one character at a time. Every
 ModelAdmin registered here (ours and third parties') gets `SecretLookupGuard`, which
@@ -9,6 +11,7 @@ filter, ordering or column that reaches a secret.
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models.constants import LOOKUP_SEP
@@ -62,7 +65,21 @@ class SecretLookupGuard(admin.ModelAdmin):
         ]
 
 
+class PeopleByNameAutocomplete(AutocompleteJsonView):
+    """Users are shown by full name with the username beside it (two Anas are told apart)."""
+
+    def serialize_result(self, obj, to_field_name):
+        result = super().serialize_result(obj, to_field_name)
+        full_name = obj.get_full_name() if hasattr(obj, "get_full_name") else ""
+        if full_name:
+            result["text"] = f"{full_name} ({obj.get_username()})"
+        return result
+
+
 class HelpdeskAdminSite(admin.AdminSite):
+    def autocomplete_view(self, request):
+        return PeopleByNameAutocomplete.as_view(admin_site=self)(request)
+
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, SecretLookupGuard):

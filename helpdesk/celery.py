@@ -2,6 +2,7 @@ import logging
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -12,19 +13,33 @@ app.autodiscover_tasks()
 logger = logging.getLogger(__name__)
 
 
-def enqueue_on_commit(task, *args, on_failure=None) -> None:
+@worker_init.connect
+def _load_language_models(sender=None, **kwargs) -> None:
+    """Before a prefork pool forks: its children share them (seconds each to load, ~120 MB)."""
+    from people.language import load_models
+
+    pool = getattr(sender, "pool_cls", None)
+    if "prefork" in getattr(pool, "__module__", ""):
+        load_models()
+
+
+def enqueue_on_commit(task, *args, on_failure=None, countdown: float | None = None) -> None:
     """Send ``task(*args)`` to the broker once the current transaction commits; never raise.
 
     The database row the task works on is the truth, the broker message only a wake-up
     call: a broker that is down must not turn a stored reply into an HTTP 500 (whose retry
     would store it twice). A failed send is logged and ``on_failure`` (if given) runs, e.g.
-    to mark the row so that the periodic sweep picks it up at once.
+    to mark the row so that the periodic sweep picks it up at once. ``countdown``: run it
+    that many seconds later, not at once.
     """
     from django.db import transaction
 
     def send() -> None:
         try:
-            task.delay(*args)
+            if countdown:
+                task.apply_async(args, countdown=countdown)
+            else:
+                task.delay(*args)
         except Exception:
             logger.exception("celery.enqueue_failed task=%s args=%r", task.name, args)
             if on_failure is not None:

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from mailboxes import processing
 from mailboxes.edited_mail import (
     AUTO_REPLY_VARIABLES,
+    FIRST_MESSAGE_VARIABLES,
     NOTIFICATION_VARIABLES,
     SLA_MAIL_VARIABLES,
     variables_for,
@@ -22,6 +23,7 @@ from mailboxes.models import (
     AutoReplyLog,
     EmailTemplate,
     Mailbox,
+    NotificationPreference,
     NotificationRule,
     OutgoingEmail,
     RawMessage,
@@ -53,8 +55,19 @@ EDITABLE = [
     "trusted_authserv_id",
     "maildir_path",
     "next_fetch_at",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_username",
+    "smtp_password",
 ]
-FETCH_STATUS = ["last_fetch_at", "last_success_at", "last_error", "consecutive_failures"]
+FETCH_STATUS = [
+    "last_fetch_at",
+    "last_success_at",
+    "last_error",
+    "consecutive_failures",
+    "listening_at",
+]
 
 # The stored file is offered only as a download (never by its storage URL, inline).
 RAW_MESSAGE_FIELDS = (
@@ -92,9 +105,22 @@ class MailboxForm(forms.ModelForm):
         model = Mailbox
         fields = EDITABLE
 
+    smtp_password = forms.CharField(
+        label=_("SMTP password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "Leave empty to keep the current one. None, with an OAuth connection: XOAUTH2."
+        ),
+    )
+
     def clean_password(self):
         # Runs before the form copies its data onto the instance: this is the stored value.
         return self.cleaned_data["password"] or self.instance.password
+
+    def clean_smtp_password(self):
+        return self.cleaned_data["smtp_password"] or self.instance.smtp_password
 
 
 @admin.register(Mailbox)
@@ -113,12 +139,30 @@ class MailboxAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "active", "pool"]
     search_fields = ["name", "from_address", "host", "username"]
-    readonly_fields = ["uidvalidity", *FETCH_STATUS, "attention_note", "refused_mail"]
+    readonly_fields = [
+        "uidvalidity",
+        *FETCH_STATUS,
+        "attention_note",
+        "oauth_account",
+        "refused_mail",
+    ]
     actions = ["clear_attention"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "pool", "active", "fetch_interval"]}),
-        (_("Needs attention"), {"fields": ["attention_note", "refused_mail"]}),
+        (_("Needs attention"), {"fields": ["attention_note", "oauth_account", "refused_mail"]}),
         (_("Sending"), {"fields": ["from_address", "from_name", "auto_reply", "language"]}),
+        (
+            _("Own SMTP account (empty: the site's)"),
+            {
+                "fields": [
+                    "smtp_host",
+                    "smtp_port",
+                    "smtp_security",
+                    "smtp_username",
+                    "smtp_password",
+                ]
+            },
+        ),
         (_("Intake"), {"fields": ["accept_bulk_mail", "max_message_mb"]}),
         (
             _("Server"),
@@ -132,7 +176,7 @@ class MailboxAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         refused = Count("raw_messages", filter=Q(raw_messages__state=RawMessage.State.REFUSED))
-        return super().get_queryset(request).annotate(refused_count=refused)
+        return super().get_queryset(request).select_related("oauth").annotate(refused_count=refused)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -160,6 +204,17 @@ class MailboxAdmin(admin.ModelAdmin):
         if not obj.attention:
             return _("Nothing to look at.")
         return format_html('<p class="errornote">⚠ {}</p>', obj.attention)
+
+    @admin.display(description=_("OAuth2 sign-in"))
+    def oauth_account(self, obj):
+        connection = obj.oauth_connection
+        link = reverse("mailbox_settings:detail", args=[obj.pk])
+        if connection is None:
+            return format_html('<a href="{}">{}</a>', link, _("Not connected (password)."))
+        state = _("renewal refused: reconnect") if connection.failed_at else _("connected")
+        return format_html(
+            '<a href="{}">{} ({}, {})</a>', link, connection.account, connection.provider, state
+        )
 
     @admin.display(description=_("refused mail"))
     def refused_mail(self, obj):
@@ -340,6 +395,7 @@ class SuppressedAddressAdmin(admin.ModelAdmin):
 
 VARIABLE_GROUPS = [
     (_("Automatic reply"), AUTO_REPLY_VARIABLES),
+    (_("First message of a ticket opened by email"), FIRST_MESSAGE_VARIABLES),
     (_("Notifications"), NOTIFICATION_VARIABLES),
     (_("SLA mail"), SLA_MAIL_VARIABLES),
 ]
@@ -407,3 +463,13 @@ class NotificationRuleAdmin(admin.ModelAdmin):
     def texts(self, obj):  # who gets the mail is the rule; what it says, an email template
         url = f"{reverse('admin:mailboxes_emailtemplate_changelist')}?kind=notification.{obj.event}"
         return format_html('<a href="{}">{}</a>', url, _("Email templates"))
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    """Each agent's own choices (they set them on /me/notifications/)."""
+
+    list_display = ["user", *NotificationPreference.Topic.values, "digest_period"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    raw_id_fields = ["user"]

@@ -154,8 +154,20 @@ SLA_MAIL_VARIABLES = {
 }
 
 
+FIRST_MESSAGE_VARIABLES = {
+    "ticket": TICKET_VARIABLE,
+    "message_text": _("what the agent wrote"),
+    "agent_name": _("the agent who wrote it"),
+    "signature": _("the agent's signature"),
+    "mailbox": _("the mailbox: .name, .from_address, .from_name"),
+    "portal_url": _("the customer portal's address"),
+}
+
+
 def variables_for(kind: str) -> dict:
     """The variables an edited template of ``kind`` (an ``EmailTemplate.Kind``) may print."""
+    if kind == "first_message":
+        return FIRST_MESSAGE_VARIABLES
     if kind.startswith("notification."):
         return NOTIFICATION_VARIABLES
     if kind.startswith("sla."):

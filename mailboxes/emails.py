@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.template import Context, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from mailboxes import edited_mail, signals
 from mailboxes.edited_mail import Values, plain_context, ticket_values, variables_for
-from mailboxes.models import EmailTemplate, Mailbox
+from mailboxes.models import EmailTemplate, Mailbox, RawMessage
 from people.models import Contact
 from tickets.models import Ticket
 
@@ -46,8 +46,50 @@ def with_tag(subject: str, ticket: Ticket, *, limit: int = 255) -> str:
 
 
 def ticket_mailbox(ticket: Ticket) -> Mailbox | None:
-    """The mailbox mail about ``ticket`` goes out from: its pool's first active one."""
-    return Mailbox.objects.filter(pool_id=ticket.pool_id, active=True).first()
+    """The mailbox mail about ``ticket`` goes out from (see ``ticket_mailboxes``); one query."""
+    first = (
+        RawMessage.objects.filter(ticket_id=ticket.pk)
+        .order_by("received_at", "pk")
+        .values("mailbox_id")[:1]
+    )
+    came_in = ExpressionWrapper(Q(pk=Subquery(first)), output_field=BooleanField())
+    return (
+        Mailbox.objects.filter(Q(pk=Subquery(first)) | Q(pool_id=ticket.pool_id), active=True)
+        .annotate(came_in=came_in)
+        .order_by("-came_in", "name")
+        .first()
+    )
+
+
+def ticket_mailboxes(tickets) -> dict[int, Mailbox]:
+    """Each ticket's sending mailbox, by ticket id: the active one its first mail came in by,
+    else its pool's first active one (a ticket opened on the portal or by phone). Two or
+    three queries for all of them."""
+    tickets = list(tickets)
+    first = RawMessage.objects.filter(ticket_id=OuterRef("ticket_id")).order_by("received_at", "pk")
+    came_in = dict(
+        RawMessage.objects.filter(
+            ticket_id__in={ticket.pk for ticket in tickets},
+            pk=Subquery(first.values("pk")[:1]),
+            mailbox__active=True,
+        ).values_list("ticket_id", "mailbox_id")
+    )
+    by_id = Mailbox.objects.in_bulk(set(came_in.values())) if came_in else {}
+    by_pool = pool_mailboxes({t.pool_id for t in tickets if came_in.get(t.pk) not in by_id})
+    found: dict[int, Mailbox] = {}
+    for ticket in tickets:
+        mailbox = by_id.get(came_in.get(ticket.pk, 0)) or by_pool.get(ticket.pool_id)
+        if mailbox is not None:
+            found[ticket.pk] = mailbox
+    return found
+
+
+def pool_mailboxes(pool_ids) -> dict[int, Mailbox]:
+    """Each pool's first active mailbox by name (its tickets' mail goes out from it); one query."""
+    found: dict[int, Mailbox] = {}
+    for mailbox in Mailbox.objects.filter(pool_id__in=set(pool_ids), active=True):
+        found.setdefault(mailbox.pool_id, mailbox)
+    return found
 
 
 def language_of(person, *, mailbox: Mailbox | None = None) -> str:
@@ -107,6 +149,50 @@ def auto_reply_values(context: dict) -> dict:
             from_name=mailbox.from_name,
         ),
         "out_of_hours": context.get("out_of_hours", ""),
+        "portal_url": urljoin(settings.SITE_URL, reverse("portal:home")),
+    }
+
+
+def first_message_email(message, *, mailbox: Mailbox | None, signature: str) -> RenderedEmail:
+    """The first mail of a ticket an agent opened by email: their text, the ticket's number
+    and how to answer, in the customer's language (else the mailbox's, else the site's)."""
+    ticket = message.ticket
+    language = language_of(ticket.requester, mailbox=mailbox)
+    agent = message.author_user
+    context = {
+        "ticket": ticket,
+        "mailbox": mailbox,
+        "language": language,
+        "message_text": message.body_text.strip(),
+        "agent_name": (agent.get_full_name() or agent.get_username()) if agent else "",
+        "signature": signature,
+    }
+    return render_email(
+        EmailTemplate.Kind.FIRST_MESSAGE,
+        language=[language, *([mailbox.language] if mailbox else [])],
+        mailbox=mailbox,
+        pool_id=ticket.pool_id,
+        context=context,
+        values=first_message_values,
+    )
+
+
+def first_message_values(context: dict) -> dict:
+    """What an edited first message may print: plain values only."""
+    ticket, mailbox = context["ticket"], context["mailbox"]
+    return {
+        "ticket": ticket_values(
+            ticket, url=urljoin(settings.SITE_URL, reverse("portal:detail", args=[ticket.number]))
+        ),
+        "message_text": context["message_text"],
+        "agent_name": context["agent_name"],
+        "signature": context["signature"],
+        "mailbox": Values(
+            mailbox.name if mailbox else "",
+            name=mailbox.name if mailbox else "",
+            from_address=mailbox.from_address if mailbox else "",
+            from_name=mailbox.from_name if mailbox else "",
+        ),
         "portal_url": urljoin(settings.SITE_URL, reverse("portal:home")),
     }
 

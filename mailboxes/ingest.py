@@ -531,16 +531,35 @@ def claim_due_mailboxes(now: datetime | None = None) -> list[int]:
     due = (
         Mailbox.objects.filter(active=True, next_fetch_at__lte=now)
         .exclude(Exists(busy))
-        .values_list("pk", "next_fetch_at", "fetch_interval")
+        # The provider refused its OAuth grant: nothing to fetch until an admin reconnects.
+        .exclude(oauth__failed_at__isnull=False)
+        .values_list("pk", "next_fetch_at", "fetch_interval", "listening_at")
     )
     claimed = []
-    for pk, next_fetch_at, interval in due:
+    for pk, next_fetch_at, interval, listening_at in due:
+        interval, poll = _poll_plan(interval, listening_at, now)
         updated = Mailbox.objects.filter(pk=pk, next_fetch_at=next_fetch_at).update(
             next_fetch_at=now + interval
         )
-        if updated:
+        if updated and poll:
             claimed.append(pk)
     return claimed
+
+
+def _poll_plan(
+    interval: timedelta, listening_at: datetime | None, now: datetime
+) -> tuple[timedelta, bool]:
+    """(when to look again, whether to fetch now): a mailbox held by the IDLE listener is
+    polled only as a fallback, and not at all if MAIL_POLL_WHILE_LISTENING is off.
+
+    The listener marks its mailboxes every heartbeat: three missed and polling is back.
+    """
+    heartbeat = timedelta(seconds=settings.MAIL_IDLE_HEARTBEAT_SECONDS)
+    if listening_at is None or listening_at < now - 3 * heartbeat:
+        return interval, True
+    if not settings.MAIL_POLL_WHILE_LISTENING:
+        return interval, False
+    return max(interval, timedelta(seconds=settings.MAIL_IDLE_POLL_SECONDS)), True
 
 
 def stale_new_raw_message_ids(*, older_than: timedelta = STALE_AFTER, now=None):

@@ -7,23 +7,23 @@ but opens no ticket unless the mailbox opts in, and is never answered automatica
 Mail whose Message-ID we minted, or that crossed an absurd number of servers, is a loop.
 
 Processing screens every mail with ``classify_automatic`` and links bounces with
-``link_bounce``; "ours or a duplicate?" is one query for a whole batch
+``link_bounces``; "ours or a duplicate?" is one query for a whole batch
 (``known_message_ids_and_mailbox_addresses``).
 """
 
 import re
 from collections.abc import Callable, Iterable
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
-from django.db.models import CharField, Q, Value
+from django.db.models import Case, CharField, F, Value, When
 from django.utils.translation import gettext_noop
 
-from mailboxes.models import Mailbox, OutgoingEmail, RawMessage
+from mailboxes.models import Mailbox, OutgoingEmail, RawMessage, SuppressedAddress
 from mailboxes.parsing import DeliveryReport, ParsedMail
-from mailboxes.suppression import suppress_address
+from mailboxes.suppression import suppress_addresses
 from tickets.models import ActivityLog, Message
-from tickets.services.audit import log_activity
+from tickets.services.audit import activity_row, log_activities
 
 Reason = RawMessage.Reason
 BOUNCED_DETAIL = gettext_noop("A mail we sent bounced.")
@@ -134,101 +134,120 @@ def may_auto_reply(parsed: ParsedMail, *, own_addresses: Iterable[str] = ()) -> 
     )
 
 
-def link_bounce(raw: RawMessage, parsed: ParsedMail) -> str:
-    """Attach a bounce to the ticket whose mail it returns; the reason to record on ``raw``.
+def link_bounces(bounces: list[tuple[RawMessage, ParsedMail]]) -> list[str]:
+    """Attach bounces to the tickets whose mail they return; the reason to record on each raw.
 
     A delay notice (DSN ``delayed`` / 4.x.x) is only noted on the ticket. A failure
     (``failed`` / 5.x.x, or a bounce without a readable report) marks our outbox row
     failed; a permanent one (5.x.x) also suppresses each failed recipient of that row
     (only addresses we really mailed: a forged report cannot silence anyone else).
-    Safe to re-run: a row already failed stays failed and logs nothing new.
+    Safe to re-run: a row already failed stays failed and logs nothing new. A few
+    statements whatever the number of bounces (lookups, one UPDATE, one INSERT each).
     """
-    reports = parsed.delivery_reports
-    failed = [report for report in reports if report.is_permanent_failure]
-    if reports and not failed:
-        delayed = [report for report in reports if report.is_delay]
-        if not delayed:
-            return Reason.BOUNCE  # a success report ("delivered", "relayed"): nothing to do
-        _note_delay(raw, parsed, delayed)
-        return Reason.DELIVERY_DELAYED
-    if not parsed.bounced_message_id:
-        return Reason.BOUNCE
-    forms = id_forms(parsed.bounced_message_id)
-    outgoing = (
-        OutgoingEmail.objects.filter(message_id__in=forms, ticket__isnull=False)
-        .select_related("ticket")
-        .first()
-    )
-    if outgoing is not None:
-        raw.ticket = outgoing.ticket
-        statuses = ", ".join(f"{r.recipient} {r.status or r.action}" for r in failed)
-        updated = (
-            OutgoingEmail.objects.filter(pk=outgoing.pk)
-            .filter(~Q(state=OutgoingEmail.State.FAILED))
-            .update(state=OutgoingEmail.State.FAILED, last_error=f"bounced {statuses}".strip())
+    plans = []
+    for raw, parsed in bounces:
+        reports = parsed.delivery_reports
+        failed = [report for report in reports if report.is_permanent_failure]
+        delayed = [report for report in reports if report.is_delay] if not failed else []
+        # A success report only ("delivered", "relayed"): nothing to do.
+        delay = bool(reports and not failed)
+        returned = parsed.bounced_message_id if (delayed or not delay) else ""
+        plans.append((raw, delay, delayed if delay else failed, returned))
+    forms = {form for *_plan, returned in plans if returned for form in id_forms(returned)}
+    outbox: dict[str, OutgoingEmail] = {}
+    mail: dict[str, Message] = {}
+    if forms:
+        rows = OutgoingEmail.objects.filter(message_id__in=forms, ticket__isnull=False)
+        for outgoing in rows.select_related("ticket"):  # the newest first (the model's order)
+            outbox.setdefault(id_forms(outgoing.message_id)[1], outgoing)
+        for message in Message.objects.filter(message_id__in=forms).select_related("ticket"):
+            mail.setdefault(id_forms(message.message_id)[1], message)  # the oldest first
+    entries: list[tuple[int | None, ActivityLog]] = []  # (outbox row to fail, its history)
+    failing: dict[int, str] = {}
+    suppressions: list[SuppressedAddress] = []
+    for raw, delay, reports, returned in plans:
+        found_row = outbox.get(id_forms(returned)[1]) if returned else None
+        found_mail = mail.get(id_forms(returned)[1]) if returned else None
+        statuses = ", ".join(f"{r.recipient} {r.status or r.action}" for r in reports)
+        found = found_row or found_mail
+        if delay and found is not None:
+            raw.ticket = found.ticket
+            entries.append((None, _delivery_row(raw.ticket, delayed=True, after=statuses)))
+        elif not delay and found_row is not None:
+            raw.ticket = found_row.ticket
+            if found_row.pk not in failing:  # a second bounce of the row logs nothing new
+                failing[found_row.pk] = f"bounced {statuses}".strip()
+                after = statuses or ", ".join(found_row.to)
+                entries.append((found_row.pk, _delivery_row(found_row.ticket, after=after)))
+            suppressions += _failed_recipients(raw, found_row, reports)
+        elif not delay and found_mail is not None:
+            raw.ticket = found_mail.ticket
+            entries.append((None, _delivery_row(found_mail.ticket)))
+    if failing:
+        # Rows already failed (by an earlier bounce, or one of this batch) log nothing new.
+        still = set(
+            OutgoingEmail.objects.select_for_update()
+            .filter(pk__in=failing)
+            .exclude(state=OutgoingEmail.State.FAILED)
+            .values_list("pk", flat=True)
         )
-        if updated:
-            log_activity(
-                outgoing.ticket,
-                actor=None,
-                action=ActivityLog.Action.DELIVERY_FAILED,
-                after=(statuses or ", ".join(outgoing.to))[:255],
-                detail=BOUNCED_DETAIL,
-            )
-        _suppress_failed(raw, outgoing, failed)
-        return Reason.BOUNCE
-    message = Message.objects.filter(message_id__in=forms).select_related("ticket").first()
-    if message is not None:
-        raw.ticket = message.ticket
-        log_activity(
-            message.ticket,
-            actor=None,
-            action=ActivityLog.Action.DELIVERY_FAILED,
-            detail=BOUNCED_DETAIL,
+        errors = [When(pk=pk, then=Value(failing[pk])) for pk in still]
+        OutgoingEmail.objects.filter(pk__in=still).update(
+            state=OutgoingEmail.State.FAILED,
+            last_error=Case(
+                *errors,
+                default=F("last_error"),
+                output_field=OutgoingEmail._meta.get_field("last_error"),
+            ),
         )
-    return Reason.BOUNCE
+        entries = [(pk, row) for pk, row in entries if pk is None or pk in still]
+    log_activities([row for _pk, row in entries])
+    suppress_addresses(suppressions)
+    return [
+        Reason.DELIVERY_DELAYED if delay and reports else Reason.BOUNCE
+        for _raw, delay, reports, _returned in plans
+    ]
 
 
-def _note_delay(raw: RawMessage, parsed: ParsedMail, delayed: list[DeliveryReport]) -> None:
-    # Our mail is still on its way: the ticket says so, the outbox row stays as it is.
-    if not parsed.bounced_message_id:
-        return
-    forms = id_forms(parsed.bounced_message_id)
-    outgoing = (
-        OutgoingEmail.objects.filter(message_id__in=forms, ticket__isnull=False)
-        .select_related("ticket")
-        .first()
-    )
-    if outgoing is not None:
-        ticket = outgoing.ticket
-    else:
-        message = Message.objects.filter(message_id__in=forms).select_related("ticket").first()
-        if message is None:
-            return
-        ticket = message.ticket
-    raw.ticket = ticket
-    log_activity(
+def _delivery_row(ticket, *, delayed: bool = False, after: str = "") -> ActivityLog:
+    return activity_row(
         ticket,
         actor=None,
-        action=ActivityLog.Action.DELIVERY_DELAYED,
-        after=", ".join(f"{r.recipient} {r.status or r.action}" for r in delayed)[:255],
-        detail=DELAYED_DETAIL,
+        action=ActivityLog.Action.DELIVERY_DELAYED
+        if delayed
+        else ActivityLog.Action.DELIVERY_FAILED,
+        after=after[:255],
+        detail=DELAYED_DETAIL if delayed else BOUNCED_DETAIL,
     )
 
 
-def _suppress_failed(
+def _failed_recipients(
     raw: RawMessage, outgoing: OutgoingEmail, failed: list[DeliveryReport]
-) -> None:
+) -> list[SuppressedAddress]:
+    """Suppressions (unsaved) for the permanent failures among the addresses we mailed."""
     mailed = {address.strip().lower() for address in [*outgoing.to, *outgoing.cc]}
-    for report in failed:
-        if report.status.startswith("5.") and report.recipient in mailed:
-            suppress_address(
-                report.recipient,
-                reason=BOUNCED_DETAIL,
-                dsn_status=report.status,
-                bounce=raw,
-                ticket=outgoing.ticket,
-            )
+    return [
+        SuppressedAddress(
+            address=report.recipient,
+            reason=BOUNCED_DETAIL,
+            dsn_status=report.status,
+            bounce=raw,
+            ticket=outgoing.ticket,
+        )
+        for report in failed
+        if report.status.startswith("5.") and report.recipient in mailed
+    ]
+
+
+def our_addresses(mailbox_addresses: set[str] | None = None) -> set[str]:
+    """Every address we send from (mailboxes and the default senders), lower-cased; one
+    query for the mailboxes' unless the caller read them."""
+    if mailbox_addresses is None:
+        mailbox_addresses = set(Mailbox.objects.values_list("from_address", flat=True))
+    defaults = {
+        parseaddr(sender)[1] for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL)
+    }
+    return {address.lower() for address in mailbox_addresses | defaults if address}
 
 
 def id_forms(message_id: str) -> list[str]:

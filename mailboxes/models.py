@@ -81,6 +81,16 @@ class Mailbox(models.Model):
             "Empty: DMARC is not evaluated."
         ),
     )
+    # Sending: the mailbox's own SMTP account. Without a host, its mail goes through the
+    # site's (MAILERS["default"]), still From its address. With an OAuth connection and no
+    # password, SMTP signs in with XOAUTH2.
+    smtp_host = models.CharField(_("SMTP host"), max_length=255, blank=True)
+    smtp_port = models.PositiveIntegerField(_("SMTP port"), null=True, blank=True)
+    smtp_security = models.CharField(
+        _("SMTP security"), max_length=10, choices=Security, default=Security.STARTTLS
+    )
+    smtp_username = models.CharField(_("SMTP user name"), max_length=255, blank=True)
+    smtp_password = EncryptedTextField(_("SMTP password"), blank=True)
     # Fetch state: written by the fetch task only.
     uidvalidity = models.BigIntegerField(null=True, blank=True, editable=False)
     next_fetch_at = models.DateTimeField(_("next fetch"), default=timezone.now, db_index=True)
@@ -92,6 +102,14 @@ class Mailbox(models.Model):
     # an admin clears it. Written by the fetch task only.
     attention = models.TextField(_("needs attention"), blank=True, editable=False)
     attention_at = models.DateTimeField(_("needs attention since"), null=True, blank=True)
+    # The IMAP IDLE listener (mailboxes/idle.py) holds a connection to this mailbox and says so
+    # every minute; while it does, polling is only the fallback (MAIL_IDLE_POLL_SECONDS).
+    listening_at = models.DateTimeField(_("IDLE listener seen"), null=True, blank=True)
+    # One fetch of a mailbox at a time (mailboxes/fetch_claims.py): the claim's token and
+    # lease, and whether someone asked for another round while it ran.
+    fetch_claim = models.CharField(max_length=32, blank=True, editable=False)
+    fetch_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    fetch_again = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -102,11 +120,60 @@ class Mailbox(models.Model):
         return self.name
 
     @property
+    def oauth_connection(self) -> "OAuthConnection | None":
+        """The mailbox's OAuth2 grant, or None when it signs in with a password."""
+        try:
+            return self.oauth
+        except OAuthConnection.DoesNotExist:
+            return None
+
+    @property
+    def has_own_smtp(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
     def max_message_bytes(self) -> int:
         """The size above which a message is refused: this mailbox's, else the site's."""
         if self.max_message_mb:
             return self.max_message_mb * 2**20
         return settings.MAIL_MAX_MESSAGE_BYTES
+
+
+class OAuthConnection(models.Model):
+    """A mailbox's OAuth2 grant: its fetcher and its SMTP sign in with the access token.
+
+    Written by ``mailboxes.oauth`` only. ``failed_at``: the provider refused to refresh
+    (consent revoked, secret expired); the mailbox is not fetched until reconnected.
+    """
+
+    mailbox = models.OneToOneField(
+        Mailbox, on_delete=models.CASCADE, related_name="oauth", verbose_name=_("mailbox")
+    )
+    provider = models.CharField(_("provider"), max_length=20)
+    account = models.CharField(_("account"), max_length=255)
+    access_token = EncryptedTextField(_("access token"), blank=True)
+    refresh_token = EncryptedTextField(_("refresh token"), blank=True)
+    expires_at = models.DateTimeField(_("access token expires"), null=True, blank=True)
+    scope = models.TextField(_("scope"), blank=True)
+    connected_at = models.DateTimeField(_("connected"), default=timezone.now)
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("connected by"),
+    )
+    refreshed_at = models.DateTimeField(_("last refreshed"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("refresh refused"), null=True, blank=True)
+    failure = models.CharField(_("refresh error"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("OAuth connection")
+        verbose_name_plural = _("OAuth connections")
+
+    def __str__(self):
+        return f"{self.mailbox}: {self.account} ({self.provider})"
 
 
 class RawMessageQuerySet(models.QuerySet):
@@ -266,6 +333,24 @@ class OutgoingEmail(models.Model):
         return f"{self.subject} -> {', '.join(self.to)}"
 
 
+class OutgoingAttachment(models.Model):
+    """A file sent with an outbox row that no ticket message carries (a report's PDF).
+
+    Kept in the row's own transaction, in the database: small files only."""
+
+    outgoing = models.ForeignKey(OutgoingEmail, on_delete=models.CASCADE, related_name="files")
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    content = models.BinaryField(_("content"))
+
+    class Meta:
+        verbose_name = _("outgoing attachment")
+        verbose_name_plural = _("outgoing attachments")
+
+    def __str__(self):
+        return self.filename
+
+
 class EmailTemplate(models.Model):
     """Admin-edited text of one kind of automatic mail, per language and pool or mailbox.
 
@@ -275,6 +360,7 @@ class EmailTemplate(models.Model):
 
     class Kind(models.TextChoices):
         AUTO_REPLY = "auto_reply", _("Automatic reply to a new ticket")
+        FIRST_MESSAGE = "first_message", _("First message of a ticket an agent opened by email")
         # One per NotificationRule.Event: the rule says who gets the mail, this what it says.
         TICKET_OPENED = "notification.ticket_opened", _("Notification: ticket opened")
         TICKET_TAKEN = "notification.ticket_taken", _("Notification: ticket taken")
@@ -462,3 +548,105 @@ class NotificationRule(models.Model):
 
     def __str__(self):
         return f"{self.get_event_display()} ({self.pool or _('every pool')})"
+
+
+class NotificationPreference(models.Model):
+    """How one agent wants to hear of the events about them: not, at once, or in a digest.
+
+    One row per agent, made when they first save the page; without a row the defaults
+    (``DEFAULTS``) apply, so nobody needs a row to get the usual mail.
+    """
+
+    class Topic(models.TextChoices):
+        NEW_TICKET = "new_ticket", _("New ticket in my pools")
+        ASSIGNED = "assigned", _("Ticket assigned to me")
+        CUSTOMER_REPLIED = "customer_replied", _("Customer replied on my ticket")
+        MENTION = "mention", _("Mentioned in an internal note")
+        SLA_WARNING = "sla_warning", _("SLA warning or breach on my ticket")
+
+    class Delivery(models.TextChoices):
+        OFF = "off", _("Off")
+        IMMEDIATE = "immediate", _("Immediately")
+        DIGEST = "digest", _("In my digest")
+
+    class Period(models.TextChoices):
+        HOURLY = "hourly", _("Hourly")
+        DAILY = "daily", _("Daily")
+
+    DEFAULTS = {
+        Topic.NEW_TICKET: Delivery.OFF,
+        Topic.ASSIGNED: Delivery.IMMEDIATE,
+        Topic.CUSTOMER_REPLIED: Delivery.IMMEDIATE,
+        Topic.MENTION: Delivery.IMMEDIATE,
+        Topic.SLA_WARNING: Delivery.IMMEDIATE,
+    }
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    new_ticket = models.CharField(
+        Topic.NEW_TICKET.label, max_length=10, choices=Delivery, default=Delivery.OFF
+    )
+    assigned = models.CharField(
+        Topic.ASSIGNED.label, max_length=10, choices=Delivery, default=Delivery.IMMEDIATE
+    )
+    customer_replied = models.CharField(
+        Topic.CUSTOMER_REPLIED.label, max_length=10, choices=Delivery, default=Delivery.IMMEDIATE
+    )
+    mention = models.CharField(
+        Topic.MENTION.label, max_length=10, choices=Delivery, default=Delivery.IMMEDIATE
+    )
+    sla_warning = models.CharField(
+        Topic.SLA_WARNING.label, max_length=10, choices=Delivery, default=Delivery.IMMEDIATE
+    )
+    digest_period = models.CharField(
+        _("digest"), max_length=10, choices=Period, default=Period.DAILY
+    )
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self):
+        return str(self.user)
+
+    def delivery(self, topic: str) -> str:
+        return getattr(self, topic)
+
+
+class PendingNotificationQuerySet(models.QuerySet):
+    def unsent(self):
+        return self.filter(claimed_at__isnull=True)
+
+
+class PendingNotification(models.Model):
+    """One event an agent chose to read in their digest, until the digest mail takes it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pending_notifications"
+    )
+    topic = models.CharField(max_length=20, choices=NotificationPreference.Topic)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set by the one digest run that claims the row (a conditional UPDATE), with its mail.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+    outgoing = models.ForeignKey(
+        OutgoingEmail, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = PendingNotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["user", "created_at"],
+                condition=Q(claimed_at__isnull=True),
+                name="pending_notification_unsent",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.topic} {self.ticket_id}"

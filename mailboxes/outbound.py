@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -22,13 +22,16 @@ from django.utils.translation import gettext_noop
 
 from helpdesk.celery import app as celery_app
 from helpdesk.celery import enqueue_on_commit
-from mailboxes.emails import auto_reply_email, ticket_mailbox, with_tag
+from mailboxes.emails import auto_reply_email, first_message_email, ticket_mailbox, with_tag
 from mailboxes.loops import make_message_id
 from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail
+from mailboxes.smtp import SMTP_TIMEOUT as SMTP_TIMEOUT  # tests and callers read it here
+from mailboxes.smtp import mailer_for, mailer_key
 from mailboxes.suppression import suppressed_among
 from mailboxes.tokens import make_reply_address
 from tickets.models import ActivityLog, Message, Ticket
-from tickets.services.audit import log_activity
+from tickets.services.audit import activity_row, log_activities, log_activity
+from tickets.states import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +46,6 @@ STUCK_AFTER = timedelta(minutes=10)
 # persistence, say): only then does the sweep enqueue it again, so that the broker never
 # holds two jobs for one row while a backlog drains.
 LOST_JOB_AFTER = timedelta(minutes=5)
-# Used when the mailer sets none: a hung server must not outlive STUCK_AFTER (double send).
-SMTP_TIMEOUT = 60
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(minutes=30)
 AUTOMATIC_HEADERS = {"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
@@ -58,9 +59,8 @@ _PREFIX = re.compile(r"^\s*((re|aw|sv|odp|res|fw|fwd|enc|tr)\s*(\[\d+\])?\s*:\s*
 # --- building the row ---------------------------------------------------------------------
 
 
-def _sender(ticket: Ticket) -> tuple[Mailbox | None, str, str]:
-    """(mailbox, bare from-address, From header) for mail about ``ticket``."""
-    mailbox = ticket_mailbox(ticket)
+def sender_of(mailbox: Mailbox | None) -> tuple[Mailbox | None, str, str]:
+    """(mailbox, bare from-address, From header) of mail from a ticket's mailbox (or none)."""
     if mailbox is None:
         name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
         return None, address, formataddr((name, address))
@@ -82,28 +82,29 @@ def reply_subject(ticket: Ticket) -> str:
     return with_tag(f"Re: {subject}", ticket)
 
 
-def _thread_headers(ticket: Ticket) -> tuple[str, str]:
-    """In-Reply-To (the customer's latest mail) and References (the recent chain)."""
-    recent = list(
-        ticket.messages.exclude(message_id="")
-        .exclude(kind__in=[Message.Kind.NOTE, Message.Kind.CONSULTATION])
-        .order_by("-created_at", "-pk")
-        .values_list("kind", "message_id")[:REFERENCES_LIMIT]
+def thread_headers(ticket_ids) -> dict[int, tuple[str, str]]:
+    """Each ticket's In-Reply-To (the customer's latest mail) and References (the recent
+    chain of mail, notes and consultations left out), in one query for all of them."""
+    headers = {pk: ("", "") for pk in ticket_ids}
+    rows = (
+        Message.objects.filter(ticket_id__in=headers)
+        .exclude(message_id="")
+        .order_by("ticket_id", "-created_at", "-pk")
+        .values_list("ticket_id", "kind", "message_id")
     )
-    chain = [_bracketed(mid) for _kind, mid in reversed(recent)]
-    latest_inbound = next((mid for kind, mid in recent if kind == Message.Kind.INBOUND), "")
-    if not latest_inbound:
-        latest_inbound = (
-            ticket.messages.filter(kind=Message.Kind.INBOUND)
-            .exclude(message_id="")
-            .order_by("-created_at", "-pk")
-            .values_list("message_id", flat=True)
-            .first()
-        ) or ""
-    in_reply_to = _bracketed(latest_inbound) if latest_inbound else ""
-    if in_reply_to and in_reply_to not in chain:
-        chain.append(in_reply_to)
-    return in_reply_to, " ".join(dict.fromkeys(chain))
+    mail_by_ticket: dict[int, list[tuple[str, str]]] = {}
+    for ticket_id, kind, message_id in rows:
+        mail_by_ticket.setdefault(ticket_id, []).append((kind, message_id))
+    hidden = (Message.Kind.NOTE, Message.Kind.CONSULTATION)
+    for ticket_id, mail in mail_by_ticket.items():
+        recent = [(kind, mid) for kind, mid in mail if kind not in hidden][:REFERENCES_LIMIT]
+        chain = [_bracketed(mid) for _kind, mid in reversed(recent)]
+        latest = next((mid for kind, mid in mail if kind == Message.Kind.INBOUND), "")
+        in_reply_to = _bracketed(latest) if latest else ""
+        if in_reply_to and in_reply_to not in chain:
+            chain.append(in_reply_to)
+        headers[ticket_id] = (in_reply_to, " ".join(dict.fromkeys(chain)))
+    return headers
 
 
 def _signature_image(message: Message | None):
@@ -111,9 +112,21 @@ def _signature_image(message: Message | None):
     return profile.signature_image if profile and profile.signature_image else None
 
 
-def _reply_bodies(message: Message, domain: str) -> tuple[str, str]:
+def _signature(message: Message) -> str:
     profile = getattr(message.author_user, "agent_profile", None)
-    signature = profile.signature_text.strip() if profile else ""
+    return profile.signature_text.strip() if profile else ""
+
+
+def _is_first_message(ticket: Ticket, message: Message) -> bool:
+    """An agent opened the ticket by writing to the customer, and this is what they wrote."""
+    if ticket.channel != Channel.OUTBOUND_EMAIL:
+        return False
+    earlier = Message.objects.filter(ticket=ticket, kind=Message.Kind.OUTBOUND, pk__lt=message.pk)
+    return not earlier.exists()
+
+
+def _reply_bodies(message: Message, domain: str) -> tuple[str, str]:
+    signature = _signature(message)
     text = message.body_text.rstrip() + (f"\n\n-- \n{signature}" if signature else "") + "\n"
     if _signature_image(message) is None:
         return text, ""
@@ -138,22 +151,26 @@ def send_task_for(*, internal: bool):
     return celery_app.tasks[name]
 
 
-def enqueue_outgoing(outgoing_id: int, *, internal: bool) -> None:
-    """Wake a worker for one outbox row after commit; a broker outage never raises.
+def enqueue_outgoing(outgoing_ids: list[int], *, internal: bool) -> None:
+    """Wake a worker for outbox rows after commit (one job for the list); never raises.
 
-    The row is the truth: when the broker refuses the job, ``enqueued_at`` is cleared
-    and the minute sweep (send_due_outgoing_emails_task) enqueues it again.
+    The rows are the truth: when the broker refuses the job, their ``enqueued_at`` is
+    cleared and the minute sweep (send_due_outgoing_emails_task) enqueues them again.
     """
+    if not outgoing_ids:
+        return
 
     def lost() -> None:
-        OutgoingEmail.objects.filter(pk=outgoing_id).update(enqueued_at=None)
+        OutgoingEmail.objects.filter(pk__in=outgoing_ids).update(enqueued_at=None)
 
-    enqueue_on_commit(send_task_for(internal=internal), outgoing_id, on_failure=lost)
+    enqueue_on_commit(send_task_for(internal=internal), list(outgoing_ids), on_failure=lost)
 
 
-def _enqueue(outgoing: OutgoingEmail) -> OutgoingEmail:
-    enqueue_outgoing(outgoing.pk, internal=outgoing.internal)
-    return outgoing
+def enqueue(rows: list[OutgoingEmail]) -> list[OutgoingEmail]:
+    """One send job per queue for these new rows (internal mail has its own); the rows."""
+    for internal in (False, True):
+        enqueue_outgoing([row.pk for row in rows if row.internal == internal], internal=internal)
+    return rows
 
 
 @transaction.atomic
@@ -177,10 +194,15 @@ def queue_reply(message: Message) -> OutgoingEmail | None:
     to_address = ticket.requester.primary_email if ticket.requester else ""
     if not to_address:
         return None
-    mailbox, address, from_header = _sender(ticket)
+    mailbox, address, from_header = sender_of(ticket_mailbox(ticket))
     message_id = make_message_id(address)
-    in_reply_to, references = _thread_headers(ticket)
+    in_reply_to, references = thread_headers([ticket.pk])[ticket.pk]
+    subject = reply_subject(ticket)
     body_text, body_html = _reply_bodies(message, _domain(address))
+    if _is_first_message(ticket, message):
+        message.ticket = ticket
+        first = first_message_email(message, mailbox=mailbox, signature=_signature(message))
+        subject, body_text, body_html = first.subject, first.body_text, first.body_html
     outgoing = OutgoingEmail.objects.create(
         kind=OutgoingEmail.Kind.REPLY,
         ticket=ticket,
@@ -189,7 +211,7 @@ def queue_reply(message: Message) -> OutgoingEmail | None:
         from_address=from_header,
         reply_to=make_reply_address(address, ticket.pk),
         to=[to_address],
-        subject=reply_subject(ticket),
+        subject=subject,
         body_text=body_text,
         body_html=body_html,
         message_id=message_id,
@@ -198,7 +220,7 @@ def queue_reply(message: Message) -> OutgoingEmail | None:
     )
     # Customers' replies thread on it like on any message of the ticket.
     Message.objects.filter(pk=message.pk).update(message_id=message_id)
-    return _enqueue(outgoing)
+    return enqueue([outgoing])[0]
 
 
 @transaction.atomic
@@ -226,7 +248,7 @@ def queue_notification(
         recipients = [address for address in recipients if address not in suppressed]
     if not recipients:
         return None
-    mailbox, address, from_header = _sender(ticket)
+    mailbox, address, from_header = sender_of(ticket_mailbox(ticket))
     outgoing = OutgoingEmail.objects.create(
         kind=OutgoingEmail.Kind.NOTIFICATION,
         ticket=ticket,
@@ -242,7 +264,7 @@ def queue_notification(
         headers=dict(GENERATED_HEADERS) if automatic else {},
         internal=True,
     )
-    return _enqueue(outgoing)
+    return enqueue([outgoing])[0]
 
 
 # --- auto-replies -------------------------------------------------------------------------
@@ -309,6 +331,9 @@ def queue_auto_replies(
         .order_by()
     )
     suppressed = suppressed_among(address for _request, address in wanted)
+    threads = thread_headers(
+        [request.ticket.pk for request, _address in wanted if request.first_message is None]
+    )
     templates: dict = {}
     shared: dict = {}
     rows, logs = [], []
@@ -323,7 +348,7 @@ def queue_auto_replies(
         ticket, mailbox = request.ticket, request.mailbox
         rendered = auto_reply_email(ticket, mailbox=mailbox, cache=templates, shared=shared)
         if request.first_message is None:
-            in_reply_to, references = _thread_headers(ticket)
+            in_reply_to, references = threads[ticket.pk]
         else:
             first = request.first_message.message_id
             in_reply_to = references = _bracketed(first) if first else ""
@@ -347,7 +372,7 @@ def queue_auto_replies(
         logs.append(AutoReplyLog(address=address, sent_at=now))
     OutgoingEmail.objects.bulk_create(rows)
     AutoReplyLog.objects.bulk_create(logs)
-    return [_enqueue(outgoing) for outgoing in rows]
+    return enqueue(rows)
 
 
 def _is_ours(address: str, mailbox_addresses: set[str]) -> bool:
@@ -415,14 +440,11 @@ def _build_email(outgoing: OutgoingEmail) -> _ReplyEmail:
                 content = stored.read()
             mimetype = item.content_type or "application/octet-stream"
             email.attach(item.filename, content, mimetype)
+    elif outgoing.kind == OutgoingEmail.Kind.NOTIFICATION:
+        # A notification may carry files of its own (a scheduled report's PDF).
+        for file in outgoing.files.all():
+            email.attach(file.filename, bytes(file.content), file.content_type)
     return email
-
-
-def _send(email: _ReplyEmail) -> None:
-    mailer = mailers["default"]
-    if getattr(mailer, "timeout", 0) is None:
-        setattr(mailer, "timeout", SMTP_TIMEOUT)  # noqa: B010 (SMTP backends only)
-    mailer.send_messages([email])
 
 
 def _due(now: datetime) -> Q:
@@ -459,23 +481,31 @@ def requeue_due_outgoing_emails(now: datetime | None = None) -> list[int]:
                 _due(now), _without_job(now), pk=outgoing_id
             ).update(enqueued_at=now)
             if claimed:
-                enqueue_outgoing(outgoing_id, internal=internal)
+                enqueue_outgoing([outgoing_id], internal=internal)
                 enqueued.append(outgoing_id)
     return enqueued
 
 
-def _claim(outgoing_id: int, now: datetime) -> bool:
-    # next_attempt_at doubles as "claimed at" while sending, so a dead worker's row is
-    # found again by the same index after STUCK_AFTER. The job is consumed: enqueued_at
-    # is cleared, so a retry is enqueued by the sweep as soon as it is due.
-    return bool(
-        OutgoingEmail.objects.filter(_due(now), pk=outgoing_id).update(
-            state=State.SENDING,
-            attempts=F("attempts") + 1,
-            next_attempt_at=now,
-            enqueued_at=None,
+def _claim(outgoing_ids: list[int], now: datetime) -> list[OutgoingEmail]:
+    """Lock the rows that are due (another worker's claim is skipped), mark them sending.
+
+    next_attempt_at doubles as "claimed at" while sending, so a dead worker's row is found
+    again by the same index after STUCK_AFTER. The job is consumed: enqueued_at is cleared,
+    so a retry is enqueued by the sweep as soon as it is due. Two statements for the list.
+    """
+    with transaction.atomic():
+        rows = list(
+            OutgoingEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("ticket_message__author_user__agent_profile", "mailbox__oauth")
+            .filter(_due(now), pk__in=outgoing_ids)
+            .order_by("pk")
         )
-    )
+        OutgoingEmail.objects.filter(pk__in=[row.pk for row in rows]).update(
+            state=State.SENDING, attempts=F("attempts") + 1, next_attempt_at=now, enqueued_at=None
+        )
+    for row in rows:
+        row.state, row.attempts, row.next_attempt_at = State.SENDING, row.attempts + 1, now
+    return rows
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -502,40 +532,84 @@ def _record_failure(outgoing: OutgoingEmail, error: Exception, now: datetime) ->
         log_activity(ticket, actor=None, action=Action.DELIVERY_FAILED, detail=detail)
 
 
-def send_outgoing_email(outgoing_id: int) -> bool:
-    """Claim one outbox row and send it through the default mailer; True when it was sent.
+def _send_over_one_connection(pending: list[OutgoingEmail]) -> list[OutgoingEmail]:
+    """Send rows of one SMTP account over one connection; the rows that were sent.
 
-    Safe to re-run: a row that is sent, failed, not yet due or claimed by another worker
-    is left alone. Errors never escape: they become a retry with back-off, then a failure
-    shown on the ticket. An unapproved reply is refused here too, whatever queued it.
+    On the first failure that row retries with back-off and the rows after it go back to
+    the queue with a job of their own (none waits in "sending" behind a hung server).
     """
-    now = timezone.now()
-    if not _claim(outgoing_id, now):
-        return False
-    outgoing = OutgoingEmail.objects.select_related(
-        "ticket_message__author_user__agent_profile"
-    ).get(pk=outgoing_id)
-    if outgoing.ticket_message is not None and not outgoing.ticket_message.is_sendable:
-        OutgoingEmail.objects.filter(pk=outgoing.pk).update(
+    sent: list[OutgoingEmail] = []
+    mailer = mailer_for(pending[0].mailbox)
+    try:
+        opened = len(pending) > 1 and mailer.open()
+    except Exception:  # each send below tries again and records its own failure
+        opened = False
+    try:
+        for index, outgoing in enumerate(pending):
+            try:
+                mailer.send_messages([_build_email(outgoing)])
+            except Exception as error:  # SMTP down, timeouts, a missing file: retry, never raise
+                logger.warning("Outgoing email %s not sent: %s", outgoing.pk, error)
+                _record_failure(outgoing, error, timezone.now())
+                rest = pending[index + 1 :]
+                OutgoingEmail.objects.filter(pk__in=[row.pk for row in rest]).update(
+                    state=State.QUEUED, attempts=F("attempts") - 1, enqueued_at=timezone.now()
+                )
+                enqueue(rest)
+                break
+            sent.append(outgoing)
+    finally:
+        if opened:
+            mailer.close()
+    return sent
+
+
+def send_outgoing_emails(outgoing_ids: list[int]) -> set[int]:
+    """Claim outbox rows and send them, each through its mailbox's SMTP account (or the
+    site's); the ids that were sent.
+
+    One connection per SMTP account, and a few statements, for the list. Safe to re-run: a row sent,
+    failed, not yet due or claimed by another worker is left alone. Errors never escape: a
+    failing row gets a retry with back-off (then a failure shown on the ticket), and the
+    rows after it go back to the queue with a job of their own (none waits in "sending"
+    behind a hung server long enough to be claimed again). An unapproved reply is refused.
+    """
+    rows = _claim(sorted(set(outgoing_ids)), timezone.now())
+    blocked = [
+        row.pk
+        for row in rows
+        if row.ticket_message is not None and not row.ticket_message.is_sendable
+    ]
+    if blocked:
+        OutgoingEmail.objects.filter(pk__in=blocked).update(
             state=State.FAILED, last_error=NOT_APPROVED
         )
-        logger.warning("Outgoing email %s blocked: its reply is not approved", outgoing.pk)
-        return False
-    try:
-        _send(_build_email(outgoing))
-    except Exception as error:  # SMTP down, timeouts, a missing file: retry, never raise
-        logger.warning("Outgoing email %s not sent: %s", outgoing.pk, error)
-        _record_failure(outgoing, error, timezone.now())
-        return False
-    OutgoingEmail.objects.filter(pk=outgoing.pk).update(
+        logger.warning("Outgoing emails %s blocked: their reply is not approved", blocked)
+    pending = [row for row in rows if row.pk not in blocked]
+    # Each mailbox with an SMTP account of its own sends through it; the rest through the
+    # site's. One connection per account for the list.
+    groups: dict[str, list[OutgoingEmail]] = {}
+    for row in pending:
+        groups.setdefault(mailer_key(row.mailbox), []).append(row)
+    sent = []
+    for group in groups.values():
+        sent += _send_over_one_connection(group)
+    OutgoingEmail.objects.filter(pk__in=[row.pk for row in sent]).update(
         state=State.SENT, sent_at=timezone.now(), last_error=""
     )
-    if outgoing.ticket_id:
-        detail = ", ".join(outgoing.to)
-        log_activity(
-            Ticket(pk=outgoing.ticket_id), actor=None, action=Action.MAIL_SENT, detail=detail
-        )
-    return True
+    log_activities(
+        [
+            activity_row(
+                Ticket(pk=row.ticket_id),
+                actor=None,
+                action=Action.MAIL_SENT,
+                detail=", ".join(row.to),
+            )
+            for row in sent
+            if row.ticket_id
+        ]
+    )
+    return {row.pk for row in sent}
 
 
 def requeue_outgoing_email(outgoing_id: int) -> bool:
@@ -551,5 +625,5 @@ def requeue_outgoing_email(outgoing_id: int) -> bool:
         internal = OutgoingEmail.objects.filter(pk=outgoing_id).values_list("internal", flat=True)[
             0
         ]
-        enqueue_outgoing(outgoing_id, internal=internal)
+        enqueue_outgoing([outgoing_id], internal=internal)
     return bool(rearmed)

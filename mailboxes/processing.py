@@ -17,7 +17,6 @@ again as a batch of one, so one bad message only ever fails itself, with its err
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
@@ -241,9 +240,9 @@ def _process_wave(
     known, mailbox_addresses = loops.known_message_ids_and_mailbox_addresses(
         item.message_id for item in items
     )
-    own_addresses = our_addresses(mailbox_addresses)
+    own_addresses = loops.our_addresses(mailbox_addresses)
     done = [item.raw for item in items]
-    customer = [item for item in items if _screen(item, known, own_addresses)]
+    customer = _screen(items, known, own_addresses)
     lookup = thread_lookup(item.parsed for item in customer)
     matches = {
         item.raw.pk: find_thread(item.parsed, item.raw.mailbox, lookup=lookup) for item in customer
@@ -312,31 +311,37 @@ def _process_wave(
     return done
 
 
-def _screen(item: _Item, known: dict[str, set[str]], own_addresses: set[str]) -> bool:
-    """True for customer mail; otherwise the outcome (ignored, with its reason) is set."""
-    parsed, raw = item.parsed, item.raw
-    kinds = loops.known_kinds(known, item.message_id)
-    reason = loops.classify_automatic(
-        parsed,
-        own_addresses=own_addresses,
-        own_message_ids_lookup=lambda _message_id: "own" in kinds,
-        mailbox=raw.mailbox,
-    )
-    if reason == Reason.BOUNCE:
-        reason = loops.link_bounce(raw, parsed)
-    if reason:
-        finish(raw, State.IGNORED, reason, item.notes)
-        return False
-    if parsed.from_address is None:
-        finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *item.notes])
-        return False
-    if raw.reused_message_id:
-        # A different mail under a Message-ID we have: not a duplicate, and said so.
-        item.notes = [REUSED_MESSAGE_ID_NOTE, *item.notes]
-    elif "inbound" in kinds:
-        finish(raw, State.IGNORED, Reason.DUPLICATE, item.notes)
-        return False
-    return True
+def _screen(items: list[_Item], known: dict[str, set[str]], own_addresses: set[str]) -> list:
+    """The customer mail among ``items``; the others' outcomes (ignored, with the reason) are
+    set, and the bounces linked to the tickets whose mail they return (all at once)."""
+    customer, bounces = [], []
+    for item in items:
+        parsed, raw = item.parsed, item.raw
+        kinds = loops.known_kinds(known, item.message_id)
+        reason = loops.classify_automatic(
+            parsed,
+            own_addresses=own_addresses,
+            own_message_ids_lookup=lambda _message_id: "own" in kinds,  # noqa: B023 (called here)
+            mailbox=raw.mailbox,
+        )
+        if reason == Reason.BOUNCE:
+            bounces.append(item)
+        elif reason:
+            finish(raw, State.IGNORED, reason, item.notes)
+        elif parsed.from_address is None:
+            finish(raw, State.IGNORED, Reason.NO_SENDER, [parsed.sender_problem, *item.notes])
+        elif raw.reused_message_id:
+            # A different mail under a Message-ID we have: not a duplicate, and said so.
+            item.notes = [REUSED_MESSAGE_ID_NOTE, *item.notes]
+            customer.append(item)
+        elif "inbound" in kinds:
+            finish(raw, State.IGNORED, Reason.DUPLICATE, item.notes)
+        else:
+            customer.append(item)
+    reasons = loops.link_bounces([(item.raw, item.parsed) for item in bounces])
+    for item, reason in zip(bounces, reasons, strict=True):
+        finish(item.raw, State.IGNORED, reason, item.notes)
+    return customer
 
 
 def _customer_mail(item: _Item, match: ThreadMatch, contact, participants, *, released: bool):
@@ -474,14 +479,6 @@ def finish(raw: RawMessage, state: str, reason: str, notes: Sequence[str] = ()) 
     """Set the outcome on the row (not saved): state, reason, and the notes as its error."""
     raw.state, raw.reason = state, reason
     raw.error = db_text("; ".join(note for note in notes if note))[:5000]
-
-
-def our_addresses(mailbox_addresses: set[str]) -> set[str]:
-    """Every address we send from (mailboxes and the default senders), lowercased."""
-    addresses = set(mailbox_addresses)
-    for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
-        addresses.add(parseaddr(sender)[1])
-    return {address.lower() for address in addresses if address}
 
 
 def attachment_uploads(parsed: ParsedMail) -> tuple[list[File], list[str]]:

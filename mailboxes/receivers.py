@@ -8,7 +8,7 @@ from mailboxes.models import NotificationRule
 from people import signals as people_signals
 from tickets import signals
 from tickets.panels import AGENT
-from tickets.states import Status
+from tickets.states import MESSAGING_CHANNELS, Status
 
 Event = NotificationRule.Event
 
@@ -18,7 +18,16 @@ def _queue_replies(sender, messages, **kwargs):
     from mailboxes.outbound import queue_reply
 
     for message in messages:
-        queue_reply(message)
+        # A chat's replies go back through its conversation: the chat app says so.
+        if not _sent_elsewhere(message.ticket):
+            queue_reply(message)
+
+
+def _sent_elsewhere(ticket) -> bool:
+    if ticket.channel not in MESSAGING_CHANNELS:
+        return False  # mail, portal, phone...: no app is asked (no query)
+    answers = signals.replies_sent_elsewhere.send(sender=type(ticket), ticket=ticket)
+    return any(answer for _receiver, answer in answers)
 
 
 def _notices(items, **kwargs):
@@ -60,10 +69,18 @@ def _on_statuses_changed(sender, changes, actor, **kwargs):
 
 
 def _on_messages_added(sender, messages, actor, **kwargs):
-    # Replies are told by replies_ready once they may leave, notes never.
+    # Replies are told by replies_ready once they may leave; notes by their mentions only.
+    from mailboxes.agent_notifications import notify_mentions
     from mailboxes.notifications import notify_customer_messages
 
     notify_customer_messages(messages, actor=actor)
+    notify_mentions(messages, actor=actor)
+
+
+def _on_tickets_assigned(sender, changes, actor, **kwargs):
+    from mailboxes.agent_notifications import notify_assigned
+
+    notify_assigned(changes, actor=actor)
 
 
 def _on_replies_ready(sender, messages, actor, **kwargs):
@@ -118,6 +135,7 @@ def connect() -> None:
     signals.tickets_created.connect(_on_tickets_created, dispatch_uid="mailboxes-notify-created")
     signals.statuses_changed.connect(_on_statuses_changed, dispatch_uid="mailboxes-notify-status")
     signals.messages_added.connect(_on_messages_added, dispatch_uid="mailboxes-notify-message")
+    signals.tickets_assigned.connect(_on_tickets_assigned, dispatch_uid="mailboxes-notify-assigned")
     signals.replies_ready.connect(_on_replies_ready, dispatch_uid="mailboxes-notify-reply")
     signals.resolutions_approved.connect(
         _on_resolutions_approved, dispatch_uid="mailboxes-notify-approved"

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from mailboxes import loops
 from mailboxes.models import AutoReplyLog, Mailbox, OutgoingEmail, RawMessage
 from mailboxes.parsing import ParsedMail, parse_message
-from mailboxes.suppression import is_suppressed
+from mailboxes.suppression import suppressed_among
 
 HEADER_LIMIT = 64 * 1024
 
@@ -55,7 +55,7 @@ def _may_notify(parsed: ParsedMail, own: set[str]) -> str | None:
         return None
     if loops.is_loop(parsed, own) or is_robot_address(address, ours=own):
         return None
-    if is_suppressed(address):
+    if suppressed_among([address]):
         return None
     return address
 
@@ -66,13 +66,12 @@ def queue_refusal_notice(mailbox: Mailbox, *, headers: bytes, size: int) -> Outg
     Rate-limited per address with the auto-replies (AUTO_REPLY_LIMIT_PER_HOUR): a sender
     whose mail is refused again and again is not answered again and again.
     """
-    from mailboxes.notifications import own_addresses
-    from mailboxes.outbound import AUTOMATIC_HEADERS, _enqueue, is_over_rate_limit
+    from mailboxes.outbound import AUTOMATIC_HEADERS, enqueue, is_over_rate_limit
 
     if not headers:
         return None
     parsed = parse_message(headers.rstrip(b"\r\n") + b"\n\n")
-    own = own_addresses()
+    own = loops.our_addresses()
     address = _may_notify(parsed, own)
     now = timezone.now()
     if address is None or is_over_rate_limit(address, now):
@@ -100,7 +99,7 @@ def queue_refusal_notice(mailbox: Mailbox, *, headers: bytes, size: int) -> Outg
         headers=dict(AUTOMATIC_HEADERS),
     )
     AutoReplyLog.objects.create(address=address, sent_at=now)
-    return _enqueue(outgoing)
+    return enqueue([outgoing])[0]
 
 
 def refused_count(mailbox: Mailbox, *, since: timedelta | None = None) -> int:

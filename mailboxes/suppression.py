@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from mailboxes.models import RawMessage, SuppressedAddress
+from mailboxes.models import SuppressedAddress
 from tickets.models import Ticket
 from tickets.panels import Panel
 
@@ -37,36 +37,31 @@ def suppressed_among(addresses: Iterable[str]) -> set[str]:
     )
 
 
-def is_suppressed(address: str) -> bool:
-    return bool(suppressed_among([address]))
+def suppress_addresses(rows: list[SuppressedAddress]) -> list[SuppressedAddress]:
+    """Save these unsaved suppressions, but for addresses already suppressed; the new rows.
 
-
-def suppress_address(
-    address: str,
-    *,
-    reason: str,
-    dsn_status: str = "",
-    bounce: RawMessage | None = None,
-    ticket: Ticket | None = None,
-) -> SuppressedAddress | None:
-    """Stop automatic mail to ``address``; returns the new row, or None when already suppressed.
-
-    Safe to re-run and to race: the partial unique constraint keeps one standing row.
+    One query for the standing ones and one INSERT. Safe to re-run and to race: the
+    partial unique constraint keeps one standing row per address (on a clash with a
+    concurrent bounce each row is tried alone).
     """
-    address = _normal(address)
-    if "@" not in address or is_suppressed(address):
-        return None
+    standing = suppressed_among(row.address for row in rows)
+    new: dict[str, SuppressedAddress] = {}
+    for row in rows:
+        row.address = _normal(row.address)[:254]
+        row.reason, row.dsn_status = row.reason[:2000], row.dsn_status[:20]
+        if row.bounce is not None and not row.bounce.pk:
+            row.bounce = None
+        if "@" in row.address and row.address not in standing:
+            new.setdefault(row.address, row)
+    if not new:
+        return []
     try:
         with transaction.atomic():
-            return SuppressedAddress.objects.create(
-                address=address[:254],
-                reason=reason[:2000],
-                dsn_status=dsn_status[:20],
-                bounce=bounce if bounce is not None and bounce.pk else None,
-                ticket=ticket,
-            )
+            return SuppressedAddress.objects.bulk_create(new.values())
     except IntegrityError:
-        return None  # suppressed by a concurrent bounce
+        if len(new) == 1:
+            return []  # suppressed by a concurrent bounce
+        return [saved for row in new.values() for saved in suppress_addresses([row])]
 
 
 def lift_suppressions(suppression_ids: Iterable[int], *, actor) -> int:

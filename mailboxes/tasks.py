@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from helpdesk.celery import enqueue_on_commit
-from mailboxes import ingest, outbound, processing
+from mailboxes import digests, fetch_claims, ingest, outbound, processing
 
 
 @shared_task
@@ -45,11 +45,12 @@ class _Batcher:
 def fetch_mailbox_task(mailbox_id):
     """Fetch one mailbox; errors are recorded on the mailbox (with back-off), not raised.
 
-    The stored messages are processed in batches, the first while the fetch goes on.
+    The stored messages are processed in batches, the first while the fetch goes on. One
+    fetch per mailbox at a time (the poller's and the IDLE listener's): see fetch_claims.
     """
     batcher = _Batcher()
     try:
-        ingest.fetch_mailbox(mailbox_id, hand_over=batcher.add)
+        fetch_claims.fetch_mailbox_exclusively(mailbox_id, hand_over=batcher.add)
     finally:
         batcher.flush()  # what was stored before an error is processed all the same
 
@@ -68,18 +69,23 @@ def process_raw_messages_task(raw_message_ids, then=()):
 
 
 @shared_task
-def send_outgoing_email_task(outgoing_email_id):
-    """Send one outbox row to a customer (queue customer_mail) if it can be claimed.
+def send_outgoing_email_task(outgoing_email_ids):
+    """Send outbox rows to customers (queue customer_mail), those that can be claimed.
 
-    Failures go to retry with back-off. Safe to run twice: the row is claimed once.
+    Failures go to retry with back-off. Safe to run twice: each row is claimed once. A
+    single id (a job queued before jobs took lists) is a list of one.
     """
-    outbound.send_outgoing_email(outgoing_email_id)
+    outbound.send_outgoing_emails(_ids(outgoing_email_ids))
 
 
 @shared_task
-def send_internal_email_task(outgoing_email_id):
-    """Send one internal outbox row (queue internal_mail): the same claim, another queue."""
-    outbound.send_outgoing_email(outgoing_email_id)
+def send_internal_email_task(outgoing_email_ids):
+    """Send internal outbox rows (queue internal_mail): the same claim, another queue."""
+    outbound.send_outgoing_emails(_ids(outgoing_email_ids))
+
+
+def _ids(value) -> list[int]:
+    return [value] if isinstance(value, int) else list(value)
 
 
 @shared_task
@@ -94,3 +100,9 @@ def requeue_stale_raw_messages_task():
     ids = ingest.stale_new_raw_message_ids()
     for start in range(0, len(ids), processing.BATCH_SIZE):
         process_raw_messages_task.delay(ids[start : start + processing.BATCH_SIZE])
+
+
+@shared_task
+def send_due_digests_task():
+    """Beat: queue the agents' digests whose period turned (claimed rows: safe to re-run)."""
+    digests.send_due_digests()

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from people import signals
 from people.models import (
     Absence,
+    AccessProfile,
     AgentProfile,
     Contact,
     ContactEmail,
@@ -21,10 +22,27 @@ from people.services import create_customer_account
 User = get_user_model()
 
 
+@admin.register(AccessProfile)
+class AccessProfileAdmin(admin.ModelAdmin):
+    """Read-only here: profiles are edited on /settings/profiles/, where holders' pools
+    follow them."""
+
+    list_display = ["name", "description"]
+    search_fields = ["name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 class AgentProfileInline(admin.StackedInline):
     model = AgentProfile
     can_delete = False
     filter_horizontal = ["skills"]
+    # Handed out on /settings/profiles/, so the holder's pools follow the profile.
+    readonly_fields = ["access_profile"]
 
 
 class AbsenceInline(admin.TabularInline):
@@ -50,8 +68,8 @@ class SkillAdmin(admin.ModelAdmin):
 
 @admin.register(Absence)
 class AbsenceAdmin(admin.ModelAdmin):
-    list_display = ["agent", "starts_at", "ends_at", "substitute", "reason"]
-    list_filter = ["starts_at"]
+    list_display = ["agent", "starts_at", "ends_at", "substitute", "state", "reason"]
+    list_filter = ["state", "starts_at"]
     autocomplete_fields = ["agent", "substitute"]
 
 

@@ -6,7 +6,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.urls import reverse
 
-from people.roles import is_agent
+from people.models import Role
+from people.roles import is_agent, role_of
 from people.services import contact_for
 
 
@@ -34,6 +35,18 @@ def customer_required(view):
             return redirect_to_login(request.get_full_path(), reverse("portal:login"))
         request.contact = contact_for(request.user)
         if request.contact is None:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def admin_required(view):
+    """Administrators only (superusers, the Administrators group); anyone else gets a 404."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (request.user.is_active and role_of(request.user) == Role.ADMIN):
             raise Http404
         return view(request, *args, **kwargs)
 

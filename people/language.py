@@ -77,3 +77,10 @@ def lemma(word: str, language: str) -> str:
 
     word = unicodedata.normalize("NFC", word.lower())
     return simplemma.lemmatize(word, lang=iso, low_memory=True).lower()
+
+
+def load_models() -> None:
+    """Load the identifier's model and every dictionary now, not on the first mail."""
+    _language_identifier()
+    for code, _name in settings.LANGUAGES:
+        lemma("a", code)

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from people.features import Feature
+from people.phones import normalise_number
 from people.text import split_keywords
 
 
@@ -42,6 +44,39 @@ class Skill(models.Model):
         return split_keywords(self.keywords)
 
 
+class AccessProfile(models.Model):
+    """What its holders may do (features) and where they work (pools).
+
+    An agent with a profile has exactly its features, whatever their role; without one,
+    their role decides (``people.profiles``). A profile with pools makes its holders
+    members of exactly those pools (PoolMembership stays the one table every query reads).
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    pools = models.ManyToManyField(
+        "tickets.Pool",
+        blank=True,
+        related_name="access_profiles",
+        verbose_name=_("pools"),
+        help_text=_(
+            "Holders work in exactly these pools. None: each agent's pools are set one by one."
+        ),
+    )
+    features = models.JSONField(_("features"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("access profile")
+        verbose_name_plural = _("access profiles")
+
+    def __str__(self):
+        return self.name
+
+    def grants(self, feature: Feature) -> bool:
+        return feature in self.features
+
+
 class AgentProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
@@ -52,6 +87,15 @@ class AgentProfile(models.Model):
     skills = models.ManyToManyField(
         Skill, blank=True, related_name="agents", verbose_name=_("skills")
     )
+    access_profile = models.ForeignKey(
+        AccessProfile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="holders",
+        verbose_name=_("access profile"),
+        help_text=_("Empty: the role decides what the agent may do."),
+    )
     signature_text = models.TextField(_("signature"), blank=True)
     signature_image = models.ImageField(_("signature image"), upload_to="signatures/", blank=True)
     language = models.CharField(
@@ -59,6 +103,9 @@ class AgentProfile(models.Model):
     )
     time_zone = models.CharField(
         _("time zone"), max_length=64, blank=True, help_text=_("IANA name, e.g. Europe/Warsaw.")
+    )
+    compact_queue = models.BooleanField(
+        _("compact queue"), default=False, help_text=_("One line per ticket in the queue.")
     )
 
     class Meta:
@@ -74,9 +121,16 @@ class AgentProfile(models.Model):
 
 
 class AbsenceQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(state=Absence.State.APPROVED)
+
     def current(self, now=None):
+        """Approved absences in force at ``now``: only these hand work to the substitute."""
         now = now or timezone.now()
-        return self.filter(starts_at__lte=now, ends_at__gt=now)
+        return self.approved().filter(starts_at__lte=now, ends_at__gt=now)
+
+    def overlapping(self, starts_at, ends_at):
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
 
 
 class Absence(models.Model):
@@ -100,6 +154,24 @@ class Absence(models.Model):
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
 
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("awaiting approval")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    # Recorded by an admin or a supervisor: approved at once; by the agent: requested.
+    state = models.CharField(_("state"), max_length=10, choices=State, default=State.APPROVED)
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
     objects = AbsenceQuerySet.as_manager()
 
     class Meta:
@@ -121,6 +193,16 @@ class Absence(models.Model):
 
     def __str__(self):
         return f"{self.agent} {self.starts_at:%Y-%m-%d} - {self.ends_at:%Y-%m-%d}"
+
+    @property
+    def first_day(self):
+        """The first local date away, in the current time zone."""
+        return timezone.localtime(self.starts_at).date()
+
+    @property
+    def last_day(self):
+        """The last local date away (``ends_at`` is the midnight after it)."""
+        return (timezone.localtime(self.ends_at) - timedelta(microseconds=1)).date()
 
 
 class Sector(models.Model):
@@ -174,11 +256,25 @@ class Contact(models.Model):
         related_name="contact",
         verbose_name=_("portal login"),
     )
+    role = models.CharField(
+        _("role"), max_length=100, blank=True, help_text=_("Their job or position.")
+    )
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
     )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # Set when an agent merged this contact into another: everything it had moved there,
+    # and the row stays so old links (a bookmarked contact page) lead to the right person.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_contacts",
+        verbose_name=_("merged into"),
+        editable=False,
+    )
 
     class Meta:
         ordering = ["name"]
@@ -220,23 +316,38 @@ class ContactPhone(models.Model):
         MOBILE = "mobile", pgettext_lazy("phone type", "Mobile")
         WORK = "work", pgettext_lazy("phone type", "Work")
         HOME = "home", pgettext_lazy("phone type", "Home")
+        FAX = "fax", pgettext_lazy("phone type", "Fax")
 
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones")
     number = models.CharField(_("number"), max_length=40)
     digits = models.CharField(max_length=40, db_index=True, editable=False)
+    # The number in E.164 ("+5511987654321"): what a caller is looked up by, whole or by
+    # its start; "" when the number cannot be read. See people/phones.py.
+    e164 = models.CharField(_("E.164 number"), max_length=20, blank=True, editable=False)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.MOBILE)
 
     class Meta:
         verbose_name = _("phone number")
         verbose_name_plural = _("phone numbers")
+        indexes = [
+            # pattern_ops: on PostgreSQL the one index answers "=" and "LIKE '+5511%'" alike
+            # (a plain btree under a non-C collation cannot serve the prefix search).
+            models.Index(
+                fields=["e164"], name="contactphone_e164_idx", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
 
     def __str__(self):
         return self.number
 
     def save(self, *args, **kwargs):
-        # Callers are found by digits only: "+55 (11) 9..." and "5511 9..." are one number.
-        self.digits = "".join(ch for ch in self.number if ch.isdigit())
+        self.fill_numbers()
         super().save(*args, **kwargs)
+
+    def fill_numbers(self) -> None:
+        """Set the derived columns; bulk_create callers (imports) call it for each row."""
+        self.digits = "".join(ch for ch in self.number if ch.isdigit())
+        self.e164 = normalise_number(self.number)
 
 
 class Department(models.Model):
@@ -249,8 +360,8 @@ class Department(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = _("department")
-        verbose_name_plural = _("departments")
+        verbose_name = _("consulted department")
+        verbose_name_plural = _("consulted departments")
 
     def __str__(self):
         return self.name

@@ -1,8 +1,22 @@
 """Who may do what, read from groups and permissions (never from ad-hoc flags)."""
 
+from django.db.models import Q
+
 from people.models import Role
 
 SEE_ALL_POOLS = "people.see_all_pools"
+
+
+def sees_all_pools_q() -> Q:
+    """Users who hold ``SEE_ALL_POOLS``, through a group or their own (a filter on users)."""
+    app_label, codename = SEE_ALL_POOLS.split(".")
+    group = {"groups__permissions__codename": codename}
+    own = {"user_permissions__codename": codename}
+    return Q(**group, groups__permissions__content_type__app_label=app_label) | Q(
+        **own, user_permissions__content_type__app_label=app_label
+    )
+
+
 APPROVE_REPLIES = "people.approve_reply"
 
 

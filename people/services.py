@@ -2,12 +2,17 @@
 
 import hashlib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from people.models import (
     ROLE_GROUPS,
@@ -15,13 +20,20 @@ from people.models import (
     AgentProfile,
     Contact,
     ContactEmail,
+    ContactPhone,
+    Organization,
     Role,
     SignInLink,
 )
 
 # Permissions each role group carries; supervisors and admins inherit the agent's.
 _AGENT_PERMS = ["people.view_contact", "people.change_contact"]
-_SUPERVISOR_PERMS = [*_AGENT_PERMS, "people.see_all_pools", "people.approve_reply"]
+_SUPERVISOR_PERMS = [
+    *_AGENT_PERMS,
+    "people.see_all_pools",
+    "people.approve_reply",
+    "knowledge.write_articles",
+]
 ROLE_PERMISSIONS = {
     Role.AGENT: _AGENT_PERMS,
     Role.SUPERVISOR: _SUPERVISOR_PERMS,
@@ -71,22 +83,69 @@ def create_agent(
     return user
 
 
-def current_absences(now=None):
-    """Absences in force now, with agent and substitute loaded."""
-    return Absence.objects.current(now or timezone.now()).select_related("agent", "substitute")
-
-
-def absent_user_ids(now=None) -> set[int]:
-    return set(Absence.objects.current(now).values_list("agent_id", flat=True))
-
-
-def substituted_user_ids(substitute, now=None) -> set[int]:
-    """Agents who are away now and whose work ``substitute`` covers."""
-    return set(
-        Absence.objects.current(now)
-        .filter(substitute=substitute)
-        .values_list("agent_id", flat=True)
+def _check_absence(agent, *, starts_at, ends_at, substitute, exclude=None) -> None:
+    if ends_at <= starts_at:
+        raise ValidationError({"ends_at": _("The end must be after the start.")})
+    if substitute is not None:
+        if substitute.pk == agent.pk:
+            raise ValidationError({"substitute": _("Choose someone else as substitute.")})
+        if not substitute.is_active or not hasattr(substitute, "agent_profile"):
+            raise ValidationError({"substitute": _("The substitute must be an active agent.")})
+    clashes = (
+        Absence.objects.filter(agent=agent)
+        .exclude(state=Absence.State.REJECTED)
+        .overlapping(starts_at, ends_at)
     )
+    if exclude is not None:
+        clashes = clashes.exclude(pk=exclude.pk)
+    if clashes.exists():
+        raise ValidationError(_("This overlaps another absence of the same agent."))
+
+
+@transaction.atomic
+def request_absence(agent, *, starts_at, ends_at, substitute=None, reason="") -> Absence:
+    """The agent records their own absence; it counts once a supervisor approves it."""
+    _check_absence(agent, starts_at=starts_at, ends_at=ends_at, substitute=substitute)
+    return Absence.objects.create(
+        agent=agent,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        substitute=substitute,
+        reason=reason,
+        state=Absence.State.REQUESTED,
+        requested_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def decide_absence(absence: Absence, *, approve: bool, by, **changes) -> Absence:
+    """A supervisor approves (perhaps with other dates or substitute) or rejects a request."""
+    absence = Absence.objects.select_for_update().get(pk=absence.pk)
+    for field in ("starts_at", "ends_at", "substitute"):
+        if field in changes:
+            setattr(absence, field, changes[field])
+    if approve:
+        _check_absence(
+            absence.agent,
+            starts_at=absence.starts_at,
+            ends_at=absence.ends_at,
+            substitute=absence.substitute,
+            exclude=absence,
+        )
+    absence.state = Absence.State.APPROVED if approve else Absence.State.REJECTED
+    absence.decided_by = by
+    absence.decided_at = timezone.now()
+    absence.save()
+    return absence
+
+
+@transaction.atomic
+def withdraw_absence(absence: Absence, *, agent) -> None:
+    """The agent withdraws a request, or an approved absence that has not begun."""
+    absence = Absence.objects.select_for_update().get(pk=absence.pk, agent=agent)
+    if absence.state == Absence.State.APPROVED and absence.starts_at <= timezone.now():
+        raise ValidationError(_("An absence that has begun can only be changed by a supervisor."))
+    absence.delete()
 
 
 # --- customers on the portal --------------------------------------------------------------
@@ -253,3 +312,153 @@ def find_or_create_contacts(
             Contact.objects.filter(pk__in=lost).delete()
     found.update(owners)
     return found
+
+
+# --- contacts made by agents ---------------------------------------------------------------
+
+
+@dataclass
+class ContactDetails:
+    """A customer an agent adds while opening a ticket (a phone call, a visit)."""
+
+    name: str
+    email: str = ""
+    phone: str = ""
+    language: str = ""
+    organization: Organization | None = None
+
+
+def phone_digits(number: str) -> str:
+    """A number as its digits only: how callers are found ("+55 (11) 9..." is "55119...")."""
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+@transaction.atomic
+def create_contacts(details: Sequence[ContactDetails]) -> list[Contact]:
+    """Make the contacts, each with its address and number; a few queries for the list.
+
+    Refuses (ValidationError, nothing made) a contact without a name, or with an address
+    another contact already has: the agent should pick that contact instead.
+    """
+    addresses = [item.email.strip().lower() for item in details if item.email.strip()]
+    for item in details:
+        if not item.name.strip():
+            raise ValidationError(_("The new contact needs a name."))
+    if len(set(addresses)) != len(addresses):
+        raise ValidationError(_("Two new contacts have the same email address."))
+    taken = ContactEmail.objects.filter(address__in=addresses).select_related("contact").first()
+    if taken is not None:
+        raise ValidationError(
+            _("%(address)s already belongs to %(name)s: choose that contact.")
+            % {"address": taken.address, "name": taken.contact.name}
+        )
+    contacts = Contact.objects.bulk_create(
+        Contact(
+            name=item.name.strip()[:200],
+            language=item.language,
+            organization=item.organization,
+        )
+        for item in details
+    )
+    ContactEmail.objects.bulk_create(
+        ContactEmail(contact=contact, address=item.email.strip().lower(), is_primary=True)
+        for item, contact in zip(details, contacts, strict=True)
+        if item.email.strip()
+    )
+    phones = [
+        ContactPhone(contact=contact, number=item.phone.strip()[:40])
+        for item, contact in zip(details, contacts, strict=True)
+        if phone_digits(item.phone)
+    ]
+    for phone in phones:
+        phone.fill_numbers()  # bulk_create skips save(): the digits and the E.164 form
+    ContactPhone.objects.bulk_create(phones)
+    return contacts
+
+
+def find_contacts(query: str):
+    """Contacts whose name, email address or phone number matches ``query``, by name.
+
+    Digits match anywhere in a stored number (any formatting), words in the name, text in
+    an address. An empty query finds nothing.
+    """
+    query = " ".join(query.split())[:100]
+    if len(query) < 2:
+        return Contact.objects.none()
+    # One id list per table, each read on its own: OR-ing across the joined tables would
+    # multiply every contact by its addresses and numbers before filtering.
+    match = Q(name__icontains=query) | Q(
+        pk__in=ContactEmail.objects.filter(address__icontains=query.lower()).values("contact_id")
+    )
+    digits = phone_digits(query)
+    if len(digits) >= 3 and len(digits) >= len(query.replace(" ", "")) // 2:
+        match |= Q(pk__in=ContactPhone.objects.filter(digits__contains=digits).values("contact_id"))
+    return (
+        Contact.objects.filter(match, merged_into__isnull=True)
+        .select_related("organization")
+        .prefetch_related("emails", "phones")
+        .order_by("name", "pk")
+    )
+
+
+@transaction.atomic
+def save_contact(
+    contact: Contact | None,
+    *,
+    fields: dict,
+    emails: list[str] | None = None,
+    phones: list[dict] | None = None,
+) -> Contact:
+    """Create (``contact`` None) or change a contact: its plain ``fields`` (name,
+    organization, language, notes) and, when given, exactly these addresses (the first is
+    the primary) and phone numbers. An address of another contact is refused."""
+    contact = contact or Contact()
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    contact.save()
+    if emails is not None:
+        wanted = list(dict.fromkeys(address.strip().lower() for address in emails if address))
+        taken = list(
+            ContactEmail.objects.filter(address__in=wanted)
+            .exclude(contact=contact)
+            .values_list("address", flat=True)
+        )
+        if taken:
+            raise _address_taken(taken)
+        contact.emails.exclude(address__in=wanted).delete()
+        existing = set(contact.emails.values_list("address", flat=True))
+        for position, address in enumerate(wanted):
+            if address in existing:
+                contact.emails.filter(address=address).update(is_primary=position == 0)
+                continue
+            try:
+                # A concurrent writer may take the address after the check above.
+                with transaction.atomic():
+                    ContactEmail(contact=contact, address=address, is_primary=position == 0).save()
+            except IntegrityError:
+                raise _address_taken([address]) from None
+    if phones is not None:
+        contact.phones.all().delete()
+        for phone in phones:
+            ContactPhone(contact=contact, number=phone["number"], kind=phone["kind"]).save()
+    return contact
+
+
+def _address_taken(addresses) -> ValidationError:
+    return ValidationError(
+        {
+            "emails": _("Already the address of another contact: %(addresses)s.")
+            % {"addresses": ", ".join(sorted(addresses))}
+        }
+    )
+
+
+def contacts_by_address(*, email: str = "", phone: str = ""):
+    """Contacts by one of their addresses (exact, any case) or numbers (by digits only)."""
+    contacts = Contact.objects.all()
+    if email:
+        contacts = contacts.filter(emails__address=email.strip().lower())
+    if phone:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        contacts = contacts.filter(phones__digits=digits) if digits else contacts.none()
+    return contacts.distinct() if email or phone else contacts

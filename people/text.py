@@ -8,6 +8,8 @@ _SEPARATORS = re.compile(r"[,\n;]+")
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, so "Faturação" matches "faturacao" and "Łódź" "lodz"."""
+    if text.isascii():
+        return text.lower()  # the same result, without normalising (most words of a mail)
     text = text.casefold().replace("ł", "l")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))

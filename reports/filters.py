@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from reports.measures import MEASURES, Period
+from tickets.states import Channel
 
 
 def drilldown_value(key: str, period: Period) -> str:
@@ -36,3 +37,6 @@ def connect() -> None:
     extra_filters["organization"] = _hidden_number("requester__organization", _("Organization"))
     extra_filters["sector"] = _hidden_number("requester__sector", _("Sector"))
     extra_filters["requester"] = _hidden_number("requester", _("Requester"))
+    extra_filters["channel"] = django_filters.ChoiceFilter(
+        label=_("Channel"), field_name="channel", choices=Channel.choices
+    )

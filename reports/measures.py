@@ -12,209 +12,42 @@ measure function's docstring: keep it true.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from typing import cast
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Avg, Count, Exists, OuterRef, Q
-from django.db.models.functions import Cast, NullIf
+from django.db.models import Avg, Count, Q, Sum, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from reports.aggregates import Median
-from reports.models import ReportEvent, TicketFact
-from sla.models import Consultation, Deadline, Target
-from surveys.models import Answer, Question, Questionnaire
+from reports.models import ReportDay, ReportEvent, ReportOpen
+from reports.sources import (
+    ANSWERS,
+    CONSULTATIONS,
+    DAYS,
+    DEADLINES_MET,
+    DEADLINES_MISSED,
+    EVENTS,
+    FACTS,
+    FACTS_RESPONDED,
+    FACTS_SOLVED,
+    FAMILIES,
+    MEASURES,
+    OPEN,
+    TICKETS,
+    Measure,
+    Period,
+    _interpolated,
+    figure,
+    ticket_count,
+)
+from sla.models import Deadline, Target
+from surveys.models import Question, Questionnaire
 from tickets.models import Ticket
 from tickets.states import OPEN_STATUSES, Channel
-
-
-@dataclass(frozen=True)
-class Period:
-    """From ``start`` to ``end`` (both included), whole days in the current time zone."""
-
-    start: date
-    end: date
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        zone = timezone.get_current_timezone()
-        return (
-            datetime.combine(self.start, time.min, tzinfo=zone),
-            datetime.combine(self.end, time.max, tzinfo=zone),
-        )
-
-    def q(self, name: str) -> Q:
-        return Q(**{f"{name}__range": self.bounds()})
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def before(self) -> "Period":
-        """The period of the same length just before this one."""
-        return Period(self.start - timedelta(days=self.days), self.start - timedelta(days=1))
-
-    @property
-    def param(self) -> str:
-        return f"{self.start.isoformat()}:{self.end.isoformat()}"
-
-    @classmethod
-    def parse(cls, value: str) -> "Period | None":
-        try:
-            start, end = (date.fromisoformat(part) for part in value.split(":"))
-        except ValueError:
-            return None
-        return cls(start, end) if start <= end and (end - start).days <= 3660 else None
-
-
-@dataclass(frozen=True)
-class Source:
-    """A table measures aggregate; ``ticket``: its path to the ticket."""
-
-    key: str
-    model: type[models.Model]
-    ticket: str
-    # The rows any measure of this table can count in a span of days (every measure's
-    # condition implies it): the query reads only those, through their indexes.
-    rows_in: Callable[["Period"], Q] | None = None
-    # A dimension read from the table itself rather than from its ticket (survey answers
-    # keep the pool, sector and agent they were given for).
-    own_dimensions: dict[str, str] = field(default_factory=dict)
-
-    def rows(self, tickets, periods):
-        """This table's rows for ``tickets`` that measures over ``periods`` can count."""
-        rows = tickets if self.model is Ticket else self.model._default_manager.all()
-        if self.rows_in is not None:
-            span = Period(min(p.start for p in periods), max(p.end for p in periods))
-            rows = rows.filter(self.rows_in(span))
-        if self.model is not Ticket and tickets.query.where:
-            rows = rows.filter(**{f"{self.ticket}__in": tickets.values("pk")})
-        return rows
-
-    def dimension(self, path: str) -> str:
-        if self.model is Ticket:
-            return path
-        return self.own_dimensions.get(path) or f"{self.ticket}__{path}"
-
-
-TICKETS = Source("tickets", Ticket, "pk", rows_in=lambda span: Q(status__in=OPEN_STATUSES))
-FACTS = Source(
-    "facts",
-    TicketFact,
-    "ticket",
-    rows_in=lambda span: span.q("created_at") | span.q("first_response_at") | span.q("finished_at"),
-)
-DEADLINES = Source(
-    "deadlines",
-    Deadline,
-    "ticket",
-    # Met: through the index on (target, met_at); missed: through the one on breached_at.
-    rows_in=lambda span: (Q(target__in=Target.values) & span.q("met_at")) | span.q("breached_at"),
-)
-EVENTS = Source("events", ReportEvent, "ticket", rows_in=lambda span: span.q("at"))
-CONSULTATIONS = Source(
-    "consultations", Consultation, "ticket", rows_in=lambda span: span.q("answered_at")
-)
-ANSWERS = Source(
-    "answers",
-    Answer,
-    "response__ticket",
-    rows_in=lambda span: span.q("response__created_at"),
-    own_dimensions={
-        "pool": "response__pool",
-        "pool__name": "response__pool__name",
-        "requester__sector": "response__sector",
-        "requester__sector__name": "response__sector__name",
-        "assignee": "response__agent",
-        "assignee__username": "response__agent__username",
-    },
-)
-
-
-@dataclass(frozen=True)
-class Measure:
-    key: str
-    label: str
-    source: Source
-    unit: str  # count, seconds, percent, rating, score
-    expression: Callable[[Period], models.Aggregate | models.Expression]
-    help: str
-    # For counts: the condition on the source's rows; the drill-down is the tickets having one.
-    condition: Callable[[Period], Q] | None = None
-    # A figure of this moment, whatever the period: computed for the first period only.
-    timeless: bool = False
-
-    def drilldown(self, period: Period) -> Q:
-        """The tickets this count counts, as a filter on tickets (for the queue)."""
-        if self.condition is None:
-            raise ValueError(f"{self.key} is not a count of tickets")
-        if self.source.model is Ticket:
-            return self.condition(period)
-        rows = self.source.model._default_manager.filter(self.condition(period))
-        return Q(Exists(rows.filter(**{self.source.ticket: OuterRef("pk")})))
-
-
-MEASURES: dict[str, Measure] = {}
-
-
-def _interpolate(text, values: dict) -> str:
-    return str(text) % {name: str(value) for name, value in values.items()}
-
-
-# A label with a value in it, formatted in the reader's language when shown (not at import).
-_interpolated = lazy(_interpolate, str)
-
-
-def _documented(function, help_text: str):
-    # The help is written once, in English: the function's docstring and, translated when
-    # shown (reports.figures), the help beside the figure.
-    function.__doc__ = help_text
-    return function
-
-
-def ticket_count(source: Source, label, *, help_text: str):
-    """Declare a count of distinct tickets whose ``source`` rows meet the condition."""
-
-    def declare(condition):
-        _documented(condition, help_text)
-        distinct = source.model is not Ticket and source.model is not TicketFact
-        timeless = source.model is Ticket
-        MEASURES[condition.__name__] = Measure(
-            key=condition.__name__,
-            label=label,
-            source=source,
-            unit="count",
-            expression=lambda period: Count(
-                source.ticket, distinct=distinct, filter=condition(period)
-            ),
-            help=help_text,
-            condition=condition,
-            timeless=timeless,
-        )
-        return condition
-
-    return declare
-
-
-def figure(source: Source, label, unit: str, *, help_text: str):
-    """Declare a figure (average, median, percentage) computed by one aggregate."""
-
-    def declare(expression):
-        _documented(expression, help_text)
-        MEASURES[expression.__name__] = Measure(
-            key=expression.__name__,
-            label=label,
-            source=source,
-            unit=unit,
-            expression=expression,
-            help=help_text,
-        )
-        return expression
-
-    return declare
-
 
 # Tickets -----------------------------------------------------------------------------
 
@@ -254,7 +87,7 @@ def received_by_mail(period: Period) -> Q:
 
 
 @ticket_count(
-    FACTS,
+    FACTS_RESPONDED,
     _("First responses"),
     help_text=gettext_noop(
         "Tickets whose first reply to the customer was sent in the period (a junior's "
@@ -266,7 +99,7 @@ def responded(period: Period) -> Q:
 
 
 @ticket_count(
-    FACTS,
+    FACTS_SOLVED,
     _("Solved"),
     help_text=gettext_noop(
         "Tickets resolved in the period, or closed in it without being resolved "
@@ -279,7 +112,7 @@ def solved(period: Period) -> Q:
 
 
 @figure(
-    FACTS,
+    FACTS_RESPONDED,
     _("First response, average (calendar time)"),
     "seconds",
     help_text=gettext_noop(
@@ -292,7 +125,7 @@ def first_response_average(period: Period):
 
 
 @figure(
-    FACTS,
+    FACTS_RESPONDED,
     _("First response, median (calendar time)"),
     "seconds",
     help_text=gettext_noop(
@@ -304,7 +137,7 @@ def first_response_median(period: Period):
 
 
 @figure(
-    FACTS,
+    FACTS_RESPONDED,
     _("First response, average (business time)"),
     "seconds",
     help_text=gettext_noop(
@@ -319,7 +152,7 @@ def first_response_business_average(period: Period):
 
 
 @figure(
-    FACTS,
+    FACTS_RESPONDED,
     _("First response, median (business time)"),
     "seconds",
     help_text=gettext_noop("The median of the first responses in business time."),
@@ -329,7 +162,7 @@ def first_response_business_median(period: Period):
 
 
 @figure(
-    FACTS,
+    FACTS_SOLVED,
     _("Handling time, average (calendar time)"),
     "seconds",
     help_text=gettext_noop(
@@ -342,7 +175,7 @@ def handling_average(period: Period):
 
 
 @figure(
-    FACTS,
+    FACTS_SOLVED,
     _("Handling time, median (calendar time)"),
     "seconds",
     help_text=gettext_noop("The median of the same durations."),
@@ -352,7 +185,7 @@ def handling_median(period: Period):
 
 
 @figure(
-    FACTS,
+    FACTS_SOLVED,
     _("Handling time, average (business time)"),
     "seconds",
     help_text=gettext_noop(
@@ -365,7 +198,7 @@ def handling_business_average(period: Period):
 
 
 @figure(
-    FACTS,
+    FACTS_SOLVED,
     _("Handling time, median (business time)"),
     "seconds",
     help_text=gettext_noop("The median of the handling times in business time."),
@@ -378,7 +211,7 @@ def handling_business_median(period: Period):
 
 
 @ticket_count(
-    FACTS,
+    FACTS_SOLVED,
     _("Solved on time without consultation"),
     help_text=gettext_noop(
         "Solved in the period, no SLA deadline (first response, next response, "
@@ -390,7 +223,7 @@ def solved_on_time_without_consultation(period: Period) -> Q:
 
 
 @ticket_count(
-    FACTS,
+    FACTS_SOLVED,
     _("Solved on time with consultation"),
     help_text=gettext_noop(
         "Solved in the period, no SLA deadline missed, a department was consulted."
@@ -401,7 +234,7 @@ def solved_on_time_with_consultation(period: Period) -> Q:
 
 
 @ticket_count(
-    FACTS,
+    FACTS_SOLVED,
     _("Solved late with consultation"),
     help_text=gettext_noop(
         "Solved in the period with at least one SLA deadline missed; a department was consulted."
@@ -412,7 +245,7 @@ def solved_late_with_consultation(period: Period) -> Q:
 
 
 @ticket_count(
-    FACTS,
+    FACTS_SOLVED,
     _("Solved late without consultation"),
     help_text=gettext_noop(
         "Solved in the period with at least one SLA deadline missed; no consultation."
@@ -469,10 +302,11 @@ def _sla_breached(target: str):
 
 
 for _target in Target:
-    for _outcome, _make, _label, _help in (
+    for _outcome, _make, _source, _label, _help in (
         (
             "met",
             _sla_met,
+            DEADLINES_MET,
             _("%(target)s met"),
             gettext_noop(
                 "Tickets with a deadline of this target met in the period before it was due."
@@ -481,6 +315,7 @@ for _target in Target:
         (
             "breached",
             _sla_breached,
+            DEADLINES_MISSED,
             _("%(target)s missed"),
             gettext_noop(
                 "Tickets with a deadline of this target that passed its due time in the "
@@ -490,7 +325,7 @@ for _target in Target:
     ):
         _condition = _make(_target.value)
         _condition.__name__ = f"sla_{_target.value}_{_outcome}"
-        ticket_count(DEADLINES, _interpolated(_label, {"target": _target.label}), help_text=_help)(
+        ticket_count(_source, _interpolated(_label, {"target": _target.label}), help_text=_help)(
             _condition
         )
 
@@ -641,6 +476,68 @@ def ratio(values: dict, key: str) -> float | None:
     return 100.0 * (values.get(part) or 0) / total if total else None
 
 
+# The same figures from the daily roll-up (ReportDay), where the scope allows: sums of the
+# day rows of the period (an average: a sum of durations over a count). -----------------
+
+
+def _days(period: Period) -> Q:
+    return Q(day__range=(period.start, period.end))
+
+
+def _sum(column: str):
+    return lambda period: Coalesce(Sum(column, filter=_days(period)), 0)
+
+
+def _average(total: str, count: str):
+    return lambda period: (
+        Cast(Sum(total, filter=_days(period)), models.FloatField())
+        / NullIf(Sum(count, filter=_days(period)), 0)
+    )
+
+
+ROLLUP: dict[str, Callable[[Period], models.Expression]] = {
+    "received": _sum("received"),
+    "received_by_mail": _sum("received_by_mail"),
+    "responded": _sum("responded"),
+    "solved": _sum("solved"),
+    "solved_on_time_without_consultation": _sum("solved_on_time"),
+    "solved_on_time_with_consultation": _sum("solved_on_time_consulted"),
+    "solved_late_with_consultation": _sum("solved_late_consulted"),
+    "solved_late_without_consultation": _sum("solved_late"),
+    "first_response_average": _average("first_response_seconds", "responded"),
+    "first_response_business_average": _average("first_response_business_seconds", "responded"),
+    "handling_average": _average("handling_seconds", "solved"),
+    "handling_business_average": _average("handling_business_seconds", "solved"),
+}
+# Tables that keep their ticket's pool and agent (as of the last refresh, like the roll-up):
+# a scope's filter on the roll-up applies to them under these names.
+OWN_KEYS = {
+    **{
+        source.key: {"pool_key": "pool_key", "assignee_key": "assignee_key"}
+        for source in (FACTS, FACTS_RESPONDED, FACTS_SOLVED)
+    },
+    EVENTS.key: {"pool_key": "pool_id", "assignee_key": "assignee_id"},
+}
+
+
+def _renamed(q: Q, names: dict[str, str]) -> Q:
+    """``q`` (a scope's filter on the roll-up) on a table whose columns are ``names``."""
+    renamed = Q()
+    renamed.connector, renamed.negated = q.connector, q.negated
+    for child in q.children:
+        if isinstance(child, Q):
+            renamed.children.append(_renamed(child, names))
+        else:
+            lookup, value = cast(tuple[str, object], child)
+            field, _sep, rest = lookup.partition("__")
+            renamed.children.append((names[field] + (f"__{rest}" if rest else ""), value))
+    return renamed
+
+
+# The dimensions the roll-up keeps.
+ROLLUP_DIMENSIONS = {"pool", "agent"}
+
+
 # Dimensions a breakdown groups by: (id path, label path) on the ticket. ------------------
 
 DIMENSIONS: dict[str, tuple[str, str, object]] = {
@@ -656,51 +553,119 @@ DIMENSIONS: dict[str, tuple[str, str, object]] = {
         _("Organization"),
     ),
     "requester": ("requester", "requester__name", _("Requester")),
+    "channel": ("channel", "channel", _("Channel")),
 }
 
 
-def compute(tickets, periods: dict[str, Period], keys, *, dimension: str | None = None):
+def _aggregate(queryset, expressions: dict) -> dict:
+    """``queryset.aggregate(**expressions)``, in less time: as annotations of one constant
+    row (no GROUP BY, so the whole selection). Django's ``aggregate()`` lets each
+    aggregate refer to the ones before it by walking every expression tree once per
+    aggregate before it (a third of the dashboard's time); these never refer to each other."""
+    rows = list(queryset.values(_whole=Value(1)).annotate(**expressions))
+    if not rows:  # a selection known to be empty: the aggregates' values for no rows
+        return queryset.aggregate(**expressions)
+    rows[0].pop("_whole")
+    return rows[0]
+
+
+def compute(
+    tickets,
+    periods: dict[str, Period],
+    keys,
+    *,
+    dimension: str | None = None,
+    dimensions: tuple[str, ...] = (),
+    days: Q | None = None,
+):
     """The measures ``keys`` for each named period, over ``tickets``: one query per source.
 
-    Without ``dimension``: ``{period name: {measure: value}}``. With it: a list of rows
-    ``{"id", "label", period name: {measure: value}}``, one per value of the dimension
-    (None included), ordered by label.
+    Without a dimension: ``{period name: {measure: value}}``. With ``dimension`` (or one or
+    two ``dimensions``): a list of rows ``{"id", "label", "ids", "labels", period name:
+    {measure: value}}``, one per value (None included) or pair of values, ordered by label;
+    "id" and "label" are the first dimension's.
+
+    ``days``: the selection as a filter on the daily roll-up (``Scope.days``), or None.
+    With it, the figures the roll-up keeps are read from it when the grouping is one it
+    keeps and the periods are days of its time zone, "Open now" from the open counts;
+    the others from their own tables.
     """
+    grouping = (dimension,) if dimension else tuple(dimensions)
+    # The open counts hold no day: any time zone reads them.
+    use_open = days is not None and set(grouping) <= ROLLUP_DIMENSIONS
+    use_days = use_open and timezone.get_current_timezone_name() == settings.TIME_ZONE
+    # Totals in a scope the tables' own keys say: each source through its own index.
+    # Otherwise the query joins the tickets: once per table, not once per index.
+    split = days is not None and not grouping
     by_source: dict[str, list[Measure]] = {}
     for key in keys:
         measure = MEASURES[key]
-        by_source.setdefault(measure.source.key, []).append(measure)
+        source_key = measure.source.key if split else measure.source.family or measure.source.key
+        if use_days and key in ROLLUP:
+            source_key = "days"
+        elif use_open and key == "open_now":
+            source_key = "open"
+        by_source.setdefault(source_key, []).append(measure)
     totals: dict[str, dict] = {name: {} for name in periods}
     rows: dict[object, dict] = {}
-    for measures in by_source.values():
-        source = measures[0].source
+    for source_key, measures in by_source.items():
+        source = {"days": DAYS, "open": OPEN, **FAMILIES}.get(source_key) or measures[0].source
         first = next(iter(periods))
         expressions = {
-            f"{name}__{measure.key}": measure.expression(period)
+            f"{name}__{measure.key}": (
+                ROLLUP[measure.key](period)
+                if source is DAYS
+                else Coalesce(Sum("open"), 0)
+                if source is OPEN
+                else measure.expression(period)
+            )
             for name, period in periods.items()
             for measure in measures
             if name == first or not measure.timeless
         }
-        queryset = source.rows(tickets, periods.values()).order_by()
-        if dimension is None:
-            result = queryset.aggregate(**expressions)
+        if source is OPEN:
+            queryset = ReportOpen.objects.filter(days).order_by()
+        elif source is DAYS:
+            queryset = DAYS.rows(ReportDay.objects.none(), periods.values()).filter(days)
+        elif days is not None and source.key in OWN_KEYS:
+            # The pool and agent the rows keep: no lookup of the scope's tickets.
+            own = source.rows(Ticket.objects.all(), periods.values())
+            queryset = own.filter(_renamed(days, OWN_KEYS[source.key])).order_by()
+        else:
+            queryset = source.rows(tickets, periods.values()).order_by()
+        if not grouping:
+            result = _aggregate(queryset, expressions)
             for alias, value in result.items():
                 name, key = alias.split("__", 1)
                 totals[name][key] = value
             continue
-        id_path, label_path, _title = DIMENSIONS[dimension]
-        ids, labels = source.dimension(id_path), source.dimension(label_path)
-        grouped = queryset.values(ids, labels).annotate(**expressions)
+        paths = [
+            (source.dimension(DIMENSIONS[d][0]), source.dimension(DIMENSIONS[d][1]))
+            for d in grouping
+        ]
+        columns = [path for pair in paths for path in pair]
+        grouped = queryset.values(*columns).annotate(**expressions)
         for result in grouped:
+            ids = tuple(result[ids_path] for ids_path, _labels in paths)
+            labels = tuple(result[labels_path] for _ids, labels_path in paths)
             row = rows.setdefault(
-                result[ids],
-                {"id": result[ids], "label": result[labels], **{name: {} for name in periods}},
+                ids,
+                {
+                    "id": ids[0],
+                    "label": labels[0],
+                    "ids": ids,
+                    "labels": labels,
+                    **{name: {} for name in periods},
+                },
             )
             for alias, value in result.items():
-                if alias in (ids, labels):
+                if alias in columns:
                     continue
                 name, key = alias.split("__", 1)
                 row[name][key] = value
-    if dimension is None:
+    if not grouping:
         return totals
-    return sorted(rows.values(), key=lambda row: (row["label"] is None, str(row["label"])))
+    return sorted(
+        rows.values(),
+        key=lambda row: tuple((label is None, str(label)) for label in row["labels"]),
+    )

@@ -5,11 +5,16 @@ Both tables are derived data: ``refresh_facts`` recomputes a ticket's rows from 
 tickets, sla and history tables, and ``manage.py rebuild_report_facts`` rebuilds them all.
 """
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sla.models import BusinessCalendar
-from tickets.models import Ticket
+from tickets.models import Pool, Ticket
+
+# The roll-up keys, in the facts' covering indexes.
+_KEYS = ["pool_key", "assignee_key"]
 
 
 class TicketFact(models.Model):
@@ -38,26 +43,133 @@ class TicketFact(models.Model):
     late = models.BooleanField(default=False)
     # A department was consulted about the ticket (any consultation, answered or not).
     consulted = models.BooleanField(default=False)
+    # The pool and agent the ticket's figures were counted for in the daily roll-up (the
+    # ticket's at the last refresh): what a refresh takes back out of ReportDay.
+    pool_key = models.IntegerField(default=0)
+    assignee_key = models.IntegerField(default=0)
+    # Open at the last refresh (every change into or out of the open statuses refreshes).
+    open = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("ticket fact")
         verbose_name_plural = _("ticket facts")
+        # One per date a measure counts on, covering what its measures read (and the pool
+        # and agent keys a scope filters on): a period's figures come from an index-only
+        # scan of its rows (PostgreSQL; elsewhere plain indexes on the date).
         indexes = [
-            models.Index(fields=["created_at"], name="fact_created_idx"),
+            models.Index(
+                fields=["created_at"], include=["channel", *_KEYS], name="fact_created_cover_idx"
+            ),
             models.Index(
                 fields=["first_response_at"],
+                include=["first_response_seconds", "first_response_business_seconds", *_KEYS],
                 condition=models.Q(first_response_at__isnull=False),
-                name="fact_first_response_idx",
+                name="fact_responded_cover_idx",
             ),
             models.Index(
                 fields=["finished_at"],
+                include=[
+                    "handling_seconds",
+                    "handling_business_seconds",
+                    "late",
+                    "consulted",
+                    *_KEYS,
+                ],
                 condition=models.Q(finished_at__isnull=False),
-                name="fact_finished_idx",
+                name="fact_solved_cover_idx",
             ),
         ]
 
     def __str__(self):
         return f"facts of {self.ticket_id}"
+
+
+class ReportDay(models.Model):
+    """The report facts added up per day (in ``settings.TIME_ZONE``), pool and agent.
+
+    Additive figures only (counts, and sums of durations: an average is a sum over a
+    count), each on the day of its own timestamp: ``received`` on the day of creation,
+    ``responded`` and the first-response sums on the day of the first response,
+    ``solved`` and the handling sums on the day of the solution. ``refresh_facts`` adds
+    each refreshed ticket's new figures and takes its old ones out (atomic increments);
+    ``rebuild_report_facts`` rebuilds it from the facts. Medians are not additive: they
+    are computed from the facts of the period.
+    """
+
+    day = models.DateField()
+    # For grouping and labels; the keys (0: none) are the unique key increments meet on.
+    pool = models.ForeignKey(
+        Pool, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    pool_key = models.IntegerField()
+    assignee_key = models.IntegerField()
+    received = models.IntegerField(default=0)
+    received_by_mail = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    first_response_seconds = models.BigIntegerField(default=0)
+    first_response_business_seconds = models.BigIntegerField(default=0)
+    solved = models.IntegerField(default=0)
+    handling_seconds = models.BigIntegerField(default=0)
+    handling_business_seconds = models.BigIntegerField(default=0)
+    solved_on_time = models.IntegerField(default=0)
+    solved_on_time_consulted = models.IntegerField(default=0)
+    solved_late_consulted = models.IntegerField(default=0)
+    solved_late = models.IntegerField(default=0)
+
+    COUNTS = (
+        "received", "received_by_mail", "responded", "first_response_seconds",
+        "first_response_business_seconds", "solved", "handling_seconds",
+        "handling_business_seconds", "solved_on_time", "solved_on_time_consulted",
+        "solved_late_consulted", "solved_late",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("report day")
+        verbose_name_plural = _("report days")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "pool_key", "assignee_key"], name="report_day_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} pool {self.pool_key} agent {self.assignee_key}"
+
+
+class ReportOpen(models.Model):
+    """The tickets open now, per pool and agent: "Open now" without counting the ticket
+    table. Kept with ReportDay (the facts' ``open`` flag), rebuilt with it."""
+
+    pool = models.ForeignKey(
+        Pool, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    pool_key = models.IntegerField()
+    assignee_key = models.IntegerField()
+    open = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("open tickets count")
+        verbose_name_plural = _("open tickets counts")
+        constraints = [
+            models.UniqueConstraint(fields=["pool_key", "assignee_key"], name="report_open_unique"),
+        ]
+
+    def __str__(self):
+        return f"pool {self.pool_key} agent {self.assignee_key}: {self.open}"
 
 
 class ReportEvent(models.Model):
@@ -70,6 +182,18 @@ class ReportEvent(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="report_events")
     kind = models.CharField(max_length=20, choices=Kind)
     at = models.DateTimeField()
+    # The ticket's pool and agent at the refresh (every move and assignment refreshes):
+    # rows per pool or agent group here, without joining the ticket table.
+    pool = models.ForeignKey(
+        Pool, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["at", "pk"]
@@ -82,3 +206,66 @@ class ReportEvent(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SavedReport(models.Model):
+    """A custom report a supervisor built and named: what to show, never the figures.
+
+    ``query`` holds the custom report page's parameters (measures, groupings, filters,
+    period); whoever opens it (or receives it by mail) gets it computed in their own
+    scope, so sharing a report never shares a pool the reader is not in.
+    """
+
+    class Schedule(models.TextChoices):
+        NONE = "", _("Not mailed")
+        WEEKLY = "weekly", _("Every week (the week before)")
+        MONTHLY = "monthly", _("Every month (the month before)")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_reports"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    query = models.JSONField(_("parameters"), default=dict)
+    shared_with = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="reports_shared_with_me",
+        verbose_name=_("shared with"),
+    )
+    schedule = models.CharField(_("mailed"), max_length=10, choices=Schedule, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("saved report")
+        verbose_name_plural = _("saved reports")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_report_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ReportDelivery(models.Model):
+    """A scheduled report mailed for one period: the row that makes the mailing happen once
+    per period, however often the beat task runs."""
+
+    report = models.ForeignKey(SavedReport, on_delete=models.CASCADE, related_name="deliveries")
+    # The first and last day of the period mailed (the week or month before).
+    start = models.DateField()
+    end = models.DateField()
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-start", "pk"]
+        verbose_name = _("report delivery")
+        verbose_name_plural = _("report deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "start", "end"], name="report_delivery_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.report_id} {self.start}:{self.end}"

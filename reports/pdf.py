@@ -3,6 +3,7 @@
 import base64
 import io
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
@@ -44,13 +45,20 @@ def chart_svg(chart: dict | None) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue().encode()).decode()
 
 
-def respond(request, name: str, context: dict) -> HttpResponse:
-    """``templates/reports/report_pdf.html`` filled with ``context``, as a PDF download."""
+def render(context: dict, *, request=None) -> bytes:
+    """``templates/reports/report_pdf.html`` filled with ``context``, as PDF bytes; its
+    links are absolute (the site's address when there is no request: a mailed report)."""
     from weasyprint import HTML
 
     context = {**context, "chart_image": chart_svg(context.get("chart"))}
     html = render_to_string("reports/report_pdf.html", context, request=request)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    base = request.build_absolute_uri("/") if request is not None else settings.SITE_URL
+    return HTML(string=html, base_url=base).write_pdf()
+
+
+def respond(request, name: str, context: dict) -> HttpResponse:
+    """``templates/reports/report_pdf.html`` filled with ``context``, as a PDF download."""
+    pdf = render(context, request=request)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"

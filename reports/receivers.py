@@ -46,6 +46,11 @@ def _updated(sender, changes, **kwargs):
     _refresh(sorted({change.ticket.pk for change in changes}))
 
 
+def _assigned(sender, changes, **kwargs):
+    # The agent a ticket's figures count for in the daily roll-up.
+    _refresh(sorted({change.ticket.pk for change in changes}))
+
+
 def _merged(sender, merges, **kwargs):
     _refresh(sorted({pk for merge in merges for pk in (merge.ticket.pk, merge.target.pk)}))
 
@@ -56,3 +61,4 @@ def connect() -> None:
     signals.replies_ready.connect(_replies, dispatch_uid="reports-replies-ready")
     signals.tickets_updated.connect(_updated, dispatch_uid="reports-tickets-updated")
     signals.tickets_merged.connect(_merged, dispatch_uid="reports-tickets-merged")
+    signals.tickets_assigned.connect(_assigned, dispatch_uid="reports-tickets-assigned")

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, QueryDict
 from django.urls import reverse
 
@@ -16,7 +16,7 @@ from tickets.models import Pool, PoolMembership, Product, Topic
 # The queue filters a report accepts and passes on to its links (an allowlist).
 FILTER_PARAMS = (
     "pool", "topic", "product", "priority", "assignee", "tag", "organization", "sector",
-    "requester",
+    "requester", "channel",
 )  # fmt: skip
 
 
@@ -26,6 +26,9 @@ class Scope:
     params: dict[str, str]
     sees_all: bool
     filter: TicketFilter
+    # The same selection as a filter on the daily roll-up; None when it filters on what the
+    # roll-up does not keep (topic, product, tag...).
+    days: Q | None = None
 
     def link(self, key: str, period: Period, **extra) -> str:
         """The queue listing the tickets the count ``key`` counts in ``period``."""
@@ -36,11 +39,16 @@ class Scope:
 def scope_for(request) -> Scope:
     """Supervisors and admins: every ticket, as filtered. An agent: the tickets assigned to
     them in what they may see, whatever they ask. Anyone else: not found."""
-    user = request.user
-    if not is_agent(user):
+    if not is_agent(request.user):
         raise Http404
+    return scope_of(request.user, request.GET)
+
+
+def scope_of(user, data) -> Scope:
+    """The scope of ``user`` (an agent) with the filters in ``data`` (a mapping of strings):
+    for a page, and for a saved report mailed to its readers."""
     sees_all = sees_all_pools(user)
-    params = {name: value for name in FILTER_PARAMS if (value := request.GET.get(name, ""))}
+    params = {name: str(value) for name in FILTER_PARAMS if (value := data.get(name, ""))}
     if not sees_all:
         params["assignee"] = str(user.pk)
     mine = PoolMembership.objects.filter(pool=OuterRef("pk"), user=user)
@@ -59,7 +67,28 @@ def scope_for(request) -> Scope:
     # ignores it: dropped from the links too, so they list what the figures count.
     errors = ticket_filter.form.errors if ticket_filter.is_bound else {}
     params = {name: value for name, value in params.items() if name not in errors}
-    return Scope(tickets=ticket_filter.qs, params=params, sees_all=sees_all, filter=ticket_filter)
+    return Scope(
+        tickets=ticket_filter.qs,
+        params=params,
+        sees_all=sees_all,
+        filter=ticket_filter,
+        days=_days(params, sees_all, pools),
+    )
+
+
+def _days(params: dict, sees_all: bool, pools) -> Q | None:
+    """The roll-up rows of the tickets the scope selects, when a pool and an agent say it:
+    an agent's are theirs in their pools (their assignee filter is forced above)."""
+    if set(params) - {"pool", "assignee"}:
+        return None
+    days = Q()
+    if "pool" in params:
+        days &= Q(pool_key=int(params["pool"]))
+    if "assignee" in params:
+        days &= Q(assignee_key=int(params["assignee"]))
+    if not sees_all:
+        days &= Q(pool_key__in=[pool.pk for pool in pools])
+    return days
 
 
 def _visible(user):

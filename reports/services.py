@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from reports import rollup
 from reports.models import ReportEvent, TicketFact
 from sla.business_time import Schedule, business_seconds_between
 from sla.models import BusinessCalendar, Consultation, Deadline, Target
@@ -28,14 +29,15 @@ def _business(schedule: Schedule, start: datetime | None, end: datetime | None) 
     return int(business_seconds_between(schedule, start, end))
 
 
-def _events(ticket_id, history, inbound) -> list[ReportEvent]:
+def _events(ticket, history, inbound) -> list[ReportEvent]:
     """Reopens from the status history; customer messages that came while it was solved.
 
     A message and the reopen it causes carry the same instant or the message comes first:
     a change at the message's very instant is taken as its consequence.
     """
+    ticket_id, where = ticket.pk, {"pool_id": ticket.pool_id, "assignee_id": ticket.assignee_id}
     events = [
-        ReportEvent(ticket_id=ticket_id, kind=ReportEvent.Kind.REOPENED, at=at)
+        ReportEvent(ticket_id=ticket_id, kind=ReportEvent.Kind.REOPENED, at=at, **where)
         for before, after, at in history
         if before in SOLVED and after in OPEN_STATUSES
     ]
@@ -48,7 +50,10 @@ def _events(ticket_id, history, inbound) -> list[ReportEvent]:
         if status in SOLVED:
             events.append(
                 ReportEvent(
-                    ticket_id=ticket_id, kind=ReportEvent.Kind.REPLY_AFTER_CLOSE, at=received
+                    ticket_id=ticket_id,
+                    kind=ReportEvent.Kind.REPLY_AFTER_CLOSE,
+                    at=received,
+                    **where,
                 )
             )
     return events
@@ -72,6 +77,9 @@ def _facts_of(ticket: Ticket, schedule: Schedule, calendar_id, *, late: bool, co
         handling_business_seconds=_business(schedule, ticket.created_at, finished_at),
         late=finished_at is not None and late,
         consulted=consulted,
+        open=ticket.status in OPEN_STATUSES,
+        pool_key=ticket.pool_id or 0,
+        assignee_key=ticket.assignee_id or 0,
     )
 
 
@@ -94,7 +102,8 @@ def _deadlines(ids) -> tuple[dict[int, int], set[int]]:
 @transaction.atomic
 def refresh_facts(ticket_ids) -> None:
     """Recompute the report rows (TicketFact, ReportEvent) of ``ticket_ids`` from the tickets,
-    their history and their SLA deadlines, in a fixed number of queries per call.
+    their history and their SLA deadlines, in a fixed number of queries per call, and move
+    their figures in the daily roll-up (ReportDay) from what they were to what they are.
 
     The tickets are locked first (in id order), so two events about one ticket refresh one
     after the other. Safe to re-run: the rows are replaced by what the tables say now.
@@ -139,12 +148,14 @@ def refresh_facts(ticket_ids) -> None:
                 consulted=ticket.pk in consulted,
             )
         )
-        events += _events(ticket.pk, history[ticket.pk], sorted(inbound[ticket.pk]))
+        events += _events(ticket, history[ticket.pk], sorted(inbound[ticket.pk]))
+    old = list(TicketFact.objects.filter(ticket_id__in=ids))
     TicketFact.objects.bulk_create(
         facts,
         update_conflicts=True,
         unique_fields=["ticket"],
         update_fields=[f.name for f in TicketFact._meta.concrete_fields if not f.primary_key],
     )
+    rollup.apply(*rollup.changes(old, facts))
     ReportEvent.objects.filter(ticket_id__in=ids).delete()
     ReportEvent.objects.bulk_create(events)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from reports.figures import PERIOD_REPORT, measure_keys
 from reports.measures import DIMENSIONS, MEASURES, RATIOS, Period, compute, ratio
 from reports.scope import Scope
-from tickets.states import Priority
+from tickets.states import Channel, Priority
 
 # The queue parameter that selects a dimension's value.
 QUEUE_PARAMS = {
@@ -19,6 +19,7 @@ QUEUE_PARAMS = {
     "sector": "sector",
     "organization": "organization",
     "requester": "requester",
+    "channel": "channel",
 }
 
 TICKET_COLUMNS = [
@@ -96,15 +97,24 @@ def _cells(scope: Scope, period: Period, values: dict, keys, params: dict | None
 def _label(dimension: str, row: dict) -> str:
     if row["id"] is None:
         return _("(none)")
+    return dimension_label(dimension, row["id"], row["label"])
+
+
+def dimension_label(dimension: str, value, label) -> str:
+    """How a row of ``dimension`` is named: its label, a choice's translated name."""
+    if value is None:
+        return _("(none)")
     if dimension == "priority":
-        return str(Priority(row["id"]).label)
-    return str(row["label"])
+        return str(Priority(value).label)
+    if dimension == "channel":
+        return str(Channel(value).label)
+    return str(label)
 
 
 def _table(scope, period, dimension, keys, title) -> Table:
     needed = measure_keys(keys)
-    rows = compute(scope.tickets, {"now": period}, needed, dimension=dimension)
-    total = compute(scope.tickets, {"now": period}, needed)["now"]
+    rows = compute(scope.tickets, {"now": period}, needed, dimension=dimension, days=scope.days)
+    total = compute(scope.tickets, {"now": period}, needed, days=scope.days)["now"]
     table = Table(title=title, columns=[_column(key) for key in keys])
     for row in rows:
         # A row without a value (no topic...) has no queue filter to link to.

@@ -2,17 +2,26 @@
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from reports import exports, pdf
+from people.decorators import agent_required
+from people.features import Feature
+from people.profiles import feature_required
+from reports import exports, pdf, saved
+from reports.custom import custom_table, form_for, stored_query
 from reports.figures import DASHBOARD, PERIOD_REPORT, figure, measure_keys
+from reports.forms import SaveReportForm, SharingForm
 from reports.measures import DIMENSIONS, compute
 from reports.periods import PeriodForm
-from reports.scope import FILTER_PARAMS, scope_for
+from reports.scope import FILTER_PARAMS, scope_for, scope_of
 from reports.tables import breakdown_table, period_table
+from tickets.views.forms import handle_form
 
 # The columns the charts draw (the same figures as the tables).
 CHARTED = {"tickets": ("received", "solved"), "satisfaction": ("average_rating",)}
@@ -39,10 +48,11 @@ def carried(request) -> str:
 
 
 @login_required
+@feature_required(Feature.REPORTS)
 def dashboard(request):
     scope, form, periods = _context(request)
     keys = [name for _title, items in DASHBOARD for pair in items for name in pair if name]
-    values = compute(scope.tickets, periods, measure_keys(keys))
+    values = compute(scope.tickets, periods, measure_keys(keys), days=scope.days)
     sections = [
         (title, [figure(scope, values, periods, key, base) for key, base in items])
         for title, items in DASHBOARD
@@ -64,6 +74,7 @@ def dashboard(request):
 
 
 @login_required
+@feature_required(Feature.REPORTS)
 def breakdown(request):
     scope, form, periods = _context(request)
     dimension = request.GET.get("by") or "pool"
@@ -91,9 +102,10 @@ def breakdown(request):
 
 
 @login_required
+@feature_required(Feature.REPORTS)
 def period_report(request):
     scope, form, periods = _context(request)
-    values = compute(scope.tickets, periods, measure_keys(PERIOD_REPORT))
+    values = compute(scope.tickets, periods, measure_keys(PERIOD_REPORT), days=scope.days)
     figures = [figure(scope, values, periods, key) for key in PERIOD_REPORT]
     table = period_table(scope, periods) if scope.sees_all else None
     export = request.GET.get("export")
@@ -116,3 +128,126 @@ def period_report(request):
         context["title"] = _("Period report")
         return pdf.respond(request, "period-report", context)
     return render(request, "reports/period_report.html", context)
+
+
+# Custom reports ---------------------------------------------------------------------------
+
+
+def _custom_page(request, scope, form, *, report=None):
+    """The custom report page (or its export) for ``form`` in ``scope``."""
+    table = custom_table(scope, form)
+    export = request.GET.get("export")
+    if table is not None and export in exports.FORMATS:
+        return exports.respond(export, "custom-report", *table.export())
+    period = form.report_period()
+    title = report.name if report else _("Custom report")
+    context = {
+        "scope": scope,
+        "form": form,
+        "filter_form": scope.filter.form,
+        "periods": {"now": period},
+        "single_period": True,
+        "custom_page": True,
+        "custom": table,
+        "chart": table.chart if table else None,
+        "report": report,
+        "title": title,
+        "query": stored_query(form.data),
+        "carried": carried(request),
+        "saved_reports": saved.readable_by(request.user).select_related("owner"),
+    }
+    if table is not None and export == "pdf":
+        return pdf.respond(request, "custom-report", context)
+    if report is not None and report.owner_id == request.user.pk:
+        context["sharing"] = sharing_form(report, request.POST or None)
+    return render(request, "reports/custom.html", context, status=200 if table else 400)
+
+
+def sharing_form(report, data=None) -> SharingForm:
+    return SharingForm(
+        data,
+        colleagues=saved.colleagues(report.owner),
+        initial={"shared_with": list(report.shared_with.all()), "schedule": report.schedule},
+    )
+
+
+@login_required
+@agent_required
+@feature_required(Feature.REPORTS)
+def custom_report(request):
+    """Build a custom report from the page's parameters (defaults on the first visit)."""
+    form = form_for(request.GET)
+    return _custom_page(request, scope_of(request.user, form.data), form)
+
+
+@login_required
+@agent_required
+@feature_required(Feature.REPORTS)
+def saved_report(request, pk: int):
+    """A saved report, computed for whoever opens it, in their scope."""
+    report = saved.report_for(request.user, pk)
+    form = form_for(report.query)
+    return _custom_page(request, scope_of(request.user, form.data), form, report=report)
+
+
+@login_required
+@agent_required
+@require_POST
+@feature_required(Feature.REPORTS)
+def save_custom_report(request):
+    """Save the parameters posted with a name; back to the saved report."""
+    query = stored_query(request.POST)
+    form = SaveReportForm(request.POST)
+
+    def failure(form):
+        messages.error(request, _("Give the report a name."))
+        return redirect(f"{reverse('reports:custom')}?{urlencode(query, doseq=True)}")
+
+    if not form_for(query).is_valid():
+        raise Http404
+    return handle_form(
+        request,
+        form,
+        lambda data: saved.save_report(request.user, data["name"], query),
+        success=lambda report: reverse("reports:saved", args=[report.pk]),
+        failure=failure,
+        done=_("Report saved."),
+    )
+
+
+@login_required
+@agent_required
+@require_POST
+@feature_required(Feature.REPORTS)
+def share_report(request, pk: int):
+    """The owner shares the report with supervisors and sets its schedule."""
+    report = saved.own_report(request.user, pk)
+    form = sharing_form(report, request.POST)
+
+    def failure(form):
+        shown = form_for(report.query)
+        response = _custom_page(request, scope_of(request.user, shown.data), shown, report=report)
+        response.status_code = 400
+        return response
+
+    return handle_form(
+        request,
+        form,
+        lambda data: saved.change_sharing(
+            report, shared_with=data["shared_with"], schedule=data["schedule"]
+        ),
+        success=lambda report: reverse("reports:saved", args=[report.pk]),
+        failure=failure,
+        done=_("Sharing and schedule saved."),
+    )
+
+
+@login_required
+@agent_required
+@require_POST
+@feature_required(Feature.REPORTS)
+def delete_report(request, pk: int):
+    report = saved.own_report(request.user, pk)
+    report.delete()
+    messages.success(request, _("Report deleted."))
+    return redirect("reports:custom")

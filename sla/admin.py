@@ -9,6 +9,7 @@ from sla.models import (
     ClosedDay,
     Consultation,
     Deadline,
+    PoolClosing,
     SlaPolicy,
     WorkingInterval,
     time_zone_choices,
@@ -145,3 +146,9 @@ class ConsultationAdmin(admin.ModelAdmin):
     @admin.display(boolean=True, description=_("on time"))
     def on_time(self, obj):
         return obj.answered_on_time
+
+
+@admin.register(PoolClosing)
+class PoolClosingAdmin(admin.ModelAdmin):
+    list_display = ["pool", "calendar", "close_resolved_after_days"]
+    list_select_related = ["pool", "calendar"]

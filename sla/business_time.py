@@ -123,3 +123,37 @@ def is_working_time(schedule: Schedule, instant: datetime) -> bool:
         if any(begins <= instant < ends for begins, ends in schedule.spans(day)):
             return True
     return False
+
+
+def is_working_day(schedule: Schedule, day: date) -> bool:
+    """Whether the calendar has any working time on this local date."""
+    return bool(schedule.spans(day))
+
+
+def add_business_days(schedule: Schedule, start: datetime, days: int) -> datetime:
+    """The same local time of day on the ``days``-th working day after ``start``'s date (UTC).
+
+    Resolved on a Friday at 17:00 with three days: Wednesday at 17:00 (Monday, Tuesday,
+    Wednesday), a holiday or closed day in between not counted. A time of day that does not
+    exist on the target date (the hour skipped when clocks go forward) is the instant the
+    clocks jumped to.
+    """
+    local = start.astimezone(schedule.zone)
+    if days <= 0:
+        return start.astimezone(UTC)
+    counted = 0
+    day = local.date()
+    for _ in range(MAX_DAYS):
+        day += timedelta(days=1)
+        if is_working_day(schedule, day):
+            counted += 1
+            if counted == days:
+                wall = datetime.combine(day, local.time().replace(tzinfo=None), schedule.zone)
+                return wall.astimezone(UTC).astimezone(schedule.zone).astimezone(UTC)
+    raise NoWorkingTimeError(f"no {days} working days within {MAX_DAYS} days of {start}")
+
+
+def weekdays(zone: str) -> Schedule:
+    """Monday to Friday, all day, no public holidays: the fallback when a pool has no calendar."""
+    whole_day = ((time(0), None),)
+    return Schedule(zone=ZoneInfo(zone), intervals={day: whole_day for day in range(5)})

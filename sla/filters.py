@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from sla.models import Deadline, Target
+from tickets.filters import AgentChoiceFilter
 from tickets.models import Pool
 
 
@@ -20,7 +21,7 @@ class DeadlineFilter(django_filters.FilterSet):
     pool = django_filters.ModelChoiceFilter(
         label=_("Pool"), field_name="pool", queryset=Pool.objects.all()
     )
-    agent = django_filters.ModelChoiceFilter(
+    agent = AgentChoiceFilter(
         label=_("Technician"), field_name="ticket__assignee", queryset=_agents
     )
     target = django_filters.ChoiceFilter(label=_("Target"), choices=Target.choices)

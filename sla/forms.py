@@ -2,11 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from people.models import Department
+from sla.models import PoolClosing
 
 
 class ConsultationForm(forms.Form):
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=Department.objects.filter(active=True)
+        label=_("Department to consult"), queryset=Department.objects.filter(active=True)
     )
     question = forms.CharField(
         label=_("Question"),
@@ -14,3 +15,16 @@ class ConsultationForm(forms.Form):
         max_length=20_000,
         help_text=_("Sent by mail; the answer comes back to this ticket."),
     )
+
+
+class PoolClosingForm(forms.ModelForm):
+    class Meta:
+        model = PoolClosing
+        fields = ["calendar", "close_resolved_after_days"]
+        widgets = {"close_resolved_after_days": forms.NumberInput(attrs={"min": 0, "max": 60})}
+
+    def clean_close_resolved_after_days(self):
+        days = self.cleaned_data["close_resolved_after_days"]
+        if days > 60:
+            raise forms.ValidationError(_("At most 60 working days."))
+        return days

@@ -275,6 +275,38 @@ class SlaPolicy(models.Model):
         return self.reminder_before * 60
 
 
+class PoolClosing(models.Model):
+    """A pool's working calendar, and how long a resolved ticket waits for the customer.
+
+    A pool without a row closes resolved tickets after ``settings.AUTO_CLOSE_BUSINESS_DAYS``
+    working days, Monday to Friday in the site's time zone.
+    """
+
+    pool = models.OneToOneField(
+        Pool, on_delete=models.CASCADE, related_name="closing", verbose_name=_("pool")
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("calendar"),
+        help_text=_("Empty: Monday to Friday in the site's time zone, no holidays."),
+    )  # fmt: skip
+    close_resolved_after_days = models.PositiveSmallIntegerField(
+        _("close resolved tickets after (working days)"),
+        default=3,
+        help_text=_(
+            "Working days without a reply from the customer; 0 keeps resolved tickets open "
+            "until the customer approves or an agent closes them."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("pool closing rule")
+        verbose_name_plural = _("pool closing rules")
+
+    def __str__(self):
+        return str(self.pool)
+
+
 class Deadline(models.Model):
     """One target's clock on one ticket: running, paused, met or cancelled.
 

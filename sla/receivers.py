@@ -16,9 +16,13 @@ logger = logging.getLogger(__name__)
 
 
 def _tickets_created(sender, tickets, **kwargs):
+    from sla.models import SlaPolicy
     from sla.services import apply_policies
 
-    apply_policies([ticket.pk for ticket in tickets])
+    # A ticket just opened has no deadline yet: without an active policy there is nothing
+    # to start, and one small query spares the batch's locks and reads.
+    if SlaPolicy.objects.filter(active=True).exists():
+        apply_policies([ticket.pk for ticket in tickets])
 
 
 def _tickets_updated(sender, changes, **kwargs):
@@ -47,10 +51,14 @@ def _replies_ready(sender, messages, **kwargs):
 def _messages_added(sender, messages, **kwargs):
     from sla.services import follow_customer_messages
 
+    # A next-response clock starts only after our first answer: a ticket that had none when
+    # the message was stored (every message of a chat nobody answered yet) needs no query.
     tickets = [
         message.ticket.pk
         for message in messages
-        if message.kind == Message.Kind.INBOUND and message.ticket.status != Status.CLOSED
+        if message.kind == Message.Kind.INBOUND
+        and message.ticket.status != Status.CLOSED
+        and message.ticket.first_response_at is not None
     ]
     if tickets:
         follow_customer_messages(tickets)

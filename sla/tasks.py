@@ -18,3 +18,9 @@ def sweep_task():
 def apply_policies_task(ticket_ids):
     """Recompute the tickets' deadlines (after an admin changed a policy or calendar)."""
     services.apply_policies(ticket_ids)
+
+
+@shared_task
+def close_resolved_tickets_task():
+    """Beat, every ten minutes: close resolved tickets whose pool's wait is over."""
+    services.close_resolved_tickets()

@@ -12,12 +12,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from people.features import Feature
+from people.profiles import feature_required
 from people.roles import is_agent, sees_all_pools
 from sla.filters import DeadlineFilter
-from sla.forms import ConsultationForm
-from sla.models import Consultation, Deadline
-from sla.services import start_consultation
+from sla.forms import ConsultationForm, PoolClosingForm
+from sla.models import Consultation, Deadline, PoolClosing
+from sla.services import closing_rules, start_consultation
+from tickets.models import Pool
 from tickets.services import get_ticket_for
+from tickets.views.forms import handle_form
 from tickets.views.paging import page_of
 
 
@@ -35,12 +39,15 @@ def _pool_counts(deadlines, now):
 
 
 @login_required
+@feature_required(Feature.OVERDUE_DASHBOARD)
 def overdue_dashboard(request):
-    if not sees_all_pools(request.user):
-        raise Http404
     now = timezone.now()
     soon = now + timedelta(minutes=settings.SLA_DUE_SOON_MINUTES)
-    board = DeadlineFilter(request.GET, queryset=Deadline.objects.due_before(soon))
+    due = Deadline.objects.due_before(soon)
+    if not sees_all_pools(request.user):
+        # A profile may show the board to an agent: the deadlines of their own pools.
+        due = due.filter(ticket__pool__memberships__user=request.user)
+    board = DeadlineFilter(request.GET, queryset=due)
     deadlines = board.qs if request.GET.get("ordering") else board.qs.order_by("due_at", "pk")
     rows = deadlines.select_related("ticket__pool", "ticket__assignee", "consultation__department")
     context = {
@@ -87,4 +94,45 @@ def consult(request, number):
         request,
         "sla/consultation_form.html",
         {"ticket": ticket, "form": form, "consultations": consultations, "now": timezone.now()},
+    )
+
+
+@login_required
+@feature_required(Feature.ADMIN_SECTIONS)
+def pool_closing_list(request):
+    """Per pool: its calendar and after how many working days resolved tickets close."""
+    rules = closing_rules()
+    own = {rule.pool_id: rule for rule in PoolClosing.objects.select_related("calendar")}
+    rows = [
+        {"pool": pool, "rule": own.get(pool.pk), "days": rules.get(pool.pk, (0, None))[0]}
+        for pool in Pool.objects.filter(active=True).order_by("name")
+    ]
+    return render(
+        request,
+        "sla/pool_closing_list.html",
+        {"rows": rows, "default_days": settings.AUTO_CLOSE_BUSINESS_DAYS},
+    )
+
+
+@login_required
+@feature_required(Feature.ADMIN_SECTIONS)
+def pool_closing_edit(request, pool_id):
+    pool = Pool.objects.filter(active=True, pk=pool_id).first()
+    if pool is None:
+        raise Http404
+    rule = PoolClosing.objects.filter(pool=pool).first() or PoolClosing(
+        pool=pool, close_resolved_after_days=settings.AUTO_CLOSE_BUSINESS_DAYS
+    )
+    form = PoolClosingForm(request.POST or None, instance=rule)
+    if request.method != "POST":
+        return render(request, "sla/pool_closing_form.html", {"form": form, "pool": pool})
+    return handle_form(
+        request,
+        form,
+        lambda data: form.save(),
+        success=lambda saved: "sla:pool-closing",
+        failure=lambda bad: render(
+            request, "sla/pool_closing_form.html", {"form": bad, "pool": pool}, status=400
+        ),
+        done=_("Saved the closing rule of %(pool)s.") % {"pool": pool.name},
     )

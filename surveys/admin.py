@@ -112,6 +112,7 @@ class PoolSurveySettingsAdmin(admin.ModelAdmin):
         "pool",
         "satisfaction_enabled",
         "satisfaction_questionnaire",
+        "satisfaction_sent_on",
         "disposition_questionnaire",
         "disposition_required",
         "operator_rating_questionnaire",

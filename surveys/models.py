@@ -173,6 +173,13 @@ class PoolSurveySettings(models.Model):
         limit_choices_to=_limit(Questionnaire.Kind.SATISFACTION),
         verbose_name=_("satisfaction questionnaire"),
     )
+    satisfaction_sent_on = models.CharField(
+        _("send the survey when the ticket is"),
+        max_length=10,
+        choices=[("closed", _("closed")), ("resolved", _("resolved or closed"))],
+        default="closed",
+        help_text=_("Resolved tickets close by themselves after the pool's working days."),
+    )
     satisfaction_link_days = models.PositiveSmallIntegerField(
         _("survey link valid for (days)"), default=14
     )

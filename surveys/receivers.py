@@ -3,10 +3,13 @@
 import logging
 
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tickets import signals
-from tickets.panels import AGENT, CUSTOMER, Panel
+from tickets.panels import AGENT, CUSTOMER, ON_TICKET, Panel, PanelRow
 from tickets.states import Status
 
 logger = logging.getLogger(__name__)
@@ -16,12 +19,12 @@ def _on_statuses_changed(sender, changes, actor, **kwargs):
     from surveys.services import invite_to_satisfaction_survey
 
     for change in changes:
-        if change.after != Status.CLOSED:
+        if change.after not in (Status.CLOSED, Status.RESOLVED):
             continue
-        # The close is committed; a survey that cannot be sent is logged, not an error page,
+        # The change is committed; a survey that cannot be sent is logged, not an error page,
         # and costs only its own ticket its invitation.
         try:
-            invite_to_satisfaction_survey(change.ticket.pk)
+            invite_to_satisfaction_survey(change.ticket.pk, status=change.after)
         except Exception:
             logger.exception("satisfaction survey for ticket %s failed", change.ticket.pk)
 
@@ -91,7 +94,49 @@ def _on_ticket_panels(sender, ticket, user, audience, **kwargs):
     return []
 
 
+def _on_contact_panels(sender, contact, user, place, **kwargs):
+    """The customer's satisfaction answers, on tickets the agent may see."""
+    from surveys.services import (
+        answer_text,
+        contact_answer_summary,
+        contact_answers,
+    )
+
+    if place == ON_TICKET:
+        count, latest = contact_answer_summary(contact, user=user)
+        if not count:
+            return []
+        text = ngettext(
+            "Answered %(count)d satisfaction survey, last on %(date)s.",
+            "Answered %(count)d satisfaction surveys, last on %(date)s.",
+            count,
+        ) % {"count": count, "date": date_format(localtime(latest), "SHORT_DATE_FORMAT")}
+        return [Panel(title=_("Survey answers"), text=text, key="survey-answers")]
+    responses = contact_answers(contact, user=user)
+    rows = tuple(
+        PanelRow(
+            text=f"{response.ticket.tag_label} "
+            + "; ".join(
+                f"{answer.question.translated('text')}: {answer_text(answer)}"
+                for answer in response.answers.all()
+            ),
+            url=response.ticket.get_absolute_url(),
+            note=date_format(localtime(response.created_at), "SHORT_DATE_FORMAT"),
+        )
+        for response in responses
+    )
+    return [
+        Panel(
+            title=_("Survey answers"),
+            text="" if rows else _("No survey answered on tickets of your pools."),
+            rows=rows,
+            key="survey-answers",
+        )
+    ]
+
+
 def connect() -> None:
     signals.statuses_changed.connect(_on_statuses_changed, dispatch_uid="surveys-invite")
     signals.close_requested.connect(_on_close_requested, dispatch_uid="surveys-disposition")
     signals.ticket_panels.connect(_on_ticket_panels, dispatch_uid="surveys-panels")
+    signals.contact_panels.connect(_on_contact_panels, dispatch_uid="surveys-contact-panels")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import Count, Max, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from mailboxes.emails import RenderedEmail, language_of, render_files, ticket_mailbox
 from mailboxes.models import RawMessage
 from mailboxes.notifications import Notice, notify, queue_automatic_email, requester_is_robot
+from surveys import signals
 from surveys.models import (
     Answer,
     MailboxSurveySettings,
@@ -28,6 +29,7 @@ from surveys.models import (
 )
 from tickets.models import Ticket
 from tickets.services import change_status
+from tickets.states import Status
 
 Kind = Questionnaire.Kind
 TOKEN_SALT = "surveys.satisfaction"  # noqa: S105 (a signing salt, not a secret)
@@ -190,15 +192,20 @@ def _render_invitation(invitation: SurveyInvitation, ticket: Ticket) -> Rendered
 
 
 @transaction.atomic
-def invite_to_satisfaction_survey(ticket_id: int) -> SurveyInvitation | None:
-    """Mail the pool's satisfaction survey for a closed ticket, once per ticket.
+def invite_to_satisfaction_survey(
+    ticket_id: int, *, status: str = Status.CLOSED
+) -> SurveyInvitation | None:
+    """Mail the pool's satisfaction survey for a ticket just closed (or resolved), once.
 
+    ``status`` is what the ticket became: a pool that sends on close ignores a resolve.
     Nothing when the pool has it off, the requester has no address or is a robot. Safe to
     re-run: the unique (ticket, questionnaire) invitation is made once and mailed once.
     """
     ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
     config = pool_settings(ticket.pool_id)
     if config is None or not config.satisfaction_enabled:
+        return None
+    if status == Status.RESOLVED and config.satisfaction_sent_on != "resolved":
         return None
     questionnaire = config.satisfaction_questionnaire
     if questionnaire is None or not questionnaire.active or ticket.requester is None:
@@ -251,6 +258,9 @@ def answer_satisfaction(invitation: SurveyInvitation, *, answers) -> Response:
         invitation=invitation,
     )
     transaction.on_commit(lambda: notify("survey_answered", [Notice(ticket)]))
+    transaction.on_commit(
+        lambda: signals.surveys_answered.send_robust(sender=Response, responses=[response])
+    )
     return response
 
 
@@ -272,3 +282,45 @@ def save_agent_forms(ticket: Ticket, *, forms, agent, then_status: str | None = 
         save_response(form.questionnaire, ticket=ticket, answers=form.answers(), agent=agent)
     if then_status:
         change_status(ticket, to=then_status, actor=agent)
+
+
+# --- a customer's answers, for agents ------------------------------------------------------
+
+CONTACT_ANSWERS_SHOWN = 10
+
+
+def _answers_seen_by(contact, user):
+    """The contact's satisfaction responses on tickets ``user`` may see, newest first."""
+    return Response.objects.filter(
+        contact=contact,
+        kind=Questionnaire.Kind.SATISFACTION,
+        ticket__in=Ticket.objects.visible_to(user).values("pk"),
+    )
+
+
+def contact_answer_summary(contact, *, user) -> tuple[int, Any]:
+    """How many satisfaction surveys the contact answered (on tickets ``user`` sees) and
+    when last: one query."""
+    summary = _answers_seen_by(contact, user).aggregate(count=Count("pk"), latest=Max("created_at"))
+    return summary["count"], summary["latest"]
+
+
+def contact_answers(contact, *, user) -> list[Response]:
+    """The latest satisfaction responses of the contact on tickets ``user`` sees, with their
+    answers, questions and choices (four queries)."""
+    return list(
+        _answers_seen_by(contact, user)
+        .select_related("ticket")
+        .prefetch_related("answers__question", "answers__choices")
+        .order_by("-created_at", "-pk")[:CONTACT_ANSWERS_SHOWN]
+    )
+
+
+def answer_text(answer: Answer) -> str:
+    """One answer as a person reads it: the number, the choices or the text."""
+    if answer.number is not None:
+        if answer.question.kind == Question.Kind.YES_NO:
+            return str(_("Yes") if answer.number else _("No"))
+        return str(answer.number)
+    chosen = ", ".join(item.local_label for item in answer.choices.all())
+    return chosen or answer.text

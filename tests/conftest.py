@@ -20,6 +20,9 @@ from tickets.models import PoolMembership
 
 IN_CI = os.environ.get("CI") == "true"
 
+# The chat platforms' local servers and channels, for the chat and security tests.
+pytest_plugins = ["tests.chat.fixtures", "tests.chat.widget_fixtures"]
+
 
 def require(condition: bool, reason: str) -> None:
     """Skip when a server is missing on a developer machine; fail in CI, where it must exist."""

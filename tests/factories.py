@@ -105,3 +105,27 @@ class MessageFactory(factory.django.DjangoModelFactory):
 
 def make_mailbox(pool, name="Support", address="support@helpdesk.test") -> Mailbox:
     return Mailbox.objects.create(name=name, pool=pool, from_address=address, kind="maildir")
+
+
+def open_ticket(pool, subject="Help", *, text="", language=None, **chosen):
+    """A new ticket as every channel opens one: the intake service, with a list of one.
+
+    ``language``: the text's (detected, as mail processing and the portal do, when None);
+    ``chosen``: topic, product or priority the customer picked.
+    """
+    from people.language import detect_language
+    from tickets.services.intake import CustomerMail, receive_customer_messages
+
+    if language is None:
+        language = detect_language(f"{subject}\n{text}", default="en")
+    mail = CustomerMail(
+        ContactFactory(),
+        text or subject,
+        subject=subject,
+        pool=pool,
+        routing_text=text,
+        language=language,
+        **chosen,
+    )
+    receive_customer_messages([mail])
+    return mail.ticket

@@ -253,6 +253,23 @@ def check_gunicorn(argv):
     return options
 
 
+def check_uvicorn(argv):
+    """The options uvicorn's own command line parses from argv; the app must be ASGI."""
+    import inspect
+
+    from uvicorn.importer import import_from_string
+    from uvicorn.main import main as uvicorn_cli
+
+    options = uvicorn_cli.make_context("uvicorn", list(argv[1:])).params
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+        app = import_from_string(options["app"])
+    assert inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(type(app).__call__), (
+        f"{options['app']} is not an ASGI application"
+    )
+    return options
+
+
 def parse_celery(argv):
     """(app name, subcommand, subcommand arguments) of a `celery ...` command line."""
     takes_value = {
@@ -324,6 +341,8 @@ def check_command(argv):
     program = Path(argv[0]).name
     if program in ("gunicorn",):
         check_gunicorn(argv)
+    elif program == "uvicorn":
+        check_uvicorn(argv)
     elif program == "celery":
         check_celery(argv)
     elif re.fullmatch(r"python(3(\.\d+)?)?", program):
@@ -337,8 +356,8 @@ def check_command(argv):
 
 def test_compose_file_defines_the_production_stack():
     defined = set(services())
-    assert {"web", "worker", "beat", "postgres", "redis", "mail"} <= defined
-    assert project_services().keys() >= {"web", "worker", "beat"}
+    assert {"web", "worker", "beat", "listener", "postgres", "redis", "mail"} <= defined
+    assert project_services().keys() >= {"web", "worker", "beat", "listener"}
 
 
 def test_every_project_service_runs_a_program_the_image_installs():
@@ -367,16 +386,16 @@ def test_every_service_command_refers_to_something_in_the_project():
 
 
 def test_web_serves_the_project_on_the_port_it_publishes():
+    # An ASGI server: the live updates' streams must not hold a worker each (live/views.py).
     web = services()["web"]
-    (argv,) = [a for a in service_commands(web) if Path(a[0]).name == "gunicorn"]
-    options = check_gunicorn(argv)
-    assert options.args == ["helpdesk.wsgi:application"]
-    bound_ports = {bind.rsplit(":", 1)[1] for bind in options.bind}
-    assert all(bind.startswith("0.0.0.0:") for bind in options.bind), (
-        "gunicorn must listen beyond the container"
-    )
+    (argv,) = [a for a in service_commands(web) if Path(a[0]).name == "uvicorn"]
+    options = check_uvicorn(argv)
+    assert options["app"] == "helpdesk.asgi:application"
+    assert options["host"] == "0.0.0.0", "uvicorn must listen beyond the container"  # noqa: S104
     published = {str(port).rsplit(":", 1)[-1].split("/")[0] for port in web.get("ports", [])}
-    assert published & bound_ports, f"web publishes {published} but gunicorn binds {bound_ports}"
+    assert str(options["port"]) in published, (
+        f"web publishes {published} but uvicorn binds {options['port']}"
+    )
 
 
 def test_worker_and_beat_run_the_helpdesk_celery_app():
@@ -412,7 +431,7 @@ def test_migrations_run_before_the_long_running_services_start():
         if "manage.py" in argv and "migrate" in argv
     }
     assert migrating, "nothing in the stack runs manage.py migrate"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "listener"):
         if name in migrating:
             continue
         deps = depends_on(all_services[name])
@@ -627,7 +646,15 @@ def test_the_default_workers_consume_every_queue_and_split_workers_name_real_one
     from django.conf import settings
 
     declared = set(settings.CELERY_TASK_QUEUES)
-    assert declared == {"intake", "customer_mail", "internal_mail", "periodic"}
+    assert declared == {
+        "intake",
+        "customer_mail",
+        "internal_mail",
+        "periodic",
+        "webhooks",
+        "chat",
+        "search",
+    }
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
     assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= declared
     procfile = dict(
@@ -642,3 +669,17 @@ def test_the_default_workers_consume_every_queue_and_split_workers_name_real_one
             if Path(argv[0]).name == "celery" and parse_celery(argv)[1] == "worker":
                 queues = _worker_queues(argv)
                 assert queues is None or queues <= declared, f"{name} names unknown queues"
+
+
+def test_the_imap_idle_listener_runs_in_compose_and_in_the_procfile():
+    # One long-running process for every mailbox (mailboxes/idle.py), beside beat's polling.
+    commands = [argv for argv in service_commands(services()["listener"])]
+    assert commands == [["python", "manage.py", "listen_mail"]]
+    check_python(commands[0])
+    assert services()["listener"].get("profiles") is None, "the listener runs by default"
+    procfile = dict(
+        line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
+    )
+    argv = shlex.split(procfile["listener"])
+    assert argv[1:] == ["manage.py", "listen_mail"]
+    check_python(["python", *argv[1:]])

@@ -134,3 +134,29 @@ def test_generated_key_is_made_once_and_readable_only_by_its_owner(tmp_path):
     assert len(first) >= 50
     assert path.stat().st_mode & 0o077 == 0
     assert [p.name for p in path.parent.iterdir()] == ["secret_key"]
+
+
+def test_the_asgi_web_process_takes_postgresql_connections_from_a_pool():
+    """helpdesk/asgi.py turns DATABASE_POOL on: no new PostgreSQL session per request."""
+    printed = _print_setting(
+        "settings.DATABASES['default']['CONN_MAX_AGE'], "
+        "sorted(settings.DATABASES['default']['OPTIONS']['pool'])",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/helpdesk",
+        DATABASE_POOL="true",
+    )
+    assert printed == "0 ['check', 'max_size', 'min_size', 'timeout']"
+    # Workers and commands keep their persistent connections, without a pool. (Explicit:
+    # a test that imported helpdesk.asgi has set both in this process's environment.)
+    printed = _print_setting(
+        "settings.DATABASES['default']['CONN_MAX_AGE'], "
+        "'pool' in settings.DATABASES['default'].get('OPTIONS', {})",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/helpdesk",
+        DATABASE_POOL="false",
+        CONN_MAX_AGE="60",
+    )
+    assert printed == "60 False"
+
+
+def test_the_asgi_module_asks_for_the_pool():
+    text = (ROOT / "helpdesk" / "asgi.py").read_text()
+    assert 'os.environ.setdefault("DATABASE_POOL", "true")' in text

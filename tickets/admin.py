@@ -14,6 +14,7 @@ from tickets.models import (
     Pool,
     PoolMembership,
     Product,
+    SavedView,
     Tag,
     Ticket,
     Topic,
@@ -29,7 +30,7 @@ class PoolMembershipInline(admin.TabularInline):
 
 @admin.register(Pool)
 class PoolAdmin(admin.ModelAdmin):
-    list_display = ["name", "active"]
+    list_display = ["name", "customer_name", "customers_set_priority", "active"]
     search_fields = ["name"]
     inlines = [PoolMembershipInline]
 
@@ -51,7 +52,9 @@ class ClassificationTestForm(forms.Form):
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
     list_display = ["name", "default_priority", "active"]
+    list_filter = ["pools", "active"]
     search_fields = ["name", "keywords"]
+    filter_horizontal = ["pools"]
     change_list_template = "admin/tickets/topic/change_list.html"
 
     def get_urls(self):
@@ -106,6 +109,14 @@ class CannedResponseAdmin(admin.ModelAdmin):
     search_fields = ["title", "body"]
     autocomplete_fields = ["owner"]
     inlines = [CannedResponseFileInline]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "shared", "position"]
+    list_filter = ["shared"]
+    search_fields = ["name", "owner__username", "owner__first_name", "owner__last_name"]
+    autocomplete_fields = ["owner"]
 
 
 class ActivityInline(admin.TabularInline):

@@ -1,21 +1,42 @@
 """Queue filters. Only these fields and sort keys reach the database (an allowlist)."""
 
 import copy
+import functools
 from typing import cast
 
 import django_filters
 from django import forms
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from people.models import ContactEmail
+from people.forms import AgentChoiceField
 from tickets.models import Pool, Product, Tag, Ticket, Topic
 from tickets.querysets import active_agents, agents_usable_by
-from tickets.states import Priority, Status
+from tickets.search import find
+from tickets.search import search as search_tickets
+from tickets.states import Channel, Priority, Status
+
 
 # Filters other apps add to the queue in their AppConfig.ready() (the reports' drill-down):
 # name -> filter. Still an allowlist, each filter validating its own value; tickets knows
 # nothing of what they mean.
+def _loaded_choice(field, by_key: dict, value):
+    """``ModelChoiceField.to_python`` over a list the view loaded anyway (same errors)."""
+    if value in field.empty_values:
+        return None
+    try:
+        return by_key[str(value)]
+    except KeyError:
+        raise forms.ValidationError(
+            field.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        ) from None
+
+
+class AgentChoiceFilter(django_filters.ModelChoiceFilter):
+    """Agents by name in the select, never by user name."""
+
+    field_class = AgentChoiceField
+
+
 extra_filters: dict[str, django_filters.Filter] = {}
 
 
@@ -30,9 +51,8 @@ class TicketFilter(django_filters.FilterSet):
     topic = django_filters.ModelChoiceFilter(label=_("Topic"), queryset=Topic.objects.all())
     product = django_filters.ModelChoiceFilter(label=_("Product"), queryset=Product.objects.all())
     priority = django_filters.ChoiceFilter(label=_("Priority"), choices=Priority.choices)
-    assignee = django_filters.ModelChoiceFilter(
-        label=_("Technician"), queryset=active_agents().none()
-    )
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices)
+    assignee = AgentChoiceFilter(label=_("Technician"), queryset=active_agents().none())
     tag = django_filters.ModelChoiceFilter(
         label=_("Tag"), field_name="tags", queryset=Tag.objects.none(), to_field_name="name"
     )
@@ -65,10 +85,13 @@ class TicketFilter(django_filters.FilterSet):
         model = Ticket
         fields: list[str] = []
 
-    def __init__(self, *args, user, pools=None, topics=None, products=None, **kwargs):
+    def __init__(
+        self, *args, user, pools=None, topics=None, products=None, agents=None, tags=None, **kwargs
+    ):
         """``user``: whose choices these are (their pools, the agents and tags of those).
 
-        ``pools``, ``topics``, ``products``: the choices, already loaded by the view.
+        ``pools``, ``topics``, ``products``, ``agents``, ``tags``: the choices, already loaded
+        by the view.
         """
         super().__init__(*args, **kwargs)
         self.filters["pool"].queryset = Pool.objects.usable_by(user)
@@ -79,36 +102,60 @@ class TicketFilter(django_filters.FilterSet):
             self.filters[name].parent = self
         self.loaded_choices = {
             name: items
-            for name, items in (("pool", pools), ("topic", topics), ("product", products))
+            for name, items in (
+                ("pool", pools),
+                ("topic", topics),
+                ("product", products),
+                ("assignee", agents),
+                ("tag", tags),
+            )
             if items is not None
         }
         if pools is not None:
             # The same pools as usable_by, already loaded: no subquery for the validation.
             self.filters["pool"].queryset = Pool.objects.filter(pk__in=[p.pk for p in pools])
 
+    def with_params(self, data, queryset) -> "TicketFilter":
+        """The same filters (their choices scoped and loaded already) over other values and
+        rows: a saved view's count costs no second set-up (copying every filter, scoping it)."""
+        clone = copy.copy(self)
+        clone.data, clone.is_bound, clone.queryset = data, True, queryset
+        for cached in ("_form", "_qs", "search_found"):
+            clone.__dict__.pop(cached, None)
+        return clone
+
     @property
     def form(self):
         if not hasattr(self, "_form"):
-            # The select shows the lists already loaded: no second query for its options.
-            # (Validation still goes through the field's queryset.)
+            # The select shows the lists already loaded, and a value is checked against them:
+            # no query of its own, however many saved views the queue counts.
             form = super().form
             for name, items in self.loaded_choices.items():
                 field = cast(forms.ModelChoiceField, form.fields[name])
+                key = field.to_field_name or "pk"
                 widget = cast(forms.Select, field.widget)
-                widget.choices = [("", field.empty_label), *((i.pk, str(i)) for i in items)]
+                label = field.label_from_instance
+                widget.choices = [
+                    ("", field.empty_label),
+                    *((getattr(i, key), label(i)) for i in items),
+                ]
+                by_key = {str(getattr(item, key)): item for item in items}
+                field.to_python = functools.partial(_loaded_choice, field, by_key)  # type: ignore[method-assign]
         return super().form
 
+    def filter_queryset(self, queryset):
+        """The search last: it finds the newest matches among the rows the other filters
+        kept, so its cap and its count ("2,000+") hold only tickets the list can show."""
+        data = self.form.cleaned_data
+        last = sorted(data, key=lambda name: name == "q")
+        for name in last:
+            queryset = self.filters[name].filter(queryset, data[name])
+        return queryset
+
     def search(self, queryset, name, value):
-        value = value.strip()
-        if not value:
+        """Number, a requester's address, or words of the ticket (``tickets.search``).
+        ``search_found``: what it found (how many, and whether there are more)."""
+        if not value.strip():
             return queryset
-        number = value.lstrip("[#").rstrip("]")
-        # The requester's ids come first, as a list: an OR with a subquery would keep
-        # PostgreSQL from using the subject's trigram index.
-        requesters = list(
-            ContactEmail.objects.filter(address=value.lower()).values_list("contact_id", flat=True)
-        )
-        match = Q(number=number) | Q(subject__icontains=value)
-        if requesters:
-            match |= Q(requester_id__in=requesters)
-        return queryset.filter(match)
+        self.search_found = find(queryset, value)
+        return search_tickets(queryset, value, found=self.search_found)

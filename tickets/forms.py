@@ -2,13 +2,18 @@ import secrets
 from typing import cast
 
 from django import forms
+from django.conf import settings
 from django.core.validators import URLValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from people.forms import AgentChoiceField
+from people.models import Contact
+from people.services import ContactDetails
 from tickets.models import CannedResponse, Pool, Product, Topic
 from tickets.querysets import active_agents, agents_who_see_pool
-from tickets.states import Priority, Status
+from tickets.services.opening import AgentTicket
+from tickets.states import AGENT_CHANNELS, Channel, Priority, Status
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -88,6 +93,20 @@ class CannedResponseForm(forms.ModelForm):
         return "\n".join(lines)
 
 
+class SharedCannedResponseForm(CannedResponseForm):
+    """A canned response shared with one pool, written by an agent whose access profile
+    lets them manage their pools' canned responses."""
+
+    def __init__(self, *args, pools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pool"] = forms.ModelChoiceField(label=_("Pool"), queryset=pools)
+        self.initial.setdefault("pool", self.instance.pool_id)
+
+    def save(self, commit=True):
+        self.instance.pool = self.cleaned_data["pool"]
+        return super().save(commit=commit)
+
+
 class NoteForm(forms.Form):
     body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}))
     attachments = MultipleFileField(label=_("Attach files"))
@@ -111,12 +130,10 @@ class TicketFieldsForm(forms.Form):
 
 class AssignForm(forms.Form):
     # Both set from the ticket's pool in __init__.
-    assignee = forms.ModelChoiceField(
+    assignee = AgentChoiceField(
         label=_("Technician"), queryset=active_agents().none(), required=False
     )
-    manager = forms.ModelChoiceField(
-        label=_("Manager"), queryset=active_agents().none(), required=False
-    )
+    manager = AgentChoiceField(label=_("Manager"), queryset=active_agents().none(), required=False)
 
     def __init__(self, *args, pool=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -129,7 +146,7 @@ class AssignForm(forms.Form):
 
 
 class WatcherForm(forms.Form):
-    user = forms.ModelChoiceField(label=_("Watcher"), queryset=active_agents().none())
+    user = AgentChoiceField(label=_("Watcher"), queryset=active_agents().none())
     remove = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, ticket=None, **kwargs):
@@ -164,3 +181,97 @@ class MergeForm(forms.Form):
 
     def clean_target(self):
         return self.cleaned_data["target"].strip().lstrip("[#").rstrip("]")
+
+
+class NewTicketForm(forms.Form):
+    """An agent opens a ticket: for a contact found by search (``requester``) or a new one."""
+
+    # The search results are radio buttons of this name (tickets/contact_search.html).
+    requester = forms.ModelChoiceField(
+        label=_("Requester"), queryset=Contact.objects.all(), required=False
+    )
+    new_name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    new_email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        widget=forms.EmailInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    new_phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
+    new_language = forms.ChoiceField(
+        label=_("Language"), required=False, choices=[("", "—"), *settings.LANGUAGES]
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[(value, Channel(value).label) for value in AGENT_CHANNELS],
+        initial=Channel.PHONE,
+        help_text=_("Outbound email: the customer gets your description as the first mail."),
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=255)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20000
+    )
+    pool = forms.ModelChoiceField(label=_("Pool"), queryset=Pool.objects.none())
+    topic = forms.ModelChoiceField(
+        label=_("Topic"), queryset=Topic.objects.filter(active=True), required=False
+    )
+    product = forms.ModelChoiceField(
+        label=_("Product"), queryset=Product.objects.filter(active=True), required=False
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"),
+        choices=[("", _("From the topic")), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    attachments = MultipleFileField(
+        label=_("Attach files"),
+        widget=MultipleFileInput(attrs={"class": "form-control form-control-sm"}),
+    )
+    assignee = AgentChoiceField(
+        label=_("Technician"),
+        queryset=active_agents().none(),
+        required=False,
+        empty_label=_("Routing decides"),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            pools = Pool.objects.usable_by(user).filter(active=True)
+            _set_queryset(self, "pool", pools)
+            members = active_agents().filter(pool_memberships__pool__in=pools).distinct()
+            _set_queryset(self, "assignee", members)
+
+    def clean(self):
+        data = super().clean() or {}
+        has_new = bool(data.get("new_name", "").strip())
+        if data.get("requester") is None and not has_new:
+            raise forms.ValidationError(_("Choose a contact or add a new one."))
+        if data.get("requester") is not None and has_new:
+            raise forms.ValidationError(_("Choose a contact or add a new one, not both."))
+        return data
+
+    def agent_ticket(self) -> AgentTicket:
+        data = self.cleaned_data
+        new_contact = None
+        if data["requester"] is None:
+            new_contact = ContactDetails(
+                name=data["new_name"],
+                email=data["new_email"],
+                phone=data["new_phone"],
+                language=data["new_language"],
+            )
+        return AgentTicket(
+            subject=data["subject"],
+            description=data["description"],
+            pool=data["pool"],
+            channel=data["channel"],
+            contact=data["requester"],
+            new_contact=new_contact,
+            topic=data["topic"],
+            product=data["product"],
+            priority=data["priority"],
+            files=data["attachments"],
+            assignee=data["assignee"],
+        )

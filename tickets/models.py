@@ -30,6 +30,17 @@ class Pool(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.TextField(_("description"), blank=True)
     active = models.BooleanField(_("active"), default=True)
+    customer_name = models.CharField(
+        _("name for customers"),
+        max_length=100,
+        blank=True,
+        help_text=_("What customers see in the portal and in mail; empty: the name above."),
+    )
+    customers_set_priority = models.BooleanField(
+        _("customers may choose the priority"),
+        default=False,
+        help_text=_("Off: tickets customers open here start at normal priority."),
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="PoolMembership",
@@ -46,6 +57,10 @@ class Pool(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def customer_facing_name(self) -> str:
+        return self.customer_name or self.name
 
 
 class PoolMembership(models.Model):
@@ -95,6 +110,13 @@ class KeywordCatalogEntry(models.Model):
 class Topic(KeywordCatalogEntry):
     default_priority = models.PositiveSmallIntegerField(
         _("default priority"), choices=Priority, default=Priority.NORMAL
+    )
+    pools = models.ManyToManyField(
+        Pool,
+        blank=True,
+        related_name="topics",
+        verbose_name=_("pools"),
+        help_text=_("The departments customers may choose this service in; empty: all of them."),
     )
 
     class Meta(KeywordCatalogEntry.Meta):
@@ -480,6 +502,7 @@ class ActivityLog(models.Model):
         MAIL_HELD = "mail_held", _("Mail held for review")
         MAIL_RELEASED = "mail_released", _("Held mail released")
         MAIL_REJECTED = "mail_rejected", _("Held mail rejected")
+        REQUESTER_MERGED = "requester_merged", _("Requester's contact merged")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="activity")
     actor = models.ForeignKey(
@@ -607,3 +630,105 @@ class TicketPresence(models.Model):
 
     def __str__(self):
         return f"{self.user_id} on {self.ticket_id}"
+
+
+class TicketSearch(models.Model):
+    """A ticket's words for full-text search (``tickets.search``), rebuilt after changes."""
+
+    ticket = models.OneToOneField(
+        Ticket, on_delete=models.CASCADE, primary_key=True, related_name="search_doc"
+    )
+    document = models.TextField(blank=True)
+    indexed_at = models.DateTimeField(db_index=True)
+    # The language the thread's words were put in dictionary form in, and a fingerprint of
+    # the text it was told from (subject and first message): a rebuild tells it again only
+    # when that text changed.
+    language = models.CharField(max_length=10, blank=True, default="")
+    language_key = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("search document")
+        verbose_name_plural = _("search documents")
+
+    def __str__(self):
+        return f"{self.ticket_id}"
+
+
+class TicketStar(models.Model):
+    """An agent's favourite ticket (a "starred conversation"): their own, nobody else sees it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="stars")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("starred ticket")
+        verbose_name_plural = _("starred tickets")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ticket"], name="ticket_star_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} ★ {self.ticket_id}"
+
+
+class MessageTag(models.Model):
+    """A tag on one message of a thread (the ticket's own tags say what the whole is about)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="message_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="message_tags")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["tag__name"]
+        verbose_name = _("message tag")
+        verbose_name_plural = _("message tags")
+        constraints = [
+            models.UniqueConstraint(fields=["message", "tag"], name="message_tag_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.message_id}: {self.tag_id}"
+
+
+class SavedViewQuerySet(models.QuerySet):
+    def usable_by(self, user):
+        """The agent's own views and the views shared with every agent, in tab order."""
+        return self.filter(Q(owner=user) | Q(shared=True)).order_by(
+            "-shared", "position", "name", "pk"
+        )
+
+
+class SavedView(models.Model):
+    """A named set of queue filters, shown as a tab above the queue (personal or shared)."""
+
+    name = models.CharField(_("name"), max_length=60)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+        verbose_name=_("owner"),
+    )
+    shared = models.BooleanField(
+        _("shared with every agent"),
+        default=False,
+        help_text=_("Each agent sees the tickets of their own pools in it."),
+    )
+    # The queue's query string (its filters, its tab, its sort); read back through the same
+    # filter form as the queue, so it can never reach beyond what the reader may see.
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = SavedViewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+
+    def __str__(self):
+        return self.name

@@ -135,23 +135,10 @@ def active_agents():
 
 def agents_who_see_pool(pool_id):
     """Active agents who see the tickets of ``pool_id``: its members and those who see all."""
-    from people.roles import SEE_ALL_POOLS
+    from people.roles import sees_all_pools_q
 
-    app_label, codename = SEE_ALL_POOLS.split(".")
-    users = get_user_model().objects
-    sees = (
-        Q(pool_memberships__pool_id=pool_id)
-        | Q(is_superuser=True)
-        | Q(
-            user_permissions__codename=codename,
-            user_permissions__content_type__app_label=app_label,
-        )
-        | Q(
-            groups__permissions__codename=codename,
-            groups__permissions__content_type__app_label=app_label,
-        )
-    )
-    return active_agents().filter(pk__in=users.filter(sees).values("pk"))
+    sees = Q(pool_memberships__pool_id=pool_id) | Q(is_superuser=True) | sees_all_pools_q()
+    return active_agents().filter(pk__in=get_user_model().objects.filter(sees).values("pk"))
 
 
 def agents_usable_by(user):

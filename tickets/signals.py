@@ -35,6 +35,9 @@ class Assignment:
     ticket: Any
     before: int | None  # user id, or None: the pool
     after: int | None
+    # The caller tells the new assignee in a mail of its own (a department's answer brings
+    # the ticket back to the consultant): no separate "assigned to me".
+    told: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,11 @@ resolutions_rejected = _signal(
     tickets reopened."""
 )
 
+presence_changed = _signal(
+    """``ticket``, ``user``, ``is_replying``: an agent opened the ticket, or started or stopped
+    replying to it (not sent when a mark is only refreshed)."""
+)
+
 
 # Questions, not events: sent at once (inside the transaction), receivers answer.
 close_requested = _signal(
@@ -109,4 +117,24 @@ replies_leaving = _signal(
 ticket_panels = _signal(
     """``ticket``, ``user``, ``audience`` ("agent" or "customer"): extra panels on a ticket
     page; each receiver returns a list of tickets.panels.Panel."""
+)
+
+ticket_thread = _signal(
+    """``ticket``, ``user``, ``messages`` (the thread as loaded for the page): the app that owns
+    the ticket's channel may return a tickets.panels.ThreadView to render the thread its own
+    way (the chat app: bubbles with delivery state); None leaves the mail thread."""
+)
+
+replies_sent_elsewhere = _signal(
+    """``ticket``: asked by the mail app before it mails a reply; a receiver returns True when
+    it sends the ticket's replies itself (the chat app: the ticket has a conversation), and
+    the reply is then not mailed."""
+)
+
+contact_panels = _signal(
+    """``contact``, ``user`` (an agent), ``place`` ("ticket": the requester card on a ticket
+    page, kept short; "contact": the contact's own page): boxes other apps add about a
+    customer (survey answers, plans, calls); each receiver returns a list of
+    tickets.panels.Panel and shows only what ``user`` may see (tickets of their pools:
+    ``Ticket.objects.visible_to(user)``)."""
 )

@@ -37,6 +37,29 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("Phone")
     CHAT = "chat", _("Chat")
     AGENT = "agent", _("Created by an agent")
+    WALK_IN = "walk_in", _("Walk-in")
+    # The agent writes first: the customer gets the ticket's first message by mail.
+    OUTBOUND_EMAIL = "outbound", _("Outbound email")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    MESSENGER = "messenger", _("Messenger")
+
+
+# Tickets that came from a chat (the website widget or a messaging platform). When such a
+# ticket has a conversation, its replies go back through it (the chat app), not by mail.
+MESSAGING_CHANNELS = (Channel.CHAT, Channel.TELEGRAM, Channel.WHATSAPP, Channel.MESSENGER)
+
+
+# What an agent may say a ticket they open came by (New ticket form); "Created by an agent"
+# is for anything else (a letter, a meeting).
+AGENT_CHANNELS = (
+    Channel.PHONE,
+    Channel.WALK_IN,
+    Channel.OUTBOUND_EMAIL,
+    Channel.EMAIL,
+    Channel.CHAT,
+    Channel.AGENT,
+)
 
 
 CLOSED_STATUSES = (Status.RESOLVED, Status.CLOSED, Status.CANCELLED)

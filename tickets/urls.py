@@ -1,6 +1,17 @@
 from django.urls import path
 
-from tickets.views import actions, approval, canned, detail, queue
+from tickets.views import (
+    actions,
+    approval,
+    canned,
+    contact_merge,
+    customers,
+    detail,
+    inbox,
+    queue,
+    saved,
+    workspace,
+)
 
 app_name = "tickets"
 
@@ -10,8 +21,23 @@ urlpatterns = [
     # Before the ticket routes: "canned" is never a ticket number.
     path("canned/", canned.canned_list, name="canned_list"),
     path("canned/new/", canned.canned_edit, name="canned_new"),
+    path("canned/shared/new/", canned.canned_shared_new, name="canned_shared_new"),
     path("canned/<int:canned_id>/edit/", canned.canned_edit, name="canned_edit"),
     path("canned/<int:canned_id>/delete/", canned.canned_delete, name="canned_delete"),
+    path("new/", customers.new_ticket, name="new"),
+    path("bulk/", workspace.bulk_action, name="bulk"),
+    path("compact/", workspace.toggle_compact, name="compact"),
+    path("views/", saved.save_view, name="save_view"),
+    path("views/<int:view_id>/", saved.update_view, name="update_view"),
+    path("views/<int:view_id>/delete/", saved.delete_view, name="delete_view"),
+    path("contacts/search/", customers.contact_search, name="contact_search"),
+    path("contacts/<int:contact_id>/", customers.contact_detail, name="contact"),
+    path("contacts/<int:contact_id>/merge/", contact_merge.merge_pick, name="contact_merge"),
+    path(
+        "contacts/<int:contact_id>/merge/<int:source_id>/",
+        contact_merge.merge_confirm,
+        name="contact_merge_confirm",
+    ),
     path("approvals/", approval.approval_queue, name="approvals"),
     path("approvals/<int:message_id>/approve/", approval.approve, name="approve"),
     path("approvals/<int:message_id>/return/", approval.return_reply, name="return_reply"),
@@ -23,11 +49,24 @@ urlpatterns = [
     path("<str:number>/status/", actions.change_status, name="status"),
     path("<str:number>/fields/", actions.update_fields, name="fields"),
     path("<str:number>/assign/", actions.assign, name="assign"),
+    path("<str:number>/take/", workspace.take, name="take"),
     path("<str:number>/watchers/", actions.watchers, name="watchers"),
     path("<str:number>/tags/", actions.tags, name="tags"),
     path("<str:number>/merge/", actions.merge, name="merge"),
     path("<str:number>/messages/<int:message_id>/resubmit/", actions.resubmit, name="resubmit"),
     path("<str:number>/canned/<int:canned_id>/", actions.canned_response, name="canned"),
+    path("<str:number>/quick-replies/", inbox.quick_reply_search, name="quick_replies"),
+    path("<str:number>/star/", inbox.star, name="star"),
+    path(
+        "<str:number>/messages/<int:message_id>/tags/",
+        inbox.message_tag_add,
+        name="message_tag_add",
+    ),
+    path(
+        "<str:number>/messages/<int:message_id>/tags/<int:tag_id>/remove/",
+        inbox.message_tag_remove,
+        name="message_tag_remove",
+    ),
     path("<str:number>/attachments/<int:attachment_id>/", actions.attachment, name="attachment"),
     path(
         "<str:number>/attachments/<int:attachment_id>/inline/",

@@ -3,11 +3,22 @@
 import ssl
 
 from imapclient import DELETED, SEEN, IMAPClient
+from imapclient.exceptions import LoginError
 
 from mailboxes.fetchers import PEEK_BYTES, TIMEOUT
 from mailboxes.models import Mailbox
+from mailboxes.oauth import access_token
 
 SIZE_CHUNK = 500
+
+
+def _oauth2_login(client: IMAPClient, mailbox: Mailbox) -> None:
+    """SASL XOAUTH2; a token refused before its expiry (revoked) is refreshed, tried again."""
+    account, token = access_token(mailbox)
+    try:
+        client.oauth2_login(account, token)
+    except LoginError:
+        client.oauth2_login(*access_token(mailbox, rejected=token))
 
 
 class ImapFetcher:
@@ -34,7 +45,10 @@ class ImapFetcher:
         try:
             if security == Mailbox.Security.STARTTLS:
                 client.starttls(context)
-            client.login(mailbox.username, mailbox.password)
+            if mailbox.oauth_connection is not None:
+                _oauth2_login(client, mailbox)
+            else:
+                client.login(mailbox.username, mailbox.password)
             selected = client.select_folder(mailbox.folder)
             self.uidvalidity = int(selected[b"UIDVALIDITY"])
             if (

@@ -5,11 +5,20 @@ ingest loop skips a UIDL it has stored (and calls mark_done, which deletes only 
 the mailbox is set to delete).
 """
 
+import base64
 import poplib
 import ssl
 
 from mailboxes.fetchers import TIMEOUT
 from mailboxes.models import Mailbox
+from mailboxes.oauth import access_token, xoauth2_string
+
+
+def _xoauth2_login(client: poplib.POP3, account: str, token: str) -> None:
+    """AUTH XOAUTH2 with the initial response (RFC 5034); poplib has no AUTH of its own."""
+    response = base64.b64encode(xoauth2_string(account, token).encode()).decode("ascii")
+    # _shortcmd is how poplib sends its own commands (user, pass_); -ERR raises error_proto.
+    client._shortcmd(f"AUTH XOAUTH2 {response}")  # type: ignore[attr-defined]
 
 
 class Pop3Fetcher:
@@ -35,8 +44,15 @@ class Pop3Fetcher:
         try:
             if mailbox.security == Mailbox.Security.STARTTLS:
                 client.stls(context)
-            client.user(mailbox.username)
-            client.pass_(mailbox.password)
+            if mailbox.oauth_connection is not None:
+                account, token = access_token(mailbox)
+                try:
+                    _xoauth2_login(client, account, token)
+                except poplib.error_proto:  # refused before its expiry: refresh, once more
+                    _xoauth2_login(client, *access_token(mailbox, rejected=token))
+            else:
+                client.user(mailbox.username)
+                client.pass_(mailbox.password)
         except BaseException:
             client.close()
             self.client = None

@@ -8,6 +8,7 @@ from sla.services.clocks import (
     policy_for,
     sync_due_of,
 )
+from sla.services.closing import close_resolved_tickets, closes_at, closing_rules
 from sla.services.consultations import (
     consultation_answer_from,
     record_consultation_answer,
@@ -18,6 +19,9 @@ from sla.services.sweep import escalate_deadline, remind_deadline, sweep_deadlin
 
 __all__ = [
     "apply_policies",
+    "close_resolved_tickets",
+    "closes_at",
+    "closing_rules",
     "consultation_answer_from",
     "escalate_deadline",
     "follow_customer_messages",

@@ -180,7 +180,8 @@ def _return_to_consultant(ticket: Ticket, consultation: Consultation) -> None:
     if ticket.assignee_id != consultant.pk and (
         PoolMembership.objects.filter(user=consultant, pool_id=ticket.pool_id).exists()
     ):
-        ticket = assign_ticket(ticket, agent=consultant, actor=None)
+        # One mail for the consultant: the answer below says the ticket is theirs again.
+        ticket = assign_ticket(ticket, agent=consultant, actor=None, told=True)
     rendered = sla_email(
         "consultation_answered",
         {"ticket": ticket, "department": consultation.department, "consultation": consultation},

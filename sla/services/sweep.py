@@ -19,6 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from mailboxes.models import NotificationPreference
+from mailboxes.preferences import readers_of
+from sla import signals
 from sla.digest import Digest
 from sla.models import Consultation, Deadline, SlaPolicy, Target
 from sla.notifications import addresses, supervisors_of
@@ -32,6 +35,7 @@ from tickets.states import Priority
 logger = logging.getLogger(__name__)
 
 Action = ActivityLog.Action
+Topic = NotificationPreference.Topic
 BATCH = 500
 REASSIGN_FAILED = gettext_noop("Escalation could not give the ticket to %(agent)s: %(error)s")
 
@@ -81,16 +85,27 @@ def _due_deadlines(now: datetime, failed: set) -> Work:
     return work
 
 
+def announce_deadlines(signal, deadlines: list) -> None:
+    """Send ``signal`` with ``deadlines`` once the current transaction commits, robustly."""
+    if deadlines:
+        transaction.on_commit(lambda: signal.send_robust(sender=Deadline, deadlines=deadlines))
+
+
 def _sweep_round(work: Work, now: datetime, result, failed: set) -> None:
     # In ticket order: the tickets are locked as the tickets services and mail intake lock
     # them, so a round holding many never deadlocks against them.
     digest = Digest()
+    reminded: list[Deadline] = []
+    breached: list[Deadline] = []
     with transaction.atomic():
         for _ticket_id, _order, kind, pk in sorted(work):
             action = remind_deadline if kind == "reminder" else escalate_deadline
             mine = Digest()
             try:
-                done = action(pk, now=now, digest=mine)  # its own savepoint
+                # its own savepoint; the deadline joins the round's event once it is done
+                done = action(
+                    pk, now=now, digest=mine, done=reminded if kind == "reminder" else breached
+                )
             except Exception:
                 logger.exception("sla.sweep_failed action=%s id=%s", action.__name__, pk)
                 failed.add((kind, pk))
@@ -101,6 +116,8 @@ def _sweep_round(work: Work, now: datetime, result, failed: set) -> None:
             elif done:
                 result.escalations += 1
         digest.queue()
+        announce_deadlines(signals.deadlines_reminded, reminded)
+        announce_deadlines(signals.deadlines_breached, breached)
 
 
 def sweep_deadlines(now: datetime | None = None) -> SweepResult:
@@ -135,12 +152,18 @@ def _load(deadline_id: int) -> Deadline:
 
 @transaction.atomic
 def remind_deadline(
-    deadline_id: int, *, now: datetime | None = None, digest: Digest | None = None
+    deadline_id: int,
+    *,
+    now: datetime | None = None,
+    digest: Digest | None = None,
+    done: list | None = None,
 ) -> bool:
     """Mail the technician (or the pool's supervisors) that a deadline is near; True if sent.
 
     With ``digest`` the mail is added to it (the sweep queues one per person), else
-    queued now. Claims the reminder with a conditional UPDATE: safe to run twice or at once.
+    queued now. With ``done`` the deadline is added to it (the sweep announces the round's
+    list), else ``deadlines_reminded`` is announced for it after commit. Claims the
+    reminder with a conditional UPDATE: safe to run twice or at once.
     """
     now = now or timezone.now()
     lock_ticket_of(deadlines__pk=deadline_id)
@@ -149,7 +172,12 @@ def remind_deadline(
         return False
     deadline = _load(deadline_id)
     ticket = deadline.ticket
-    recipients = [ticket.assignee] if ticket.assignee else supervisors_of(ticket)
+    # The technician as they chose; the supervisors (no technician) always; the away's
+    # substitutes instead of them (mailboxes.preferences).
+    if ticket.assignee:
+        recipients = _readers([ticket.assignee], deadline, Topic.SLA_WARNING, now)
+    else:
+        recipients = _readers(supervisors_of(ticket), deadline, None, now)
     _mail(deadline, "reminder", recipients, digest)
     log_activity(
         ticket,
@@ -158,7 +186,15 @@ def remind_deadline(
         after=deadline.get_target_display(),
         detail=", ".join(addresses(recipients)),
     )
+    _done(signals.deadlines_reminded, deadline, done)
     return True
+
+
+def _done(signal, deadline: Deadline, done: list | None) -> None:
+    if done is None:
+        announce_deadlines(signal, [deadline])
+    else:
+        done.append(deadline)
 
 
 def _mail(deadline: Deadline, kind: str, recipients: list, digest: Digest | None) -> None:
@@ -172,14 +208,19 @@ def _mail(deadline: Deadline, kind: str, recipients: list, digest: Digest | None
 
 @transaction.atomic
 def escalate_deadline(
-    deadline_id: int, *, now: datetime | None = None, digest: Digest | None = None
+    deadline_id: int,
+    *,
+    now: datetime | None = None,
+    digest: Digest | None = None,
+    done: list | None = None,
 ) -> bool:
     """Record a missed deadline and carry out its policy's escalation; True if this call did.
 
     Mails supervisors, manager and watchers as the policy says (into ``digest`` when
     given), raises the priority, moves the ticket to another pool or agent; logs each
     step. A missed consultation is only recorded here (its reminders are the
-    department's). Claimed by a conditional UPDATE: safe to run twice or at once.
+    department's). ``done`` as for ``remind_deadline`` (``deadlines_breached``). Claimed
+    by a conditional UPDATE: safe to run twice or at once.
     """
     now = now or timezone.now()
     lock_ticket_of(deadlines__pk=deadline_id)
@@ -189,6 +230,7 @@ def escalate_deadline(
     deadline = _load(deadline_id)
     if deadline.target == Target.CONSULTATION:
         return True
+    _done(signals.deadlines_breached, deadline, done)
     ticket, policy = deadline.ticket, deadline.policy
     log_activity(
         ticket,
@@ -199,8 +241,12 @@ def escalate_deadline(
     )
     if policy is None:
         return True
-    recipients = _escalation_recipients(ticket, policy)
+    recipients = _readers(_escalation_recipients(ticket, policy), deadline, None, now)
     _mail(deadline, "breach", recipients, digest)
+    if ticket.assignee:
+        # The technician hears of their ticket's breach as they chose ("SLA warning").
+        mine = _readers([ticket.assignee], deadline, Topic.SLA_WARNING, now)
+        _mail(deadline, "breach", [u for u in mine if u not in recipients], digest)
     if recipients:
         log_activity(
             ticket,
@@ -210,6 +256,14 @@ def escalate_deadline(
         )
     _escalation_changes(ticket, policy)
     return True
+
+
+def _readers(users: list, deadline: Deadline, topic, now: datetime) -> list:
+    detail = str(deadline.get_target_display())
+    if deadline.due_at is not None:
+        detail += f": {deadline.due_at:%Y-%m-%d %H:%M} UTC"
+    readers = readers_of(users, deadline.ticket, topic, now=now, detail=detail)
+    return list({reader.pk: reader for reader, _on_behalf_of in readers}.values())
 
 
 def _escalation_recipients(ticket: Ticket, policy: SlaPolicy) -> list:

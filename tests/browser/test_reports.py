@@ -108,3 +108,55 @@ def test_a_supervisor_follows_a_figure_to_the_tickets_it_counts(
     shoot(page, artifacts_dir, "drilldown")
     assert solved.count() == 0
     assert page_problems.items == []
+
+
+def test_a_supervisor_builds_saves_and_shares_a_custom_report(
+    new_context, sign_in, live_server, page_problems, artifacts_dir
+):
+    seed(timezone.now())
+    create_agent(username="boss", password=PASSWORD, role=Role.SUPERVISOR, first_name="Bea")
+    create_agent(username="chief", password=PASSWORD, role=Role.SUPERVISOR, first_name="Carl")
+    page = page_problems.watch(new_context().new_page())
+    sign_in(page, "boss")
+    page.click("#nav-reports")
+    page.click("#tab-custom")
+    # Build: three measures, by pool then by agent, over the last 30 days.
+    page.select_option("#id_measures", ["received", "solved", "handling_business_average"])
+    page.select_option("#id_group_by", "pool")
+    page.select_option("#id_then_by", "agent")
+    page.select_option("#id_period", "last30")
+    page.click("#show-report")
+    table = page.locator("#report-table")
+    expect(table).to_contain_text("Fiber")
+    expect(table.locator("tfoot")).to_contain_text("40")
+    chart = "Chart.getChart(document.getElementById('report-chart'))"
+    page.wait_for_function(f"typeof Chart !== 'undefined' && {chart} !== undefined")
+    assert page.evaluate(f"{chart}.data.labels") == ["Billing", "Fiber", "Mobile"]
+    assert page.evaluate(f"{chart}.data.datasets.map(d => d.label)") == ["ana", "bruno"]
+    shoot(page, artifacts_dir, "custom-built")
+    # Save it by name, then share it with the other supervisor and mail it monthly.
+    page.fill("#id_name", "Load per pool and agent")
+    page.click("#save-report")
+    expect(page.locator("h1")).to_contain_text("Load per pool and agent")
+    expect(page.locator("#saved-reports")).to_contain_text("Load per pool and agent")
+    page.get_by_label("Carl").check()
+    page.select_option("#id_schedule", "monthly")
+    page.click("#save-sharing")
+    expect(page.locator(".alert-success")).to_contain_text("Sharing and schedule saved")
+    shoot(page, artifacts_dir, "custom-saved")
+    # The other supervisor finds it among their reports and opens it.
+    other = page_problems.watch(new_context().new_page())
+    sign_in(other, "chief")
+    other.goto(f"{live_server.url}/reports/custom/")
+    other.get_by_role("link", name="Load per pool and agent").click()
+    expect(other.locator("#shared-by")).to_contain_text("Bea")
+    expect(other.locator("#report-table tfoot")).to_contain_text("40")
+    assert other.locator("#sharing-form").count() == 0
+    # A number opens the queue with the same filters, listing as many tickets.
+    link = other.locator("#report-table tbody td a").first
+    shown = link.inner_text()
+    link.click()
+    expect(other.locator("#matches")).to_contain_text(f"{shown} tickets")
+    other.go_back()
+    shoot(other, artifacts_dir, "custom-shared")
+    assert page_problems.items == []

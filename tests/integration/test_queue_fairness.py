@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from mailboxes.models import Mailbox, NotificationRule, OutgoingEmail, RawMessage
+from mailboxes.models import (
+    Mailbox,
+    NotificationPreference,
+    NotificationRule,
+    OutgoingEmail,
+    RawMessage,
+)
 from tests.celery_worker import probe_app, running_worker, wait_for
 from tests.factories import TicketFactory
 from tests.mailboxes.conftest import make_mail
@@ -85,7 +91,7 @@ def test_a_new_mail_is_a_ticket_with_its_auto_reply_sent_ahead_of_1000_internal_
         for n in range(1000)
     )
     for outgoing in notifications:  # as outbound.enqueue_outgoing routes them
-        sender.send_task("mailboxes.tasks.send_internal_email_task", args=[outgoing.pk])
+        sender.send_task("mailboxes.tasks.send_internal_email_task", args=[[outgoing.pk]])
     mailbox = _mailbox(pool, tmp_path / "Maildir", "Support")
     internal_sent = OutgoingEmail.objects.filter(internal=True, state=OutgoingEmail.State.SENT)
 
@@ -129,6 +135,8 @@ def test_a_single_mail_becomes_a_ticket_within_seconds_while_another_mailbox_flo
         pool=None,
         defaults={"enabled": True, "to_pool_members": True},
     )
+    # ...those who chose to hear of new tickets in their pools (off by default).
+    NotificationPreference.objects.create(user=agent, new_ticket="immediate")
     sender = probe_app(url)
     flood_tickets = Ticket.objects.filter(raw_messages__mailbox=flooded)
 

@@ -80,3 +80,38 @@ def make_mailbox(pool, dovecot, mail_user):
         return Mailbox.objects.create(**{**defaults, **fields})
 
     return make
+
+
+# --- OAuth2: a local provider, and a Dovecot that checks tokens there --------------------
+
+
+@pytest.fixture(scope="session")
+def _oauth_servers():
+    from tests.mailboxes.oauth_provider import OAuthProvider
+
+    provider = OAuthProvider().start()
+    server = None
+    if DOVECOT:
+        server = start_dovecot(
+            oauth2_introspection_url=f"{provider.url}/introspect", domain="mail.test"
+        )
+    yield provider, server
+    if server is not None:
+        server.stop()
+    provider.stop()
+
+
+@pytest.fixture
+def oauth_provider(_oauth_servers, settings):
+    """The local OAuth provider, set up as the product's "generic" provider."""
+    provider = _oauth_servers[0]
+    settings.OAUTH_PROVIDERS = {**settings.OAUTH_PROVIDERS, "generic": provider.settings()}
+    settings.SITE_URL = "http://testserver"
+    return provider
+
+
+@pytest.fixture
+def oauth_dovecot(_oauth_servers):
+    """A Dovecot taking XOAUTH2 and OAUTHBEARER, tokens checked at ``oauth_provider``."""
+    require(_oauth_servers[1] is not None, "needs Dovecot (apt-get install dovecot-imapd)")
+    return _oauth_servers[1]

@@ -26,7 +26,7 @@ protocols = imap pop3
 listen = 127.0.0.1
 {ssl}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 mail_location = maildir:{root}/mail/%u
 first_valid_uid = 1
 # A failed login answers at once (default 2 s): the bad-password test stays fast.
@@ -36,7 +36,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
-userdb {{
+{oauth2_passdb}userdb {{
   driver = static
   args = uid={uid} gid={gid} home={root}/home/%u
 }}
@@ -65,6 +65,25 @@ service anvil {{
 }}
 """
 
+
+# Tokens checked at the test's OAuth provider (RFC 7662 introspection) for XOAUTH2 and
+# OAUTHBEARER; the user name is the introspection's "username", which must be the one
+# the client signs in as.
+OAUTH2_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/dovecot-oauth2.conf.ext
+}}
+"""
+OAUTH2_CONF = """\
+introspection_mode = post
+introspection_url = {url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
 
 SSL_ON = """\
 ssl = yes
@@ -143,6 +162,8 @@ class Dovecot:
     pop3s_port: int | None = None
     certificate: Path | None = None
     users: int = 0
+    # Users are user<n>@<domain> when set (an OAuth account is an address), else user<n>.
+    domain: str = ""
 
     host = "127.0.0.1"
 
@@ -151,7 +172,7 @@ class Dovecot:
         # one-second resolution, so users added while it runs may not log in.
         self.users += 1
         assert self.users <= USERS, "raise USERS in tests/mailboxes/servers.py"
-        return f"user{self.users}"
+        return user_name(self.users, self.domain)
 
     def imap(self, username: str, password: str = PASSWORD) -> IMAPClient:
         client = IMAPClient(self.host, port=self.imap_port, ssl=False, timeout=10)
@@ -166,6 +187,22 @@ class Dovecot:
             for message in messages:
                 client.append(folder, message)
 
+    def restart(self) -> None:
+        """Stop the server (its clients see their connections drop) and start it again on
+        the same ports, with the same users and mail."""
+        assert DOVECOT
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        with open(self.root / "stdout.log", "ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603 - the installed dovecot, our config
+                [DOVECOT, "-F", "-c", str(self.root / "dovecot.conf")],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_for_port(self.imap_port, self.process, self.root / "dovecot.log")
+        _wait_for_port(self.pop3_port, self.process, self.root / "dovecot.log")
+        (self.root / "run" / "anvil-auth-penalty").unlink(missing_ok=True)
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -176,7 +213,13 @@ class Dovecot:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def start_dovecot() -> Dovecot:
+def user_name(number: int, domain: str = "") -> str:
+    return f"user{number}@{domain}" if domain else f"user{number}"
+
+
+def start_dovecot(*, oauth2_introspection_url: str = "", domain: str = "") -> Dovecot:
+    """A running Dovecot; with ``oauth2_introspection_url`` it also takes XOAUTH2 and
+    OAUTHBEARER, checking tokens at that RFC 7662 endpoint."""
     assert DOVECOT, "dovecot is not installed"
     # Not under pytest's 0700 tmp: Dovecot's unprivileged processes must reach these.
     root = Path(tempfile.mkdtemp(prefix="helpdesk-dovecot-"))
@@ -187,12 +230,19 @@ def start_dovecot() -> Dovecot:
     for name in ("mail", "home"):
         os.chown(root / name, uid, gid)
     (root / "passwd").write_text(
-        "".join(f"user{n}:{PASSWORD}::::::\n" for n in range(1, USERS + 1))
+        "".join(f"{user_name(n, domain)}:{PASSWORD}::::::\n" for n in range(1, USERS + 1))
     )
     (root / "passwd").chmod(0o644)
     imap_port, pop3_port = free_port(), free_port()
     tls = _make_certificate(root)
     imaps_port, pop3s_port = (free_port(), free_port()) if tls else (0, 0)
+    mechanisms, oauth2_passdb = "plain login", ""
+    if oauth2_introspection_url:
+        mechanisms = "plain login xoauth2 oauthbearer"
+        oauth2_passdb = OAUTH2_PASSDB.format(root=root)
+        (root / "dovecot-oauth2.conf.ext").write_text(
+            OAUTH2_CONF.format(url=oauth2_introspection_url)
+        )
     config = root / "dovecot.conf"
     config.write_text(
         CONFIG.format(
@@ -204,6 +254,8 @@ def start_dovecot() -> Dovecot:
             imaps_port=imaps_port,
             pop3s_port=pop3s_port,
             ssl=SSL_ON.format(root=root) if tls else "ssl = no",
+            mechanisms=mechanisms,
+            oauth2_passdb=oauth2_passdb,
         )
     )
     log = root / "dovecot.log"
@@ -230,6 +282,7 @@ def start_dovecot() -> Dovecot:
         imaps_port=imaps_port or None,
         pop3s_port=pop3s_port or None,
         certificate=root / "cert.pem" if tls else None,
+        domain=domain,
     )
 
 

@@ -1,12 +1,17 @@
 """A real SMTP server (aiosmtpd) on a loopback port, recording every envelope it accepts."""
 
+import asyncio
+import base64
+import json
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
+import requests
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 @dataclass
@@ -62,3 +67,66 @@ def mailers_for(port: int) -> dict:
             "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
         }
     }
+
+
+@dataclass
+class AuthSmtpSink(SmtpSink):
+    """A sink that takes mail only after AUTH: PLAIN/LOGIN with ``password``, or XOAUTH2 with
+    a token the OAuth provider's introspection endpoint (RFC 7662) calls active for the user.
+
+    ``logins``: (user, mechanism) of each successful AUTH; every envelope was sent signed in.
+    """
+
+    password: str = ""
+    introspection_url: str = ""
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        login = auth_data.login.decode()
+        ok = bool(self.password) and auth_data.password.decode() == self.password
+        if ok:
+            self.logins.append((login, mechanism))
+        return AuthResult(success=ok, auth_data=login)
+
+    async def auth_XOAUTH2(self, server, args):  # noqa: N802 (aiosmtpd's hook name)
+        blob = args[1] if len(args) > 1 else ""
+        fields = dict(
+            part.split("=", 1)
+            for part in base64.b64decode(blob).decode().split("\x01")
+            if "=" in part
+        )
+        user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        answer = await asyncio.to_thread(
+            requests.post, self.introspection_url, data={"token": token}, timeout=5
+        )
+        info = answer.json()
+        if self.introspection_url and info.get("active") and info.get("username") == user:
+            self.logins.append((user, "XOAUTH2"))
+            return AuthResult(success=True, auth_data=user)
+        # Google's way: a JSON error as a challenge, the client's empty answer, then 535.
+        await server.challenge_auth(json.dumps({"status": "401", "schemes": "bearer"}))
+        return AuthResult(success=False, handled=False)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        if not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+
+@contextmanager
+def running_auth_sink(sink: AuthSmtpSink):
+    """Serve ``sink`` with AUTH offered over plain SMTP (loopback, tests only)."""
+    controller = Controller(
+        sink,
+        hostname="127.0.0.1",
+        port=sink.port,
+        auth_require_tls=False,
+        authenticator=sink.authenticate,
+    )
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()

@@ -41,7 +41,7 @@ def test_auto_reply_is_queued_once_per_new_ticket(pool, mailbox, customer, mailo
     first = _auto_reply(ticket, mailbox)
     assert _auto_reply(ticket, mailbox) is None, "the ticket has its auto-reply already"
     assert OutgoingEmail.objects.count() == AutoReplyLog.objects.count() == 1
-    assert outbound.send_outgoing_email(first.pk) is True
+    assert outbound.send_outgoing_emails([first.pk]) == {first.pk}
     [mail] = mailoutbox
     assert mail.extra_headers["Auto-Submitted"] == "auto-replied"
     assert first.subject.endswith(f"[#{ticket.number}]")

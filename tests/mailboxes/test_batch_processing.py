@@ -97,7 +97,9 @@ def _summary(raws):
                 ],
                 sorted(
                     (o.kind, tuple(o.to), o.in_reply_to, o.references, o.state)
-                    for o in (ticket.outgoing_emails.all() if ticket else ())
+                    # The customer's side; the agents' own notifications (the routed
+                    # tickets' "assigned to me") are test_notification_preferences'.
+                    for o in (ticket.outgoing_emails.filter(internal=False) if ticket else ())
                 ),
             )
         )

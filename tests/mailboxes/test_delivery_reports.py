@@ -2,6 +2,8 @@
 mail and suppresses the address; per recipient, and only for mail we really sent."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from mailboxes.models import OutgoingEmail, RawMessage, SuppressedAddress
 from mailboxes.parsing import parse_message
@@ -174,3 +176,60 @@ def test_the_address_we_mailed_is_read_before_the_one_it_was_forwarded_to():
     )
     [found] = parse_message(data).delivery_reports
     assert (found.recipient, found.status) == ("carla@example.test", "5.1.1")
+
+
+def _bounces_in_one_batch(mailbox, data: list[bytes]) -> tuple[list[RawMessage], int]:
+    """Process stored bounces together; the rows as they are now and the queries it took."""
+    raws = [store_raw(mailbox, item) for item in data]
+    with CaptureQueriesContext(connection) as queries:
+        process_raw_messages([raw.pk for raw in raws])
+    return [RawMessage.objects.get(pk=raw.pk) for raw in raws], len(queries)
+
+
+def _another(sent: OutgoingEmail, number: int) -> OutgoingEmail:
+    return OutgoingEmail.objects.create(
+        ticket=sent.ticket,
+        mailbox=sent.mailbox,
+        from_address=sent.from_address,
+        to=[f"other{number}@example.test"],
+        subject=sent.subject,
+        body_text="Also.",
+        message_id=f"<reply-{number}0@helpdesk.test>",
+        state=OutgoingEmail.State.SENT,
+    )
+
+
+def test_many_bounces_in_one_batch_cost_the_queries_of_one(mailbox, sent):
+    def dsn(outgoing, status, number):
+        action = "delayed" if status.startswith("4.") else "failed"
+        data = report(outgoing.message_id, (outgoing.to[0], action, status))
+        return data.replace(b"dsn-report-77", f"dsn-report-{number}".encode())
+
+    first = _another(sent, 1)
+    delayed = _another(sent, 2)
+    one, one_queries = _bounces_in_one_batch(
+        mailbox, [dsn(first, "5.1.1", 1), dsn(delayed, "4.4.7", 2)]
+    )
+    assert [(raw.reason, raw.ticket) for raw in one] == [
+        (Reason.BOUNCE, sent.ticket),
+        (Reason.DELIVERY_DELAYED, sent.ticket),
+    ]
+    rows = [_another(sent, number) for number in range(3, 9)]
+    data = [dsn(row, "5.1.1", number) for number, row in enumerate(rows[:4], start=10)]
+    data += [dsn(rows[0], "5.1.1", 20)]  # the same row bounced twice: failed and logged once
+    data += [dsn(row, "4.4.7", number) for number, row in enumerate(rows[4:], start=30)]
+
+    many, many_queries = _bounces_in_one_batch(mailbox, data)
+
+    assert many_queries == one_queries
+    assert [raw.reason for raw in many] == [Reason.BOUNCE] * 5 + [Reason.DELIVERY_DELAYED] * 2
+    assert {raw.ticket for raw in many} == {sent.ticket}
+    failed = OutgoingEmail.objects.filter(state=OutgoingEmail.State.FAILED)
+    assert set(failed) == {first, *rows[:4]}
+    assert all("5.1.1" in row.last_error for row in failed)
+    logged = ActivityLog.objects.filter(ticket=sent.ticket)
+    assert logged.filter(action=Action.DELIVERY_FAILED).count() == 5
+    assert logged.filter(action=Action.DELIVERY_DELAYED).count() == 3
+    assert set(SuppressedAddress.objects.values_list("address", flat=True)) == {
+        row.to[0] for row in [first, *rows[:4]]
+    }

@@ -45,6 +45,7 @@ def _form_data(mailbox, **changes):
         "after_import": mailbox.after_import,
         "move_to_folder": "",
         "maildir_path": "",
+        "smtp_security": mailbox.smtp_security,
         "next_fetch_at_0": "2026-11-22",
         "next_fetch_at_1": "10:00:00",
     }

@@ -8,7 +8,13 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from mailboxes.models import EmailTemplate, Mailbox, NotificationRule, OutgoingEmail
+from mailboxes.models import (
+    EmailTemplate,
+    Mailbox,
+    NotificationPreference,
+    NotificationRule,
+    OutgoingEmail,
+)
 from mailboxes.notifications import is_robot_address
 from people.models import Role
 from people.services import create_agent
@@ -239,10 +245,13 @@ def test_cancelled_by_an_agent_is_mailed_to_the_customer(cast, pool, run):
     assert _addresses() == {_customer(cast), MANAGER, WATCHER, SUPERVISOR}
 
 
-def test_pool_members_are_a_recipient_of_their_own(cast, pool, run, other_pool):
+def test_pool_members_hear_of_new_tickets_only_when_they_chose_to(cast, pool, run, other_pool):
     _turn_on(Event.TICKET_OPENED, to_pool_members=True)
     run(lambda: _open(cast, pool))
-    assert _addresses() == {AGENT, WATCHER}
+    assert _addresses() == set()  # "new ticket in my pools" is off by default
+    NotificationPreference.objects.create(user=cast["watcher"], new_ticket="immediate")
+    run(lambda: _open(cast, pool))
+    assert _addresses() == {WATCHER}
 
 
 def test_a_rule_that_is_off_sends_nothing(cast, pool, run):

@@ -1,8 +1,12 @@
 """The outbox row: what it says, when it is claimed, how it backs off, and when it gives up."""
 
+import smtplib
 from datetime import timedelta
 
 import pytest
+from django.core.mail.backends import locmem
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mailboxes import outbound
@@ -98,7 +102,7 @@ def test_notes_and_customer_messages_are_never_queued(ticket, agent):
 
 def test_the_default_mailer_backend_is_used(settings, ticket, agent, mailoutbox):
     outgoing = _reply(ticket, agent)
-    assert outbound.send_outgoing_email(outgoing.pk) is True
+    assert outbound.send_outgoing_emails([outgoing.pk]) == {outgoing.pk}
     [sent] = mailoutbox
     assert sent.extra_headers["Message-ID"] == outgoing.message_id
 
@@ -111,7 +115,7 @@ def test_the_file_backend_of_development_writes_the_mail(settings, tmp_path, tic
         }
     }
     outgoing = _reply(ticket, agent)
-    assert outbound.send_outgoing_email(outgoing.pk) is True
+    assert outbound.send_outgoing_emails([outgoing.pk]) == {outgoing.pk}
     [written] = (tmp_path / "mail").iterdir()
     assert f"Message-ID: {outgoing.message_id}" in written.read_text()
 
@@ -130,13 +134,13 @@ def test_after_the_last_attempt_the_row_fails_and_the_ticket_shows_it(
     outgoing = _reply(ticket, agent)
     for _ in range(3):
         _make_due(outgoing)
-        assert outbound.send_outgoing_email(outgoing.pk) is False
+        assert outbound.send_outgoing_emails([outgoing.pk]) == set()
     outgoing.refresh_from_db()
     assert (outgoing.state, outgoing.attempts) == (State.FAILED, 3)
     failure = ticket.activity.get(action=ActivityLog.Action.DELIVERY_FAILED)
     assert outgoing.to[0] in failure.detail
     _make_due(outgoing)
-    assert outbound.send_outgoing_email(outgoing.pk) is False
+    assert outbound.send_outgoing_emails([outgoing.pk]) == set()
     assert outbound.due_outgoing_ids() == []
 
 
@@ -147,12 +151,12 @@ def test_a_row_stuck_in_sending_is_claimed_again_after_a_while(ticket, agent, ma
         state=State.SENDING, next_attempt_at=timezone.now() - timedelta(minutes=1), enqueued_at=None
     )
     assert outbound.due_outgoing_ids() == []
-    assert outbound.send_outgoing_email(outgoing.pk) is False  # another worker has it
+    assert outbound.send_outgoing_emails([outgoing.pk]) == set()  # another worker has it
     OutgoingEmail.objects.filter(pk=outgoing.pk).update(
         next_attempt_at=timezone.now() - outbound.STUCK_AFTER - timedelta(seconds=1)
     )
     assert outbound.due_outgoing_ids() == [outgoing.pk]
-    assert outbound.send_outgoing_email(outgoing.pk) is True
+    assert outbound.send_outgoing_emails([outgoing.pk]) == {outgoing.pk}
     assert len(mailoutbox) == 1
 
 
@@ -181,11 +185,11 @@ def test_a_failed_row_can_be_sent_again_but_a_sent_row_cannot(
 ):
     settings.OUTBOX_MAX_ATTEMPTS = 1
     outgoing = _reply(ticket, agent)
-    assert outbound.send_outgoing_email(outgoing.pk) is False
+    assert outbound.send_outgoing_emails([outgoing.pk]) == set()
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
     assert outbound.requeue_outgoing_email(outgoing.pk) is True
-    assert outbound.send_outgoing_email(outgoing.pk) is True
+    assert outbound.send_outgoing_emails([outgoing.pk]) == {outgoing.pk}
     assert outbound.requeue_outgoing_email(outgoing.pk) is False
     assert len(mailoutbox) == 1
 
@@ -198,7 +202,7 @@ def test_smtp_gets_a_timeout_when_the_settings_give_none(settings, ticket, agent
         "django.core.mail.backends.smtp.EmailBackend.open",
         lambda backend: seen.append(backend.timeout),
     )
-    outbound.send_outgoing_email(_reply(ticket, agent).pk)
+    outbound.send_outgoing_emails([_reply(ticket, agent).pk])
     assert seen == [outbound.SMTP_TIMEOUT]
 
 
@@ -207,7 +211,7 @@ def test_a_final_failure_is_shown_on_the_ticket_page(
 ):
     settings.OUTBOX_MAX_ATTEMPTS = 1
     outgoing = _reply(ticket, agent)
-    assert outbound.send_outgoing_email(outgoing.pk) is False
+    assert outbound.send_outgoing_emails([outgoing.pk]) == set()
     page = agent_client.get(ticket.get_absolute_url())
     assert 'class="alert alert-danger py-2 delivery-failed"' in page.text
     assert outgoing.to[0] in page.text
@@ -278,3 +282,64 @@ def test_a_reply_s_outbox_row_exists_even_if_the_after_commit_hook_fails(
         "reply",
         [ticket.requester.primary_email],
     )
+
+
+class _RefusesBob(locmem.EmailBackend):
+    """The test mailer, but the server refuses one recipient for good."""
+
+    def send_messages(self, messages):
+        for message in messages:
+            if "bob@example.test" in message.to:
+                raise smtplib.SMTPRecipientsRefused({"bob@example.test": (550, b"no such user")})
+        return super().send_messages(messages)
+
+
+def _rows(ticket, addresses):
+    return [
+        OutgoingEmail.objects.create(
+            ticket=ticket,
+            from_address="billing@acme.test",
+            to=[address],
+            subject="Hello",
+            body_text="Hi.",
+            message_id=f"<{address}-{number}@acme.test>",
+        )
+        for number, address in enumerate(addresses)
+    ]
+
+
+def test_many_rows_are_sent_by_one_call_in_the_statements_of_one(
+    ticket, mailoutbox, django_capture_on_commit_callbacks
+):
+    counts = []
+    for size in (1, 12):
+        rows = _rows(ticket, [f"c{size}-{n}@example.test" for n in range(size)])
+        with CaptureQueriesContext(connection) as queries:
+            assert outbound.send_outgoing_emails([row.pk for row in rows]) == {r.pk for r in rows}
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert len(mailoutbox) == 13
+    assert not OutgoingEmail.objects.exclude(state=State.SENT).exists()
+    assert ActivityLog.objects.filter(action=ActivityLog.Action.MAIL_SENT).count() == 13
+
+
+def test_queued_rows_wake_one_job_per_queue(ticket, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        outbound.enqueue(_rows(ticket, ["a@example.test", "b@example.test"]))
+    assert len(callbacks) == 1
+
+
+def test_after_a_failure_the_rest_of_the_list_goes_back_to_the_queue(
+    settings, ticket, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.MAILERS = {"default": {"BACKEND": f"{__name__}._RefusesBob"}}
+    first, bob, after = _rows(ticket, ["ann@example.test", "bob@example.test", "cy@example.test"])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert outbound.send_outgoing_emails([first.pk, bob.pk, after.pk]) == {first.pk}
+    assert len(callbacks) == 1  # a new job for the rows after the failure
+    states = dict(OutgoingEmail.objects.values_list("pk", "state"))
+    assert states == {first.pk: State.SENT, bob.pk: State.FAILED, after.pk: State.QUEUED}
+    after.refresh_from_db()
+    assert (after.attempts, after.enqueued_at is not None) == (0, True)
+    assert outbound.send_outgoing_emails([after.pk]) == {after.pk}
+    assert [message.to for message in mailoutbox] == [["ann@example.test"], ["cy@example.test"]]

@@ -68,7 +68,7 @@ def test_reply_arrives_with_threading_headers_signature_image_and_attachments(
     )
     outgoing = outbound.queue_reply(message)
 
-    assert outbound.send_outgoing_email(outgoing.pk) is True
+    assert outbound.send_outgoing_emails([outgoing.pk]) == {outgoing.pk}
 
     [envelope] = sink.envelopes
     assert envelope.rcpt_tos == [customer.primary_email]
@@ -101,20 +101,20 @@ def test_with_the_sink_down_the_row_waits_to_retry_and_is_delivered_once_when_ba
 ):
     outgoing = outbound.queue_reply(services.add_reply(ticket, author=agent, body="Refunded."))
 
-    assert outbound.send_outgoing_email(outgoing.pk) is False  # no exception escapes
+    assert outbound.send_outgoing_emails([outgoing.pk]) == set()  # no exception escapes
 
     outgoing.refresh_from_db()
     assert (outgoing.state, outgoing.attempts) == (State.RETRY, 1)
     assert outgoing.next_attempt_at > timezone.now()
     assert "Connection" in outgoing.last_error or "refused" in outgoing.last_error.lower()
-    assert outbound.send_outgoing_email(outgoing.pk) is False  # not due yet: untouched
+    assert outbound.send_outgoing_emails([outgoing.pk]) == set()  # not due yet: untouched
     with running_sink(down_sink):
         _due_later(outgoing)
         assert outbound.due_outgoing_ids() == [outgoing.pk]
-        assert outbound.send_outgoing_email(outgoing.pk) is True
-        assert outbound.send_outgoing_email(outgoing.pk) is False
+        assert outbound.send_outgoing_emails([outgoing.pk]) == {outgoing.pk}
+        assert outbound.send_outgoing_emails([outgoing.pk]) == set()
         _due_later(outgoing)
-        assert outbound.send_outgoing_email(outgoing.pk) is False
+        assert outbound.send_outgoing_emails([outgoing.pk]) == set()
     assert len(down_sink.envelopes) == 1
     outgoing.refresh_from_db()
     assert (outgoing.state, outgoing.attempts) == (State.SENT, 2)
@@ -123,9 +123,9 @@ def test_with_the_sink_down_the_row_waits_to_retry_and_is_delivered_once_when_ba
 def test_sending_twice_never_sends_twice(sink, agent, ticket):
     outgoing = outbound.queue_reply(services.add_reply(ticket, author=agent, body="Done."))
 
-    results = [outbound.send_outgoing_email(outgoing.pk) for _ in range(3)]
+    results = [outbound.send_outgoing_emails([outgoing.pk]) for _ in range(3)]
 
-    assert results == [True, False, False]
+    assert results == [{outgoing.pk}, set(), set()]
     assert len(sink.envelopes) == 1
     assert outbound.due_outgoing_ids() == []
 
@@ -148,7 +148,7 @@ def test_junior_reply_is_sent_once_only_after_approval(
     assert "Approved answer" in mail.get_body(("plain",)).get_content()
     outgoing = OutgoingEmail.objects.get()
     assert outbound.queue_reply(message) == outgoing
-    assert outbound.send_outgoing_email(outgoing.pk) is False
+    assert outbound.send_outgoing_emails([outgoing.pk]) == set()
     assert len(sink.envelopes) == 1
 
 
@@ -173,7 +173,7 @@ def test_auto_reply_reaches_the_customer_marked_as_automatic(sink, ticket, mailb
         ]
     )
 
-    assert outbound.send_outgoing_email(outgoing.pk) is True
+    assert outbound.send_outgoing_emails([outgoing.pk]) == {outgoing.pk}
 
     [mail] = sink.messages
     assert mail["Auto-Submitted"] == "auto-replied"

@@ -30,6 +30,8 @@ def _open(client, pool, **extra):
 def test_customer_opens_a_ticket_with_files_in_the_chosen_department(
     customer_client, customer, pool
 ):
+    pool.customers_set_priority = True  # the pool takes the customer's priority
+    pool.save()
     response = _open(
         customer_client,
         pool,
@@ -297,8 +299,8 @@ def test_the_new_ticket_form_costs_a_fixed_number_of_queries(
     for _ in range(15):
         TopicFactory()
     # Session, user, agent profile (time zone), contact, then the three choice lists
-    # (crispy reads the department list twice).
-    with django_assert_max_num_queries(8):
+    # (crispy reads the department list twice), and which departments offer each service.
+    with django_assert_max_num_queries(9):
         assert customer_client.get(reverse("portal:new")).status_code == 200
 
 

@@ -1,6 +1,7 @@
 """A hand-built month of tickets in Warsaw, every one made through the real services at
 frozen times, so each measure's exact value can be worked out by hand (see the tests)."""
 
+import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,9 +11,11 @@ from django.utils import timezone
 
 from people.models import Department
 from reports.measures import Period
-from sla.models import SlaPolicy
+from reports.models import ReportEvent, TicketFact
+from sla.models import Deadline, SlaPolicy, Target
 from sla.services import record_consultation_answer, start_consultation
 from surveys.models import Answer, Question, Questionnaire, Response
+from tests.factories import AgentFactory, ContactFactory, PoolFactory, TicketFactory
 from tests.sla.conftest import make_calendar
 from tickets.services import (
     add_customer_message,
@@ -21,7 +24,7 @@ from tickets.services import (
     create_ticket,
     merge_tickets,
 )
-from tickets.states import Channel, Status
+from tickets.states import Channel, Priority, Status
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 PERIOD = Period(date(2026, 10, 19), date(2026, 11, 15))
@@ -121,3 +124,56 @@ def month(db, agent, supervisor, pool, customer, django_capture_on_commit_callba
         ticket.refresh_from_db()
     with time_machine.travel(at("2026-11-16", "08:00"), tick=False), timezone.override(WARSAW):
         yield tickets
+
+
+# A randomised month (March 2026, UTC) of tickets, facts, events, deadlines and answers.
+RANDOM_START = datetime(2026, 3, 1, tzinfo=ZoneInfo("UTC"))
+RANDOM_PERIOD = Period(date(2026, 3, 1), date(2026, 3, 31))
+
+
+@pytest.fixture
+def random_month(db):
+    seed = random.randrange(10**6)
+    print(f"seed {seed}")  # to replay a failure
+    rng = random.Random(seed)
+    pools = PoolFactory.create_batch(3)
+    agents = [None, *AgentFactory.create_batch(3)]
+    contacts = [None, *ContactFactory.create_batch(3)]
+    survey = Questionnaire.objects.create(name="S", kind=Questionnaire.Kind.SATISFACTION)
+    rating = Question.objects.create(questionnaire=survey, text="R", kind="rating")
+    score = Question.objects.create(questionnaire=survey, text="S", kind="score")
+    for _ in range(60):
+        created = RANDOM_START + timedelta(minutes=rng.randrange(45 * 24 * 60)) - timedelta(days=7)
+        ticket = TicketFactory(
+            pool=rng.choice(pools), assignee=rng.choice(agents), requester=rng.choice(contacts),
+            priority=rng.choice(Priority.values), status=rng.choice(Status.values),
+            created_at=created,
+        )  # fmt: skip
+        answered = created + timedelta(minutes=rng.randrange(1, 5000))
+        finished = answered + timedelta(minutes=rng.randrange(1, 5000))
+        TicketFact.objects.create(
+            ticket=ticket, created_at=created,
+            first_response_at=answered if rng.random() < 0.8 else None,
+            first_response_seconds=rng.randrange(10**5), first_response_business_seconds=5,
+            finished_at=finished if rng.random() < 0.6 else None,
+            handling_seconds=rng.randrange(10**6), handling_business_seconds=7,
+            late=rng.random() < 0.3, consulted=rng.random() < 0.3,
+        )  # fmt: skip
+        for _ in range(rng.randrange(3)):
+            ReportEvent.objects.create(
+                ticket=ticket, kind=rng.choice(ReportEvent.Kind.values), at=finished
+            )
+        for target in rng.sample(list(Target.values), 2):
+            breached = rng.random() < 0.4
+            Deadline.objects.create(
+                ticket=ticket, pool=ticket.pool, target=target, budget_seconds=60,
+                state=rng.choice(Deadline.State.values), met_at=finished,
+                breached_at=finished if breached else None,
+            )  # fmt: skip
+        if rng.random() < 0.5:
+            response = Response.objects.create(
+                questionnaire=survey, kind=survey.kind, ticket=ticket,
+                agent=rng.choice(agents), pool=rng.choice(pools), created_at=finished,
+            )  # fmt: skip
+            Answer.objects.create(response=response, question=rating, number=rng.randint(1, 5))
+            Answer.objects.create(response=response, question=score, number=rng.randint(0, 10))

@@ -14,7 +14,7 @@ from mailboxes.models import NotificationRule, OutgoingEmail, SuppressedAddress
 from mailboxes.notifications import Notice, notify, queue_sign_in_email
 from mailboxes.outbound import AutoReplyRequest, queue_auto_replies, queue_notification
 from mailboxes.processing import process_raw_messages
-from mailboxes.suppression import suppress_address
+from mailboxes.suppression import suppress_addresses
 from people.models import ContactEmail
 from tests.mailboxes.test_delivery_reports import report
 from tests.mailboxes.test_processing import build_mail, receive, store_raw
@@ -32,7 +32,8 @@ def ticket(mailbox):
 
 @pytest.fixture
 def suppressed(ticket):
-    return suppress_address(CARLA, reason="bounced", dsn_status="5.1.1", ticket=ticket)
+    row = SuppressedAddress(address=CARLA, reason="bounced", dsn_status="5.1.1", ticket=ticket)
+    return suppress_addresses([row])[0]
 
 
 @pytest.fixture
@@ -155,7 +156,8 @@ def test_an_admin_lists_and_lifts_a_suppression_and_automatic_mail_flows_again(
     )
     assert again != []
     # A later bounce suppresses the address again; the lifted row stays as history.
-    assert suppress_address(CARLA, reason="bounced again", dsn_status="5.1.1") is not None
+    again_row = SuppressedAddress(address=CARLA, reason="bounced again", dsn_status="5.1.1")
+    assert suppress_addresses([again_row]) == [again_row]
     assert SuppressedAddress.objects.count() == 2
 
 

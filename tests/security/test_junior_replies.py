@@ -60,7 +60,7 @@ def test_a_forged_outbox_row_for_a_pending_reply_is_refused_at_send_time(
     message = services.add_reply(ticket, author=junior, body="Hi")
     row = _forged_row(message)
 
-    assert outbound.send_outgoing_email(row.pk) is False
+    assert outbound.send_outgoing_emails([row.pk]) == set()
 
     row.refresh_from_db()
     assert (row.state, row.last_error) == (State.FAILED, outbound.NOT_APPROVED)
@@ -78,7 +78,7 @@ def test_retries_of_a_reply_that_lost_its_approval_never_send(
         OutgoingEmail.objects.filter(pk=row.pk, state=State.FAILED).update(
             state=State.RETRY, next_attempt_at=timezone.now()
         )
-        assert outbound.send_outgoing_email(row.pk) is False
+        assert outbound.send_outgoing_emails([row.pk]) == set()
     assert mailoutbox == []
 
 
@@ -86,13 +86,13 @@ def test_after_approval_the_real_reply_replaces_a_blocked_row_and_is_sent_once(
     junior, supervisor, ticket, mailoutbox
 ):
     message = services.add_reply(ticket, author=junior, body="Hi")
-    outbound.send_outgoing_email(_forged_row(message).pk)
+    outbound.send_outgoing_emails([_forged_row(message).pk])
     services.approve_reply(message, actor=supervisor)
 
     outgoing = outbound.queue_reply(message)
 
     assert outgoing.subject.startswith("Re: Refund")
     assert OutgoingEmail.objects.count() == 1
-    assert outbound.send_outgoing_email(outgoing.pk) is True
-    assert outbound.send_outgoing_email(outgoing.pk) is False
+    assert outbound.send_outgoing_emails([outgoing.pk]) == {outgoing.pk}
+    assert outbound.send_outgoing_emails([outgoing.pk]) == set()
     assert len(mailoutbox) == 1

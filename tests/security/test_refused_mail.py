@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 
 from mailboxes import ingest
-from mailboxes.models import Mailbox, OutgoingEmail, RawMessage
+from mailboxes.models import Mailbox, OutgoingEmail, RawMessage, SuppressedAddress
 from mailboxes.processing import process_raw_messages
-from mailboxes.suppression import suppress_address
+from mailboxes.suppression import suppress_addresses
 from tests.mailboxes.test_processing import build_mail, make_mailbox, receive, store_raw
 
 State = RawMessage.State
@@ -104,7 +104,9 @@ def test_a_robot_whose_mail_is_refused_is_never_told(mailbox, sender, headers):
 
 
 def test_a_suppressed_sender_whose_mail_is_refused_is_not_told(mailbox):
-    suppress_address("carla@example.test", reason="bounced", dsn_status="5.1.1")
+    suppress_addresses(
+        [SuppressedAddress(address="carla@example.test", reason="bounced", dsn_status="5.1.1")]
+    )
     assert receive(mailbox, big_mail()).state == State.REFUSED
     assert not notices().exists()
 

@@ -4,17 +4,21 @@ import pytest
 
 from people.language import detect_language
 from people.models import Skill
-from tests.factories import AgentFactory, MembershipFactory, TicketFactory, TopicFactory
+from tests.factories import (
+    AgentFactory,
+    ContactFactory,
+    MembershipFactory,
+    TopicFactory,
+    open_ticket,
+)
 from tickets.models import Product
-from tickets.services import classify_ticket, route_ticket
 from tickets.services.routing import Words
 
 
 @pytest.mark.parametrize("word", ["fakturze", "fakturę", "faktury", "Fakturami", "FAKTURA"])
 def test_a_polish_base_form_keyword_matches_its_inflected_forms(pool, word):
     topic = TopicFactory(keywords="faktura")
-    ticket = TicketFactory(pool=pool, subject="Pytanie")
-    classify_ticket(ticket, text=f"Mam problem z {word} za marzec, proszę o pomoc.")
+    ticket = open_ticket(pool, "Pytanie", text=f"Mam problem z {word} za marzec, proszę o pomoc.")
     assert ticket.topic == topic
 
 
@@ -27,8 +31,8 @@ def test_polish_inflection_that_changes_the_stem_matches(keyword, text):
 
 def test_a_portuguese_plural_with_a_changed_ending_matches_the_singular_keyword(pool):
     product = Product.objects.create(name="Telefonia", keywords="ramal")
-    ticket = TicketFactory(pool=pool, subject="Problema")
-    classify_ticket(ticket, text="Os ramais do escritório estão sem linha.", language="pt-br")
+    text = "Os ramais do escritório estão sem linha."
+    ticket = open_ticket(pool, "Problema", text=text, language="pt-br")
     assert ticket.product == product
 
 
@@ -48,10 +52,17 @@ def test_a_phrase_keyword_matches_inflected_words_in_order():
     assert words.matched(["vat faktura"]) == []
 
 
-def test_routing_detects_the_mail_language_when_none_is_given(pool):
+def test_a_portal_ticket_is_routed_in_the_language_it_is_written_in(pool):
+    from tickets.services.portal import open_ticket_from_portal
+
     topic = TopicFactory(keywords="hasło")
-    ticket = TicketFactory(pool=pool, subject="Zmiana hasła")
-    classify_ticket(ticket, text="Dzień dobry, nie mogę zmienić hasła do konta. Pozdrawiam")
+    ticket = open_ticket_from_portal(
+        contact=ContactFactory(language=""),
+        actor=None,
+        subject="Zmiana hasła",
+        description="Dzień dobry, nie mogę zmienić hasła do konta. Pozdrawiam",
+        pool=pool,
+    )
     assert ticket.topic == topic
 
 
@@ -60,11 +71,9 @@ def test_skill_keywords_in_base_form_route_inflected_mail(pool):
     MembershipFactory(pool=pool, user=agent)
     skill = Skill.objects.create(name="Faktury", keywords="faktura, płatność")
     agent.agent_profile.skills.add(skill)
-    ticket = TicketFactory(pool=pool, subject="Korekta")
-    winner = route_ticket(
-        ticket, text="Proszę o korektę w fakturze i informację o płatności.", language="pl"
-    )
-    assert winner == agent
+    text = "Proszę o korektę w fakturze i informację o płatności."
+    ticket = open_ticket(pool, "Korekta", text=text, language="pl")
+    assert ticket.assignee == agent
     routed = ticket.activity.filter(action="routed").values_list("detail", flat=True)
     assert "faktura" in " ".join(routed)
 

@@ -8,6 +8,7 @@ from tickets.services.approval import (
     return_reply,
     returned_replies_of,
 )
+from tickets.services.intake import add_customer_message
 from tickets.services.lifecycle import (
     add_watcher,
     assign_ticket,
@@ -18,19 +19,18 @@ from tickets.services.lifecycle import (
     remove_watcher,
     set_manager,
     set_tags,
+    take_ticket,
     update_ticket,
 )
 from tickets.services.messages import (
     add_canned_files,
     add_consultation_message,
-    add_customer_message,
     add_note,
     add_reply,
     render_canned_response,
 )
 from tickets.services.presence import mark_presence, others_on_ticket, purge_stale_presence
 from tickets.services.pull import pull_next_ticket
-from tickets.services.routing import classify_ticket, route_ticket
 
 __all__ = [
     "add_canned_files",
@@ -42,7 +42,6 @@ __all__ = [
     "approve_reply",
     "assign_ticket",
     "change_status",
-    "classify_ticket",
     "create_ticket",
     "get_attachment_for",
     "get_ticket_for",
@@ -58,8 +57,8 @@ __all__ = [
     "resubmit_reply",
     "return_reply",
     "returned_replies_of",
-    "route_ticket",
     "set_manager",
     "set_tags",
+    "take_ticket",
     "update_ticket",
 ]

@@ -5,7 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from people.roles import APPROVE_REPLIES
+from people.features import Feature
+from people.profiles import has_feature
 from tickets.models import ActivityLog, Approval, Message, Ticket
 from tickets.services.audit import let_replies_leave, log_activity
 from tickets.services.messages import check_held_status, status_after_reply
@@ -22,7 +23,7 @@ def _pending(message: Message) -> Message:
 
 
 def _check_reviewer(actor) -> None:
-    if not actor.has_perm(APPROVE_REPLIES):
+    if not has_feature(actor, Feature.APPROVALS):
         raise PermissionDenied
 
 

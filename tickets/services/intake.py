@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from people.roles import is_agent
 from tickets import signals
 from tickets.models import ActivityLog, Attachment, Message, Ticket
 from tickets.services.audit import activity_row, announce, log_activities
@@ -30,6 +31,8 @@ Action = ActivityLog.Action
 LINKED_NOT_PARTICIPANT = gettext_noop(
     "Mail from a sender who is not a participant referred to this ticket."
 )
+OPENED_BY_AGENT = gettext_noop("Opened by an agent on the customer's behalf.")
+CHOSEN_BY_AGENT = gettext_noop("Chosen by the agent who opened the ticket.")
 _REOPENING = (Status.RESOLVED, Status.CLOSED, Status.WAITING_CUSTOMER)
 _FIELD_ACTIONS = {"topic": Action.TOPIC, "priority": Action.PRIORITY, "product": Action.PRODUCT}
 
@@ -47,10 +50,21 @@ class CustomerMail:
     # For a new ticket: the ticket it is linked to (a non-participant's mail about it), its
     # subject and pool, and the text routing reads besides the subject.
     link_to: Ticket | None = None
+    link_reason: str = ""  # the LINKED activity's text (default: a non-participant's mail)
     subject: str = ""
     pool: Any = None
     routing_text: str = ""
     language: str = ""  # the mail's language: routing matches keywords in it
+    # For a new ticket opened by an agent: its channel (else the batch's), the topic,
+    # product and priority they chose (None: classified from the keywords), and whether
+    # routing may hand it to a specialist (False: the caller assigns it).
+    channel: str = ""
+    topic: Any = None
+    product: Any = None
+    priority: int | None = None
+    route: bool = True
+    # False: open the ticket without a customer message (an agent writes first).
+    record_message: bool = True
     # Filled in by receive_customer_messages.
     message: Message | None = None
     is_new: bool = False
@@ -59,8 +73,19 @@ class CustomerMail:
 
 
 @transaction.atomic
+def add_customer_message(
+    ticket: Ticket, *, contact, body_text: str, body_html: str = "", files=(), message_id: str = ""
+) -> Message:
+    """Record what the customer wrote on ``ticket``; a closed ticket reopens (counted)."""
+    mail = CustomerMail(contact, body_text, body_html, files, message_id, ticket=ticket)
+    receive_customer_messages([mail])
+    assert mail.message is not None  # noqa: S101 (set by receive_customer_messages)
+    return mail.message
+
+
+@transaction.atomic
 def receive_customer_messages(
-    mails: Sequence[CustomerMail], *, channel: str = Channel.EMAIL
+    mails: Sequence[CustomerMail], *, channel: str = Channel.EMAIL, actor=None, now=None
 ) -> None:
     """Open the new tickets, record every message with its files, classify and route.
 
@@ -69,13 +94,20 @@ def receive_customer_messages(
     ``messages_added``, then the routing's ``tickets_assigned`` and ``statuses_changed``;
     a closed ticket reopens (``statuses_changed``). Existing tickets are locked in id order
     (no deadlock between two batches). Sets ``ticket``, ``message`` and ``is_new`` on each
-    mail.
+    mail (``message`` stays None for a new ticket opened without one).
+
+    ``actor``: the agent who records these on the customers' behalf (phone, walk-in...):
+    the history says they opened the tickets and the events name them; a signed-in
+    customer (the portal) is named without that note; None for mail. ``now``: when (the
+    demo loader's past), else now.
     """
-    now = timezone.now()
+    now = now or timezone.now()
+    by_agent = actor is not None and is_agent(actor)
     _check_files(mails)
     new = [mail for mail in mails if mail.ticket is None]
     _open_tickets(new, now=now, channel=channel)
     _touch_existing([mail for mail in mails if not mail.is_new], now=now)
+    with_message = [mail for mail in mails if mail.record_message or not mail.is_new]
     messages = [
         Message(
             ticket=mail.ticket,
@@ -86,28 +118,35 @@ def receive_customer_messages(
             message_id=mail.message_id,
             created_at=now,
         )
-        for mail in mails
+        for mail in with_message
     ]
     Message.objects.bulk_create(messages)
-    for mail, message in zip(mails, messages, strict=True):
+    for mail, message in zip(with_message, messages, strict=True):
         mail.message = message
-    _store_files(mails)
+    _store_files(with_message)
     current: dict[int, Ticket] = {}
     created: list[Ticket] = []
     rows: list[ActivityLog] = []  # one INSERT for the batch's rows, in the order logged
     for mail in mails:
-        assert mail.ticket is not None and mail.message is not None  # noqa: S101 (set above)
+        assert mail.ticket is not None  # noqa: S101 (set above)
         ticket = current.get(mail.ticket.pk, mail.ticket)
         if mail.is_new:
+            detail = OPENED_BY_AGENT if by_agent else ""
             rows.append(
-                activity_row(ticket, actor=None, action=Action.CREATED, after=ticket.number)
+                activity_row(
+                    ticket, actor=actor, action=Action.CREATED, after=ticket.number, detail=detail
+                )
             )
             created.append(ticket)
-        rows.append(
-            activity_row(
-                ticket, actor=None, action=Action.CUSTOMER_MESSAGE, detail=mail.body_text[:500]
+        if mail.message is not None:
+            rows.append(
+                activity_row(
+                    ticket,
+                    actor=actor,
+                    action=Action.CUSTOMER_MESSAGE,
+                    detail=mail.body_text[:500],
+                )
             )
-        )
         if not mail.is_new and ticket.status in _REOPENING:
             log_activities(rows)  # before the reopening's own row
             rows = []
@@ -115,17 +154,24 @@ def receive_customer_messages(
                 ticket, to=Status.IN_PROGRESS, actor=None, reason=CUSTOMER_WROTE_REASON
             )
         current[ticket.pk] = mail.ticket = ticket
-    linked = [(mail.ticket, mail.link_to) for mail in new if mail.link_to is not None]
+    linked: dict[str, list] = {}
+    for mail in new:
+        if mail.link_to is not None:
+            reason = mail.link_reason or LINKED_NOT_PARTICIPANT
+            linked.setdefault(reason, []).append((mail.ticket, mail.link_to))
     if linked:
         log_activities(rows)  # before the links' own rows
         rows = []
-        link_tickets(linked, actor=None, reason=LINKED_NOT_PARTICIPANT)
+        for reason, pairs in linked.items():
+            link_tickets(pairs, actor=None, reason=reason)
     # Before the routing's events: receivers see a new ticket opened before it is taken.
     if created:
-        announce(signals.tickets_created, tickets=created, actor=None)
-    if mails:
-        announce(signals.messages_added, messages=[mail.message for mail in mails], actor=None)
-    _route(new, now=now, rows=rows)
+        announce(signals.tickets_created, tickets=created, actor=actor)
+    if with_message:
+        announce(
+            signals.messages_added, messages=[mail.message for mail in with_message], actor=actor
+        )
+    _route(new, now=now, rows=rows, actor=actor)
 
 
 def _check_files(mails: Sequence[CustomerMail]) -> None:
@@ -154,9 +200,12 @@ def _open_tickets(new: list[CustomerMail], *, now, channel: str) -> None:
             pool=mail.pool,
             requester=mail.contact,
             priority=default_priority,
-            channel=channel,
+            channel=mail.channel or channel,
             created_at=now,
             updated_at=now,
+            # Chosen by an agent: classification looks only for what is missing.
+            topic=mail.topic,
+            product=mail.product,
         )
         if mail.pool.pk not in catalogs:
             catalogs[mail.pool.pk] = routing_catalog(mail.pool.pk)
@@ -170,11 +219,21 @@ def _open_tickets(new: list[CustomerMail], *, now, channel: str) -> None:
         catalog = catalogs[ticket.pool_id]
         assert mail.words is not None  # noqa: S101 (set above)
         changes, reasons = classification(ticket, mail.words, catalog)
+        changes.update(_chosen(mail))
+        if mail.topic is not None and mail.priority is None:
+            # As a topic found by its keywords: at least the topic's default priority.
+            changes["priority"] = max(default_priority, mail.topic.default_priority)
         mail.routing = (catalog, changes, reasons)
         # Inserted classified; logged below as the changes made to a ticket that had none.
         for name, value in changes.items():
             setattr(ticket, name, value)
     Ticket.objects.bulk_create(tickets)
+
+
+def _chosen(mail: CustomerMail) -> dict[str, Any]:
+    """What the agent chose for a new ticket: it wins over what the keywords gave."""
+    chosen = {"topic": mail.topic, "product": mail.product, "priority": mail.priority}
+    return {name: value for name, value in chosen.items() if value is not None}
 
 
 def _touch_existing(mails: list[CustomerMail], *, now) -> None:
@@ -206,7 +265,7 @@ def _store_files(mails: Sequence[CustomerMail]) -> None:
         Attachment.objects.bulk_create(attachments)
 
 
-def _route(new: list[CustomerMail], *, now, rows: list[ActivityLog]) -> None:
+def _route(new: list[CustomerMail], *, now, rows: list[ActivityLog], actor=None) -> None:
     """The log rows update_ticket writes for the new tickets' classification, then routing.
 
     ``rows``: the batch's rows not written yet; they go in with these, in one INSERT.
@@ -220,19 +279,26 @@ def _route(new: list[CustomerMail], *, now, rows: list[ActivityLog]) -> None:
         ticket = mail.ticket
         assert ticket is not None and mail.words is not None  # noqa: S101 (a new ticket)
         catalog, changes, reasons = mail.routing
+        chosen = _chosen(mail)
         for name, value in changes.items():
             if name == "priority" and value == default_priority:
                 continue  # update_ticket logs only what changed
             action = _FIELD_ACTIONS[name]
             rows.append(
                 activity_row(
-                    ticket, actor=None, action=action, before=befores[name], after=str(value)
+                    ticket,
+                    actor=actor if name in chosen else None,
+                    action=action,
+                    before=befores[name],
+                    after=str(value),
+                    detail=CHOSEN_BY_AGENT if name in chosen and actor and is_agent(actor) else "",
                 )
             )
         rows.append(
             activity_row(ticket, actor=None, action=Action.CLASSIFIED, detail=" ".join(reasons))
         )
-        routes.append((ticket, mail.words, catalog))
+        if mail.route:
+            routes.append((ticket, mail.words, catalog))
     log_activities(rows)
     if routes:
         route_tickets(routes, now=now)

@@ -132,10 +132,11 @@ def _check_member(agent, pool_id) -> None:
 
 
 @transaction.atomic
-def assign_ticket(ticket: Ticket, *, agent, actor) -> Ticket:
+def assign_ticket(ticket: Ticket, *, agent, actor, told: bool = False) -> Ticket:
     """Give the ticket to ``agent`` (a member of its pool) or, with None, back to the pool.
 
-    A new ticket becomes taken; an unassigned taken ticket goes back to new.
+    A new ticket becomes taken; an unassigned taken ticket goes back to new. ``told``: the
+    caller mails the agent itself, so the event carries no "assigned to me" mail.
     """
     ticket = _locked(ticket)
     before = ticket.assignee
@@ -150,13 +151,28 @@ def assign_ticket(ticket: Ticket, *, agent, actor) -> Ticket:
         ticket, actor=actor, action=Action.ASSIGNED, before=_display(before), after=_display(agent)
     )
     ids = (before.pk if before else None, agent.pk if agent else None)
-    assignment = signals.Assignment(ticket, *ids)
+    assignment = signals.Assignment(ticket, *ids, told=told)
     announce(signals.tickets_assigned, changes=[assignment], actor=actor)
     if agent is not None and ticket.status == Status.NEW:
         ticket = change_status(ticket, to=Status.TAKEN, actor=actor)
     elif agent is None and ticket.status in (Status.TAKEN, Status.IN_PROGRESS):
         ticket = change_status(ticket, to=Status.NEW, actor=actor)
     return ticket
+
+
+@transaction.atomic
+def take_ticket(ticket: Ticket, *, agent) -> Ticket:
+    """The Take button: ``agent`` assigns an unassigned ticket to themself.
+
+    Refuses when someone else took it first (the row is locked, so two agents pressing Take
+    at once get one winner); otherwise the same checks and events as ``assign_ticket``.
+    """
+    ticket = _locked(ticket)
+    if ticket.assignee_id and ticket.assignee_id != agent.pk:
+        raise ValidationError(
+            _("%(agent)s has already taken this ticket.") % {"agent": _display(ticket.assignee)}
+        )
+    return assign_ticket(ticket, agent=agent, actor=agent)
 
 
 @transaction.atomic

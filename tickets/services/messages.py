@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -230,58 +230,6 @@ def add_consultation_message(
     _store_files(ticket, message, files)
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=message.created_at)
     announce(signals.messages_added, messages=[message], actor=author)
-    return message
-
-
-def _touch_locked(ticket: Ticket, *, updated_at) -> Ticket:
-    """Set ``updated_at`` and return the current row, locked until commit.
-
-    One ``UPDATE ... RETURNING`` where the database has it (PostgreSQL, SQLite): the UPDATE
-    takes the same row lock a SELECT FOR UPDATE would, and returns the row as it is then.
-    """
-    connection = connections[router.db_for_write(Ticket)]
-    if not connection.features.can_return_rows_from_update:
-        current = Ticket.objects.select_for_update().get(pk=ticket.pk)
-        Ticket.objects.filter(pk=ticket.pk).update(updated_at=updated_at)
-        current.updated_at = updated_at
-        return current
-    quote = connection.ops.quote_name
-    opts = Ticket._meta
-    column = quote(opts.get_field("updated_at").get_attname_column()[1] or "updated_at")
-    sql = (
-        f"UPDATE {quote(opts.db_table)} SET {column} = %s "  # noqa: S608 (quoted names only)
-        f"WHERE {quote(opts.pk.get_attname_column()[1] or 'id')} = %s RETURNING *"
-    )
-    value = opts.get_field("updated_at").get_db_prep_save(updated_at, connection)
-    rows = list(Ticket.objects.db_manager(connection.alias).raw(sql, [value, ticket.pk]))
-    if not rows:
-        raise Ticket.DoesNotExist(f"Ticket {ticket.pk} does not exist.")
-    return rows[0]
-
-
-@transaction.atomic
-def add_customer_message(
-    ticket: Ticket, *, contact, body_text: str, body_html: str = "", files=(), message_id: str = ""
-) -> Message:
-    """Record what the customer wrote (mail or portal); a closed ticket reopens (counted)."""
-    now = timezone.now()
-    ticket = _touch_locked(ticket, updated_at=now)
-    message = Message.objects.create(
-        ticket=ticket,
-        kind=Message.Kind.INBOUND,
-        author_contact=contact,
-        body_text=body_text,
-        body_html=body_html,
-        message_id=message_id,
-        created_at=now,
-    )
-    _store_files(ticket, message, files)
-    log_activity(ticket, actor=None, action=Action.CUSTOMER_MESSAGE, detail=body_text[:500])
-    announce(signals.messages_added, messages=[message], actor=None)
-    if ticket.status in (Status.RESOLVED, Status.CLOSED, Status.WAITING_CUSTOMER):
-        change_status(
-            ticket, to=Status.IN_PROGRESS, actor=None, reason=_("The customer wrote again.")
-        )
     return message
 
 

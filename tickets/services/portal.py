@@ -4,6 +4,7 @@ A ticket or file of another customer is "not found" (Http404), never "forbidden"
 Portal messages go through the same services as mail, so mail and portal are one thread.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -11,13 +12,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from people.language import detect_language
 from people.models import Contact
 from tickets import signals
 from tickets.models import Approval, Attachment, Message, Ticket
 from tickets.services.audit import announce
-from tickets.services.lifecycle import change_status, create_ticket
-from tickets.services.messages import add_customer_message
-from tickets.services.routing import route_ticket
+from tickets.services.intake import CustomerMail, add_customer_message, receive_customer_messages
+from tickets.services.lifecycle import change_status
 from tickets.states import OPEN_STATUSES, Channel, Status
 
 # What a customer may read: their own messages and replies that were allowed to leave.
@@ -72,23 +73,27 @@ def open_ticket_from_portal(
 ) -> Ticket:
     """A customer opens a ticket on the portal: the description is its first message.
 
-    Routed like mail (skill routing, classification of what the customer left empty).
+    Routed like mail (skill routing, classification of what the customer left empty), by
+    the same intake service, in the language the customer wrote in.
     """
     if not description.strip():
         raise ValidationError(_("Describe the problem, please."))
-    ticket = create_ticket(
+    text = f"{subject}\n{description}"
+    mail = CustomerMail(
+        contact,
+        description,
+        files=files,
         subject=subject,
         pool=pool,
-        requester=contact,
+        routing_text=description,
+        language=detect_language(text, default=contact.language or settings.LANGUAGE_CODE),
         topic=topic,
         product=product,
         priority=priority,
-        channel=Channel.PORTAL,
-        actor=actor,
     )
-    add_customer_message(ticket, contact=contact, body_text=description, files=files)
-    route_ticket(ticket, text=f"{subject}\n{description}", is_locked=True)
-    return ticket
+    receive_customer_messages([mail], channel=Channel.PORTAL, actor=actor)
+    assert mail.ticket is not None  # noqa: S101 (set by receive_customer_messages)
+    return mail.ticket
 
 
 @transaction.atomic

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from tickets.models import TicketPresence
+from tickets.services.audit import announce
+from tickets.signals import presence_changed
 
 
 def others_on_ticket(ticket, *, user) -> list[TicketPresence]:
@@ -20,10 +22,20 @@ def others_on_ticket(ticket, *, user) -> list[TicketPresence]:
 
 
 def mark_presence(ticket, *, user, is_replying: bool = False) -> list[TicketPresence]:
-    """Record that ``user`` is on the ticket (replying or not); returns the others on it."""
+    """Record that ``user`` is on the ticket (replying or not); returns the others on it.
+
+    Announces ``presence_changed`` when the mark is new (none, or gone stale) or its replying
+    flag changed; a mere refresh announces nothing, so the pages that refresh on the event
+    never answer each other in a loop.
+    """
+    now = timezone.now()
+    fresh_since = now - timedelta(seconds=settings.TICKET_PRESENCE_SECONDS)
+    before = TicketPresence.objects.filter(ticket=ticket, user=user).first()
     TicketPresence.objects.update_or_create(
-        ticket=ticket, user=user, defaults={"seen_at": timezone.now(), "is_replying": is_replying}
+        ticket=ticket, user=user, defaults={"seen_at": now, "is_replying": is_replying}
     )
+    if before is None or before.seen_at < fresh_since or before.is_replying != is_replying:
+        announce(presence_changed, ticket=ticket, user=user, is_replying=is_replying)
     return others_on_ticket(ticket, user=user)
 
 

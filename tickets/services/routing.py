@@ -29,19 +29,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.db.models import CharField, Count, F, PositiveIntegerField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from people.language import detect_language, lemma, supported
+from people.language import lemma, supported
 from people.models import Absence, Skill
 from people.text import fold, keyword_phrases
 from tickets import signals
 from tickets.models import ActivityLog, PoolMembership, Product, Ticket, Topic
-from tickets.services.audit import activity_row, announce, log_activities, log_activity
-from tickets.services.lifecycle import update_ticket
+from tickets.services.audit import activity_row, announce, log_activities
 from tickets.states import OPEN_STATUSES, Status
 
 Action = ActivityLog.Action
@@ -198,19 +196,6 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _language(ticket: Ticket, text: str, language: str | None) -> str:
-    """The given language, else the text's as detected, else the requester's or the site's."""
-    if language is not None:
-        return language
-    known = ticket.requester.language if ticket.requester_id and ticket.requester else ""
-    return detect_language(_text_of(ticket, text), default=known or settings.LANGUAGE_CODE)
-
-
-def _text_of(ticket: Ticket, text: str) -> str:
-    # The subject is always searched, whether or not the caller included it in ``text``.
-    return f"{ticket.subject}\n{text}"
-
-
 def _best(choices, words: Words):
     """(choice, matched keywords) with the most distinct keywords; ties go to the first."""
     best = None
@@ -328,24 +313,12 @@ def _catalog(*, topics: bool, products: bool, skills_of_pool: int | None = None)
     return catalog
 
 
-@transaction.atomic
-def classify_ticket(ticket: Ticket, *, text: str, actor=None, language: str | None = None) -> None:
-    """Set a missing topic and product from the keywords in the subject and ``text``.
-
-    A topic found raises the priority to the topic's default, never lowers it: a ticket
-    cannot tell a default "normal" from one the customer chose, and an unnoticed urgent
-    ticket costs more than an early look at a minor one. Field changes are logged by
-    update_ticket, the reason as one CLASSIFIED row. ``ticket`` is updated in place.
-    Safe to re-run: a ticket that has a topic and a product is left alone.
-    """
-    _classify(ticket, Words(_text_of(ticket, text), _language(ticket, text, language)), actor=actor)
-
-
 def classification(ticket: Ticket, words: Words, catalog: _Catalog) -> tuple[dict, list[str]]:
     """The topic, product and priority the keywords give ``ticket``, and why; writes nothing.
 
     Only the missing topic and product are looked for; a topic found raises the priority
-    to the topic's default (see classify_ticket).
+    to the topic's default, never lowers it: a ticket cannot tell a default "normal" from one
+    the customer chose, and an unnoticed urgent ticket costs more than an early look.
     """
     changes: dict[str, Any] = {}
     reasons = []
@@ -373,20 +346,6 @@ def classification(ticket: Ticket, words: Words, catalog: _Catalog) -> tuple[dic
     return changes, reasons
 
 
-def _classify(ticket: Ticket, words: Words, *, actor, catalog: _Catalog | None = None) -> None:
-    need_topic, need_product = ticket.topic_id is None, ticket.product_id is None
-    if not (need_topic or need_product):
-        return
-    if catalog is None:
-        catalog = _catalog(topics=need_topic, products=need_product)
-    changes, reasons = classification(ticket, words, catalog)
-    if changes:
-        updated = update_ticket(ticket, actor=actor, **changes)
-        for name in ("topic", "product", "priority", "updated_at"):
-            setattr(ticket, name, getattr(updated, name))
-    log_activity(ticket, actor=actor, action=Action.CLASSIFIED, detail=" ".join(reasons))
-
-
 def routing_catalog(pool_id: int) -> _Catalog:
     """Active topics and products and the skills of the pool's agents: what routing reads."""
     return _catalog(topics=True, products=True, skills_of_pool=pool_id)
@@ -405,50 +364,13 @@ class Candidate:
         return len(self.matched)
 
 
-@transaction.atomic
-def route_ticket(
-    ticket: Ticket,
-    *,
-    text: str,
-    actor=None,
-    now=None,
-    is_locked: bool = False,
-    language: str | None = None,
-):
-    """Classify the ticket, then give it to the best present specialist of its pool.
+def route_tickets(routes, *, actor=None, now=None) -> list:
+    """Give each waiting ticket to the best present specialist of its pool, log why.
 
     Best: most distinct skill keywords found, then fewest open tickets held, then lowest
     user id. An absent specialist's match goes to their substitute when the substitute is
     a present member of the pool. Without a match the ticket waits in its pool for Next
-    ticket. Every decision is logged as ROUTED with its reasons; the winner gets the ticket
-    through route_tickets. Returns the winner or None. ``ticket`` is updated in place.
-    Only a new, unassigned ticket is routed, so re-running is harmless. ``is_locked``: the
-    caller locked (or created) the row earlier in this transaction and ``ticket``'s status
-    and assignee are current, so they are not read again. ``language``: the text's, when
-    the caller knows it (else detected, see ``_language``).
-    """
-    now = now or timezone.now()
-    words = Words(_text_of(ticket, text), _language(ticket, text, language))
-    if is_locked:
-        # Nobody can have changed the row since the caller's lock: it is held until commit.
-        waiting = (ticket.status, ticket.assignee_id) == (Status.NEW, None)
-    else:
-        # Lock first: a ticket taken with Next ticket meanwhile must not go to another agent.
-        locked = Ticket.objects.select_for_update().values_list("status", "assignee_id")
-        waiting = locked.get(pk=ticket.pk) == (Status.NEW, None)
-    catalog = _catalog(
-        topics=ticket.topic_id is None,
-        products=ticket.product_id is None,
-        skills_of_pool=ticket.pool_id if waiting else None,
-    )
-    _classify(ticket, words, actor=actor, catalog=catalog)
-    if not waiting:
-        return None
-    return route_tickets([(ticket, words, catalog)], actor=actor, now=now)[0]
-
-
-def route_tickets(routes, *, actor=None, now=None) -> list:
-    """Give each waiting ticket to the best present specialist of its pool, log why.
+    ticket.
 
     ``routes``: (ticket, Words, catalog) triples for tickets the caller holds (created or
     locked in this transaction) and classified. The pools' agents, the specialists'

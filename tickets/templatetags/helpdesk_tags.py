@@ -78,3 +78,21 @@ def due_state(due_at) -> str:
     if due_at <= now + timedelta(minutes=settings.SLA_DUE_SOON_MINUTES):
         return "soon"
     return ""
+
+
+CHANNEL_ICONS = {
+    "email": "bi-envelope",
+    "portal": "bi-globe",
+    "phone": "bi-telephone",
+    "chat": "bi-chat-dots",
+    "agent": "bi-person-badge",
+    "telegram": "bi-telegram",
+    "whatsapp": "bi-whatsapp",
+    "messenger": "bi-messenger",
+}
+
+
+@register.filter
+def channel_icon(channel: str) -> str:
+    """The Bootstrap icon class of a ticket channel (Ticket.channel)."""
+    return CHANNEL_ICONS.get(channel, "bi-question-circle")

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from people.decorators import agent_required
+from people.features import Feature
+from people.profiles import feature_required
 from tickets import services
 from tickets.downloads import download_response
 from tickets.forms import (
@@ -131,7 +133,7 @@ tags = _action_view(
     "tags_form",
     lambda request, ticket, data: services.set_tags(ticket, names=data["tags"], actor=request.user),
 )
-merge = _action_view(MergeForm, "merge_form", _merge)
+merge = feature_required(Feature.MERGE)(_action_view(MergeForm, "merge_form", _merge))
 
 
 @require_POST

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from people.decorators import agent_required
-from people.roles import APPROVE_REPLIES, sees_all_pools
+from people.features import Feature
+from people.profiles import check_feature
+from people.roles import sees_all_pools
 from tickets import services
 from tickets.models import Approval, Message
 from tickets.views.paging import page_of
@@ -27,8 +29,7 @@ def reviewer_required(view):
     @login_required
     @agent_required
     def wrapper(request, *args, **kwargs):
-        if not request.user.has_perm(APPROVE_REPLIES):
-            raise Http404
+        check_feature(request.user, Feature.APPROVALS)
         return view(request, *args, **kwargs)
 
     return wrapper

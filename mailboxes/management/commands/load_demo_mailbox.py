@@ -1,12 +1,18 @@
-"""Create the demo's local maildir mailbox (once): drop an .eml into it and it becomes a ticket."""
+"""Create the demo's local maildir mailbox (once): drop an .eml into it and it becomes a ticket.
+
+The first time, it also settles the demo's history: the replies and notices the demo
+tickets queued while they were made (``load_demo`` writes them through the real services)
+are recorded as sent when written, never mailed, so a first ``make run`` sends no mail.
+"""
 
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db.models import F
 
-from mailboxes.models import Mailbox
+from mailboxes.models import Mailbox, OutgoingEmail
 from tickets.models import Pool
 
 
@@ -32,6 +38,11 @@ class Command(BaseCommand):
                 "after_import": Mailbox.AfterImport.SEEN,
             },
         )
+        if created:
+            settled = OutgoingEmail.objects.filter(state=OutgoingEmail.State.QUEUED).update(
+                state=OutgoingEmail.State.SENT, sent_at=F("created_at"), enqueued_at=None
+            )
+            self.stdout.write(f"Demo history: {settled} mails recorded as sent, none mailed.")
         state = "created" if created else "already present"
         self.stdout.write(
             f"Demo mailbox {mailbox.name!r} {state}: drop .eml files into {root / 'new'} "

@@ -8,11 +8,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from people.models import Absence, Organization, Role, Sector, Skill
+from people.features import Feature
+from people.models import Absence, AccessProfile, Organization, Role, Sector, Skill
 from people.roles import is_junior
 from people.services import create_agent, create_customer_account, find_or_create_contacts
+from people.services_profiles import save_access_profile
 from tickets import services
 from tickets.models import CannedResponse, Pool, PoolMembership, Product, Ticket, Topic
+from tickets.services.intake import CustomerMail, receive_customer_messages
 from tickets.states import HELD_STATUSES, Channel, Status
 
 DEMO_USERS = [
@@ -53,6 +56,14 @@ BODIES = [
     "Dzień dobry, proszę o pomoc w tej sprawie. Pozdrawiam.",
     "Hello, could you please look into this? It is blocking our team.",
 ]
+
+
+def _open(contact, subject: str, body: str, *, pool, channel, now=None, **chosen) -> Ticket:
+    """A ticket opened as customers open theirs: the intake service, with a list of one."""
+    mail = CustomerMail(contact, body, subject=subject, pool=pool, routing_text=body, **chosen)
+    receive_customer_messages([mail], channel=channel, now=now)
+    assert mail.ticket is not None  # noqa: S101 (set by receive_customer_messages)
+    return mail.ticket
 
 
 class Command(BaseCommand):
@@ -101,6 +112,18 @@ class Command(BaseCommand):
                 PoolMembership.objects.create(
                     pool=pool, user=users[user], pull_priority=1 + (index + priority) % 2
                 )
+        # Two sample access profiles, held by nobody: the demo agents keep their roles'
+        # defaults until an admin hands one out (/settings/profiles/).
+        save_access_profile(
+            AccessProfile(name="Atendente N1", description="First line: answers and calls."),
+            pools=pools[:1],
+            features=[Feature.REPORTS, Feature.MERGE, Feature.PHONE_DESK, Feature.API_TOKENS],
+        )
+        save_access_profile(
+            AccessProfile(name="Supervisor", description="Every feature, every pool's work."),
+            pools=[],
+            features=Feature.values,
+        )
         topics = [
             Topic.objects.create(name=n, default_priority=p, keywords=k) for n, p, k in TOPICS
         ]
@@ -154,13 +177,8 @@ class Command(BaseCommand):
             return
         subjects = ["Wrong amount on my invoice", "Internet down since this morning"]
         for index, subject in enumerate(subjects):
-            ticket = services.create_ticket(
-                subject=subject,
-                pool=pools[index % len(pools)],
-                requester=contact,
-                channel=Channel.PORTAL,
-            )
-            services.add_customer_message(ticket, contact=contact, body_text=rng.choice(BODIES))
+            pool = pools[index % len(pools)]
+            ticket = _open(contact, subject, rng.choice(BODIES), pool=pool, channel=Channel.PORTAL)
             if index == 0 and agent is not None and ticket.pool.memberships.filter(user=agent):
                 services.add_reply(
                     ticket,
@@ -172,16 +190,16 @@ class Command(BaseCommand):
     def _ticket(self, index, count, rng, pools, topics, products, contacts, users):
         created = timezone.now() - timedelta(minutes=(count - index) * 97)
         contact = rng.choice(contacts)
-        ticket = services.create_ticket(
-            subject=rng.choice(SUBJECTS),
+        ticket = _open(
+            contact,
+            rng.choice(SUBJECTS),
+            rng.choice(BODIES),
             pool=rng.choice(pools),
-            requester=contact,
             topic=rng.choice(topics),
             product=rng.choice([*products, None]),
             channel=rng.choice([Channel.EMAIL, Channel.EMAIL, Channel.PORTAL, Channel.PHONE]),
-            created_at=created,
+            now=created,
         )
-        services.add_customer_message(ticket, contact=contact, body_text=rng.choice(BODIES))
         # A third stays waiting for Next ticket; the rest are spread over the other states.
         if index % 3 == 0:
             return

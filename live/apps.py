@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LiveConfig(AppConfig):
+    name = "live"
+    verbose_name = _("Live updates")
+
+    def ready(self):
+        from live import access, receivers
+
+        access.register_builtin_rules()
+        receivers.connect()

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PhoneConfig(AppConfig):
+    name = "phone"
+    verbose_name = _("Phone desk")
+
+    def ready(self):
+        from phone import receivers
+
+        receivers.connect()
