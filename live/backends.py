@@ -112,9 +112,11 @@ class DatabaseBackend:
                     logger.exception("live.database_poll_failed")
                     await self._in_thread(connections.close_all)
             elif idle_since is None:
-                # Give the connection back until someone listens again.
+                # Give the connection back until someone listens again. What was delivered
+                # stays remembered: the next page must not hear the last page's events
+                # again from the late-commit window (a call's pop-up came back over the
+                # form opened from it). _poll forgets entries by age.
                 idle_since = timezone.now()
-                self._delivered.clear()
                 await self._in_thread(connections.close_all)
             await asyncio.sleep(settings.LIVE_POLL_SECONDS)
 

@@ -3,6 +3,7 @@ two seconds, on the database backend (SQLite or PostgreSQL, as the run is config
 on Redis; a reconnecting browser resumes; nothing leaks from a rolled-back transaction."""
 
 import threading
+import time
 
 import pytest
 from django.db import transaction
@@ -132,3 +133,28 @@ def test_under_a_wsgi_server_the_stream_ends_and_the_browser_resumes(client, age
     assert body.startswith("retry: 2000")
     assert f"id: {before.id}" in body
     assert '"number":"before"' in body
+
+
+def test_the_next_page_is_not_told_again_what_the_last_page_heard(
+    asgi_server, open_stream, agent, pool
+):
+    """The agent leaves a page for another (for a moment nobody listens): the new page's
+    stream must not repeat an event of the last few seconds that the old page received
+    (a call's pop-up came back over the form the agent had opened from it)."""
+    from live.hub import _hubs
+
+    topic = f"pool:{pool.pk}"
+    first = open_stream(asgi_server.url, user=agent)
+    publish(topic, "call.ringing", {"call": 1})
+    assert first.next()["event"] == "call.ringing"
+    first.close()
+    (hub,) = _hubs.values()
+    deadline = time.monotonic() + 10
+    while hub.has_subscribers():
+        assert time.monotonic() < deadline, "the closed stream stayed subscribed"
+        time.sleep(0.05)
+    time.sleep(0.5)  # several polls with nobody listening
+    second = open_stream(asgi_server.url, user=agent)
+    assert second.nothing_within(1.5)
+    publish(topic, "call.ringing", {"call": 2})
+    assert second.next()["data"] == {"call": 2}
