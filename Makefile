@@ -34,9 +34,13 @@ run: install
 	$(BIN)/python manage.py rebuild_report_facts
 	$(BIN)/honcho -f Procfile start
 
+# Two test processes (pytest-xdist) by default, one per core of the CI machine: the suite
+# waits on servers and browsers as much as it computes. PYTEST_WORKERS=0 runs it in one.
+PYTEST_WORKERS ?= 2
+
 test: install
 	$(COMPILE_MESSAGES)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
