@@ -4,6 +4,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext_noop
+
+# Django 6.1's label of an optional select's empty choice (``BLANK_CHOICE_LABEL``) is not in
+# its pt_BR and pl catalogs yet, so every optional select said it in English on a Portuguese
+# or Polish page. Named here, makemessages puts it in our catalogs, which win over Django's.
+gettext_noop("- Select an option -")
 
 
 def handle_form(request, form, run, *, success, failure, done=""):
