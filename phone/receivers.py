@@ -4,6 +4,8 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
+from people.features import Feature
+from people.profiles import has_feature
 from phone.models import Call, Plan
 from tickets import signals
 from tickets.panels import ON_TICKET, Panel, PanelRow
@@ -29,6 +31,8 @@ def _on_contact_panels(sender, *, contact, user, place, **kwargs):
         panels.append(Panel(title=_("Plans"), rows=rows, key="plans"))
     if place == ON_TICKET:
         return panels  # the card stays short: the calls are on the contact's page
+    if not has_feature(user, Feature.PHONE_DESK):
+        return panels  # calls are the phone desk's, which this agent's profile leaves out
     calls = Call.objects.visible_to(user).filter(contact=contact)
     listed = list(calls.select_related("ticket").order_by("-started_at", "-id")[:CALLS_LISTED])
     rows = tuple(

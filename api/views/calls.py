@@ -12,7 +12,9 @@ from rest_framework.views import APIView
 
 from api import calls, serializers
 from api.access import pools_for, tickets_for
+from api.permissions import TokenScope, feature_permission
 from api.views.common import PAGE_PARAMETERS, in_order, page_response, refuse_unknown
+from people.features import Feature
 from phone.announce import announce_call
 from phone.models import Call
 from phone.services import log_call, record_cti_event
@@ -28,6 +30,8 @@ LIST_PARAMETERS = [
     *PAGE_PARAMETERS,
 ]
 CallPage = serializers.list_of(calls.CallSerializer, "CallPage")
+# The phone desk is a feature of the owner's access profile, in the API as on the pages.
+PHONE_DESK = [TokenScope, feature_permission(Feature.PHONE_DESK)]
 
 
 def calls_for(request):
@@ -53,6 +57,8 @@ def _call_response(request, call: Call, *, code=status.HTTP_200_OK) -> Response:
 
 
 class CallListView(APIView):
+    permission_classes = PHONE_DESK
+
     @extend_schema(parameters=LIST_PARAMETERS, responses=CallPage, operation_id="calls_list")
     def get(self, request):
         """The calls of the token's pools, newest first."""
@@ -91,6 +97,8 @@ class CallListView(APIView):
 
 
 class CallDetailView(APIView):
+    permission_classes = PHONE_DESK
+
     @extend_schema(responses=calls.CallSerializer, operation_id="calls_read")
     def get(self, request, pk):
         """One call of the token's pools."""
@@ -104,6 +112,8 @@ class CallDetailView(APIView):
 
 
 class CallEventView(APIView):
+    permission_classes = PHONE_DESK
+
     @extend_schema(
         request=calls.CallEventSerializer,
         responses={200: calls.CallSerializer},

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from api.services import create_token
 from people.features import Feature
 from people.models import AccessProfile
+from phone.models import Call
 from people.services_profiles import assign_access_profile, save_access_profile
 from reports.models import SavedReport
 from reports.saved import readers
@@ -204,6 +205,37 @@ def test_every_phone_desk_route_needs_the_feature(client, agent):
     for name, pattern in routes:
         _refused(client, _url(name, pattern, 1) if pattern.pattern.converters else reverse(name))
     assert 'id="nav-calls"' not in client.get(reverse("tickets:queue")).text
+
+
+def test_the_calls_api_needs_the_phone_desk(agent, pool):
+    """Every calls route of the API (list, read, log, CTI event), as on the pages."""
+    call = Call.objects.create(pool=pool, direction="in", customer_number="+48221234567")
+    _token, secret = create_token(owner=agent, name="t", scope="write", pools=[], actor=agent)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert api.get("/api/v1/calls/").status_code == 200  # the role default opens it
+    _holding(agent, _profile("No phone", without=["phone_desk"]))
+    answers = [
+        api.get("/api/v1/calls/").status_code,
+        api.get(f"/api/v1/calls/{call.pk}/").status_code,
+        api.post("/api/v1/calls/", {"pool": pool.pk, "number": "+48221234567"}).status_code,
+        api.post(
+            "/api/v1/calls/events/", {"event": "new", "call_id": "x1", "pool": pool.pk}
+        ).status_code,
+    ]
+    assert answers == [403, 403, 403, 403]
+    assert Call.objects.count() == 1  # nothing logged
+    assert api.get("/api/v1/tickets/").status_code == 200  # the rest of the API still opens
+
+
+def test_the_contact_page_lists_calls_only_with_the_phone_desk(client, agent, pool, customer):
+    Call.objects.create(pool=pool, direction="in", customer_number="+48221234567", contact=customer)
+    client.force_login(agent)
+    url = reverse("tickets:contact", args=[customer.pk])
+    calls = [p for p in client.get(url).context["panels"] if p.key == "calls"]
+    assert len(calls) == 1 and len(calls[0].rows) == 1
+    _holding(agent, _profile("No phone", without=["phone_desk"]))
+    assert "calls" not in [panel.key for panel in client.get(url).context["panels"]]
 
 
 def test_every_settings_section_needs_the_feature(client, admin_user):
