@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 from api.services import create_token
 from people.features import Feature
 from people.models import AccessProfile
-from phone.models import Call
 from people.services_profiles import assign_access_profile, save_access_profile
+from phone.models import Call
 from reports.models import SavedReport
 from reports.saved import readers
 from tests.tickets.test_approval import _pending_reply
