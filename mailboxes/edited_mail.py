@@ -93,8 +93,15 @@ def person_values(user) -> Values:
     return Values(name_of(user), name=name_of(user))
 
 
-def ticket_values(ticket, *, url: str = "") -> Values:
-    """A ticket as plain values; related rows are read only when the template uses them."""
+def ticket_values(ticket, *, url: str = "", for_customer: bool = False) -> Values:
+    """A ticket as plain values; related rows are read only when the template uses them.
+
+    ``for_customer``: the mail goes to the customer, so ``.pool`` prints the pool's
+    customer-facing name (internal pool names stay inside the team).
+    """
+
+    def pool() -> str:
+        return ticket.pool.customer_facing_name if for_customer else ticket.pool.name
 
     def requester() -> Values:
         name = ticket.requester.name if ticket.requester_id else ""
@@ -107,7 +114,7 @@ def ticket_values(ticket, *, url: str = "") -> Values:
         status=ticket.get_status_display(),
         priority=ticket.get_priority_display(),
         url=url,
-        pool=lambda: ticket.pool.name,
+        pool=pool,
         requester=requester,
         customer_name=lambda: requester()["name"],
         assignee=lambda: person_values(ticket.assignee) if ticket.assignee_id else "",

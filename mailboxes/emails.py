@@ -140,7 +140,9 @@ def auto_reply_values(context: dict) -> dict:
     ticket, mailbox = context["ticket"], context["mailbox"]
     return {
         "ticket": ticket_values(
-            ticket, url=urljoin(settings.SITE_URL, reverse("portal:detail", args=[ticket.number]))
+            ticket,
+            url=urljoin(settings.SITE_URL, reverse("portal:detail", args=[ticket.number])),
+            for_customer=True,
         ),
         "mailbox": Values(
             mailbox.name,
@@ -182,7 +184,9 @@ def first_message_values(context: dict) -> dict:
     ticket, mailbox = context["ticket"], context["mailbox"]
     return {
         "ticket": ticket_values(
-            ticket, url=urljoin(settings.SITE_URL, reverse("portal:detail", args=[ticket.number]))
+            ticket,
+            url=urljoin(settings.SITE_URL, reverse("portal:detail", args=[ticket.number])),
+            for_customer=True,
         ),
         "message_text": context["message_text"],
         "agent_name": context["agent_name"],

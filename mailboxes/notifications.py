@@ -505,7 +505,12 @@ def notification_email(
         language=recipient.language,
         pool_id=ticket.pool_id,
         context=context,
-        values=lambda context: {**context, "ticket": ticket_values(ticket, url=context["link"])},
+        values=lambda context: {
+            **context,
+            "ticket": ticket_values(
+                ticket, url=context["link"], for_customer=recipient.is_customer
+            ),
+        },
         cache=cache,
     )
 

@@ -151,3 +151,25 @@ def test_every_mail_template_editor_lists_its_variables(admin_client):
     )
     response = admin_client.get(reverse("admin:mailboxes_emailtemplate_change", args=[template.pk]))
     assert "<code>{{ deadline }}</code>" in response.text
+
+
+def test_customer_mail_names_the_pool_by_its_name_for_customers(ticket, mailbox, agent):
+    """Internal pool names stay inside the team: ``{{ ticket.pool }}`` in mail to the
+    customer prints the pool's customer-facing name; agents' mail keeps the internal one."""
+    ticket.pool.name, ticket.pool.customer_name = "L2 billing escalations", "Billing"
+    ticket.pool.save()
+    EmailTemplate.objects.create(
+        kind=Kind.AUTO_REPLY, language="en", subject="Got it", body_text="[{{ ticket.pool }}]"
+    )
+    assert auto_reply_email(ticket, mailbox=mailbox).body_text == "[Billing]\n"
+    rule, _ = NotificationRule.objects.get_or_create(event=NotificationRule.Event.TICKET_OPENED)
+    EmailTemplate.objects.create(
+        kind=Kind.TICKET_OPENED, language="en", subject="New", body_text="[{{ ticket.pool }}]"
+    )
+    info = EventInfo(event=rule.event, ticket=ticket, actor=agent)
+    to_agent = Recipient(address="agent@helpdesk.test", name="Agent", language="en")
+    to_customer = Recipient(
+        address="carla@example.test", name="Carla", language="en", is_customer=True
+    )
+    assert notification_email(info, to_agent).body_text == "[L2 billing escalations]\n"
+    assert notification_email(info, to_customer).body_text == "[Billing]\n"
