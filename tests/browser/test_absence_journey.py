@@ -50,6 +50,12 @@ def test_an_approved_absence_sends_the_agents_new_ticket_to_the_substitute(
     form.get_by_role("button", name="Ask for approval").click()
     expect(page.locator("#my-absences")).to_contain_text("awaiting approval")
     _screenshots(page, artifacts_dir, "absence-request")
+    # On a phone the Withdraw button is on the screen, not beyond its right edge.
+    page.set_viewport_size({"width": 390, "height": 900})
+    withdraw = page.locator("#my-absences").get_by_role("button", name="Withdraw")
+    box = withdraw.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    page.set_viewport_size({"width": 1366, "height": 900})
 
     boss = page_problems.watch(sign_in(new_context().new_page(), "boss"))
     boss.locator("#nav-team").click()
