@@ -137,7 +137,15 @@ def auto_reply_email(
 
 def auto_reply_values(context: dict) -> dict:
     """What an edited auto-reply may print: plain values, links to the portal."""
-    ticket, mailbox = context["ticket"], context["mailbox"]
+    return {
+        **_to_customer_values(context["ticket"], context["mailbox"]),
+        "out_of_hours": context.get("out_of_hours", ""),
+    }
+
+
+def _to_customer_values(ticket, mailbox: Mailbox | None) -> dict:
+    """The ticket (its portal address, the pool's name for customers), the mailbox that
+    writes and the portal, as an edited mail to the customer may print them."""
     return {
         "ticket": ticket_values(
             ticket,
@@ -145,12 +153,11 @@ def auto_reply_values(context: dict) -> dict:
             for_customer=True,
         ),
         "mailbox": Values(
-            mailbox.name,
-            name=mailbox.name,
-            from_address=mailbox.from_address,
-            from_name=mailbox.from_name,
+            mailbox.name if mailbox else "",
+            name=mailbox.name if mailbox else "",
+            from_address=mailbox.from_address if mailbox else "",
+            from_name=mailbox.from_name if mailbox else "",
         ),
-        "out_of_hours": context.get("out_of_hours", ""),
         "portal_url": urljoin(settings.SITE_URL, reverse("portal:home")),
     }
 
@@ -181,23 +188,11 @@ def first_message_email(message, *, mailbox: Mailbox | None, signature: str) -> 
 
 def first_message_values(context: dict) -> dict:
     """What an edited first message may print: plain values only."""
-    ticket, mailbox = context["ticket"], context["mailbox"]
     return {
-        "ticket": ticket_values(
-            ticket,
-            url=urljoin(settings.SITE_URL, reverse("portal:detail", args=[ticket.number])),
-            for_customer=True,
-        ),
+        **_to_customer_values(context["ticket"], context["mailbox"]),
         "message_text": context["message_text"],
         "agent_name": context["agent_name"],
         "signature": context["signature"],
-        "mailbox": Values(
-            mailbox.name if mailbox else "",
-            name=mailbox.name if mailbox else "",
-            from_address=mailbox.from_address if mailbox else "",
-            from_name=mailbox.from_name if mailbox else "",
-        ),
-        "portal_url": urljoin(settings.SITE_URL, reverse("portal:home")),
     }
 
 
