@@ -35,7 +35,7 @@ def _created(sender, tickets, **kwargs):
 
     ids = sorted(ticket.pk for ticket in tickets)
     if ids:
-        enqueue_on_commit(refresh_facts_task, ids)
+        enqueue_on_commit(refresh_facts_task, ids, on_failure=lambda: _refresh(ids))
 
 
 def _statuses(sender, changes, **kwargs):

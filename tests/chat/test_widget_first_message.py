@@ -99,3 +99,26 @@ def test_a_channel_is_read_once_for_many_requests(visitor, widget_channel):
     with CaptureQueriesContext(connection) as queries:
         visitor.config()
     assert not [q for q in queries if ChatChannel._meta.db_table in q["sql"].split("FROM")[1]]
+
+
+def test_with_the_broker_down_a_new_chat_is_still_notified_and_counted(
+    visitor, agent, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A job that cannot be queued is done in the request, as before (no sweep finds it)."""
+    NotificationPreference.objects.create(
+        user=agent, new_ticket=NotificationPreference.Delivery.IMMEDIATE
+    )
+    visitor.config()
+
+    def down(task, *args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(Task, "apply_async", down)
+    monkeypatch.setattr(Task, "delay", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert visitor.send("Where is my parcel?").status_code == 201
+
+    ticket = Ticket.objects.get()
+    assert TicketFact.objects.filter(ticket=ticket).exists()
+    told = OutgoingEmail.objects.filter(ticket=ticket, internal=True)
+    assert [agent.email in row.to for row in told] == [True]
