@@ -210,7 +210,7 @@ async def agent_stream(port, session_key, heard_at: dict, opened, stop):
         writer.close()
 
 
-async def visitor(port, key, every, seconds, sent_at, counts, start_delay, gate):
+async def visitor(port, key, every, seconds, sent_at, counts, start_delay, gate, firsts):
     await asyncio.sleep(start_delay)  # visitors spread over the first interval
     http = Connection(port)
     base = f"/chat/widget/{key}/"
@@ -241,6 +241,8 @@ async def visitor(port, key, every, seconds, sent_at, counts, start_delay, gate)
                 answer = json.loads(data)
                 token = answer["token"]
                 sent_at[answer["id"]] = before
+                if "stamp" in fields:
+                    firsts.add(answer["id"])  # a first message: it opened a ticket
                 last_id = max([last_id, answer["id"]] + [m["id"] for m in answer["messages"]])
                 counts["stored"] += 1
             else:
@@ -259,10 +261,11 @@ async def run(args, channel, session_key, port):
     stream = asyncio.create_task(agent_stream(port, session_key, heard_at, opened, stop))
     await asyncio.wait_for(opened.wait(), timeout=30)
     gate = asyncio.Semaphore(args.in_flight)
+    firsts: set[int] = set()
     visitors = [
         visitor(
             port, channel.public_key, args.every, args.seconds, sent_at, counts,
-            args.every * n / args.visitors, gate,
+            args.every * n / args.visitors, gate, firsts,
         )
         for n in range(args.visitors)
     ]  # fmt: skip
@@ -271,7 +274,11 @@ async def run(args, channel, session_key, port):
     stop.set()
     stream.cancel()
     latencies = [heard_at[pk] - sent for pk, sent in sent_at.items() if pk in heard_at]
-    return counts, latencies, len(sent_at) - len(latencies)
+    of_firsts = [heard_at[pk] - sent_at[pk] for pk in firsts if pk in heard_at]
+    of_others = [
+        heard_at[pk] - sent for pk, sent in sent_at.items() if pk in heard_at and pk not in firsts
+    ]
+    return counts, (latencies, of_firsts, of_others), len(sent_at) - len(latencies)
 
 
 def stored_ticket_messages(channel) -> int:
@@ -346,12 +353,19 @@ def main() -> None:
         f"answered 201 {counts['stored']} -> "
         + ("every message stored once" if stored_in == counts["stored"] else "MISMATCH")
     )
+    latencies, of_firsts, of_others = latencies
     if latencies:
         print(
             f"send -> agent's live stream: p50 {statistics.median(latencies) * 1000:.0f} ms, "
             f"p95 {percentile(latencies, 0.95) * 1000:.0f} ms, "
             f"max {max(latencies) * 1000:.0f} ms ({len(latencies)} heard, {unheard} not heard)"
         )
+    for label, values in (("first messages", of_firsts), ("later messages", of_others)):
+        if values:
+            print(
+                f"  {label}: p50 {statistics.median(values) * 1000:.0f} ms, "
+                f"p95 {percentile(values, 0.95) * 1000:.0f} ms ({len(values)})"
+            )
     messages = max(counts["stored"], 1)
     per_server, per_worker = cpu_server / messages * 1000, cpu_worker / messages * 1000
     print(

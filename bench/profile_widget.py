@@ -8,8 +8,9 @@ Usage, from the repository root (a database whose name contains "bench")::
 Through Django's test client (every middleware, the view, the commit and the after-commit
 receivers), on real transactions: ``--visitors`` first messages, then ``--rounds`` follow-ups
 each. Celery jobs are not sent but counted by task, then run here once, in process, to
-give the worker's share (``--worker``). Prints CPU ms and SQL statements per message for
-first and follow-up messages; ``--profile`` prints cProfile's top functions.
+give the worker's share (``--worker``: the first messages' jobs, then the follow-ups').
+Prints CPU ms and SQL statements per message for first and follow-up messages;
+``--profile`` prints cProfile's top functions.
 """
 
 import argparse
@@ -138,6 +139,7 @@ def main() -> None:
         stats = pstats.Stats(profile).strip_dirs().sort_stats("cumulative")
         stats.print_stats(args.top)
     if args.worker:
+        run_jobs("worker, first messages' jobs", sent_first, args.visitors, args)
         run_jobs("worker, follow-ups' jobs", jobs.sent, args.visitors * args.rounds, args)
 
 

@@ -38,14 +38,17 @@ def contact_by_email(address: str) -> Contact | None:
     return found.contact if found else None
 
 
-def find_or_create_contact(*, name: str, phone: str = "", email: str = "") -> Contact:
-    """The contact with this email or phone number, or a new one carrying them."""
+def find_or_create_contact(
+    *, name: str, phone: str = "", email: str = "", language: str = ""
+) -> Contact:
+    """The contact with this email or phone number, or a new one carrying them (and
+    ``language``, when given)."""
     contact = (contact_by_email(email) if email else None) or (
         contact_by_phone(phone) if phone else None
     )
     if contact is not None:
         return contact
-    contact = Contact.objects.create(name=(name or phone or email or "?")[:200])
+    contact = Contact.objects.create(name=(name or phone or email or "?")[:200], language=language)
     if phone and len(digits_of(phone)) >= MIN_SUFFIX_DIGITS:
         number = phone if phone.startswith("+") else f"+{digits_of(phone)}"
         ContactPhone.objects.create(contact=contact, number=number)

@@ -235,19 +235,39 @@ def _subject(channel: ChatChannel, inbound: Inbound, name: str) -> str:
     }
 
 
-@transaction.atomic
 def receive(
-    channel: ChatChannel, inbound: Inbound, *, files=(), email: str = ""
+    channel: ChatChannel,
+    inbound: Inbound,
+    *,
+    files=(),
+    email: str = "",
+    conversation: Conversation | None = None,
 ) -> ChatMessage | None:
     """Record a customer's message on their conversation's ticket (a new one if none).
 
     The entry point of every chat intake (webhooks, and the website widget's views). None
     when this platform message was recorded before. A new ticket gets the channel's
     greeting, or its out-of-hours text outside the calendar's working hours.
+    ``conversation``: the chat's, already locked by the caller in this transaction (or made
+    in it), with its contact and ticket; else it is found or made here.
     """
-    conversation = _conversation(channel, inbound)
-    duplicate = inbound.platform_message_id and (
-        ChatMessage.objects.filter(
+    # A caller that holds the conversation holds the transaction: no savepoint of our own
+    # (an error rolls back the caller's work too, as it would anyway).
+    with transaction.atomic(savepoint=conversation is None):
+        return _receive(channel, inbound, files=files, email=email, conversation=conversation)
+
+
+def _receive(channel, inbound, *, files, email, conversation) -> ChatMessage | None:
+    # Registered before the intake's events: the agents' "chat.message" leaves first.
+    heard = live.sent_first()
+    if conversation is None:
+        conversation = _conversation(channel, inbound)
+    conversation.channel = channel
+    duplicate = (
+        inbound.platform_message_id
+        # No customer message yet (a conversation just made): nothing to be a duplicate of.
+        and conversation.last_inbound_at is not None
+        and ChatMessage.objects.filter(
             conversation=conversation,
             direction=ChatMessage.Direction.IN,
             platform_message_id=inbound.platform_message_id,
@@ -295,7 +315,7 @@ def receive(
         from chat.outbound import queue_welcome
 
         queue_welcome(conversation, language=contact.language, now=now)
-    live.message_received(record, is_new_ticket=mail.is_new)
+    live.message_received(record, is_new_ticket=mail.is_new, into=heard)
     return record
 
 

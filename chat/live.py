@@ -10,6 +10,7 @@ live app is not installed, nothing is published (the pages still show it on relo
 """
 
 from django.apps import apps
+from django.db import transaction
 
 
 def _publish(topic: str, event: str, data: dict) -> None:
@@ -36,8 +37,20 @@ def _payload(record) -> dict:
     }
 
 
-def message_received(record, *, is_new_ticket: bool) -> None:
-    """A customer's message was recorded (maybe opening a ticket)."""
+def sent_first() -> list[tuple[str, str, dict]]:
+    """A list whose events are published right after the current transaction commits, ahead
+    of the after-commit work registered after this call (the ticket events' receivers:
+    notifications, SLA, webhooks...): an agent hears a chat line without waiting for them."""
+    events: list[tuple[str, str, dict]] = []
+    if apps.is_installed("live"):
+        # After commit, publish_many's own on_commit runs at once.
+        transaction.on_commit(lambda: _publish_many(events) if events else None)
+    return events
+
+
+def message_received(record, *, is_new_ticket: bool, into: list | None = None) -> None:
+    """A customer's message was recorded (maybe opening a ticket). ``into``: a list of
+    ``sent_first``, else published after commit like any event."""
     payload = _payload(record)
     data = {**payload, "new_ticket": is_new_ticket}
     events = []
@@ -51,7 +64,10 @@ def message_received(record, *, is_new_ticket: bool) -> None:
             {**payload, "text": record.text},
         )
     )
-    _publish_many(events)
+    if into is not None:
+        into.extend(events)
+    else:
+        _publish_many(events)
 
 
 def message_sent(record) -> None:

@@ -6,6 +6,7 @@
   the agent ticks that it goes as the approved template (or refused outright without one).
 - ``ticket_panels``: the window's state, on the agent's ticket page, before they write.
 - ``ticket_thread``: the chat thread (bubbles, times, delivery state) instead of the mail one.
+- a channel or its texts saved: the widget's views read it again (``chat.widget``).
 """
 
 from tickets import signals
@@ -44,7 +45,21 @@ def _on_ticket_thread(sender, ticket, user, messages, **kwargs):
     return thread_view(ticket, messages)
 
 
+def _on_channel_changed(sender, **kwargs):
+    from chat.widget import forget_widget_channels
+
+    forget_widget_channels()
+
+
 def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from chat.models import ChannelText, ChatChannel
+
+    for model in (ChatChannel, ChannelText):
+        name = model.__name__
+        post_save.connect(_on_channel_changed, sender=model, dispatch_uid=f"chat-saved-{name}")
+        post_delete.connect(_on_channel_changed, sender=model, dispatch_uid=f"chat-gone-{name}")
     signals.replies_leaving.connect(_on_replies_leaving, dispatch_uid="chat-queue-replies")
     signals.replies_sent_elsewhere.connect(
         _on_replies_sent_elsewhere, dispatch_uid="chat-replies-sent-here"

@@ -14,7 +14,7 @@ from functools import wraps
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connections
+from django.db import connections, transaction
 from django.http import (
     Http404,
     HttpResponse,
@@ -180,7 +180,22 @@ def messages(request, channel, token):
         return JsonResponse({"messages": _messages_json(channel, mine, after)})
     if request.method != "POST":
         return HttpResponse(status=405)
-    conversation = widget.conversation_for(channel, token)
+    posted = _post_message(request, channel, token)
+    after = int(request.POST.get("after") or 0) if request.POST.get("after", "").isdigit() else 0
+    return JsonResponse(
+        {
+            "token": visitor_token(posted.conversation),
+            "conversation": str(posted.conversation.public_key),
+            "id": posted.record.pk,
+            "messages": _messages_json(channel, posted.conversation, after),
+        },
+        status=201,
+    )
+
+
+@transaction.atomic  # one transaction: the conversation is read and locked in one query
+def _post_message(request, channel, token) -> widget.Posted:
+    conversation = widget.conversation_for(channel, token, lock=True)
     if token and conversation is None:
         raise widget.RefusedError(_("This conversation is not yours."), status=403)
     widget.check_rates(
@@ -191,7 +206,7 @@ def messages(request, channel, token):
         widget.check_human(
             honeypot=request.POST.get(widget.HONEYPOT, ""), stamp=request.POST.get("stamp", "")
         )
-    posted = widget.post_message(
+    return widget.post_message(
         channel,
         conversation=conversation,
         text=request.POST.get("text", ""),
@@ -200,16 +215,6 @@ def messages(request, channel, token):
         email=_email(request.POST.get("email", "")),
         language=translation.get_language(),
         client_id=request.POST.get("client_id", ""),
-    )
-    after = int(request.POST.get("after") or 0) if request.POST.get("after", "").isdigit() else 0
-    return JsonResponse(
-        {
-            "token": visitor_token(posted.conversation),
-            "conversation": str(posted.conversation.public_key),
-            "id": posted.record.pk,
-            "messages": _messages_json(channel, posted.conversation, after),
-        },
-        status=201,
     )
 
 

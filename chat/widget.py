@@ -68,17 +68,41 @@ class RefusedError(Exception):
 # --- the channel and its origins ------------------------------------------------------
 
 
+# Every widget request reads its channel: each process keeps what it read for a few seconds
+# (a busy site's visitors send tens of requests a second to one channel). An admin's change
+# reaches this process at once (``forget_widget_channels``, on save) and the other
+# processes within CHANNEL_SECONDS.
+CHANNEL_SECONDS = 5.0
+_channels: dict[str, tuple[float, ChatChannel | None]] = {}
+
+
 def widget_channel(key) -> ChatChannel | None:
-    """The active widget channel of a public key (None for any other key or kind)."""
+    """The active widget channel of a public key (None for any other key or kind), with its
+    calendar, pool and translated texts; read at most once per ``CHANNEL_SECONDS`` per
+    process. Callers only read it."""
     try:
-        uuid.UUID(str(key))
+        key = str(uuid.UUID(str(key)))
     except ValueError:
         return None
-    return (
+    now = time.monotonic()
+    kept = _channels.get(key)
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    channel = (
         ChatChannel.objects.filter(public_key=key, kind=ChatChannel.Kind.WIDGET, active=True)
         .select_related("calendar", "pool")
+        .prefetch_related("texts")
         .first()
     )
+    if len(_channels) > 1000:  # keys nobody asks for any more
+        _channels.clear()
+    _channels[key] = (now + CHANNEL_SECONDS, channel)
+    return channel
+
+
+def forget_widget_channels() -> None:
+    """A channel or its texts changed: this process reads them again."""
+    _channels.clear()
 
 
 def normalized_origin(value: str) -> str:
@@ -175,12 +199,19 @@ def check_files(files) -> None:
 # --- the visitor's conversation ---------------------------------------------------------
 
 
-def conversation_for(channel: ChatChannel, token: str) -> Conversation | None:
-    """The conversation a visitor token names, on this channel only."""
+def conversation_for(channel: ChatChannel, token: str, *, lock=False) -> Conversation | None:
+    """The conversation a visitor token names, on this channel only.
+
+    ``lock``: locked until commit, with its contact and ticket, as ``chat.inbound.receive``
+    wants it (one query for the token's check and the message's lock).
+    """
     key = conversation_key_of(token) if token else None
     if key is None:
         return None
-    return Conversation.objects.filter(channel=channel, public_key=key).first()
+    rows = Conversation.objects.filter(channel=channel, public_key=key)
+    if lock:
+        rows = rows.select_for_update(of=("self",)).select_related("contact", "ticket")
+    return rows.first()
 
 
 def is_open_now(channel: ChatChannel) -> bool:
@@ -211,6 +242,8 @@ def post_message(
 
     ``client_id`` is the widget's own id of the message: sent twice (a retried request),
     it is stored once. Goes through ``chat.inbound.receive`` like every channel.
+    ``conversation``: as ``conversation_for(..., lock=True)`` read it, in the caller's
+    transaction.
     """
     text = text.strip()
     if len(text) > MAX_TEXT:
@@ -233,10 +266,13 @@ def post_message(
         text=text,
         media=media,
     )
-    with transaction.atomic():
+    # No savepoint: the view's transaction is this one (a refusal rolls it all back).
+    with transaction.atomic(savepoint=False):
         if conversation is None:
-            _start_conversation(channel, external_id, name=name, email=email, language=language)
-        record = receive(channel, inbound, files=list(files))
+            conversation = _start_conversation(
+                channel, external_id, name=name, email=email, language=language
+            )
+        record = receive(channel, inbound, files=list(files), conversation=conversation)
         if record is None:  # the same client id again: the message stored the first time
             stored = Conversation.objects.select_related("contact").get(
                 channel=channel, external_id=external_id
@@ -256,13 +292,17 @@ def _start_conversation(
     the agents' tools use it)."""
     email = email.strip().lower()
     name = name.strip()[:MAX_NAME]
-    contact = find_or_create_contact(name=name or _("Website visitor"), email=email)
-    if not contact.language and language in dict(settings.LANGUAGES):
+    language = language if language in dict(settings.LANGUAGES) else ""
+    contact = find_or_create_contact(
+        name=name or _("Website visitor"), email=email, language=language
+    )
+    if not contact.language and language:
         contact.language = language
         contact.save(update_fields=["language"])
-    return Conversation.objects.create(
+    conversation = Conversation.objects.create(
         channel=channel, external_id=external_id, external_name=name, contact=contact
     )
+    return conversation
 
 
 def _files_by_message(rows: list[ChatMessage]) -> dict[int, list[Attachment]]:

@@ -306,6 +306,8 @@ CELERY_TASK_ROUTES = {
     "mailboxes.tasks.process_raw_messages_task": {"queue": "intake"},
     "mailboxes.tasks.send_outgoing_email_task": {"queue": "customer_mail"},
     "mailboxes.tasks.send_internal_email_task": {"queue": "internal_mail"},
+    # New tickets' notifications, out of the request or batch that opened them.
+    "mailboxes.tasks.notify_tickets_opened_task": {"queue": "internal_mail"},
     "webhooks.tasks.fan_out_deliveries_task": {"queue": "webhooks"},
     "webhooks.tasks.send_delivery_task": {"queue": "webhooks"},
     # Search documents: a backlog of them never delays a fetch (the catch-up is the guarantee).

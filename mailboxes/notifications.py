@@ -390,6 +390,14 @@ def notify(event: str, items, *, actor=None, now=None) -> list[OutgoingEmail]:
     return queue_automatic_emails(mails, mailboxes=reads.mailboxes)
 
 
+def notify_tickets_opened(ticket_ids, *, actor_id=None) -> list[OutgoingEmail]:
+    """``notify(TICKET_OPENED)`` for tickets named by id (the task's side: the receiver of
+    ``tickets_created`` queues it after the opening commit)."""
+    tickets = list(Ticket.objects.filter(pk__in=ticket_ids).order_by("pk"))
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    return notify(Event.TICKET_OPENED, [Notice(ticket) for ticket in tickets], actor=actor)
+
+
 def _agent_mails(delivered, infos: dict[int, EventInfo], reads: _Reads) -> list["AutomaticMail"]:
     mails = []
     for item in delivered:

@@ -37,9 +37,20 @@ def _notices(items, **kwargs):
 
 
 def _on_tickets_created(sender, tickets, actor, **kwargs):
+    # In a task: a chat's first line, a portal form, a batch of mail don't wait for it. With
+    # the broker down, here as before (no sweep would find the mail that was never queued).
+    from helpdesk.celery import enqueue_on_commit
     from mailboxes.notifications import notify
+    from mailboxes.tasks import notify_tickets_opened_task
 
-    notify(Event.TICKET_OPENED, _notices(tickets), actor=actor)
+    ids = sorted(ticket.pk for ticket in tickets)
+    if ids:
+        enqueue_on_commit(
+            notify_tickets_opened_task,
+            ids,
+            actor.pk if actor else None,
+            on_failure=lambda: notify(Event.TICKET_OPENED, _notices(tickets), actor=actor),
+        )
 
 
 # Status changes that are events of their own in the notification rules.

@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from helpdesk.celery import enqueue_on_commit
-from mailboxes import digests, fetch_claims, ingest, outbound, processing
+from mailboxes import digests, fetch_claims, ingest, notifications, outbound, processing
 
 
 @shared_task
@@ -106,3 +106,11 @@ def requeue_stale_raw_messages_task():
 def send_due_digests_task():
     """Beat: queue the agents' digests whose period turned (claimed rows: safe to re-run)."""
     digests.send_due_digests()
+
+
+@shared_task
+def notify_tickets_opened_task(ticket_ids, actor_id=None):
+    """The "ticket opened" notifications of new tickets, off the request that opened them
+    (queued once per commit with all its tickets). Not idempotent: a second run of the same
+    job mails again (Celery delivers a job once unless a worker dies mid-run)."""
+    notifications.notify_tickets_opened(ticket_ids, actor_id=actor_id)

@@ -1,8 +1,10 @@
 """The report facts follow the domain events: each event refreshes its tickets' rows.
 
 Receivers run after the sla's (the app comes later in INSTALLED_APPS), so a deadline the
-event met or missed is already recorded. A failure is logged, never raised: the ticket's
-change is committed, and its next event (or ``rebuild_report_facts``) brings it back.
+event met or missed is already recorded. New tickets' facts are written by a task
+(``refresh_facts_task``), the other events' in the receiver. A failure is logged, never
+raised: the ticket's change is committed, and its next event (or ``rebuild_report_facts``)
+brings it back.
 """
 
 import logging
@@ -26,7 +28,14 @@ _WORKING = {"new", "taken", "in_progress"}
 
 
 def _created(sender, tickets, **kwargs):
-    _refresh([ticket.pk for ticket in tickets])
+    # In a task: the request that opened them (a chat's first line, a portal form) does not
+    # wait for their facts. Queued after the sla's receivers ran, so their deadlines are in.
+    from helpdesk.celery import enqueue_on_commit
+    from reports.tasks import refresh_facts_task
+
+    ids = sorted(ticket.pk for ticket in tickets)
+    if ids:
+        enqueue_on_commit(refresh_facts_task, ids, on_failure=lambda: _refresh(ids))
 
 
 def _statuses(sender, changes, **kwargs):

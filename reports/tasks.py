@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from reports import saved
+from reports import saved, services
 
 
 @shared_task
@@ -13,3 +13,10 @@ def send_scheduled_reports_task():
     period (a unique row per report and period, written with the outbox rows).
     """
     return saved.send_due_reports()
+
+
+@shared_task
+def refresh_facts_task(ticket_ids):
+    """Recompute the report facts of these tickets (new ones: ``tickets_created``). Safe to
+    run twice: the rows are replaced by what the tables say then."""
+    services.refresh_facts(ticket_ids)

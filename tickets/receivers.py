@@ -60,18 +60,16 @@ def _tickets_created(sender, tickets, **kwargs):
 
 
 def _messages_added(sender, messages, **kwargs):
+    # A message written in the instant its ticket was opened (the intake's first message)
+    # is in the rebuild tickets_created queued after the same commit: not a second one (nor,
+    # for a chat, a window: the chat's next line opens one).
+    later = [m for m in messages if m.created_at != m.ticket.created_at]
     chats = {}
     if settings.SEARCH_CHAT_INDEX_SECONDS > 0:
-        chats = {m.ticket_id: m.ticket for m in messages if m.ticket.channel in MESSAGING_CHANNELS}
+        chats = {m.ticket_id: m.ticket for m in later if m.ticket.channel in MESSAGING_CHANNELS}
     if chats:
         _reindex_soon(chats.values())
-    # A message written in the instant its ticket was opened (the intake's first message)
-    # is in the rebuild tickets_created queued after the same commit: not a second one.
-    _reindex(
-        m.ticket_id
-        for m in messages
-        if m.ticket_id not in chats and m.created_at != m.ticket.created_at
-    )
+    _reindex(m.ticket_id for m in later if m.ticket_id not in chats)
 
 
 def _tickets_updated(sender, changes, **kwargs):

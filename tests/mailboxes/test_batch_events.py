@@ -104,8 +104,9 @@ def _day(mailbox, tag, process, run):
 
 @pytest.mark.parametrize("way", ["one by one", "in one batch"])
 def test_a_day_of_mail_gets_its_deadlines_and_notifications_one_by_one_or_in_one_batch(
-    mailbox, pool, agent, policy, django_capture_on_commit_callbacks, way
+    mailbox, pool, agent, policy, django_capture_on_commit_callbacks, way, eager_tasks
 ):
+    # eager_tasks: new tickets' notifications are a task's (notify_tickets_opened_task).
     _rules_on()
     agent.agent_profile.skills.add(Skill.objects.create(name="Invoices", keywords="duplicidade"))
 
@@ -168,14 +169,16 @@ def test_a_batch_with_its_sla_and_notification_receivers_costs_the_same_for_ten_
     # replies leave elsewhere): each once per batch, whatever its size; plus 8 for the
     # agents' own choices (new tickets and customer messages each read the pool's members
     # or technicians, then their choices and absences, and what the mail needs); plus 2 for
-    # the mailbox each ticket came in by (each mailbox sends as itself).
-    assert counts[0] == counts[1] <= 76
+    # the mailbox each ticket came in by (each mailbox sends as itself). That was 76; since
+    # issue 15 the new tickets' "ticket opened" notifications and report facts are tasks of
+    # their own (notify_tickets_opened_task, refresh_facts_task), not counted here: 48.
+    assert counts[0] == counts[1] <= 48
     assert Deadline.objects.count() == 2 * Ticket.objects.count() == 2 * 65
     assert not Ticket.objects.filter(due_at__isnull=True).exists()
 
 
 def test_a_failing_sla_receiver_does_not_stop_the_notifications(
-    mailbox, agent, policy, django_capture_on_commit_callbacks, monkeypatch, caplog
+    mailbox, agent, policy, django_capture_on_commit_callbacks, monkeypatch, caplog, eager_tasks
 ):
     _rules_on()
 

@@ -30,6 +30,12 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 PERIOD = Period(date(2026, 10, 19), date(2026, 11, 15))
 
 
+@pytest.fixture(autouse=True)
+def _eager_tasks(eager_tasks):
+    """A new ticket's facts are a task's (``refresh_facts_task``): run in-process after
+    commit, as a worker would."""
+
+
 def at(day: str, clock: str) -> datetime:
     return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=WARSAW)
 
