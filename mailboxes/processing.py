@@ -422,6 +422,7 @@ def _customer_mail(item: _Item, match: ThreadMatch, contact, participants, *, re
         pool=raw.mailbox.pool,
         routing_text=f"{parsed.subject}\n{parsed.text}",
         language=item.language or raw.mailbox.language,  # what routing reads keywords in
+        told_language=item.language,
     )
 
 

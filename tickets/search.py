@@ -34,7 +34,7 @@ import itertools
 import re
 import shlex
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -194,12 +194,14 @@ def _requesters(contact_ids: set[int]) -> dict[int, _Requester]:
     return found
 
 
-def index_tickets(ticket_ids: Iterable[int]) -> int:
+def index_tickets(ticket_ids: Iterable[int], *, languages: Mapping[int, str] | None = None) -> int:
     """(Re)build the documents of these tickets; returns how many were written.
 
     Six reads and one upsert for the whole list, whatever its size; plain values, no model
-    instances (their making cost more than the words). Safe to run twice.
+    instances (their making cost more than the words). Safe to run twice. ``languages``:
+    the language already told from a new ticket's opening (by the intake), not told again.
     """
+    languages = languages or {}
     ids = sorted(set(ticket_ids))
     if not ids:
         return 0
@@ -225,7 +227,11 @@ def index_tickets(ticket_ids: Iterable[int]) -> int:
     rows = []
     for pk, number, subject, requester_id in tickets:
         thread = bodies.get(pk, [])
-        language, key = _thread_language(_opening(subject, thread), known.get(pk))
+        opening = _opening(subject, thread)
+        told = known.get(pk)
+        if told is None and pk in languages:  # the intake told it from this same opening
+            told = (languages[pk], _source_key(opening))
+        language, key = _thread_language(opening, told)
         document = _document(
             number,
             subject,
