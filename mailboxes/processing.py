@@ -96,7 +96,7 @@ def process_raw_messages(raw_message_ids: Iterable[int]) -> list[RawMessage]:
     """
     ids = sorted(set(raw_message_ids))
     _claimed, raws = _claim_and_process(
-        lambda: _claimable().filter(pk__in=ids, state__in=CLAIMABLE), ids
+        lambda: _claimable().filter(pk__in=ids, state__in=CLAIMABLE).order_by("pk"), ids
     )
     ended = {raw.pk: raw for raw in raws}
     missing = [pk for pk in ids if pk not in ended]  # skipped, waited for, or retried
