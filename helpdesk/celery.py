@@ -23,21 +23,24 @@ def _load_language_models(sender=None, **kwargs) -> None:
         load_models()
 
 
-def enqueue_on_commit(task, *args, on_failure=None, countdown: float | None = None) -> None:
+def enqueue_on_commit(
+    task, *args, on_failure=None, countdown: float | None = None, priority: int | None = None
+) -> None:
     """Send ``task(*args)`` to the broker once the current transaction commits; never raise.
 
     The database row the task works on is the truth, the broker message only a wake-up
     call: a broker that is down must not turn a stored reply into an HTTP 500 (whose retry
     would store it twice). A failed send is logged and ``on_failure`` (if given) runs, e.g.
     to mark the row so that the periodic sweep picks it up at once. ``countdown``: run it
-    that many seconds later, not at once.
+    that many seconds later, not at once. ``priority``: the broker's (Redis: 0 first, 9
+    last), for work that should only use a worker nothing else wants.
     """
     from django.db import transaction
 
     def send() -> None:
         try:
-            if countdown:
-                task.apply_async(args, countdown=countdown)
+            if countdown or priority is not None:
+                task.apply_async(args, countdown=countdown, priority=priority)
             else:
                 task.delay(*args)
         except Exception:

@@ -304,6 +304,7 @@ CELERY_TASK_DEFAULT_QUEUE = "periodic"
 CELERY_TASK_ROUTES = {
     "mailboxes.tasks.fetch_mailbox_task": {"queue": "intake"},
     "mailboxes.tasks.process_raw_messages_task": {"queue": "intake"},
+    "mailboxes.tasks.process_mailbox_backlog_task": {"queue": "intake"},
     "mailboxes.tasks.send_outgoing_email_task": {"queue": "customer_mail"},
     "mailboxes.tasks.send_internal_email_task": {"queue": "internal_mail"},
     # New tickets' notifications, out of the request or batch that opened them.
@@ -457,6 +458,10 @@ MAIL_MAX_MIME_DEPTH = 20
 # next dispatch, a few seconds later), so that a flood in one mailbox takes turns with the
 # mail of the others instead of filling the intake queue ahead of them.
 MAIL_FETCH_MAX_PER_RUN = env.int("MAIL_FETCH_MAX_PER_RUN", default=200)
+# The batches of one mailbox's stored mail are processed by this many chains at once (each
+# takes the oldest batch nobody holds), so a flood keeps every worker busy; all but the
+# first run at the broker's lowest priority, behind other mailboxes' fresh mail.
+MAIL_PROCESS_CHAINS = env.int("MAIL_PROCESS_CHAINS", default=2)
 # More Received headers than this: the mail is circling between servers (a loop).
 MAIL_MAX_RECEIVED_HEADERS = env.int("MAIL_MAX_RECEIVED_HEADERS", default=50)
 # One fetch of a mailbox at a time (mailboxes/fetch_claims.py): a claim left by a dead

@@ -15,13 +15,13 @@ again as a batch of one, so one bad message only ever fails itself, with its err
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import connections, router, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -95,34 +95,70 @@ def process_raw_messages(raw_message_ids: Iterable[int]) -> list[RawMessage]:
     the rows, in id order, as they are now.
     """
     ids = sorted(set(raw_message_ids))
-    waits: dict[int, list[int]] = {}
-    try:
-        # One transaction for the batch, rolled back whole on any error; never inside another.
-        with transaction.atomic(durable=True):
-            raws = list(
-                RawMessage.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("mailbox__pool")
-                .filter(pk__in=ids, state__in=CLAIMABLE)
-                .order_by("pk")
-            )
-            _process(raws, waits)
-    except Exception as exc:
-        if len(ids) > 1:
-            # Each message gets its own try, and its own failure record.
-            logger.warning("mail.batch_failed raws=%d: each alone", len(ids), exc_info=True)
-            for raw_message_id in ids:
-                process_raw_messages([raw_message_id])
-        else:
-            _record_failure(ids, exc)
-        raws = []
-    for raw_message_id, pending in sorted(waits.items()):
-        _wait_for(pending)
-        process_raw_messages([raw_message_id])
-    ended = {raw.pk: raw for raw in raws if raw.pk not in waits}
+    _claimed, raws = _claim_and_process(
+        lambda: _claimable().filter(pk__in=ids, state__in=CLAIMABLE).order_by("pk"), ids
+    )
+    ended = {raw.pk: raw for raw in raws}
     missing = [pk for pk in ids if pk not in ended]  # skipped, waited for, or retried
     if missing:
         ended.update(RawMessage.objects.in_bulk(missing))
     return [ended[pk] for pk in ids if pk in ended]
+
+
+def next_batch(mailbox_id: int, size: int = BATCH_SIZE) -> QuerySet[RawMessage]:
+    """The oldest new stored mail of this mailbox that no other worker holds, to be claimed.
+
+    Evaluated inside a transaction it locks the rows (SKIP LOCKED: two chains never take the
+    same mail, and neither waits for the other's batch).
+    """
+    return _claimable().filter(mailbox_id=mailbox_id, state=State.NEW).order_by("pk")[:size]
+
+
+def process_next_batch(mailbox_id: int) -> int:
+    """Claim and process this mailbox's next batch (``next_batch``); how many it claimed.
+
+    Several of these run at once on one mailbox's backlog (``MAIL_PROCESS_CHAINS``): a reply
+    whose original another batch holds waits for that batch's commit, as for any batch.
+    """
+    claimed, _raws = _claim_and_process(lambda: next_batch(mailbox_id), [])
+    return len(claimed)
+
+
+def _claimable() -> QuerySet[RawMessage]:
+    return RawMessage.objects.select_for_update(skip_locked=True, of=("self",)).select_related(
+        "mailbox__pool"
+    )
+
+
+def _claim_and_process(
+    claim: Callable[[], Iterable[RawMessage]], ids: list[int]
+) -> tuple[list[int], list[RawMessage]]:
+    """Claim rows with ``claim()`` and process them in one transaction; the claimed ids, and
+    the rows ended by it (without those that waited for an original and were run again).
+
+    ``ids``: what the claim asks for, retried one by one if the claim itself fails.
+    """
+    waits: dict[int, list[int]] = {}
+    claimed = ids
+    try:
+        # One transaction for the batch, rolled back whole on any error; never inside another.
+        with transaction.atomic(durable=True):
+            raws = list(claim())
+            claimed = [raw.pk for raw in raws]
+            _process(raws, waits)
+    except Exception as exc:
+        if len(claimed) > 1:
+            # Each message gets its own try, and its own failure record.
+            logger.warning("mail.batch_failed raws=%d: each alone", len(claimed), exc_info=True)
+            for raw_message_id in claimed:
+                process_raw_messages([raw_message_id])
+        else:
+            _record_failure(claimed, exc)
+        raws = []
+    for raw_message_id, pending in sorted(waits.items()):
+        _wait_for(pending)
+        process_raw_messages([raw_message_id])
+    return claimed, [raw for raw in raws if raw.pk not in waits]
 
 
 def _record_failure(ids: list[int], exc: Exception) -> None:
@@ -254,6 +290,10 @@ def _process_wave(
                 waits[item.raw.pk] = pending  # left new: processed once the original is
                 customer.remove(item)
                 done.remove(item.raw)
+                # A reply to this one in a later wave of the batch waits for it in turn:
+                # it finds no thread to join until this one is recorded.
+                for form in id_forms(item.message_id):
+                    unprocessed.setdefault(form, []).append(item.raw.pk)
     senders: dict[str, str] = {}
     languages: dict[str, str] = {}
     for item in customer:
@@ -382,6 +422,7 @@ def _customer_mail(item: _Item, match: ThreadMatch, contact, participants, *, re
         pool=raw.mailbox.pool,
         routing_text=f"{parsed.subject}\n{parsed.text}",
         language=item.language or raw.mailbox.language,  # what routing reads keywords in
+        told_language=item.language,
     )
 
 

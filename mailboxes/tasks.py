@@ -1,9 +1,13 @@
 """Celery tasks of the mail path: thin wrappers that take IDs and call the services."""
 
 from celery import shared_task
+from django.conf import settings
 
 from helpdesk.celery import enqueue_on_commit
 from mailboxes import digests, fetch_claims, ingest, notifications, outbound, processing
+
+# Redis priorities run 0 (first) to 9 (last); a job sent without one is taken first.
+SPARE_CHAIN_PRIORITY = 9
 
 
 @shared_task
@@ -15,14 +19,17 @@ def dispatch_due_mailboxes_task():
 
 class _Batcher:
     """Stored ids, handed to the workers in batches: the first as soon as it fills, the rest
-    at the end of the run as one chain (each batch queues the next when it is done).
+    at the end of the run as ``MAIL_PROCESS_CHAINS`` chains on the mailbox's backlog (each
+    batch queues its chain's next when it is done).
 
-    A chain keeps at most one batch of this mailbox in the intake queue at a time, so the
-    batches of different mailboxes take turns instead of one flood queueing all its own
-    ahead of another mailbox's single mail.
+    The chains keep at most that many batches of this mailbox in the intake queue at a
+    time, so the batches of different mailboxes take turns instead of one flood queueing
+    all its own ahead of another mailbox's single mail; all but the first chain wait behind
+    any other intake job (priority), so they only use a worker nothing else wants.
     """
 
-    def __init__(self, size: int = processing.BATCH_SIZE):
+    def __init__(self, mailbox_id: int, size: int = processing.BATCH_SIZE):
+        self.mailbox_id = mailbox_id
         self.size = size
         self.pending: list[int] = []
         self.started = False
@@ -35,10 +42,19 @@ class _Batcher:
 
     def flush(self) -> None:
         ids, self.pending = self.pending, []
-        if ids:
-            # A broker outage is logged; the rows stay new and requeue_stale_raw_messages_task
-            # hands them over later.
-            enqueue_on_commit(process_raw_messages_task, ids[: self.size], ids[self.size :])
+        # A broker outage is logged; the rows stay new and requeue_stale_raw_messages_task
+        # hands them over later.
+        if len(ids) > self.size:
+            start_backlog_chains(self.mailbox_id)
+        elif ids:
+            enqueue_on_commit(process_raw_messages_task, ids)
+
+
+def start_backlog_chains(mailbox_id: int, chains: int | None = None) -> None:
+    """Queue the chains that process this mailbox's stored mail, oldest first, batch by batch."""
+    for number in range(chains or settings.MAIL_PROCESS_CHAINS):
+        priority = None if number == 0 else SPARE_CHAIN_PRIORITY
+        enqueue_on_commit(process_mailbox_backlog_task, mailbox_id, priority, priority=priority)
 
 
 @shared_task
@@ -48,7 +64,7 @@ def fetch_mailbox_task(mailbox_id):
     The stored messages are processed in batches, the first while the fetch goes on. One
     fetch per mailbox at a time (the poller's and the IDLE listener's): see fetch_claims.
     """
-    batcher = _Batcher()
+    batcher = _Batcher(mailbox_id)
     try:
         fetch_claims.fetch_mailbox_exclusively(mailbox_id, hand_over=batcher.add)
     finally:
@@ -66,6 +82,18 @@ def process_raw_messages_task(raw_message_ids, then=()):
     if then:
         size = processing.BATCH_SIZE
         enqueue_on_commit(process_raw_messages_task, list(then[:size]), list(then[size:]))
+
+
+@shared_task
+def process_mailbox_backlog_task(mailbox_id, priority=None):
+    """Process the mailbox's oldest stored mail that no worker holds (one batch), then queue
+    the chain's next batch while there was any; safe to run twice (rows are claimed).
+
+    ``priority``: the chain's broker priority, kept by its next batch (9: after any other
+    intake job, so a fresh mail of another mailbox is never held up by a spare chain).
+    """
+    if processing.process_next_batch(mailbox_id):
+        enqueue_on_commit(process_mailbox_backlog_task, mailbox_id, priority, priority=priority)
 
 
 @shared_task

@@ -15,12 +15,17 @@ from tickets.states import MESSAGING_CHANNELS
 logger = logging.getLogger(__name__)
 
 
-def _reindex(ticket_ids) -> None:
+def _reindex(ticket_ids, languages=None) -> None:
     from tickets.tasks import index_tickets_task
 
     ids = sorted({pk for pk in ticket_ids if pk is not None})
-    if ids:
-        # Sent after the event's commit; a lost message is found by the catch-up task.
+    if not ids:
+        return
+    # Sent after the event's commit; a lost message is found by the catch-up task.
+    told = {str(pk): languages[pk] for pk in ids if pk in (languages or {})}
+    if told:
+        enqueue_on_commit(index_tickets_task, ids, told)
+    else:
         enqueue_on_commit(index_tickets_task, ids)
 
 
@@ -55,8 +60,9 @@ def _reindex_soon(tickets) -> None:
         enqueue_on_commit(index_tickets_task, due, countdown=wait + 1)
 
 
-def _tickets_created(sender, tickets, **kwargs):
-    _reindex(ticket.pk for ticket in tickets)
+def _tickets_created(sender, tickets, languages=None, **kwargs):
+    # ``languages``: told by the intake from the same opening the index would tell it from.
+    _reindex((ticket.pk for ticket in tickets), languages)
 
 
 def _messages_added(sender, messages, **kwargs):

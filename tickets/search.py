@@ -34,7 +34,7 @@ import itertools
 import re
 import shlex
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -48,7 +48,7 @@ from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 
 from people.language import detect_language, lemma
-from people.models import Contact, ContactEmail, ContactPhone
+from people.models import Contact, ContactEmail, ContactPhone, Organization
 from people.text import fold
 from tickets.models import Attachment, Message, Ticket, TicketSearch
 
@@ -175,57 +175,97 @@ def _thread_language(opening: str, known: tuple[str, int | None] | None) -> tupl
     return detect_language(opening, default=""), key
 
 
-def _requesters(contact_ids: set[int]) -> dict[int, _Requester]:
-    """Name, organisation, addresses and phone digits of these contacts: three queries."""
-    if not contact_ids:
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _in(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _read(sql: str, params: Sequence[object]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _tickets(ids: list[int]) -> list[tuple]:
+    """Per ticket: id, number, subject, requester id, name and organisation, and the stored
+    document's language and fingerprint (None without one). One statement."""
+    return _read(
+        f"SELECT t.id, t.number, t.subject, t.requester_id, c.name, o.name,"  # noqa: S608
+        f" s.language, s.language_key, s.ticket_id"
+        f" FROM {_table(Ticket)} t"
+        f" LEFT JOIN {_table(Contact)} c ON c.id = t.requester_id"
+        f" LEFT JOIN {_table(Organization)} o ON o.id = c.organization_id"
+        f" LEFT JOIN {_table(TicketSearch)} s ON s.ticket_id = t.id"
+        f" WHERE t.id IN ({_in(ids)}) ORDER BY t.id",
+        ids,
+    )
+
+
+def _texts(ids: list[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Each ticket's message bodies (in order) and file names: one statement."""
+    rows = _read(
+        f"SELECT ticket_id, 0, created_at, id, body_text FROM {_table(Message)}"  # noqa: S608
+        f" WHERE ticket_id IN ({_in(ids)})"
+        f" UNION ALL SELECT ticket_id, 1, NULL, id, filename FROM {_table(Attachment)}"
+        f" WHERE ticket_id IN ({_in(ids)}) ORDER BY 1, 2, 3, 4",
+        [*ids, *ids],
+    )
+    bodies: dict[int, list[str]] = {}
+    files: dict[int, list[str]] = {}
+    for ticket_id, kind, _at, _pk, text in rows:
+        (files if kind else bodies).setdefault(ticket_id, []).append(text)
+    return bodies, files
+
+
+def _requesters(requesters: dict[int, tuple[str, str]]) -> dict[int, _Requester]:
+    """Contact id → name, organisation, addresses (primary first) and phone digits; the
+    addresses and phones in one statement."""
+    if not requesters:
         return {}
     found = {
         pk: _Requester(name, organization or "", [], [])
-        for pk, name, organization in Contact.objects.filter(pk__in=contact_ids).values_list(
-            "pk", "name", "organization__name"
-        )
+        for pk, (name, organization) in requesters.items()
     }
-    emails = ContactEmail.objects.filter(contact_id__in=contact_ids)  # primary first
-    for contact_id, address in emails.values_list("contact_id", "address"):
-        found[contact_id].addresses.append(address)
-    phones = ContactPhone.objects.filter(contact_id__in=contact_ids).exclude(digits="")
-    for contact_id, digits in phones.order_by("pk").values_list("contact_id", "digits"):
-        found[contact_id].phones.append(digits)
+    ids = list(found)
+    rows = _read(
+        f"SELECT contact_id, 0, CASE WHEN is_primary THEN 0 ELSE 1 END, address, id, address"  # noqa: S608
+        f" FROM {_table(ContactEmail)} WHERE contact_id IN ({_in(ids)})"
+        f" UNION ALL SELECT contact_id, 1, 0, '', id, digits FROM {_table(ContactPhone)}"
+        f" WHERE contact_id IN ({_in(ids)}) AND digits <> '' ORDER BY 1, 2, 3, 4, 5",
+        [*ids, *ids],
+    )
+    for contact_id, kind, _primary, _address, _pk, value in rows:
+        (found[contact_id].phones if kind else found[contact_id].addresses).append(value)
     return found
 
 
-def index_tickets(ticket_ids: Iterable[int]) -> int:
+def index_tickets(ticket_ids: Iterable[int], *, languages: Mapping[int, str] | None = None) -> int:
     """(Re)build the documents of these tickets; returns how many were written.
 
-    Six reads and one upsert for the whole list, whatever its size; plain values, no model
-    instances (their making cost more than the words). Safe to run twice.
+    Three reads and one upsert for the whole list, whatever its size; plain rows, no model
+    instances or querysets (building them cost more than the words). Safe to run twice.
+    ``languages``: the language already told from a new ticket's opening (by the intake),
+    not told again.
     """
+    languages = languages or {}
     ids = sorted(set(ticket_ids))
     if not ids:
         return 0
-    tickets = list(
-        Ticket.objects.filter(pk__in=ids).values_list("pk", "number", "subject", "requester_id")
-    )
-    bodies: dict[int, list[str]] = {}
-    messages = Message.objects.filter(ticket_id__in=ids).order_by("ticket_id", "created_at", "pk")
-    for ticket_id, body in messages.values_list("ticket_id", "body_text"):
-        bodies.setdefault(ticket_id, []).append(body)
-    files: dict[int, list[str]] = {}
-    attachments = Attachment.objects.filter(ticket_id__in=ids).order_by("pk")
-    for ticket_id, name in attachments.values_list("ticket_id", "filename"):
-        files.setdefault(ticket_id, []).append(name)
-    known = {
-        pk: (language, key)
-        for pk, language, key in TicketSearch.objects.filter(ticket_id__in=ids).values_list(
-            "ticket_id", "language", "language_key"
-        )
-    }
-    requesters = _requesters({requester for *_rest, requester in tickets if requester})
+    tickets = _tickets(ids)
+    bodies, files = _texts(ids)
+    requesters = _requesters({row[3]: (row[4], row[5]) for row in tickets if row[3] is not None})
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     rows = []
-    for pk, number, subject, requester_id in tickets:
+    for pk, number, subject, requester_id, _name, _org, language, key, indexed in tickets:
         thread = bodies.get(pk, [])
-        language, key = _thread_language(_opening(subject, thread), known.get(pk))
+        opening = _opening(subject, thread)
+        told = (language, key) if indexed is not None else None
+        if told is None and pk in languages:  # the intake told it from this same opening
+            told = (languages[pk], _source_key(opening))
+        language, key = _thread_language(opening, told)
         document = _document(
             number,
             subject,

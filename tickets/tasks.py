@@ -10,11 +10,16 @@ def purge_ticket_presence_task():
 
 
 @shared_task
-def index_tickets_task(ticket_ids):
-    """Rebuild these tickets' search documents (after an event); idempotent."""
+def index_tickets_task(ticket_ids, languages=None):
+    """Rebuild these tickets' search documents (after an event); idempotent.
+
+    ``languages``: ticket id (a string: JSON) → the language the intake told from its
+    opening, for a new ticket's first document.
+    """
     from tickets.search import index_tickets
 
-    return index_tickets(ticket_ids)
+    told = {int(pk): language for pk, language in (languages or {}).items()}
+    return index_tickets(ticket_ids, languages=told)
 
 
 @shared_task

@@ -337,14 +337,18 @@ def test_a_fetch_hands_its_mail_to_batch_tasks_that_process_all_of_it(
         auto_reply=False,
     )
     batches = []
-    real = processing.process_raw_messages
+    real = processing._process
     monkeypatch.setattr(
-        processing, "process_raw_messages", lambda ids: batches.append(ids) or real(ids)
+        processing,
+        "_process",
+        lambda raws, waits, **kwargs: batches.append(raws) or real(raws, waits, **kwargs),
     )
 
     fetch_mailbox_task(mailbox.pk)
 
-    assert [len(ids) for ids in batches] == [50, 50, 20]
+    # The first batch while the fetch goes on, the rest by the backlog's two chains, each of
+    # which ends when its claim finds nothing left.
+    assert [len(raws) for raws in batches] == [50, 50, 20, 0, 0]
     assert RawMessage.objects.filter(state=State.PROCESSED).count() == 120
     assert Ticket.objects.count() == 120
 

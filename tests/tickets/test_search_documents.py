@@ -80,10 +80,11 @@ def test_a_rebuild_writes_the_same_document_as_the_first_build(pool, ana):
 
 def test_indexing_many_tickets_costs_the_same_queries_as_one(pool, ana, django_assert_num_queries):
     tickets = [_open(pool, ana, f"Fatura {i}", "Veio em dobro.") for i in range(6)]
-    # tickets, messages, files, stored languages, contacts, addresses, phones; one upsert
-    with django_assert_num_queries(8):
+    # tickets with requesters and stored languages, messages and files, addresses and
+    # phones; one upsert
+    with django_assert_num_queries(4):
         assert search.index_tickets([tickets[0].pk]) == 1
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(4):
         assert search.index_tickets([ticket.pk for ticket in tickets]) == 6
 
 
@@ -103,3 +104,36 @@ def test_a_new_ticket_is_indexed_once_and_a_reply_to_it_again(
     with django_capture_on_commit_callbacks(execute=True):
         add_customer_message(ticket, contact=ana, body_text="Czy jest już korekta?")
     assert jobs == [[ticket.pk], [ticket.pk]]
+
+
+def test_a_mail_that_opens_a_ticket_is_indexed_in_the_language_the_intake_told(
+    pool, ana, monkeypatch, django_capture_on_commit_callbacks
+):
+    from mailboxes import processing
+    from tests.mailboxes.test_processing import build_mail, make_mailbox, store_raw
+    from tickets.tasks import index_tickets_task
+
+    raw = store_raw(
+        make_mailbox(pool),
+        build_mail(subject="Faktura za marzec", body="Proszę o korektę faktury za marzec.\n"),
+    )
+    jobs = []
+    monkeypatch.setattr(index_tickets_task, "delay", lambda *args: jobs.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        processing.process_raw_messages([raw.pk])
+    told = []
+    detect = search.detect_language
+    monkeypatch.setattr(
+        search, "detect_language", lambda *a, **k: told.append(a) or detect(*a, **k)
+    )
+
+    index_tickets_task(*jobs[0])
+
+    ticket = Ticket.objects.get()
+    assert jobs == [([ticket.pk], {str(ticket.pk): "pl"})]
+    assert told == [], "the index did not tell the language again"
+    assert (_stored(ticket).language, _stored(ticket).language_key) == (
+        "pl",
+        search._source_key(search._opening(ticket.subject, [ticket.messages.get().body_text])),
+    )
+    assert "faktura" in _stored(ticket).document.split()

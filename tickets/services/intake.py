@@ -55,6 +55,9 @@ class CustomerMail:
     pool: Any = None
     routing_text: str = ""
     language: str = ""  # the mail's language: routing matches keywords in it
+    # The language the caller told from the subject and text ("" when unsure), passed on
+    # with tickets_created so the search index does not tell it again; None: not told.
+    told_language: str | None = None
     # For a new ticket opened by an agent: its channel (else the batch's), the topic,
     # product and priority they chose (None: classified from the keywords), and whether
     # routing may hand it to a specialist (False: the caller assigns it).
@@ -166,7 +169,12 @@ def receive_customer_messages(
             link_tickets(pairs, actor=None, reason=reason)
     # Before the routing's events: receivers see a new ticket opened before it is taken.
     if created:
-        announce(signals.tickets_created, tickets=created, actor=actor)
+        languages = {
+            mail.ticket.pk: mail.told_language
+            for mail in new
+            if mail.told_language is not None and mail.ticket is not None
+        }
+        announce(signals.tickets_created, tickets=created, actor=actor, languages=languages)
     if with_message:
         announce(
             signals.messages_added, messages=[mail.message for mail in with_message], actor=actor
