@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from reports.aggregates import Median
-from reports.models import ReportDay, ReportEvent, ReportOpen
+from reports.models import ReportDay, ReportEvent, ReportMark, ReportOpen
 from reports.sources import (
     ANSWERS,
     CONSULTATIONS,
@@ -42,6 +42,7 @@ from reports.sources import (
     Period,
     _interpolated,
     figure,
+    spans,
     ticket_count,
 )
 from sla.models import Deadline, Target
@@ -509,6 +510,33 @@ ROLLUP: dict[str, Callable[[Period], models.Expression]] = {
     "handling_average": _average("handling_seconds", "solved"),
     "handling_business_average": _average("handling_business_seconds", "solved"),
 }
+# Counts of distinct tickets from the roll-up (reports.marks), for totals: the day rows'
+# sums less the repeats (a ticket's marks in the period after its first), read from the
+# marks with a previous day in the period.
+MARKED = ReportDay.MARKS
+
+
+def _repeats(period: Period, key: str):
+    return Count(
+        "pk",
+        filter=Q(measure=key, day__range=(period.start, period.end), previous__gte=period.start),
+    )
+
+
+def _less_repeats(totals: dict, periods: dict[str, Period], keys: list[str], days: Q) -> None:
+    """Take the repeats of the marked counts ``keys`` out of ``totals`` (one query)."""
+    within = Q()
+    for span in spans(periods.values()):
+        within |= Q(day__range=(span.start, span.end))
+    rows = ReportMark.objects.filter(within, previous__isnull=False).filter(days).order_by()
+    expressions = {
+        f"{name}__{key}": _repeats(period, key) for name, period in periods.items() for key in keys
+    }
+    for alias, value in _aggregate(rows, expressions).items():
+        name, key = alias.split("__", 1)
+        totals[name][key] = (totals[name].get(key) or 0) - (value or 0)
+
+
 # Tables that keep their ticket's pool and agent (as of the last refresh, like the roll-up):
 # a scope's filter on the roll-up applies to them under these names.
 OWN_KEYS = {
@@ -601,7 +629,7 @@ def compute(
     for key in keys:
         measure = MEASURES[key]
         source_key = measure.source.key if split else measure.source.family or measure.source.key
-        if use_days and key in ROLLUP:
+        if use_days and (key in ROLLUP or (split and key in MARKED)):
             source_key = "days"
         elif use_open and key == "open_now":
             source_key = "open"
@@ -613,7 +641,7 @@ def compute(
         first = next(iter(periods))
         expressions = {
             f"{name}__{measure.key}": (
-                ROLLUP[measure.key](period)
+                (ROLLUP.get(measure.key) or _sum(measure.key))(period)
                 if source is DAYS
                 else Coalesce(Sum("open"), 0)
                 if source is OPEN
@@ -664,6 +692,9 @@ def compute(
                 name, key = alias.split("__", 1)
                 row[name][key] = value
     if not grouping:
+        marked = [m.key for m in by_source.get("days", ()) if m.key in MARKED]
+        if marked:
+            _less_repeats(totals, periods, marked, days)
         return totals
     return sorted(
         rows.values(),

@@ -122,12 +122,33 @@ class ReportDay(models.Model):
     solved_on_time_consulted = models.IntegerField(default=0)
     solved_late_consulted = models.IntegerField(default=0)
     solved_late = models.IntegerField(default=0)
+    # Counts of distinct tickets (reports.marks): the tickets with a mark of the measure on
+    # the day (a deadline met or missed that day, a reopen...); a period's count takes out
+    # the ticket's later days in it (ReportMark.previous).
+    sla_first_response_met = models.IntegerField(default=0)
+    sla_first_response_breached = models.IntegerField(default=0)
+    sla_next_response_met = models.IntegerField(default=0)
+    sla_next_response_breached = models.IntegerField(default=0)
+    sla_resolution_met = models.IntegerField(default=0)
+    sla_resolution_breached = models.IntegerField(default=0)
+    sla_consultation_met = models.IntegerField(default=0)
+    sla_consultation_breached = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    replied_after_close = models.IntegerField(default=0)
+    consultation_on_time = models.IntegerField(default=0)
+    consultation_late = models.IntegerField(default=0)
 
+    MARKS = (
+        "sla_first_response_met", "sla_first_response_breached", "sla_next_response_met",
+        "sla_next_response_breached", "sla_resolution_met", "sla_resolution_breached",
+        "sla_consultation_met", "sla_consultation_breached", "reopened",
+        "replied_after_close", "consultation_on_time", "consultation_late",
+    )  # fmt: skip
     COUNTS = (
         "received", "received_by_mail", "responded", "first_response_seconds",
         "first_response_business_seconds", "solved", "handling_seconds",
         "handling_business_seconds", "solved_on_time", "solved_on_time_consulted",
-        "solved_late_consulted", "solved_late",
+        "solved_late_consulted", "solved_late", *MARKS,
     )  # fmt: skip
 
     class Meta:
@@ -141,6 +162,41 @@ class ReportDay(models.Model):
 
     def __str__(self):
         return f"{self.day} pool {self.pool_key} agent {self.assignee_key}"
+
+
+class ReportMark(models.Model):
+    """A day on which a ticket counts in a count of distinct tickets (a deadline of a target
+    met or missed, a reopen, a customer reply after closing, a consultation answered on
+    time or late), for the pool and agent of its facts: ReportDay counts the tickets with a
+    mark per day; ``previous``, the ticket's mark of the same measure just before, lets a
+    period's count take a ticket once (its marks in the period after the first are those
+    whose previous mark is in the period too). Kept with ReportDay, rebuilt with it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    measure = models.CharField(max_length=40)
+    day = models.DateField()
+    previous = models.DateField(null=True, blank=True)
+    pool_key = models.IntegerField()
+    assignee_key = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("report mark")
+        verbose_name_plural = _("report marks")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "measure", "day"], name="report_mark_unique"),
+        ]
+        indexes = [
+            # The repeats a period's counts take out: few rows (a ticket's second day).
+            models.Index(
+                fields=["day"],
+                include=["measure", "previous", *_KEYS],
+                condition=models.Q(previous__isnull=False),
+                name="report_mark_repeat_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.measure} {self.day}"
 
 
 class ReportOpen(models.Model):
