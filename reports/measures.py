@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from reports import durations
 from reports.aggregates import Median
 from reports.models import ReportDay, ReportEvent, ReportMark, ReportOpen
 from reports.sources import (
@@ -631,11 +632,17 @@ def compute(
         source_key = measure.source.key if split else measure.source.family or measure.source.key
         if use_days and (key in ROLLUP or (split and key in MARKED)):
             source_key = "days"
+        elif use_days and split and not days and key in durations.MEDIANS:
+            source_key = "durations"  # the whole desk's medians: its histogram
         elif use_open and key == "open_now":
             source_key = "open"
         by_source.setdefault(source_key, []).append(measure)
     totals: dict[str, dict] = {name: {} for name in periods}
     rows: dict[object, dict] = {}
+    if "durations" in by_source:
+        keys_of = [measure.key for measure in by_source.pop("durations")]
+        for name, values in durations.medians(periods, keys_of).items():
+            totals[name].update(values)
     for source_key, measures in by_source.items():
         source = {"days": DAYS, "open": OPEN, **FAMILIES}.get(source_key) or measures[0].source
         first = next(iter(periods))

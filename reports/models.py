@@ -78,6 +78,24 @@ class TicketFact(models.Model):
                 condition=models.Q(finished_at__isnull=False),
                 name="fact_solved_cover_idx",
             ),
+            # The values of one histogram bucket in a period (reports.durations).
+            *(
+                models.Index(
+                    fields=[value, moment],
+                    condition=models.Q(**{f"{moment}__isnull": False}),
+                    name=name,
+                )
+                for value, moment, name in (
+                    ("first_response_seconds", "first_response_at", "fact_response_value_idx"),
+                    (
+                        "first_response_business_seconds",
+                        "first_response_at",
+                        "fact_response_bvalue_idx",
+                    ),
+                    ("handling_seconds", "finished_at", "fact_handling_value_idx"),
+                    ("handling_business_seconds", "finished_at", "fact_handling_bvalue_idx"),
+                )
+            ),
         ]
 
     def __str__(self):
@@ -197,6 +215,28 @@ class ReportMark(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.measure} {self.day}"
+
+
+class ReportDuration(models.Model):
+    """How many facts have a duration in each bucket, per day and measure: the histogram
+    exact medians walk (reports.durations). The whole desk, no pool or agent."""
+
+    day = models.DateField()
+    measure = models.CharField(max_length=40)
+    bucket = models.IntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report duration count")
+        verbose_name_plural = _("report duration counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "measure", "bucket"], name="report_duration_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.measure} {self.bucket}: {self.count}"
 
 
 class ReportOpen(models.Model):

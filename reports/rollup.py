@@ -9,8 +9,15 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
-from reports import marks
-from reports.models import ReportDay, ReportEvent, ReportMark, ReportOpen, TicketFact
+from reports import durations, marks
+from reports.models import (
+    ReportDay,
+    ReportDuration,
+    ReportEvent,
+    ReportMark,
+    ReportOpen,
+    TicketFact,
+)
 from sla.models import Consultation, Deadline
 from tickets.models import Ticket
 from tickets.states import Channel
@@ -188,9 +195,15 @@ def rebuild(batch_size: int = 20000, apps=None) -> int:
         "handling_business_seconds", "late", "consulted", "pool_key", "assignee_key", "open",
     ]  # fmt: skip
     opened: Counter = Counter()
+    histogram: Counter = Counter()
+    zone = ZoneInfo(settings.TIME_ZONE)
     for fact in fact_model.objects.only(*fields).order_by("pk").iterator(chunk_size=batch_size):
         contributions(fact, totals)
+        durations.contributions(fact, histogram, zone=zone)
         opened[(fact.pool_key, fact.assignee_key)] += fact.open
+    durations.write(
+        histogram, apps.get_model("reports", "ReportDuration") if apps else ReportDuration
+    )
     _rebuild_marks(totals, batch_size, apps)
     open_model.objects.all().delete()
     open_model.objects.bulk_create(

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from reports import marks, rollup
+from reports import durations, marks, rollup
 from reports.models import ReportEvent, ReportMark, TicketFact
 from sla.business_time import Schedule, business_seconds_between
 from sla.models import BusinessCalendar, Consultation, Deadline, Target
@@ -171,6 +171,7 @@ def refresh_facts(ticket_ids) -> None:
         update_fields=[f.name for f in TicketFact._meta.concrete_fields if not f.primary_key],
     )
     rollup.apply(*rollup.changes(old, facts, old_marks, new_marks))
+    durations.apply(durations.changes(old, facts))
     if set(old_marks) != set(new_marks):
         ReportMark.objects.filter(ticket_id__in=ids).delete()
         ReportMark.objects.bulk_create(
