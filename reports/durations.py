@@ -157,7 +157,8 @@ def _values_at(parts, periods) -> list[int | None]:
             f"WHERE {value} >= %s AND {value} < %s AND {moment} >= %s AND {moment} <= %s "
             f"ORDER BY {value} LIMIT 1 OFFSET %s) AS part{i}"
         )
-        params += [low, high, start, end, offset]
+        adapt = connection.ops.adapt_datetimefield_value  # as the ORM passes them
+        params += [low, high, adapt(start), adapt(end), offset]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(selects), params)
         found = dict(cursor.fetchall())
