@@ -5,10 +5,11 @@ the date the measure counts on: the first response, the solution), measure and b
 The buckets are exact integer ranges of seconds, about 9 % wide (below 16 s, one second
 each; above, the four leading bits of the value), so a period's histogram is a few
 thousand rows whatever the number of tickets. The median's rank(s) are found by walking
-the period's cumulative bucket counts; the values at those ranks are then read from the
-facts, within the one bucket, through an index on (duration, date). The result is the
-median of the facts exactly, as ``percentile_cont(0.5)`` computes it (the mean of the two
-middle values for an even count).
+the period's cumulative bucket counts; the values at those ranks are then read from
+``ReportDurationValue`` (the same counts per exact value), within the one bucket: a few
+thousand rows at most, one per value and day when every duration is the same. The result
+is the median of the facts exactly, as ``percentile_cont(0.5)`` computes it (the mean of
+the two middle values for an even count).
 
 Kept by ``refresh_facts`` with atomic increments (the ticket's old durations out, new in),
 rebuilt with the roll-up. It holds the whole desk (no pool or agent): it serves the totals
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
-from reports.models import ReportDuration, TicketFact
+from reports.models import ReportDuration, ReportDurationValue
 
 # measure -> (the date it counts on, the duration)
 MEDIANS = {
@@ -32,7 +33,7 @@ MEDIANS = {
     "handling_median": ("finished_at", "handling_seconds"),
     "handling_business_median": ("finished_at", "handling_business_seconds"),
 }
-Key = tuple[date, str, int]  # day, measure, bucket
+Key = tuple[date, str, int, int]  # day, measure, bucket, value
 
 
 def bucket(seconds: int) -> int:
@@ -56,7 +57,7 @@ def contributions(fact, into: dict[Key, int], sign: int = 1, zone=None) -> None:
     for measure, (moment_field, value_field) in MEDIANS.items():
         moment, value = getattr(fact, moment_field), getattr(fact, value_field)
         if moment is not None and value is not None:
-            into[(moment.astimezone(zone).date(), measure, bucket(value))] += sign
+            into[(moment.astimezone(zone).date(), measure, bucket(value), value)] += sign
 
 
 def changes(old, new) -> dict[Key, int]:
@@ -68,27 +69,55 @@ def changes(old, new) -> dict[Key, int]:
     return {key: value for key, value in deltas.items() if value}
 
 
+def _by_bucket(counts: dict[Key, int]) -> Counter:
+    coarse: Counter = Counter()
+    for (day, measure, number, _value), count in counts.items():
+        coarse[(day, measure, number)] += count
+    return coarse
+
+
 def apply(deltas: dict[Key, int]) -> None:
-    """Add ``deltas`` to the histogram: one upsert per row, incrementing what is there."""
+    """Add ``deltas`` to both tables: one upsert per row, incrementing what is there."""
     if not deltas:
         return
-    table = ReportDuration._meta.db_table
+    coarse = {key: count for key, count in _by_bucket(deltas).items() if count}
+    table, values = ReportDuration._meta.db_table, ReportDurationValue._meta.db_table
+    # Names from the models, never from input; the values are parameters.
     with connection.cursor() as cursor:
+        if coarse:
+            cursor.executemany(
+                f"INSERT INTO {table} (day, measure, bucket, count) VALUES (%s, %s, %s, %s) "  # noqa: S608
+                f"ON CONFLICT (day, measure, bucket) DO UPDATE SET count = {table}.count + "
+                f"excluded.count",
+                [(*key, coarse[key]) for key in sorted(coarse)],
+            )
         cursor.executemany(
-            f"INSERT INTO {table} (day, measure, bucket, count) VALUES (%s, %s, %s, %s) "  # noqa: S608
-            f"ON CONFLICT (day, measure, bucket) DO UPDATE SET count = {table}.count + "
-            f"excluded.count",
-            [(*key, deltas[key]) for key in sorted(deltas)],
-        )
+            f"INSERT INTO {values} (measure, bucket, value, day, count) "  # noqa: S608
+            f"VALUES (%s, %s, %s, %s, %s) ON CONFLICT (measure, bucket, value, day) "
+            f"DO UPDATE SET count = {values}.count + excluded.count",
+            [(measure, number, value, day, deltas[(day, measure, number, value)])
+             for day, measure, number, value in sorted(deltas)],
+        )  # fmt: skip
 
 
-def write(totals: dict[Key, int], model=ReportDuration) -> None:
-    """Replace the histogram by ``totals`` (a rebuild)."""
+def write(totals: dict[Key, int], apps=None) -> None:
+    """Replace both tables by ``totals`` (a rebuild)."""
+    coarse_model = apps.get_model("reports", "ReportDuration") if apps else ReportDuration
+    model = apps.get_model("reports", "ReportDurationValue") if apps else ReportDurationValue
+    coarse_model.objects.all().delete()
+    coarse_model.objects.bulk_create(
+        (
+            coarse_model(day=day, measure=measure, bucket=number, count=count)
+            for (day, measure, number), count in _by_bucket(totals).items()
+            if count
+        ),
+        batch_size=5000,
+    )
     model.objects.all().delete()
     model.objects.bulk_create(
         (
-            model(day=day, measure=measure, bucket=number, count=count)
-            for (day, measure, number), count in totals.items()
+            model(day=day, measure=measure, bucket=number, value=value, count=count)
+            for (day, measure, number, value), count in totals.items()
             if count
         ),
         batch_size=5000,
@@ -141,27 +170,34 @@ def medians(periods: dict, keys) -> dict[str, dict[str, float | None]]:
 
 
 def _values_at(parts, periods) -> list[int | None]:
-    """The duration at each ``(period, measure, bucket, offset)``: one UNION ALL query."""
+    """The duration at each ``(period, measure, bucket, offset)``: one UNION ALL query of
+    the bucket's counts per value, walked here."""
     if not parts:
         return []
-    quote = connection.ops.quote_name
-    table = quote(TicketFact._meta.db_table)
+    table = connection.ops.quote_name(ReportDurationValue._meta.db_table)
     selects, params = [], []
-    for i, (name, measure, number, offset) in enumerate(parts):
-        moment, value = (quote(column) for column in MEDIANS[measure])
-        low, high = bounds(number)
-        start, end = periods[name].bounds()
-        # Names from MEDIANS, never from input; the values are parameters.
+    for i, (name, measure, number, _offset) in enumerate(parts):
+        period = periods[name]
+        # The table's name from the model; the values are parameters.
         selects.append(
-            f"SELECT * FROM (SELECT {i} AS part, {value} AS value FROM {table} "  # noqa: S608
-            f"WHERE {value} >= %s AND {value} < %s AND {moment} >= %s AND {moment} <= %s "
-            f"ORDER BY {value} LIMIT 1 OFFSET %s) AS part{i}"
+            f"SELECT {i}, value, SUM(count) FROM {table} WHERE measure = %s AND bucket = %s "  # noqa: S608
+            f"AND day BETWEEN %s AND %s GROUP BY value"
         )
-        adapt = connection.ops.adapt_datetimefield_value  # as the ORM passes them
-        params += [low, high, adapt(start), adapt(end), offset]
+        params += [measure, number, period.start, period.end]
+    counts: dict[int, list[tuple[int, int]]] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(selects), params)
-        found = dict(cursor.fetchall())
-    # A value missing means a histogram out of step with the facts (rebuild_report_facts
-    # repairs it): the median of the values found rather than an error page.
-    return [found.get(i) for i in range(len(parts))]
+        for part, value, count in cursor.fetchall():
+            counts[part].append((value, count))
+    found: list[int | None] = []
+    for i, (_name, _measure, _number, offset) in enumerate(parts):
+        # A value missing means tables out of step with the facts (rebuild_report_facts
+        # repairs them): the median of the values found rather than an error page.
+        value_at, below = None, 0
+        for value, count in sorted(counts[i]):
+            if offset < below + count:
+                value_at = value
+                break
+            below += count
+        found.append(value_at)
+    return found

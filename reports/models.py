@@ -78,24 +78,6 @@ class TicketFact(models.Model):
                 condition=models.Q(finished_at__isnull=False),
                 name="fact_solved_cover_idx",
             ),
-            # The values of one histogram bucket in a period (reports.durations).
-            *(
-                models.Index(
-                    fields=[value, moment],
-                    condition=models.Q(**{f"{moment}__isnull": False}),
-                    name=name,
-                )
-                for value, moment, name in (
-                    ("first_response_seconds", "first_response_at", "fact_response_value_idx"),
-                    (
-                        "first_response_business_seconds",
-                        "first_response_at",
-                        "fact_response_bvalue_idx",
-                    ),
-                    ("handling_seconds", "finished_at", "fact_handling_value_idx"),
-                    ("handling_business_seconds", "finished_at", "fact_handling_bvalue_idx"),
-                )
-            ),
         ]
 
     def __str__(self):
@@ -237,6 +219,29 @@ class ReportDuration(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.measure} {self.bucket}: {self.count}"
+
+
+class ReportDurationValue(models.Model):
+    """The same counts per exact value: the values of the one bucket a median falls in
+    (reports.durations), read through the unique key (measure, bucket, value, day)."""
+
+    measure = models.CharField(max_length=40)
+    bucket = models.IntegerField()
+    value = models.BigIntegerField()
+    day = models.DateField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report duration value count")
+        verbose_name_plural = _("report duration value counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "bucket", "value", "day"], name="report_duration_value_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.measure} {self.value}: {self.count}"
 
 
 class ReportOpen(models.Model):

@@ -12,7 +12,6 @@ from django.db import connection
 from reports import durations, marks
 from reports.models import (
     ReportDay,
-    ReportDuration,
     ReportEvent,
     ReportMark,
     ReportOpen,
@@ -201,9 +200,7 @@ def rebuild(batch_size: int = 20000, apps=None) -> int:
         contributions(fact, totals)
         durations.contributions(fact, histogram, zone=zone)
         opened[(fact.pool_key, fact.assignee_key)] += fact.open
-    durations.write(
-        histogram, apps.get_model("reports", "ReportDuration") if apps else ReportDuration
-    )
+    durations.write(histogram, apps)
     _rebuild_marks(totals, batch_size, apps)
     open_model.objects.all().delete()
     open_model.objects.bulk_create(
