@@ -26,6 +26,7 @@ from reports.models import ReportDay, ReportEvent
 from sla.models import Deadline, Target
 
 MARKS = ReportDay.MARKS
+SUMS = set(ReportDay.ANSWER_SUMS)
 EVENT_MEASURES = {
     ReportEvent.Kind.REOPENED: "reopened",
     ReportEvent.Kind.REPLY_AFTER_CLOSE: "replied_after_close",
@@ -36,9 +37,14 @@ DEADLINES = Q(breached_at__isnull=False) | Q(state=Deadline.State.MET, met_at__i
 DEADLINE_FIELDS = ("ticket_id", "target", "state", "met_at", "breached_at")
 CONSULTATION_FIELDS = ("ticket_id", "answered_at", "due_at")
 
-Mark = tuple[int, str, date]  # ticket, measure, day
-# ticket, measure, day, previous day (or None), pool key, agent key
-Row = tuple[int, str, date, date | None, int, int]
+Mark = tuple[int, str, date] | tuple[int, str, date, int]  # ticket, measure, day[, value]
+# ticket, measure, day, previous day (or None), pool key, agent key, value
+Row = tuple[int, str, date, date | None, int, int, int]
+ANSWER_FIELDS = (
+    "response__ticket_id", "response__kind", "question__kind", "number", "response__created_at",
+)  # fmt: skip
+# The answers any mark counts: numbers of ratings and scores.
+ANSWERS = Q(number__isnull=False, question__kind__in=("rating", "score"))
 
 
 def zone() -> ZoneInfo:
@@ -70,23 +76,51 @@ def of_consultation(ticket_id, answered_at, due_at, tz) -> Mark | None:
     return ticket_id, measure, answered_at.astimezone(tz).date()
 
 
+def of_answer(ticket_id, response_kind, question_kind, number, created_at, tz) -> list[Mark]:
+    """A survey answer's marks, on the day of its response: the ticket rated or scored
+    (distinct tickets), and the sums the averages, CSAT and NPS are made of."""
+    day = created_at.astimezone(tz).date()
+    if response_kind == "satisfaction" and question_kind == "rating":
+        sums = {"rating_count": 1, "rating_sum": number, "rating_high": int(number >= 4)}
+        distinct = "rated"
+    elif response_kind == "satisfaction" and question_kind == "score":
+        sums = {"score_count": 1, "score_promoters": int(number >= 9)}
+        sums["score_detractors"] = int(number <= 6)
+        distinct = "scored"
+    elif response_kind == "operator_rating" and question_kind == "rating":
+        sums, distinct = {"operator_count": 1, "operator_sum": number}, None
+    else:
+        return []
+    found: list[Mark] = [(ticket_id, name, day, value) for name, value in sums.items()]
+    return found + ([(ticket_id, distinct, day)] if distinct else [])
+
+
 def rows(marks: Iterable[Mark], keys: dict[int, tuple[int, int]]) -> list[Row]:
     """The marks as ReportMark rows: one per ticket, measure and day, each with the ticket's
-    day of the same measure before it, for the ticket's pool and agent ``keys``."""
+    day of the same measure before it (a count of distinct tickets) or the day's sum (a
+    survey sum), for the ticket's pool and agent ``keys``."""
     days: dict[tuple[int, str], set[date]] = defaultdict(set)
-    for ticket_id, measure, day in marks:
-        days[(ticket_id, measure)].add(day)
+    sums: dict[tuple[int, str, date], int] = defaultdict(int)
+    for ticket_id, measure, day, *value in marks:
+        if measure in SUMS:
+            sums[(ticket_id, measure, day)] += value[0]
+        else:
+            days[(ticket_id, measure)].add(day)
     result: list[Row] = []
     for (ticket_id, measure), found in sorted(days.items()):
         pool, agent = keys.get(ticket_id, (0, 0))
         previous = None
         for day in sorted(found):
-            result.append((ticket_id, measure, day, previous, pool, agent))
+            result.append((ticket_id, measure, day, previous, pool, agent, 1))
             previous = day
+    for (ticket_id, measure, day), value in sorted(sums.items()):
+        if value:
+            pool, agent = keys.get(ticket_id, (0, 0))
+            result.append((ticket_id, measure, day, None, pool, agent, value))
     return result
 
 
 def count(rows: Iterable[Row], into: dict, sign: int = 1) -> None:
     """Add (or take out) what ``rows`` count in the roll-up's day rows ``into``."""
-    for _ticket, measure, day, _previous, pool, agent in rows:
-        into[(day, pool, agent)][measure] += sign
+    for _ticket, measure, day, _previous, pool, agent, value in rows:
+        into[(day, pool, agent)][measure] += sign * value

@@ -511,6 +511,31 @@ ROLLUP: dict[str, Callable[[Period], models.Expression]] = {
     "handling_average": _average("handling_seconds", "solved"),
     "handling_business_average": _average("handling_business_seconds", "solved"),
 }
+
+
+def _days_share(part: str, whole: str):
+    return lambda period: (
+        Cast(Coalesce(Sum(part, filter=_days(period)), 0), models.FloatField())
+        * 100.0
+        / NullIf(Sum(whole, filter=_days(period)), 0)
+    )
+
+
+def _nps_days(period: Period):
+    promoters = _days_share("score_promoters", "score_count")
+    return promoters(period) - _days_share("score_detractors", "score_count")(period)
+
+
+# The satisfaction figures from the survey sums of the roll-up (totals, as the marks): the
+# same arithmetic on the same counts as from the answers.
+ANSWERED: dict[str, Callable[[Period], models.Expression]] = {
+    "average_rating": _average("rating_sum", "rating_count"),
+    "csat": _days_share("rating_high", "rating_count"),
+    "nps": _nps_days,
+    "operator_rating": _average("operator_sum", "operator_count"),
+}
+
+
 # Counts of distinct tickets from the roll-up (reports.marks), for totals: the day rows'
 # sums less the repeats (a ticket's marks in the period after its first), read from the
 # marks with a previous day in the period.
@@ -630,7 +655,7 @@ def compute(
     for key in keys:
         measure = MEASURES[key]
         source_key = measure.source.key if split else measure.source.family or measure.source.key
-        if use_days and (key in ROLLUP or (split and key in MARKED)):
+        if use_days and (key in ROLLUP or (split and (key in MARKED or key in ANSWERED))):
             source_key = "days"
         elif use_days and split and not days and key in durations.MEDIANS:
             source_key = "durations"  # the whole desk's medians: its histogram
@@ -648,7 +673,7 @@ def compute(
         first = next(iter(periods))
         expressions = {
             f"{name}__{measure.key}": (
-                (ROLLUP.get(measure.key) or _sum(measure.key))(period)
+                (ROLLUP.get(measure.key) or ANSWERED.get(measure.key) or _sum(measure.key))(period)
                 if source is DAYS
                 else Coalesce(Sum("open"), 0)
                 if source is OPEN

@@ -137,18 +137,35 @@ class ReportDay(models.Model):
     replied_after_close = models.IntegerField(default=0)
     consultation_on_time = models.IntegerField(default=0)
     consultation_late = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    scored = models.IntegerField(default=0)
+    # Survey answers given that day (reports.marks, kept per ticket like the marks): the
+    # satisfaction ratings (1-5), how many are 4 or 5, the 0-10 scores, promoters (9-10)
+    # and detractors (0-6), the operators' ratings.
+    rating_count = models.IntegerField(default=0)
+    rating_sum = models.BigIntegerField(default=0)
+    rating_high = models.IntegerField(default=0)
+    score_count = models.IntegerField(default=0)
+    score_promoters = models.IntegerField(default=0)
+    score_detractors = models.IntegerField(default=0)
+    operator_count = models.IntegerField(default=0)
+    operator_sum = models.BigIntegerField(default=0)
 
     MARKS = (
         "sla_first_response_met", "sla_first_response_breached", "sla_next_response_met",
         "sla_next_response_breached", "sla_resolution_met", "sla_resolution_breached",
         "sla_consultation_met", "sla_consultation_breached", "reopened",
-        "replied_after_close", "consultation_on_time", "consultation_late",
+        "replied_after_close", "consultation_on_time", "consultation_late", "rated", "scored",
+    )  # fmt: skip
+    ANSWER_SUMS = (
+        "rating_count", "rating_sum", "rating_high", "score_count", "score_promoters",
+        "score_detractors", "operator_count", "operator_sum",
     )  # fmt: skip
     COUNTS = (
         "received", "received_by_mail", "responded", "first_response_seconds",
         "first_response_business_seconds", "solved", "handling_seconds",
         "handling_business_seconds", "solved_on_time", "solved_on_time_consulted",
-        "solved_late_consulted", "solved_late", *MARKS,
+        "solved_late_consulted", "solved_late", *MARKS, *ANSWER_SUMS,
     )  # fmt: skip
 
     class Meta:
@@ -178,6 +195,9 @@ class ReportMark(models.Model):
     previous = models.DateField(null=True, blank=True)
     pool_key = models.IntegerField()
     assignee_key = models.IntegerField()
+    # 1 for a count of distinct tickets; a survey sum's value (its ticket's answers that
+    # day: ANSWER_SUMS), never with a previous day.
+    value = models.BigIntegerField(default=1)
 
     class Meta:
         verbose_name = _("report mark")

@@ -7,6 +7,8 @@ change is committed, and its next event (or ``rebuild_report_facts``) brings it 
 
 import logging
 
+from django.db import transaction
+
 from tickets import signals
 from tickets.models import Message
 
@@ -69,8 +71,21 @@ def _consulted(sender, messages, **kwargs):
         _refresh(ids)
 
 
+def _answered(sender, instance, **kwargs):
+    # A survey answer (a customer's or an agent's form) moves the satisfaction sums: once
+    # the transaction commits (its response's other answers saved too).
+    ticket_id = instance.response.ticket_id
+    transaction.on_commit(lambda: _refresh([ticket_id]))
+
+
 def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
     from sla import signals as sla_signals
+    from surveys.models import Answer
+
+    post_save.connect(_answered, sender=Answer, dispatch_uid="reports-answer-saved")
+    post_delete.connect(_answered, sender=Answer, dispatch_uid="reports-answer-deleted")
 
     sla_signals.deadlines_breached.connect(_breached, dispatch_uid="reports-deadlines-breached")
     signals.messages_added.connect(_consulted, dispatch_uid="reports-consultation-messages")

@@ -18,6 +18,7 @@ from reports.models import (
     TicketFact,
 )
 from sla.models import Consultation, Deadline
+from surveys.models import Answer
 from tickets.models import Ticket
 from tickets.states import Channel
 
@@ -128,6 +129,7 @@ def _rebuild_marks(totals: dict[Key, Counter], batch_size: int, apps=None) -> No
         _models(apps)
     )
     ticket_model = apps.get_model("tickets", "Ticket") if apps else Ticket
+    answer_model = apps.get_model("surveys", "Answer") if apps else Answer
     tz = marks.zone()
     mark_model.objects.all().delete()
     last = 0
@@ -170,13 +172,23 @@ def _rebuild_marks(totals: dict[Key, Counter], batch_size: int, apps=None) -> No
             .order_by()
             .values_list(*marks.CONSULTATION_FIELDS)
         ]
+        for row in (
+            answer_model.objects.filter(
+                marks.ANSWERS,
+                response__ticket_id__gte=span[0],
+                response__ticket_id__lte=span[1],
+            )
+            .order_by()
+            .values_list(*marks.ANSWER_FIELDS)
+        ):
+            found += marks.of_answer(*row, tz)
         rows = marks.rows((mark for mark in found if mark), keys)
         marks.count(rows, totals)
         mark_model.objects.bulk_create(
             (
                 mark_model(ticket_id=ticket, measure=measure, day=day, previous=previous,
-                           pool_key=pool, assignee_key=agent)
-                for ticket, measure, day, previous, pool, agent in rows
+                           pool_key=pool, assignee_key=agent, value=value)
+                for ticket, measure, day, previous, pool, agent, value in rows
             ),
             batch_size=5000,
         )  # fmt: skip

@@ -10,6 +10,7 @@ from reports.models import ReportEvent, ReportMark, TicketFact
 from sla.business_time import Schedule, business_seconds_between
 from sla.models import BusinessCalendar, Consultation, Deadline, Target
 from sla.services.clocks import ALWAYS
+from surveys.models import Answer
 from tickets.models import ActivityLog, Message, Ticket
 from tickets.states import OPEN_STATUSES, Status
 
@@ -156,13 +157,17 @@ def refresh_facts(ticket_ids) -> None:
         )
         events += _events(ticket, history[ticket.pk], sorted(inbound[ticket.pk]))
     found += [marks.of_event(event.ticket_id, event.kind, event.at, tz) for event in events]
+    for row in Answer.objects.filter(marks.ANSWERS, response__ticket_id__in=ids).values_list(
+        *marks.ANSWER_FIELDS
+    ):
+        found += marks.of_answer(*row, tz)
     keys = {fact.ticket_id: (fact.pool_key, fact.assignee_key) for fact in facts}
     new_marks = marks.rows((mark for mark in found if mark), keys)
     old = list(TicketFact.objects.filter(ticket_id__in=ids))
     old_marks = list(
         ReportMark.objects.filter(ticket_id__in=ids)
         .order_by("ticket_id", "measure", "day")
-        .values_list("ticket_id", "measure", "day", "previous", "pool_key", "assignee_key")
+        .values_list("ticket_id", "measure", "day", "previous", "pool_key", "assignee_key", "value")
     )
     TicketFact.objects.bulk_create(
         facts,
@@ -176,8 +181,8 @@ def refresh_facts(ticket_ids) -> None:
         ReportMark.objects.filter(ticket_id__in=ids).delete()
         ReportMark.objects.bulk_create(
             ReportMark(ticket_id=ticket, measure=measure, day=day, previous=previous,
-                       pool_key=pool, assignee_key=agent)
-            for ticket, measure, day, previous, pool, agent in new_marks
+                       pool_key=pool, assignee_key=agent, value=value)
+            for ticket, measure, day, previous, pool, agent, value in new_marks
         )  # fmt: skip
     ReportEvent.objects.filter(ticket_id__in=ids).delete()
     ReportEvent.objects.bulk_create(events)

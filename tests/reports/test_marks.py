@@ -152,3 +152,22 @@ def test_a_refresh_moves_a_tickets_marks(month, settings, other_pool):
             days = compute(scoped, {"now": PERIOD}, KEYS, days=Q(pool_key=pool))["now"]
             for key in KEYS:
                 assert days.get(key) == pytest.approx(values.get(key)), (pool, key)
+
+
+def test_survey_answers_kept_as_they_come_equal_a_rebuild(month, settings):
+    # The month's answers were saved through the receivers (no rebuild since): ratings 5
+    # and 3, scores 10, 9 and 3, the operator's 4.
+    kept, kept_marks = snapshot(), marks()
+    sums = {name: sum(getattr(day, name) for day in ReportDay.objects.all())
+            for name in ReportDay.ANSWER_SUMS}  # fmt: skip
+    assert sums == {
+        "rating_count": 2, "rating_sum": 8, "rating_high": 1, "score_count": 3,
+        "score_promoters": 2, "score_detractors": 1, "operator_count": 1, "operator_sum": 4,
+    }  # fmt: skip
+    rollup.rebuild()
+    assert snapshot() == kept and marks() == kept_marks
+    with timezone.override("Europe/Warsaw"):
+        values = compute(Ticket.objects.all(), {"now": PERIOD}, KEYS, days=Q())["now"]
+    assert values["rated"] == 2 and values["scored"] == 3 and values["average_rating"] == 4
+    assert values["csat"] == 50 and values["operator_rating"] == 4
+    assert values["nps"] == pytest.approx(100 / 3)
