@@ -92,8 +92,10 @@ class ReportDay(models.Model):
     ``responded`` and the first-response sums on the day of the first response,
     ``solved`` and the handling sums on the day of the solution. ``refresh_facts`` adds
     each refreshed ticket's new figures and takes its old ones out (atomic increments);
-    ``rebuild_report_facts`` rebuilds it from the facts. Medians are not additive: they
-    are computed from the facts of the period.
+    ``rebuild_report_facts`` rebuilds it from the facts. Counts of distinct tickets (SLA,
+    reopens, consultations, rated tickets) and the survey sums come from each ticket's marks
+    (ReportMark, reports.marks); the whole desk's medians from a histogram of the durations
+    (ReportDuration, reports.durations).
     """
 
     day = models.DateField()

@@ -1,6 +1,8 @@
 """The daily roll-up (ReportDay): each ticket's facts as additive figures per day, pool and
-agent, and the open tickets per pool and agent (ReportOpen); kept by ``refresh_facts`` with
-atomic increments, rebuilt from the facts."""
+agent, with the tickets' marks (reports.marks: counts of distinct tickets, survey sums),
+and the open tickets per pool and agent (ReportOpen); kept by ``refresh_facts`` with atomic
+increments, rebuilt from the facts, deadlines, events, consultations and survey answers
+(with the histogram of durations, reports.durations)."""
 
 from collections import Counter, defaultdict
 from datetime import date
