@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q, Sum
 
 from reports.models import ReportDuration, ReportDurationValue
 
@@ -131,15 +132,24 @@ def medians(periods: dict, keys) -> dict[str, dict[str, float | None]]:
     spans = sorted({(p.start, p.end) for p in periods.values()})
     first, last = min(s for s, _e in spans), max(e for _s, e in spans)
     counts: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    # Each period's counts per measure and bucket, added up by the database (a few hundred
+    # rows out of tens of thousands).
+    names = list(periods)
     rows = (
         ReportDuration.objects.filter(day__range=(first, last), measure__in=keys)
         .order_by()
-        .values_list("day", "measure", "bucket", "count")
+        .values("measure", "bucket")
+        .annotate(
+            **{
+                f"p{i}": Sum("count", filter=Q(day__range=(periods[name].start, periods[name].end)))
+                for i, name in enumerate(names)
+            }
+        )
     )
-    for day, measure, number, count in rows:
-        for name, period in periods.items():
-            if period.start <= day <= period.end:
-                counts[(name, measure)][number] += count
+    for row in rows:
+        for i, name in enumerate(names):
+            if row[f"p{i}"]:
+                counts[(name, row["measure"])][row["bucket"]] += row[f"p{i}"]
     result: dict[str, dict[str, float | None]] = {name: {} for name in periods}
     parts = []  # (name, measure, bucket, offset in it)
     for name in periods:
@@ -170,34 +180,25 @@ def medians(periods: dict, keys) -> dict[str, dict[str, float | None]]:
 
 
 def _values_at(parts, periods) -> list[int | None]:
-    """The duration at each ``(period, measure, bucket, offset)``: one UNION ALL query of
-    the bucket's counts per value, walked here."""
+    """The duration at each ``(period, measure, bucket, offset)``: one UNION ALL query, each
+    part the first value of its bucket whose running count passes the offset."""
     if not parts:
         return []
     table = connection.ops.quote_name(ReportDurationValue._meta.db_table)
     selects, params = [], []
-    for i, (name, measure, number, _offset) in enumerate(parts):
+    for i, (name, measure, number, offset) in enumerate(parts):
         period = periods[name]
         # The table's name from the model; the values are parameters.
         selects.append(
-            f"SELECT {i}, value, SUM(count) FROM {table} WHERE measure = %s AND bucket = %s "  # noqa: S608
-            f"AND day BETWEEN %s AND %s GROUP BY value"
+            f"SELECT * FROM (SELECT {i} AS part, value FROM (SELECT value, "  # noqa: S608
+            f"SUM(SUM(count)) OVER (ORDER BY value) AS upto FROM {table} WHERE measure = %s "
+            f"AND bucket = %s AND day BETWEEN %s AND %s GROUP BY value) AS counts{i} "
+            f"WHERE upto > %s ORDER BY value LIMIT 1) AS part{i}"
         )
-        params += [measure, number, period.start, period.end]
-    counts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        params += [measure, number, period.start, period.end, offset]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(selects), params)
-        for part, value, count in cursor.fetchall():
-            counts[part].append((value, count))
-    found: list[int | None] = []
-    for i, (_name, _measure, _number, offset) in enumerate(parts):
-        # A value missing means tables out of step with the facts (rebuild_report_facts
-        # repairs them): the median of the values found rather than an error page.
-        value_at, below = None, 0
-        for value, count in sorted(counts[i]):
-            if offset < below + count:
-                value_at = value
-                break
-            below += count
-        found.append(value_at)
-    return found
+        found = dict(cursor.fetchall())
+    # A value missing means tables out of step with the facts (rebuild_report_facts repairs
+    # them): the median of the values found rather than an error page.
+    return [found.get(i) for i in range(len(parts))]
