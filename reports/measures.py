@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from reports import durations
 from reports.aggregates import Median
-from reports.models import ReportDay, ReportEvent, ReportOpen
+from reports.models import ReportDay, ReportEvent, ReportMark, ReportOpen
 from reports.sources import (
     ANSWERS,
     CONSULTATIONS,
@@ -42,6 +43,7 @@ from reports.sources import (
     Period,
     _interpolated,
     figure,
+    spans,
     ticket_count,
 )
 from sla.models import Deadline, Target
@@ -509,6 +511,58 @@ ROLLUP: dict[str, Callable[[Period], models.Expression]] = {
     "handling_average": _average("handling_seconds", "solved"),
     "handling_business_average": _average("handling_business_seconds", "solved"),
 }
+
+
+def _days_share(part: str, whole: str):
+    return lambda period: (
+        Cast(Coalesce(Sum(part, filter=_days(period)), 0), models.FloatField())
+        * 100.0
+        / NullIf(Sum(whole, filter=_days(period)), 0)
+    )
+
+
+def _nps_days(period: Period):
+    promoters = _days_share("score_promoters", "score_count")
+    return promoters(period) - _days_share("score_detractors", "score_count")(period)
+
+
+# The satisfaction figures from the survey sums of the roll-up (totals, as the marks): the
+# same arithmetic on the same counts as from the answers.
+ANSWERED: dict[str, Callable[[Period], models.Expression]] = {
+    "average_rating": _average("rating_sum", "rating_count"),
+    "csat": _days_share("rating_high", "rating_count"),
+    "nps": _nps_days,
+    "operator_rating": _average("operator_sum", "operator_count"),
+}
+
+
+# Counts of distinct tickets from the roll-up (reports.marks), for totals: the day rows'
+# sums less the repeats (a ticket's marks in the period after its first), read from the
+# marks with a previous day in the period.
+MARKED = ReportDay.MARKS
+
+
+def _repeats(period: Period, key: str):
+    return Count(
+        "pk",
+        filter=Q(measure=key, day__range=(period.start, period.end), previous__gte=period.start),
+    )
+
+
+def _less_repeats(totals: dict, periods: dict[str, Period], keys: list[str], days: Q) -> None:
+    """Take the repeats of the marked counts ``keys`` out of ``totals`` (one query)."""
+    within = Q()
+    for span in spans(periods.values()):
+        within |= Q(day__range=(span.start, span.end))
+    rows = ReportMark.objects.filter(within, previous__isnull=False).filter(days).order_by()
+    expressions = {
+        f"{name}__{key}": _repeats(period, key) for name, period in periods.items() for key in keys
+    }
+    for alias, value in _aggregate(rows, expressions).items():
+        name, key = alias.split("__", 1)
+        totals[name][key] = (totals[name].get(key) or 0) - (value or 0)
+
+
 # Tables that keep their ticket's pool and agent (as of the last refresh, like the roll-up):
 # a scope's filter on the roll-up applies to them under these names.
 OWN_KEYS = {
@@ -601,19 +655,25 @@ def compute(
     for key in keys:
         measure = MEASURES[key]
         source_key = measure.source.key if split else measure.source.family or measure.source.key
-        if use_days and key in ROLLUP:
+        if use_days and (key in ROLLUP or (split and (key in MARKED or key in ANSWERED))):
             source_key = "days"
+        elif use_days and split and not days and key in durations.MEDIANS:
+            source_key = "durations"  # the whole desk's medians: its histogram
         elif use_open and key == "open_now":
             source_key = "open"
         by_source.setdefault(source_key, []).append(measure)
     totals: dict[str, dict] = {name: {} for name in periods}
     rows: dict[object, dict] = {}
+    if "durations" in by_source:
+        keys_of = [measure.key for measure in by_source.pop("durations")]
+        for name, values in durations.medians(periods, keys_of).items():
+            totals[name].update(values)
     for source_key, measures in by_source.items():
         source = {"days": DAYS, "open": OPEN, **FAMILIES}.get(source_key) or measures[0].source
         first = next(iter(periods))
         expressions = {
             f"{name}__{measure.key}": (
-                ROLLUP[measure.key](period)
+                (ROLLUP.get(measure.key) or ANSWERED.get(measure.key) or _sum(measure.key))(period)
                 if source is DAYS
                 else Coalesce(Sum("open"), 0)
                 if source is OPEN
@@ -664,6 +724,9 @@ def compute(
                 name, key = alias.split("__", 1)
                 row[name][key] = value
     if not grouping:
+        marked = [m.key for m in by_source.get("days", ()) if m.key in MARKED]
+        if marked:
+            _less_repeats(totals, periods, marked, days)
         return totals
     return sorted(
         rows.values(),

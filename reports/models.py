@@ -92,8 +92,10 @@ class ReportDay(models.Model):
     ``responded`` and the first-response sums on the day of the first response,
     ``solved`` and the handling sums on the day of the solution. ``refresh_facts`` adds
     each refreshed ticket's new figures and takes its old ones out (atomic increments);
-    ``rebuild_report_facts`` rebuilds it from the facts. Medians are not additive: they
-    are computed from the facts of the period.
+    ``rebuild_report_facts`` rebuilds it from the facts. Counts of distinct tickets (SLA,
+    reopens, consultations, rated tickets) and the survey sums come from each ticket's marks
+    (ReportMark, reports.marks); the whole desk's medians from a histogram of the durations
+    (ReportDuration, reports.durations).
     """
 
     day = models.DateField()
@@ -122,12 +124,50 @@ class ReportDay(models.Model):
     solved_on_time_consulted = models.IntegerField(default=0)
     solved_late_consulted = models.IntegerField(default=0)
     solved_late = models.IntegerField(default=0)
+    # Counts of distinct tickets (reports.marks): the tickets with a mark of the measure on
+    # the day (a deadline met or missed that day, a reopen...); a period's count takes out
+    # the ticket's later days in it (ReportMark.previous).
+    sla_first_response_met = models.IntegerField(default=0)
+    sla_first_response_breached = models.IntegerField(default=0)
+    sla_next_response_met = models.IntegerField(default=0)
+    sla_next_response_breached = models.IntegerField(default=0)
+    sla_resolution_met = models.IntegerField(default=0)
+    sla_resolution_breached = models.IntegerField(default=0)
+    sla_consultation_met = models.IntegerField(default=0)
+    sla_consultation_breached = models.IntegerField(default=0)
+    reopened = models.IntegerField(default=0)
+    replied_after_close = models.IntegerField(default=0)
+    consultation_on_time = models.IntegerField(default=0)
+    consultation_late = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    scored = models.IntegerField(default=0)
+    # Survey answers given that day (reports.marks, kept per ticket like the marks): the
+    # satisfaction ratings (1-5), how many are 4 or 5, the 0-10 scores, promoters (9-10)
+    # and detractors (0-6), the operators' ratings.
+    rating_count = models.IntegerField(default=0)
+    rating_sum = models.BigIntegerField(default=0)
+    rating_high = models.IntegerField(default=0)
+    score_count = models.IntegerField(default=0)
+    score_promoters = models.IntegerField(default=0)
+    score_detractors = models.IntegerField(default=0)
+    operator_count = models.IntegerField(default=0)
+    operator_sum = models.BigIntegerField(default=0)
 
+    MARKS = (
+        "sla_first_response_met", "sla_first_response_breached", "sla_next_response_met",
+        "sla_next_response_breached", "sla_resolution_met", "sla_resolution_breached",
+        "sla_consultation_met", "sla_consultation_breached", "reopened",
+        "replied_after_close", "consultation_on_time", "consultation_late", "rated", "scored",
+    )  # fmt: skip
+    ANSWER_SUMS = (
+        "rating_count", "rating_sum", "rating_high", "score_count", "score_promoters",
+        "score_detractors", "operator_count", "operator_sum",
+    )  # fmt: skip
     COUNTS = (
         "received", "received_by_mail", "responded", "first_response_seconds",
         "first_response_business_seconds", "solved", "handling_seconds",
         "handling_business_seconds", "solved_on_time", "solved_on_time_consulted",
-        "solved_late_consulted", "solved_late",
+        "solved_late_consulted", "solved_late", *MARKS, *ANSWER_SUMS,
     )  # fmt: skip
 
     class Meta:
@@ -141,6 +181,89 @@ class ReportDay(models.Model):
 
     def __str__(self):
         return f"{self.day} pool {self.pool_key} agent {self.assignee_key}"
+
+
+class ReportMark(models.Model):
+    """A day on which a ticket counts in a count of distinct tickets (a deadline of a target
+    met or missed, a reopen, a customer reply after closing, a consultation answered on
+    time or late), for the pool and agent of its facts: ReportDay counts the tickets with a
+    mark per day; ``previous``, the ticket's mark of the same measure just before, lets a
+    period's count take a ticket once (its marks in the period after the first are those
+    whose previous mark is in the period too). Kept with ReportDay, rebuilt with it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    measure = models.CharField(max_length=40)
+    day = models.DateField()
+    previous = models.DateField(null=True, blank=True)
+    pool_key = models.IntegerField()
+    assignee_key = models.IntegerField()
+    # 1 for a count of distinct tickets; a survey sum's value (its ticket's answers that
+    # day: ANSWER_SUMS), never with a previous day.
+    value = models.BigIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("report mark")
+        verbose_name_plural = _("report marks")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "measure", "day"], name="report_mark_unique"),
+        ]
+        indexes = [
+            # The repeats a period's counts take out: few rows (a ticket's second day).
+            models.Index(
+                fields=["day"],
+                include=["measure", "previous", *_KEYS],
+                condition=models.Q(previous__isnull=False),
+                name="report_mark_repeat_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket_id} {self.measure} {self.day}"
+
+
+class ReportDuration(models.Model):
+    """How many facts have a duration in each bucket, per day and measure: the histogram
+    exact medians walk (reports.durations). The whole desk, no pool or agent."""
+
+    day = models.DateField()
+    measure = models.CharField(max_length=40)
+    bucket = models.IntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report duration count")
+        verbose_name_plural = _("report duration counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "measure", "bucket"], name="report_duration_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.measure} {self.bucket}: {self.count}"
+
+
+class ReportDurationValue(models.Model):
+    """The same counts per exact value: the values of the one bucket a median falls in
+    (reports.durations), read through the unique key (measure, bucket, value, day)."""
+
+    measure = models.CharField(max_length=40)
+    bucket = models.IntegerField()
+    value = models.BigIntegerField()
+    day = models.DateField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("report duration value count")
+        verbose_name_plural = _("report duration value counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "bucket", "value", "day"], name="report_duration_value_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.measure} {self.value}: {self.count}"
 
 
 class ReportOpen(models.Model):

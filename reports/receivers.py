@@ -9,7 +9,10 @@ brings it back.
 
 import logging
 
+from django.db import transaction
+
 from tickets import signals
+from tickets.models import Message
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +67,37 @@ def _merged(sender, merges, **kwargs):
     _refresh(sorted({pk for merge in merges for pk in (merge.ticket.pk, merge.target.pk)}))
 
 
+def _breached(sender, deadlines, **kwargs):
+    # The sweep marks deadlines missed: the SLA counts (reports.marks) follow.
+    _refresh(sorted({deadline.ticket_id for deadline in deadlines}))
+
+
+def _consulted(sender, messages, **kwargs):
+    # A department's answer meets its consultation deadline, on time or late, even when
+    # the ticket stays in consultation (another department still asked).
+    ids = sorted({m.ticket_id for m in messages if m.kind == Message.Kind.CONSULTATION})
+    if ids:
+        _refresh(ids)
+
+
+def _answered(sender, instance, **kwargs):
+    # A survey answer (a customer's or an agent's form) moves the satisfaction sums: once
+    # the transaction commits (its response's other answers saved too).
+    ticket_id = instance.response.ticket_id
+    transaction.on_commit(lambda: _refresh([ticket_id]))
+
+
 def connect() -> None:
+    from django.db.models.signals import post_delete, post_save
+
+    from sla import signals as sla_signals
+    from surveys.models import Answer
+
+    post_save.connect(_answered, sender=Answer, dispatch_uid="reports-answer-saved")
+    post_delete.connect(_answered, sender=Answer, dispatch_uid="reports-answer-deleted")
+
+    sla_signals.deadlines_breached.connect(_breached, dispatch_uid="reports-deadlines-breached")
+    signals.messages_added.connect(_consulted, dispatch_uid="reports-consultation-messages")
     signals.tickets_created.connect(_created, dispatch_uid="reports-tickets-created")
     signals.statuses_changed.connect(_statuses, dispatch_uid="reports-statuses-changed")
     signals.replies_ready.connect(_replies, dispatch_uid="reports-replies-ready")

@@ -5,11 +5,12 @@ from datetime import datetime
 
 from django.db import transaction
 
-from reports import rollup
-from reports.models import ReportEvent, TicketFact
+from reports import durations, marks, rollup
+from reports.models import ReportEvent, ReportMark, TicketFact
 from sla.business_time import Schedule, business_seconds_between
 from sla.models import BusinessCalendar, Consultation, Deadline, Target
 from sla.services.clocks import ALWAYS
+from surveys.models import Answer
 from tickets.models import ActivityLog, Message, Ticket
 from tickets.states import OPEN_STATUSES, Status
 
@@ -83,20 +84,22 @@ def _facts_of(ticket: Ticket, schedule: Schedule, calendar_id, *, late: bool, co
     )
 
 
-def _deadlines(ids) -> tuple[dict[int, int], set[int]]:
+def _deadlines(ids) -> tuple[dict[int, int], set[int], list]:
     """(ticket id -> calendar of its latest deadline with a policy, tickets with a missed
-    policy deadline), from one query."""
-    calendar_of, late = {}, set()
-    for ticket_id, calendar_id, target, breached_at in (
+    policy deadline, the deadlines' marks), from one query."""
+    calendar_of, late, found = {}, set(), []
+    tz = marks.zone()
+    for ticket_id, calendar_id, target, state, met_at, breached_at in (
         Deadline.objects.filter(ticket_id__in=ids)
         .order_by("started_at", "pk")
-        .values_list("ticket_id", "policy__calendar_id", "target", "breached_at")
+        .values_list("ticket_id", "policy__calendar_id", *marks.DEADLINE_FIELDS[1:])
     ):
         if calendar_id is not None:
             calendar_of[ticket_id] = calendar_id
         if target in POLICY_TARGETS and breached_at is not None:
             late.add(ticket_id)
-    return calendar_of, late
+        found.append(marks.of_deadline(ticket_id, target, state, met_at, breached_at, tz))
+    return calendar_of, late, found
 
 
 @transaction.atomic
@@ -125,16 +128,20 @@ def refresh_facts(ticket_ids) -> None:
         ticket_id__in=ids, kind=Message.Kind.INBOUND
     ).values_list("ticket_id", "created_at"):
         inbound[ticket_id].append(at)
-    calendar_of, late = _deadlines(ids)
+    calendar_of, late, found = _deadlines(ids)
     schedules = {
         calendar.pk: calendar.schedule()
         for calendar in BusinessCalendar.objects.filter(
             pk__in=set(calendar_of.values())
         ).prefetch_related("intervals")
     }
-    consulted = set(
-        Consultation.objects.filter(ticket_id__in=ids).values_list("ticket_id", flat=True)
-    )
+    consulted = set()
+    tz = marks.zone()
+    for row in Consultation.objects.filter(ticket_id__in=ids).values_list(
+        *marks.CONSULTATION_FIELDS
+    ):
+        consulted.add(row[0])
+        found.append(marks.of_consultation(*row, tz))
     facts, events = [], []
     for ticket in tickets:
         calendar_id = calendar_of.get(ticket.pk)
@@ -149,13 +156,33 @@ def refresh_facts(ticket_ids) -> None:
             )
         )
         events += _events(ticket, history[ticket.pk], sorted(inbound[ticket.pk]))
+    found += [marks.of_event(event.ticket_id, event.kind, event.at, tz) for event in events]
+    for row in Answer.objects.filter(marks.ANSWERS, response__ticket_id__in=ids).values_list(
+        *marks.ANSWER_FIELDS
+    ):
+        found += marks.of_answer(*row, tz)
+    keys = {fact.ticket_id: (fact.pool_key, fact.assignee_key) for fact in facts}
+    new_marks = marks.rows((mark for mark in found if mark), keys)
     old = list(TicketFact.objects.filter(ticket_id__in=ids))
+    old_marks = list(
+        ReportMark.objects.filter(ticket_id__in=ids)
+        .order_by("ticket_id", "measure", "day")
+        .values_list("ticket_id", "measure", "day", "previous", "pool_key", "assignee_key", "value")
+    )
     TicketFact.objects.bulk_create(
         facts,
         update_conflicts=True,
         unique_fields=["ticket"],
         update_fields=[f.name for f in TicketFact._meta.concrete_fields if not f.primary_key],
     )
-    rollup.apply(*rollup.changes(old, facts))
+    rollup.apply(*rollup.changes(old, facts, old_marks, new_marks))
+    durations.apply(durations.changes(old, facts))
+    if set(old_marks) != set(new_marks):
+        ReportMark.objects.filter(ticket_id__in=ids).delete()
+        ReportMark.objects.bulk_create(
+            ReportMark(ticket_id=ticket, measure=measure, day=day, previous=previous,
+                       pool_key=pool, assignee_key=agent, value=value)
+            for ticket, measure, day, previous, pool, agent, value in new_marks
+        )  # fmt: skip
     ReportEvent.objects.filter(ticket_id__in=ids).delete()
     ReportEvent.objects.bulk_create(events)

@@ -107,25 +107,27 @@ def month(db, agent, supervisor, pool, customer, django_capture_on_commit_callba
     status("B", at("2026-11-12", "11:00"), Status.RESOLVED)
     # G: opened on the portal, still open at the end of the period, never answered.
     new("G", at("2026-11-13", "09:00"), channel=Channel.PORTAL)
-    # Satisfaction: ratings 5 and 3; scores 10, 9 and 3; the operator rates 4.
-    survey = Questionnaire.objects.create(name="CSAT", kind=Questionnaire.Kind.SATISFACTION)
-    rating = Question.objects.create(questionnaire=survey, text="Rate", kind="rating")
-    score = Question.objects.create(questionnaire=survey, text="Recommend?", kind="score")
-    form = Questionnaire.objects.create(name="Op", kind=Questionnaire.Kind.OPERATOR_RATING)
-    operator = Question.objects.create(questionnaire=form, text="Service", kind="rating")
-    for name, stars, points in (("A", 5, 10), ("C", 3, 9), ("E", None, 3)):
+    # Satisfaction: ratings 5 and 3; scores 10, 9 and 3; the operator rates 4 (the reports
+    # follow the answers once they are committed).
+    with django_capture_on_commit_callbacks(execute=True):
+        survey = Questionnaire.objects.create(name="CSAT", kind=Questionnaire.Kind.SATISFACTION)
+        rating = Question.objects.create(questionnaire=survey, text="Rate", kind="rating")
+        score = Question.objects.create(questionnaire=survey, text="Recommend?", kind="score")
+        form = Questionnaire.objects.create(name="Op", kind=Questionnaire.Kind.OPERATOR_RATING)
+        operator = Question.objects.create(questionnaire=form, text="Service", kind="rating")
+        for name, stars, points in (("A", 5, 10), ("C", 3, 9), ("E", None, 3)):
+            response = Response.objects.create(
+                questionnaire=survey, kind=survey.kind, ticket=tickets[name], agent=agent,
+                pool=pool, created_at=at("2026-11-06", "12:00"),
+            )  # fmt: skip
+            if stars:
+                Answer.objects.create(response=response, question=rating, number=stars)
+            Answer.objects.create(response=response, question=score, number=points)
         response = Response.objects.create(
-            questionnaire=survey, kind=survey.kind, ticket=tickets[name], agent=agent,
-            pool=pool, created_at=at("2026-11-06", "12:00"),
+            questionnaire=form, kind=form.kind, ticket=tickets["F"], agent=agent, pool=pool,
+            created_at=at("2026-11-05", "15:00"),
         )  # fmt: skip
-        if stars:
-            Answer.objects.create(response=response, question=rating, number=stars)
-        Answer.objects.create(response=response, question=score, number=points)
-    response = Response.objects.create(
-        questionnaire=form, kind=form.kind, ticket=tickets["F"], agent=agent, pool=pool,
-        created_at=at("2026-11-05", "15:00"),
-    )  # fmt: skip
-    Answer.objects.create(response=response, question=operator, number=4)
+        Answer.objects.create(response=response, question=operator, number=4)
     for ticket in tickets.values():
         ticket.refresh_from_db()
     with time_machine.travel(at("2026-11-16", "08:00"), tick=False), timezone.override(WARSAW):
