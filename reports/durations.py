@@ -19,6 +19,7 @@ medians read their facts, a few thousand rows.
 
 from collections import Counter, defaultdict
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -146,7 +147,8 @@ def medians(periods: dict, keys) -> dict[str, dict[str, float | None]]:
             }
         )
     )
-    for row in rows:
+    for each in rows:
+        row: dict[str, Any] = dict(each)  # the annotations' names are made here
         for i, name in enumerate(names):
             if row[f"p{i}"]:
                 counts[(name, row["measure"])][row["bucket"]] += row[f"p{i}"]

@@ -15,7 +15,7 @@ conditions, on the day of the date the measure's period filters on).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -51,9 +51,10 @@ def zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def of_deadline(ticket_id, target, state, met_at, breached_at, tz) -> Mark | None:
+def of_deadline(row: Sequence, tz) -> Mark | None:
     """``sla_<target>_breached`` on the day it was missed; else ``sla_<target>_met`` on the
-    day it was met."""
+    day it was met. ``row``: the deadline's ``DEADLINE_FIELDS``."""
+    ticket_id, target, state, met_at, breached_at = row
     if target not in TARGETS:
         return None
     if breached_at is not None:
@@ -63,22 +64,28 @@ def of_deadline(ticket_id, target, state, met_at, breached_at, tz) -> Mark | Non
     return None
 
 
-def of_event(ticket_id, kind, at, tz) -> Mark | None:
+def of_event(row: Sequence, tz) -> Mark | None:
+    """``row``: (ticket id, the event's kind, when)."""
+    ticket_id, kind, at = row
     measure = EVENT_MEASURES.get(kind)
     return (ticket_id, measure, at.astimezone(tz).date()) if measure else None
 
 
-def of_consultation(ticket_id, answered_at, due_at, tz) -> Mark | None:
-    """Answered on time (by its due time) or late, on the day of the answer."""
+def of_consultation(row: Sequence, tz) -> Mark | None:
+    """Answered on time (by its due time) or late, on the day of the answer. ``row``: the
+    consultation's ``CONSULTATION_FIELDS``."""
+    ticket_id, answered_at, due_at = row
     if answered_at is None or due_at is None:
         return None
     measure = "consultation_on_time" if answered_at <= due_at else "consultation_late"
     return ticket_id, measure, answered_at.astimezone(tz).date()
 
 
-def of_answer(ticket_id, response_kind, question_kind, number, created_at, tz) -> list[Mark]:
+def of_answer(row: Sequence, tz) -> list[Mark]:
     """A survey answer's marks, on the day of its response: the ticket rated or scored
-    (distinct tickets), and the sums the averages, CSAT and NPS are made of."""
+    (distinct tickets), and the sums the averages, CSAT and NPS are made of. ``row``: the
+    answer's ``ANSWER_FIELDS``."""
+    ticket_id, response_kind, question_kind, number, created_at = row
     day = created_at.astimezone(tz).date()
     if response_kind == "satisfaction" and question_kind == "rating":
         sums = {"rating_count": 1, "rating_sum": number, "rating_high": int(number >= 4)}
@@ -101,9 +108,10 @@ def rows(marks: Iterable[Mark], keys: dict[int, tuple[int, int]]) -> list[Row]:
     survey sum), for the ticket's pool and agent ``keys``."""
     days: dict[tuple[int, str], set[date]] = defaultdict(set)
     sums: dict[tuple[int, str, date], int] = defaultdict(int)
-    for ticket_id, measure, day, *value in marks:
-        if measure in SUMS:
-            sums[(ticket_id, measure, day)] += value[0]
+    for mark in marks:
+        ticket_id, measure, day = mark[0], mark[1], mark[2]
+        if measure in SUMS and len(mark) == 4:
+            sums[(ticket_id, measure, day)] += mark[3]
         else:
             days[(ticket_id, measure)].add(day)
     result: list[Row] = []
@@ -113,10 +121,10 @@ def rows(marks: Iterable[Mark], keys: dict[int, tuple[int, int]]) -> list[Row]:
         for day in sorted(found):
             result.append((ticket_id, measure, day, previous, pool, agent, 1))
             previous = day
-    for (ticket_id, measure, day), value in sorted(sums.items()):
-        if value:
+    for (ticket_id, measure, day), total in sorted(sums.items()):
+        if total:
             pool, agent = keys.get(ticket_id, (0, 0))
-            result.append((ticket_id, measure, day, None, pool, agent, value))
+            result.append((ticket_id, measure, day, None, pool, agent, total))
     return result
 
 

@@ -725,7 +725,7 @@ def compute(
                 row[name][key] = value
     if not grouping:
         marked = [m.key for m in by_source.get("days", ()) if m.key in MARKED]
-        if marked:
+        if marked and days is not None:  # marked counts come from the roll-up only
             _less_repeats(totals, periods, marked, days)
         return totals
     return sorted(

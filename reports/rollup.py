@@ -6,6 +6,7 @@ increments, rebuilt from the facts, deadlines, events, consultations and survey 
 
 from collections import Counter, defaultdict
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -130,7 +131,7 @@ def _rebuild_marks(totals: dict[Key, Counter], batch_size: int, apps=None) -> No
     fact_model, _day_model, _open, mark_model, event_model, deadline_model, consultation_model = (
         _models(apps)
     )
-    ticket_model = apps.get_model("tickets", "Ticket") if apps else Ticket
+    ticket_model: Any = apps.get_model("tickets", "Ticket") if apps else Ticket
     answer_model = apps.get_model("surveys", "Answer") if apps else Answer
     tz = marks.zone()
     mark_model.objects.all().delete()
@@ -153,7 +154,7 @@ def _rebuild_marks(totals: dict[Key, Counter], batch_size: int, apps=None) -> No
             ).values_list("ticket_id", "pool_key", "assignee_key")
         )
         found = [
-            marks.of_deadline(*row, tz)
+            marks.of_deadline(row, tz)
             for row in deadline_model.objects.filter(
                 marks.DEADLINES, ticket_id__gte=span[0], ticket_id__lte=span[1]
             )
@@ -161,13 +162,13 @@ def _rebuild_marks(totals: dict[Key, Counter], batch_size: int, apps=None) -> No
             .values_list(*marks.DEADLINE_FIELDS)
         ]
         found += [
-            marks.of_event(*row, tz)
+            marks.of_event(row, tz)
             for row in event_model.objects.filter(ticket_id__gte=span[0], ticket_id__lte=span[1])
             .order_by()
             .values_list("ticket_id", "kind", "at")
         ]
         found += [
-            marks.of_consultation(*row, tz)
+            marks.of_consultation(row, tz)
             for row in consultation_model.objects.filter(
                 ticket_id__gte=span[0], ticket_id__lte=span[1], answered_at__isnull=False
             )
@@ -183,7 +184,7 @@ def _rebuild_marks(totals: dict[Key, Counter], batch_size: int, apps=None) -> No
             .order_by()
             .values_list(*marks.ANSWER_FIELDS)
         ):
-            found += marks.of_answer(*row, tz)
+            found += marks.of_answer(row, tz)
         rows = marks.rows((mark for mark in found if mark), keys)
         marks.count(rows, totals)
         mark_model.objects.bulk_create(

@@ -98,7 +98,7 @@ def _deadlines(ids) -> tuple[dict[int, int], set[int], list]:
             calendar_of[ticket_id] = calendar_id
         if target in POLICY_TARGETS and breached_at is not None:
             late.add(ticket_id)
-        found.append(marks.of_deadline(ticket_id, target, state, met_at, breached_at, tz))
+        found.append(marks.of_deadline((ticket_id, target, state, met_at, breached_at), tz))
     return calendar_of, late, found
 
 
@@ -141,7 +141,7 @@ def refresh_facts(ticket_ids) -> None:
         *marks.CONSULTATION_FIELDS
     ):
         consulted.add(row[0])
-        found.append(marks.of_consultation(*row, tz))
+        found.append(marks.of_consultation(row, tz))
     facts, events = [], []
     for ticket in tickets:
         calendar_id = calendar_of.get(ticket.pk)
@@ -156,11 +156,11 @@ def refresh_facts(ticket_ids) -> None:
             )
         )
         events += _events(ticket, history[ticket.pk], sorted(inbound[ticket.pk]))
-    found += [marks.of_event(event.ticket_id, event.kind, event.at, tz) for event in events]
+    found += [marks.of_event((event.ticket_id, event.kind, event.at), tz) for event in events]
     for row in Answer.objects.filter(marks.ANSWERS, response__ticket_id__in=ids).values_list(
         *marks.ANSWER_FIELDS
     ):
-        found += marks.of_answer(*row, tz)
+        found += marks.of_answer(row, tz)
     keys = {fact.ticket_id: (fact.pool_key, fact.assignee_key) for fact in facts}
     new_marks = marks.rows((mark for mark in found if mark), keys)
     old = list(TicketFact.objects.filter(ticket_id__in=ids))

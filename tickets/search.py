@@ -183,7 +183,7 @@ def _in(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _read(sql: str, params: Sequence[object]) -> list[tuple]:
+def _read(sql: str, params: Sequence[Any]) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

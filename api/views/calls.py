@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,7 +32,7 @@ LIST_PARAMETERS = [
 ]
 CallPage = serializers.list_of(calls.CallSerializer, "CallPage")
 # The phone desk is a feature of the owner's access profile, in the API as on the pages.
-PHONE_DESK = [TokenScope, feature_permission(Feature.PHONE_DESK)]
+PHONE_DESK: list[type[BasePermission]] = [TokenScope, feature_permission(Feature.PHONE_DESK)]
 
 
 def calls_for(request):
