@@ -299,10 +299,9 @@ def _start_conversation(
     if not contact.language and language:
         contact.language = language
         contact.save(update_fields=["language"])
-    conversation = Conversation.objects.create(
+    return Conversation.objects.create(
         channel=channel, external_id=external_id, external_name=name, contact=contact
     )
-    return conversation
 
 
 def _files_by_message(rows: list[ChatMessage]) -> dict[int, list[Attachment]]:

@@ -219,3 +219,9 @@ def sink(settings):
     settings.MAILERS = mailers_for(sink.port)
     with running_sink(sink):
         yield sink
+
+
+@pytest.fixture
+def database_live_backend(settings):
+    """Live events through the database backend, as on the embedded defaults (no Redis)."""
+    settings.LIVE_REDIS_URL = ""

@@ -14,12 +14,7 @@ from api.models import ContactToken
 from people.models import Contact
 from tickets.services.contact_merge import merge_contacts, merge_preview
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _database_live_backend(settings):
-    settings.LIVE_REDIS_URL = ""
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_live_backend")]
 
 
 @pytest.fixture

@@ -10,12 +10,7 @@ from tickets.models import Ticket
 from tickets.services import add_note, add_reply
 from tickets.states import Channel
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _database_live_backend(settings):
-    settings.LIVE_REDIS_URL = ""
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_live_backend")]
 
 
 @pytest.fixture

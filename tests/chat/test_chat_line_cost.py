@@ -15,12 +15,7 @@ from tickets.search import catch_up, search
 from tickets.services import add_customer_message, create_ticket, take_ticket
 from tickets.tasks import index_tickets_task
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _database_live_backend(settings):
-    settings.LIVE_REDIS_URL = ""
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_live_backend")]
 
 
 @pytest.fixture

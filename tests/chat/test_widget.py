@@ -15,18 +15,13 @@ from tickets.models import Ticket
 from tickets.services import add_note, add_reply
 from tickets.states import Channel
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_live_backend")]
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
     b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
     b"\x00\x00\x00\x00IEND\xaeB`\x82"
 )
-
-
-@pytest.fixture(autouse=True)
-def _database_live_backend(settings):
-    settings.LIVE_REDIS_URL = ""
 
 
 def test_the_first_message_opens_a_web_chat_ticket_for_a_new_contact(visitor, run_on_commit):

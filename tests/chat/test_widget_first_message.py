@@ -12,12 +12,7 @@ from mailboxes.models import NotificationPreference, OutgoingEmail
 from reports.models import TicketFact
 from tickets.models import Ticket
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _database_live_backend(settings):
-    settings.LIVE_REDIS_URL = ""
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_live_backend")]
 
 
 @pytest.fixture

@@ -9,12 +9,7 @@ from rest_framework.test import APIClient
 from api.services import create_token
 from chat.models import ChatChannel
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _database_live_backend(settings):
-    settings.LIVE_REDIS_URL = ""
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_live_backend")]
 
 
 @pytest.fixture

@@ -9,12 +9,7 @@ from chat.models import ChatChannel
 from tests.chat.widget_fixtures import Visitor
 from tickets.models import Ticket
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _database_live_backend(settings):
-    settings.LIVE_REDIS_URL = ""
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("database_live_backend")]
 
 
 @pytest.mark.parametrize(
