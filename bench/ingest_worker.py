@@ -60,12 +60,38 @@ def _install_receivers(app) -> None:
         signal.connect(enqueue, weak=False, dispatch_uid=f"bench-{id(signal)}")
 
 
+def _install_task_log(path: Path) -> None:
+    """One line per task a child ran: pid, task name, start and end (wall clock, seconds).
+
+    Shows where a run's wall time goes: busy children, idle children, which tasks wait.
+    """
+    import time
+
+    from celery.signals import task_postrun, task_prerun
+
+    started: dict[str, float] = {}
+
+    def before(task_id=None, **kwargs):
+        started[task_id] = time.time()
+
+    def after(task_id=None, task=None, **kwargs):
+        begun = started.pop(task_id, None)
+        if begun is not None:
+            with path.open("a") as log:
+                log.write(f"{os.getpid()} {task.name} {begun:.4f} {time.time():.4f}\n")
+
+    task_prerun.connect(before, weak=False)
+    task_postrun.connect(after, weak=False)
+
+
 def main() -> None:
     counts = os.environ.get("BENCH_SQL_COUNTS")
     from helpdesk.celery import app
 
     if counts:
         _install_counter(Path(counts))
+    if os.environ.get("BENCH_TASK_LOG"):
+        _install_task_log(Path(os.environ["BENCH_TASK_LOG"]))
     if os.environ.get("BENCH_RECEIVERS"):
         _install_receivers(app)
     if os.environ.get("BENCH_NO_SEARCH_INDEX"):

@@ -2,7 +2,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
@@ -21,6 +21,19 @@ def _load_language_models(sender=None, **kwargs) -> None:
     pool = getattr(sender, "pool_cls", None)
     if "prefork" in getattr(pool, "__module__", ""):
         load_models()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task=None, **kwargs) -> None:
+    """Around each job, as around a request: drop a connection that broke, erred in a way
+    that left it unusable or outlived CONN_MAX_AGE; keep a healthy one (CELERY_DB_REUSE_MAX
+    tells Celery's own fixup not to close it)."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 def enqueue_on_commit(

@@ -279,6 +279,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Celery closes every database connection before and after each job unless told to keep
+# them: a new PostgreSQL session (a forked backend, authentication) for every one of the
+# thousand small jobs a mail flood causes. Kept, a job starts and ends as a Django request
+# does (helpdesk/celery.py: close_old_connections, CONN_MAX_AGE, health checks); Celery
+# still closes them all every 2 x this many jobs.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=500)
 # Seven queues (webhooks: deliveries to integrations, whose slow receivers must never
 # delay mail), so that nothing waits behind a flood of something else: mail intake, mail
 # to customers (replies, auto-replies, surveys, sign-in links), internal mail (reminders,

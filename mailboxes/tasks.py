@@ -18,9 +18,12 @@ def dispatch_due_mailboxes_task():
 
 
 class _Batcher:
-    """Stored ids, handed to the workers in batches: the first as soon as it fills, the rest
-    at the end of the run as ``MAIL_PROCESS_CHAINS`` chains on the mailbox's backlog (each
-    batch queues its chain's next when it is done).
+    """Stored ids, handed to the workers as ``MAIL_PROCESS_CHAINS`` chains on the mailbox's
+    backlog (each batch queues its chain's next when it is done).
+
+    The first chain starts as soon as a batch is stored, so a flood is processed while the
+    fetch goes on (it claims the oldest stored mail, committed chunk by chunk); the spare
+    chains start at the end of the run. A short run (one batch or less) is one job.
 
     The chains keep at most that many batches of this mailbox in the intake queue at a
     time, so the batches of different mailboxes take turns instead of one flood queueing
@@ -38,22 +41,34 @@ class _Batcher:
         self.pending.append(raw_message_id)
         if not self.started and len(self.pending) >= self.size:
             self.started = True
-            self.flush()
+            self.pending = []  # the chain claims them (and what is stored after them)
+            start_backlog_chains(self.mailbox_id, chains=1)
 
     def flush(self) -> None:
         ids, self.pending = self.pending, []
         # A broker outage is logged; the rows stay new and requeue_stale_raw_messages_task
         # hands them over later.
-        if len(ids) > self.size:
+        if self.started:
+            if ids:
+                # The first chain may have run dry before the fetch ended: at least one
+                # chain takes the rest.
+                spare = max(settings.MAIL_PROCESS_CHAINS - 1, 1)
+                start_backlog_chains(self.mailbox_id, chains=spare, spare=True)
+        elif len(ids) > self.size:
             start_backlog_chains(self.mailbox_id)
         elif ids:
             enqueue_on_commit(process_raw_messages_task, ids)
 
 
-def start_backlog_chains(mailbox_id: int, chains: int | None = None) -> None:
-    """Queue the chains that process this mailbox's stored mail, oldest first, batch by batch."""
+def start_backlog_chains(
+    mailbox_id: int, chains: int | None = None, *, spare: bool = False
+) -> None:
+    """Queue the chains that process this mailbox's stored mail, oldest first, batch by batch.
+
+    ``spare``: all of them wait behind other intake jobs (the first chain already runs).
+    """
     for number in range(chains or settings.MAIL_PROCESS_CHAINS):
-        priority = None if number == 0 else SPARE_CHAIN_PRIORITY
+        priority = None if number == 0 and not spare else SPARE_CHAIN_PRIORITY
         enqueue_on_commit(process_mailbox_backlog_task, mailbox_id, priority, priority=priority)
 
 

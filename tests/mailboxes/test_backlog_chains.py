@@ -110,3 +110,75 @@ def test_spare_chains_are_sent_at_the_lowest_priority(
     assert sorted(sent, key=str) == sorted(
         [((mailbox.pk, None), None), ((mailbox.pk, 9), 9), ((mailbox.pk, 9), 9)], key=str
     )
+
+
+def _sent_backlog_jobs(monkeypatch) -> list:
+    sent: list = []
+    monkeypatch.setattr(
+        tasks.process_mailbox_backlog_task,
+        "apply_async",
+        lambda args, **options: sent.append((tuple(args), options.get("priority"))),
+    )
+    monkeypatch.setattr(
+        tasks.process_mailbox_backlog_task, "delay", lambda *args: sent.append((args, None))
+    )
+    monkeypatch.setattr(
+        tasks.process_raw_messages_task, "delay", lambda *args: sent.append(("ids", args))
+    )
+    return sent
+
+
+def test_a_flood_starts_its_first_chain_while_the_fetch_goes_on(
+    mailbox, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.MAIL_PROCESS_CHAINS = 2
+    sent = _sent_backlog_jobs(monkeypatch)
+    batcher = tasks._Batcher(mailbox.pk, size=3)
+
+    # The fetch hands each id over once its chunk is committed: each step runs its hooks.
+    with django_capture_on_commit_callbacks(execute=True):
+        for pk in (1, 2):
+            batcher.add(pk)
+    assert sent == [], "less than a batch stored: nothing queued yet"
+    with django_capture_on_commit_callbacks(execute=True):
+        batcher.add(3)
+    assert sent == [((mailbox.pk, None), None)], "the first chain, before the fetch ends"
+    with django_capture_on_commit_callbacks(execute=True):
+        for pk in range(4, 11):
+            batcher.add(pk)
+    assert len(sent) == 1, "one chain while the fetch goes on"
+    with django_capture_on_commit_callbacks(execute=True):
+        batcher.flush()
+
+    assert sent == [((mailbox.pk, None), None), ((mailbox.pk, 9), 9)], "then the spare chain"
+
+
+def test_the_end_of_a_flood_gets_a_chain_even_when_only_one_is_configured(
+    mailbox, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    # The first chain may have run dry before the fetch ended: the rest is not stranded.
+    settings.MAIL_PROCESS_CHAINS = 1
+    sent = _sent_backlog_jobs(monkeypatch)
+    batcher = tasks._Batcher(mailbox.pk, size=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for pk in (1, 2, 3):
+            batcher.add(pk)
+        batcher.flush()
+
+    assert sent == [((mailbox.pk, None), None), ((mailbox.pk, 9), 9)]
+
+
+@pytest.mark.parametrize(("stored", "expected"), [(0, []), (2, [("ids", ([1, 2],))])])
+def test_a_short_fetch_is_one_job(
+    mailbox, monkeypatch, settings, django_capture_on_commit_callbacks, stored, expected
+):
+    sent = _sent_backlog_jobs(monkeypatch)
+    batcher = tasks._Batcher(mailbox.pk, size=3)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for pk in range(1, stored + 1):
+            batcher.add(pk)
+        batcher.flush()
+
+    assert sent == expected
