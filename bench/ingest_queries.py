@@ -145,6 +145,8 @@ def main():
     if database_cpu is not None:
         database_cpu = (_backend_cpu(connection) or 0) - database_cpu
     if profile:
+        if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats / snakeviz afterwards
+            profile.dump_stats(os.environ["BENCH_PROFILE_OUT"])
         stats = pstats.Stats(profile)
         stats.sort_stats("tottime").print_stats(args.top)
         stats.sort_stats("cumulative").print_stats(args.top)

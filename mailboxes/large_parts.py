@@ -21,7 +21,7 @@ from typing import IO
 
 CHUNK = 2**20
 # Shorter runs stay in the skeleton: not worth a file.
-LARGE_RUN = 256 * 2**10
+LARGE_RUN = 16 * 2**10
 _RUN = re.compile(rb"(?:[A-Za-z0-9+/=]{1,998}\r?\n)+")
 _LINE_BREAKS = b"\r\n"
 
