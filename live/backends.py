@@ -186,13 +186,20 @@ def prune_events(*, older_than: timedelta) -> int:
 # --------------------------------------------------------------------------- redis
 
 
-# One round trip: number the event (ids that a browser can resume from, the same in every
-# process) and publish it. Topic and event names never contain a newline; JSON text neither.
+# One round trip for a batch of events: number them (ids that a browser can resume from,
+# the same in every process, consecutive within the batch) and publish each. Topic and
+# event names never contain a newline; JSON text neither. ARGV: the channel, then the
+# events; returns the first one's id.
 _PUBLISH = """
-local id = redis.call('INCR', KEYS[1])
-redis.call('PUBLISH', ARGV[1], id .. '\\n' .. ARGV[2])
-return id
+local count = #ARGV - 1
+local first = redis.call('INCRBY', KEYS[1], count) - count + 1
+for i = 2, #ARGV do
+  redis.call('PUBLISH', ARGV[1], (first + i - 2) .. '\\n' .. ARGV[i])
+end
+return first
 """
+# Events per script call: a batch's events go in one call, a flood in a few.
+_PUBLISH_CHUNK = 500
 
 
 def _parse(message: bytes) -> Event:
@@ -210,14 +217,10 @@ class RedisBackend:
         self._script = self._client.register_script(_PUBLISH)
 
     def send(self, events: list[tuple[str, str, str]]) -> None:
-        pipeline = self._client.pipeline(transaction=False)
-        for topic, event, data in events:
-            self._script(
-                keys=[self.counter_key],
-                args=[self.channel, f"{topic}\n{event}\n{data}"],
-                client=pipeline,
-            )
-        pipeline.execute()
+        payloads = [f"{topic}\n{event}\n{data}" for topic, event, data in events]
+        for start in range(0, len(payloads), _PUBLISH_CHUNK):
+            chunk = payloads[start : start + _PUBLISH_CHUNK]
+            self._script(keys=[self.counter_key], args=[self.channel, *chunk])
 
     async def run(self, hub: "Hub") -> None:
         connected_before = False

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from live.models import LiveEvent
-from live.publish import publish
+from live.publish import publish, publish_many
 from tests.live.server import publish_in_another_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -91,6 +91,27 @@ def test_a_reconnecting_browser_resumes_after_its_last_event(
     again = open_stream(asgi_server.url, user=agent, last_event_id=seen[0]["id"])
     assert [again.next()["data"]["n"], again.next()["data"]["n"]] == [2, 3]
     again.nothing_within(0.5)
+
+
+@pytest.mark.parametrize("backend", ["database", "redis"])
+def test_a_batch_of_events_arrives_in_order_with_consecutive_ids(
+    backend, asgi_server, open_stream, agent, pool, request, settings
+):
+    # A receiver handling a batch of tickets publishes them in one call (one script call
+    # on Redis): each arrives once, in order, and can be resumed from.
+    if backend == "redis":
+        request.getfixturevalue("live_channel")
+    else:
+        settings.LIVE_REDIS_URL = ""
+    stream = open_stream(asgi_server.url, user=agent)
+    publish_many((f"pool:{pool.pk}", "ticket.created", {"n": n}) for n in range(4))
+    seen = [stream.next() for _ in range(4)]
+    assert [event["data"]["n"] for event in seen] == [0, 1, 2, 3]
+    ids = [int(event["id"]) for event in seen]
+    assert ids == sorted(set(ids)), "each its own id, in order"
+    if backend == "redis":
+        assert ids == list(range(ids[0], ids[0] + 4)), "numbered together"
+    stream.nothing_within(0.5)
 
 
 def test_a_rolled_back_transaction_publishes_nothing(asgi_server, open_stream, agent, pool):
