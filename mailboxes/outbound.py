@@ -15,7 +15,7 @@ from email.utils import formataddr, parseaddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_noop
@@ -500,6 +500,8 @@ def _claim(outgoing_ids: list[int], now: datetime) -> list[OutgoingEmail]:
             .filter(_due(now), pk__in=outgoing_ids)
             .order_by("pk")
         )
+        # What _build_email attaches: two queries for the list, not one per mail.
+        prefetch_related_objects(rows, "files", "ticket_message__attachments")
         OutgoingEmail.objects.filter(pk__in=[row.pk for row in rows]).update(
             state=State.SENDING, attempts=F("attempts") + 1, next_attempt_at=now, enqueued_at=None
         )

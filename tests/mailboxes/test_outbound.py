@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mailboxes import outbound
-from mailboxes.models import Mailbox, OutgoingEmail
+from mailboxes.models import Mailbox, OutgoingAttachment, OutgoingEmail
 from tests.factories import ContactFactory
 from tests.mailboxes.smtp_sink import free_port, mailers_for
 from tickets import services
@@ -321,6 +321,27 @@ def test_many_rows_are_sent_by_one_call_in_the_statements_of_one(
     assert len(mailoutbox) == 13
     assert not OutgoingEmail.objects.exclude(state=State.SENT).exists()
     assert ActivityLog.objects.filter(action=ActivityLog.Action.MAIL_SENT).count() == 13
+
+
+def test_notifications_with_their_files_are_sent_in_the_statements_of_one(
+    ticket, mailoutbox, django_capture_on_commit_callbacks
+):
+    # A notification may carry files of its own: read for the list, not per mail.
+    counts = []
+    for size in (1, 12):
+        rows = _rows(ticket, [f"n{size}-{n}@example.test" for n in range(size)])
+        OutgoingEmail.objects.filter(pk__in=[row.pk for row in rows]).update(
+            kind=OutgoingEmail.Kind.NOTIFICATION
+        )
+        OutgoingAttachment.objects.create(
+            outgoing=rows[0], filename="report.pdf", content_type="application/pdf", content=b"%"
+        )
+        with CaptureQueriesContext(connection) as queries:
+            assert outbound.send_outgoing_emails([row.pk for row in rows]) == {r.pk for r in rows}
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    with_file = [message for message in mailoutbox if message.attachments]
+    assert [message.attachments[0][0] for message in with_file] == ["report.pdf"] * 2
 
 
 def test_queued_rows_wake_one_job_per_queue(ticket, django_capture_on_commit_callbacks):
