@@ -211,12 +211,17 @@ class RawMessage(models.Model):
         DMARC_FAIL = "dmarc_fail", _("Failed DMARC")
         UNSTORABLE = "unstorable", _("The database refused its headers")
 
+    # Indexed by the unique (mailbox, uid) and (mailbox, Message-ID) constraints.
     mailbox = models.ForeignKey(
-        Mailbox, on_delete=models.PROTECT, related_name="raw_messages", verbose_name=_("mailbox")
+        Mailbox,
+        on_delete=models.PROTECT,
+        related_name="raw_messages",
+        verbose_name=_("mailbox"),
+        db_index=False,
     )
     uid = models.CharField(_("server id"), max_length=255)
     message_id = models.CharField(_("Message-ID"), max_length=255)
-    sha256 = models.CharField(max_length=64, db_index=True)
+    sha256 = models.CharField(max_length=64)  # raw_sha256_idx
     size = models.PositiveBigIntegerField(_("size"), default=0)
     file = models.FileField(_("raw message"), upload_to=raw_message_path, blank=True)
     state = models.CharField(_("state"), max_length=20, choices=State, default=State.NEW)
@@ -252,6 +257,8 @@ class RawMessage(models.Model):
         indexes = [
             models.Index(fields=["received_at"], condition=Q(state="new"), name="raw_new_idx"),
             models.Index(fields=["state", "-received_at"], name="raw_state_idx"),
+            # Looked up by equality only: no second, pattern index (db_index=True's _like).
+            models.Index(fields=["sha256"], name="raw_sha256_idx"),
         ]
 
     def __str__(self):

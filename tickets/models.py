@@ -161,6 +161,10 @@ class TicketSequence(models.Model):
 class Ticket(models.Model):
     number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
     subject = models.CharField(_("subject"), max_length=255)
+    # No single-column index on requester, pool or assignee: the composite indexes below
+    # lead with them (ticket_requester_idx, ticket_pool_created_idx,
+    # ticket_assignee_status_idx), and every index is written again on each new ticket
+    # and each change to one.
     requester = models.ForeignKey(
         Contact,
         on_delete=models.PROTECT,
@@ -168,9 +172,14 @@ class Ticket(models.Model):
         blank=True,
         related_name="tickets",
         verbose_name=_("requester"),
+        db_index=False,
     )
     pool = models.ForeignKey(
-        Pool, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("pool")
+        Pool,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("pool"),
+        db_index=False,
     )
     topic = models.ForeignKey(
         Topic, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("topic")
@@ -190,6 +199,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="assigned_tickets",
         verbose_name=_("technician"),
+        db_index=False,
     )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -285,7 +295,10 @@ class Message(models.Model):
         # A question to an internal department, or its answer: never shown to the customer.
         CONSULTATION = "consultation", _("Consultation")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    # Indexed by message_ticket_created_idx (ticket first).
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
     author_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -296,7 +309,7 @@ class Message(models.Model):
     body_text = models.TextField(_("text"), blank=True)
     # The HTML as received; sanitized with nh3 every time it is shown.
     body_html = models.TextField(_("HTML"), blank=True)
-    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    message_id = models.CharField(max_length=255, blank=True)  # message_message_id_idx
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     # Replies by junior agents wait for a supervisor; nothing is sent while pending.
     approval = models.CharField(
@@ -340,6 +353,8 @@ class Message(models.Model):
                 condition=Q(approval="pending"),
                 name="message_pending_approval_idx",
             ),
+            # Looked up by equality only: no second, pattern index (db_index=True's _like).
+            models.Index(fields=["message_id"], name="message_message_id_idx"),
         ]
 
     def __str__(self):
@@ -504,7 +519,10 @@ class ActivityLog(models.Model):
         MAIL_REJECTED = "mail_rejected", _("Held mail rejected")
         REQUESTER_MERGED = "requester_merged", _("Requester's contact merged")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="activity")
+    # Indexed by activity_ticket_created_idx (ticket first).
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="activity", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

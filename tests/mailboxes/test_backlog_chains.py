@@ -51,7 +51,7 @@ def test_next_batch_takes_the_oldest_new_mail_and_a_chain_ends_when_none_is_left
 
     claimed = [process_next_batch(mailbox.pk) for _ in range(4)]
 
-    assert claimed == [50, 50, 19, 0]
+    assert claimed == [100, 19, 0, 0]
     assert RawMessage.objects.filter(state=State.PROCESSED).count() == 119
     assert Ticket.objects.count() == 119
 

@@ -349,7 +349,7 @@ def test_a_fetch_hands_its_mail_to_batch_tasks_that_process_all_of_it(
     # The first chain starts as soon as a batch is stored. Run eagerly it works inside the
     # fetch, before the next chunk is stored, so it runs dry at once (its claim finds
     # nothing); the spare chain started at the end of the fetch takes the rest.
-    assert [len(raws) for raws in batches] == [50, 0, 50, 20, 0]
+    assert [len(raws) for raws in batches] == [100, 0, 20, 0]
     assert RawMessage.objects.filter(state=State.PROCESSED).count() == 120
     assert Ticket.objects.count() == 120
 

@@ -1,0 +1,71 @@
+# Indexes that others already cover (a composite one leading with the column), or that only
+# LIKE would use (db_index=True's _like twin on PostgreSQL): each costs a write per row.
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+def _drop_single_column_indexes(columns):
+    """Drop the plain indexes (and PostgreSQL's _like twins) Django made for these columns,
+    and nothing else: the foreign keys stay as they are (Django's AlterField would drop and
+    re-add each one, validating every row under a lock)."""
+
+    def forwards(apps, schema_editor):
+        connection = schema_editor.connection
+        with connection.cursor() as cursor:
+            for table, column in columns:
+                for name, info in connection.introspection.get_constraints(cursor, table).items():
+                    if (
+                        info["index"]
+                        and info["columns"] == [column]
+                        and not info["unique"]
+                        and not info["primary_key"]
+                        and not name.endswith("_idx")  # ours, by name (Meta.indexes)
+                    ):
+                        schema_editor.execute(
+                            f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}"
+                        )
+
+    return forwards
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("mailboxes", "0017_notification_preferences"),
+        ("tickets", "0021_search_document_language"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="rawmessage",
+                    name="mailbox",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="raw_messages",
+                        to="mailboxes.mailbox",
+                        verbose_name="mailbox",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="rawmessage",
+                    name="sha256",
+                    field=models.CharField(max_length=64),
+                ),
+            ],
+            database_operations=[
+                migrations.RunPython(
+                    _drop_single_column_indexes(
+                        [("mailboxes_rawmessage", "mailbox_id"), ("mailboxes_rawmessage", "sha256")]
+                    ),
+                    migrations.RunPython.noop,
+                ),
+            ],
+        ),
+        migrations.AddIndex(
+            model_name="rawmessage",
+            index=models.Index(fields=["sha256"], name="raw_sha256_idx"),
+        ),
+    ]
