@@ -5,29 +5,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
-def _drop_single_column_indexes(columns):
-    """Drop the plain indexes (and PostgreSQL's _like twins) Django made for these columns,
-    and nothing else: the foreign keys stay as they are (Django's AlterField would drop and
-    re-add each one, validating every row under a lock)."""
-
-    def forwards(apps, schema_editor):
-        connection = schema_editor.connection
-        with connection.cursor() as cursor:
-            for table, column in columns:
-                for name, info in connection.introspection.get_constraints(cursor, table).items():
-                    if (
-                        info["index"]
-                        and info["columns"] == [column]
-                        and not info["unique"]
-                        and not info["primary_key"]
-                        and not name.endswith("_idx")  # ours, by name (Meta.indexes)
-                    ):
-                        schema_editor.execute(
-                            f"DROP INDEX IF EXISTS {schema_editor.quote_name(name)}"
-                        )
-
-    return forwards
+from helpdesk.migration_ops import drop_single_column_indexes
 
 
 class Migration(migrations.Migration):
@@ -105,7 +83,7 @@ class Migration(migrations.Migration):
             ],
             database_operations=[
                 migrations.RunPython(
-                    _drop_single_column_indexes(
+                    drop_single_column_indexes(
                         [
                             ("tickets_activitylog", "ticket_id"),
                             ("tickets_message", "message_id"),
