@@ -388,7 +388,9 @@ def _run(broker, mailbox_id, count, *, workers, workdir, timeout, receivers=Fals
         peaks = worker.peak_rss_mb()
         worker_cpu = _used(worker_cpu, worker.cpu_seconds())
         after = _postgres_cpu()
-        database_cpu = after - database_cpu if after is not None and database_cpu else None
+        database_cpu = (
+            after - database_cpu if after is not None and database_cpu is not None else None
+        )
     finally:
         worker.stop()
     return stored_at, elapsed, worker.sql_count(), peaks, (worker_cpu, database_cpu)

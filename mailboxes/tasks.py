@@ -48,15 +48,14 @@ class _Batcher:
         ids, self.pending = self.pending, []
         # A broker outage is logged; the rows stay new and requeue_stale_raw_messages_task
         # hands them over later.
+        if not ids:
+            return
         if self.started:
-            if ids:
-                # The first chain may have run dry before the fetch ended: at least one
-                # chain takes the rest.
-                spare = max(settings.MAIL_PROCESS_CHAINS - 1, 1)
-                start_backlog_chains(self.mailbox_id, chains=spare, spare=True)
-        elif len(ids) > self.size:
-            start_backlog_chains(self.mailbox_id)
-        elif ids:
+            # The first chain may have run dry before the fetch ended: at least one chain
+            # takes the rest.
+            spare = max(settings.MAIL_PROCESS_CHAINS - 1, 1)
+            start_backlog_chains(self.mailbox_id, chains=spare, spare=True)
+        else:  # less than a batch in all (a full one starts the first chain)
             enqueue_on_commit(process_raw_messages_task, ids)
 
 
