@@ -522,6 +522,9 @@ SEARCH_CHAT_INDEX_SECONDS = env.int("SEARCH_CHAT_INDEX_SECONDS", default=30)
 # A chat is many short lines: "customer replied" mails the technician for the first line
 # after this many quiet seconds, not for every line (0: every line, as for mail).
 CHAT_REPLY_NOTICE_QUIET_SECONDS = env.int("CHAT_REPLY_NOTICE_QUIET_SECONDS", default=600)
+# An agent who would get this many notification mails from one event's batch (a flood of
+# mail routed to them, a bulk assignment) gets one mail listing them; 0 never folds.
+NOTIFICATION_BURST_SIZE = env.int("NOTIFICATION_BURST_SIZE", default=5)
 
 # SLA: a deadline this close is "due soon" (amber) on the dashboard and the queue.
 SLA_DUE_SOON_MINUTES = env.int("SLA_DUE_SOON_MINUTES", default=60)

@@ -16,8 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from mailboxes.edited_mail import name_of
 from mailboxes.emails import RenderedEmail, language_of, render_files
 from mailboxes.models import NotificationPreference, OutgoingEmail
-from mailboxes.notifications import AutomaticMail, queue_automatic_emails
-from mailboxes.preferences import AgentNotice, Delivered, plan_deliveries, render_each
+from mailboxes.notifications import AutomaticMail, burst_mail, queue_automatic_emails
+from mailboxes.preferences import (
+    AgentNotice,
+    Delivered,
+    fold_bursts,
+    plan_deliveries,
+    render_each,
+)
 from tickets.mentions import mentioned_agents
 from tickets.models import Message
 
@@ -59,12 +65,22 @@ def agent_email(item: Delivered, *, actor=None) -> RenderedEmail:
 
 def queue_agent_notices(notices: list[AgentNotice], *, actor=None, now=None) -> list[OutgoingEmail]:
     """Mail (or store for the digest) what each notice's agent chose; the outbox rows."""
-    delivered = plan_deliveries(notices, actor=actor, now=now)
-    rendered = render_each(delivered, lambda item: agent_email(item, actor=actor))
+    singles, bursts = fold_bursts(plan_deliveries(notices, actor=actor, now=now))
+    rendered = render_each(singles, lambda item: agent_email(item, actor=actor))
     mails = [
         AutomaticMail(address_of(item.reader), mail, ticket=item.notice.ticket, to_customer=False)
         for item, mail in rendered
     ]
+    for items in bursts:
+        lines = [
+            (Topic(item.notice.topic).label, item.notice.ticket, item.notice.detail)
+            for item in items
+        ]
+        first = items[0]
+        mail = burst_mail(
+            first.reader, address_of(first.reader), lines, on_behalf_of=first.on_behalf_of
+        )
+        mails += [mail] if mail else []
     return queue_automatic_emails(mails) if mails else []
 
 

@@ -399,8 +399,11 @@ def notify_tickets_opened(ticket_ids, *, actor_id=None) -> list[OutgoingEmail]:
 
 
 def _agent_mails(delivered, infos: dict[int, EventInfo], reads: _Reads) -> list["AutomaticMail"]:
+    from mailboxes.preferences import fold_bursts
+
+    singles, bursts = fold_bursts(delivered)
     mails = []
-    for item in delivered:
+    for item in singles:
         recipient = _agent_recipient(item.reader)
         if recipient is None or is_robot_address(recipient.address, ours=reads.ours):
             continue
@@ -414,7 +417,50 @@ def _agent_mails(delivered, infos: dict[int, EventInfo], reads: _Reads) -> list[
             continue
         mail = AutomaticMail(recipient.address, rendered, ticket=info.ticket, to_customer=False)
         mails.append(mail)
+    for items in bursts:
+        recipient = _agent_recipient(items[0].reader)
+        if recipient is None or is_robot_address(recipient.address, ours=reads.ours):
+            continue
+        lines = []
+        for item in items:
+            info = infos[item.notice.ticket.pk]
+            lines.append((Event(info.event).label, info.ticket, info.message_text))
+        mail = burst_mail(
+            items[0].reader, recipient.address, lines, on_behalf_of=items[0].on_behalf_of
+        )
+        mails += [mail] if mail else []
     return mails
+
+
+def burst_mail(reader, address: str, lines, *, on_behalf_of=None) -> "AutomaticMail | None":
+    """One agent's mail listing many notices at once (``preferences.fold_bursts``), in their
+    language; None when it cannot be rendered (logged). ``lines``: (what happened, as a lazy
+    label; the ticket; a detail such as the customer's text)."""
+    try:
+        with translation.override(language_of(reader)):
+            items = [
+                {
+                    "topic": str(label),
+                    "ticket": ticket,
+                    "detail": detail,
+                    "link": urljoin(
+                        settings.SITE_URL, reverse("tickets:detail", args=[ticket.number])
+                    ),
+                }
+                for label, ticket, detail in lines
+            ]
+            context = {
+                "recipient_name": name_of(reader),
+                "on_behalf_of": name_of(on_behalf_of),
+                "count": len(items),
+                "topics": ", ".join(dict.fromkeys(item["topic"] for item in items)),
+                "items": items,
+            }
+            rendered = render_files("mailboxes/emails/burst", context)
+    except Exception:
+        logger.exception("a burst of %s notices to user %s failed", len(lines), reader.pk)
+        return None
+    return AutomaticMail(address, rendered, to_customer=False)
 
 
 def notify_customer_messages(messages, *, actor=None) -> list[OutgoingEmail]:

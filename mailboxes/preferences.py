@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from mailboxes.models import NotificationPreference, PendingNotification
@@ -157,6 +158,24 @@ def plan_deliveries(
     if pending:
         PendingNotification.objects.bulk_create(pending)
     return delivered
+
+
+def fold_bursts(delivered: list[Delivered]) -> tuple[list[Delivered], list[list[Delivered]]]:
+    """Split deliveries into single mails and bursts: whoever would get
+    ``NOTIFICATION_BURST_SIZE`` or more mails from one call (a flood of mail routed to them,
+    a bulk assignment) gets one mail listing them instead, in the order they came.
+
+    Grouped by reader and by whom they stand in for, so a burst never mixes the two.
+    ``NOTIFICATION_BURST_SIZE`` 0 folds nothing.
+    """
+    size = settings.NOTIFICATION_BURST_SIZE
+    groups: dict[tuple[int, int | None], list[Delivered]] = {}
+    for item in delivered:
+        key = (item.reader.pk, getattr(item.on_behalf_of, "pk", None))
+        groups.setdefault(key, []).append(item)
+    bursts = [items for items in groups.values() if size and len(items) >= size]
+    folded = {id(item) for items in bursts for item in items}
+    return [item for item in delivered if id(item) not in folded], bursts
 
 
 def readers_of(
