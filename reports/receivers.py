@@ -59,8 +59,11 @@ def _updated(sender, changes, **kwargs):
 
 
 def _assigned(sender, changes, **kwargs):
-    # The agent a ticket's figures count for in the daily roll-up.
-    _refresh(sorted({change.ticket.pk for change in changes}))
+    # The agent a ticket's figures count for in the daily roll-up. A ticket routed as it
+    # was opened is not refreshed twice: the task ``_created`` queued reads it routed.
+    ids = sorted({change.ticket.pk for change in changes if not change.opened})
+    if ids:
+        _refresh(ids)
 
 
 def _merged(sender, merges, **kwargs):

@@ -38,6 +38,9 @@ class Assignment:
     # The caller tells the new assignee in a mail of its own (a department's answer brings
     # the ticket back to the consultant): no separate "assigned to me".
     told: bool = False
+    # The ticket was opened in the same transaction (routing at intake): what reads the
+    # ticket after ``tickets_created`` (the report facts) already sees this assignee.
+    opened: bool = False
 
 
 @dataclass(frozen=True)
