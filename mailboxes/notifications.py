@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 Event = NotificationRule.Event
 Topic = NotificationPreference.Topic
+Delivery = NotificationPreference.Delivery
 NOTIFICATION_HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
 HEADER_LIMIT = 64 * 1024
 _ROBOT_LOCAL_PART = re.compile(
@@ -388,6 +389,22 @@ def notify(event: str, items, *, actor=None, now=None) -> list[OutgoingEmail]:
             logger.exception("notification %s for ticket %s failed", event, ticket.pk)
     mails += _agent_mails(delivered, infos, reads)
     return queue_automatic_emails(mails, mailboxes=reads.mailboxes)
+
+
+def anyone_hears_of_opened(pool_ids) -> bool:
+    """Whether a ticket opened in these pools mails anybody: a "ticket opened" rule is on
+    for one of them, or one of their members chose to hear of new tickets (at once or in
+    the digest; off by default). Two small queries: the receiver asks before it queues the
+    job, so a flood nobody is told of costs no job and no read of its tickets."""
+    pool_ids = set(pool_ids)
+    if not pool_ids:
+        return False
+    if rules_for(Event.TICKET_OPENED, pool_ids):
+        return True
+    hearing = Q(user__notification_preference__new_ticket__in=[Delivery.IMMEDIATE, Delivery.DIGEST])
+    if NotificationPreference.DEFAULTS[Topic.NEW_TICKET] != Delivery.OFF:
+        hearing |= Q(user__notification_preference__isnull=True)
+    return PoolMembership.objects.filter(hearing, pool_id__in=pool_ids).exists()
 
 
 def notify_tickets_opened(ticket_ids, *, actor_id=None) -> list[OutgoingEmail]:

@@ -321,7 +321,7 @@ def queue_auto_replies(
     if mailbox_addresses is None:
         mailbox_addresses = set(Mailbox.objects.values_list("from_address", flat=True))
     now = timezone.now()
-    ours = {address.lower() for address in mailbox_addresses}
+    ours = {address.lower() for address in mailbox_addresses} | default_senders()
     sent = dict(
         AutoReplyLog.objects.filter(
             address__in={address for _request, address in wanted},
@@ -376,15 +376,18 @@ def queue_auto_replies(
     return enqueue(rows)
 
 
-def _is_ours(address: str, mailbox_addresses: set[str]) -> bool:
-    # Our mailboxes' addresses, their +token variants, and the default senders.
-    local, _, domain = address.strip().lower().rpartition("@")
-    candidates = {f"{local}@{domain}", f"{local.split('+')[0]}@{domain}"}
-    defaults = {
+def default_senders() -> set[str]:
+    """The site's own sender addresses (DEFAULT_FROM_EMAIL, SERVER_EMAIL), lower-cased."""
+    return {
         parseaddr(sender)[1].lower()
         for sender in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL)
     }
-    return bool(candidates & (defaults | mailbox_addresses))
+
+
+def _is_ours(address: str, ours: set[str]) -> bool:
+    # Our addresses (the mailboxes' and the default senders), and their +token variants.
+    local, _, domain = address.strip().lower().rpartition("@")
+    return bool({f"{local}@{domain}", f"{local.split('+')[0]}@{domain}"} & ours)
 
 
 # --- sending ------------------------------------------------------------------------------
@@ -506,8 +509,12 @@ def _claim(outgoing_ids: list[int], now: datetime) -> list[OutgoingEmail]:
             .filter(_due(now), pk__in=outgoing_ids)
             .order_by("pk")
         )
-        # What _build_email attaches: two queries for the list, not one per mail.
-        prefetch_related_objects(rows, "files", "ticket_message__attachments")
+        # What _build_email attaches: a query for the list, not one per mail, and none for
+        # mail that carries no files (auto-replies, most notifications).
+        notices = [row for row in rows if row.kind == OutgoingEmail.Kind.NOTIFICATION]
+        prefetch_related_objects(notices, "files")
+        replies = [row for row in rows if row.ticket_message_id]
+        prefetch_related_objects(replies, "ticket_message__attachments")
         OutgoingEmail.objects.filter(pk__in=[row.pk for row in rows]).update(
             state=State.SENDING, attempts=F("attempts") + 1, next_attempt_at=now, enqueued_at=None
         )

@@ -40,11 +40,11 @@ def _on_tickets_created(sender, tickets, actor, **kwargs):
     # In a task: a chat's first line, a portal form, a batch of mail don't wait for it. With
     # the broker down, here as before (no sweep would find the mail that was never queued).
     from helpdesk.celery import enqueue_on_commit
-    from mailboxes.notifications import notify
+    from mailboxes.notifications import anyone_hears_of_opened, notify
     from mailboxes.tasks import notify_tickets_opened_task
 
     ids = sorted(ticket.pk for ticket in tickets)
-    if ids:
+    if ids and anyone_hears_of_opened({ticket.pool_id for ticket in tickets}):
         enqueue_on_commit(
             notify_tickets_opened_task,
             ids,

@@ -171,8 +171,10 @@ def test_a_batch_with_its_sla_and_notification_receivers_costs_the_same_for_ten_
     # or technicians, then their choices and absences, and what the mail needs); plus 2 for
     # the mailbox each ticket came in by (each mailbox sends as itself). That was 76; since
     # issue 15 the new tickets' "ticket opened" notifications and report facts are tasks of
-    # their own (notify_tickets_opened_task, refresh_facts_task), not counted here: 48.
-    assert counts[0] == counts[1] <= 48
+    # their own (notify_tickets_opened_task, refresh_facts_task), not counted here: 48. Plus
+    # 2: whether anybody hears of the new tickets at all (the rule, the members' choices),
+    # asked before that job is queued, so that a flood nobody is told of queues none: 50.
+    assert counts[0] == counts[1] <= 50
     assert Deadline.objects.count() == 2 * Ticket.objects.count() == 2 * 65
     assert not Ticket.objects.filter(due_at__isnull=True).exists()
 

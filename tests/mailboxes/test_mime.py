@@ -138,3 +138,17 @@ def test_a_caller_cannot_set_the_recipients_through_extra_headers():
             body_text="t",
             headers={"Bcc": "victim@example.com"},
         )
+
+
+def test_short_headers_go_out_as_they_are_and_long_ones_folded():
+    data = mime.build(
+        subject="Short",
+        from_address="a@acme.test",
+        to=["c@example.com"],
+        body_text="t",
+        headers={"X-Long": "word " * 40},
+    ).as_bytes()
+    assert b"\r\nSubject: Short\r\n" in data
+    head = data.split(b"\r\n\r\n")[0]
+    long_lines = [line for line in head.split(b"\r\n") if line.startswith(b"X-Long:")]
+    assert long_lines and len(long_lines[0]) <= 78

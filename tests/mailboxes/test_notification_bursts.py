@@ -92,3 +92,54 @@ def test_a_substitutes_burst_says_whom_they_stand_in_for(
     [mail] = _to(bruno)
     assert "you stand in for Agent" in mail.body_text
     assert mail.body_text.count("/tickets/") == 3
+
+
+# --- a flood nobody is told of costs no notification job ------------------------------------
+
+
+def test_nobody_hears_of_new_tickets_without_a_rule_or_a_member_who_chose_to(
+    agent, pool, other_pool
+):
+    from mailboxes.notifications import anyone_hears_of_opened
+
+    assert anyone_hears_of_opened({pool.pk}) is False  # the default: off
+    NotificationPreference.objects.create(user=agent, new_ticket="off")
+    assert anyone_hears_of_opened({pool.pk}) is False
+
+
+@pytest.mark.parametrize("delivery", ["immediate", "digest"])
+def test_a_member_who_chose_to_hear_of_new_tickets_is_told(agent, pool, other_pool, delivery):
+    from mailboxes.notifications import anyone_hears_of_opened
+
+    NotificationPreference.objects.create(user=agent, new_ticket=delivery)
+    assert anyone_hears_of_opened({pool.pk}) is True
+    assert anyone_hears_of_opened({other_pool.pk}) is False  # not a member there
+
+
+def test_a_ticket_opened_rule_tells_whoever_it_names(pool):
+    from mailboxes.notifications import anyone_hears_of_opened
+
+    NotificationRule.objects.filter(event=Event.TICKET_OPENED, pool=None).update(enabled=True)
+    assert anyone_hears_of_opened({pool.pk}) is True
+
+
+def test_a_batch_nobody_hears_of_queues_no_notification_job(
+    mailbox, agent, django_capture_on_commit_callbacks, monkeypatch
+):
+    import mailboxes.tasks
+    from mailboxes.processing import process_raw_messages
+    from tests.mailboxes.test_processing import build_mail, store_raw
+
+    queued = []
+    monkeypatch.setattr(
+        mailboxes.tasks.notify_tickets_opened_task, "delay", lambda *args: queued.append(args)
+    )
+    mail = build_mail(subject="Printer", message_id="<quiet@example.test>")
+    with django_capture_on_commit_callbacks(execute=True):
+        process_raw_messages([store_raw(mailbox, mail).pk])
+    assert queued == []
+    NotificationPreference.objects.create(user=agent, new_ticket="immediate")
+    mail = build_mail(subject="Scanner", message_id="<heard@example.test>")
+    with django_capture_on_commit_callbacks(execute=True):
+        process_raw_messages([store_raw(mailbox, mail).pk])
+    assert len(queued) == 1
