@@ -60,10 +60,12 @@ REUSED_MESSAGE_ID = gettext_noop(
 REUSED_MESSAGE_ID_NOTE = "reused Message-ID"
 CLAIMABLE = (State.NEW, State.FAILED)
 # Big enough that the per-batch queries, jobs and commits cost little per message, small
-# enough that a batch's transaction stays short (about a third of a second). 50 ran a
-# flood at 405-433 msg/s, 100 at 480-520, 200 at 527 (bench/README.md, 2026-12-04).
-# Big messages stream their large parts to temporary files.
-BATCH_SIZE = 100
+# enough that a batch's transaction stays short (about half a second). 50 ran a flood at
+# 405-433 msg/s, 100 at 480-520, 200 at 527 (bench/README.md, 2026-12-04); with routing,
+# notifications or auto-replies, whose work per batch is larger, 100 ran at 394-435 and
+# 200 at 510-524 (2026-12-04, evening). Big messages stream their large parts to
+# temporary files.
+BATCH_SIZE = 200
 SAVED_FIELDS = [
     "state",
     "reason",

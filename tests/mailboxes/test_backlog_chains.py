@@ -2,7 +2,7 @@
 
 import pytest
 
-from mailboxes import tasks
+from mailboxes import processing, tasks
 from mailboxes.ingest import store_raw_messages
 from mailboxes.models import Mailbox, RawMessage
 from mailboxes.processing import process_next_batch, process_raw_messages
@@ -46,14 +46,15 @@ def test_a_reply_to_a_reply_that_waits_for_its_original_waits_too_and_joins_the_
 
 
 def test_next_batch_takes_the_oldest_new_mail_and_a_chain_ends_when_none_is_left(mailbox):
-    store_raw_messages(mailbox, [(str(n), _original(n)) for n in range(120)])
+    size = processing.BATCH_SIZE
+    store_raw_messages(mailbox, [(str(n), _original(n)) for n in range(size + 20)])
     RawMessage.objects.filter(uid="0").update(state=State.FAILED)  # retried by the sweep only
 
     claimed = [process_next_batch(mailbox.pk) for _ in range(4)]
 
-    assert claimed == [100, 19, 0, 0]
-    assert RawMessage.objects.filter(state=State.PROCESSED).count() == 119
-    assert Ticket.objects.count() == 119
+    assert claimed == [size, 19, 0, 0]
+    assert RawMessage.objects.filter(state=State.PROCESSED).count() == size + 19
+    assert Ticket.objects.count() == size + 19
 
 
 def _parent(n: int) -> int:

@@ -320,12 +320,14 @@ def eager_tasks():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_fetch_hands_its_mail_to_batch_tasks_that_process_all_of_it(
-    pool, tmp_path, eager_tasks, monkeypatch
+    pool, tmp_path, eager_tasks, monkeypatch, settings
 ):
+    size = processing.BATCH_SIZE
+    settings.MAIL_FETCH_MAX_PER_RUN = size + 20  # one fetch takes it all
     root = tmp_path / "Maildir"
     for name in ("new", "cur", "tmp"):
         (root / name).mkdir(parents=True)
-    for n in range(120):
+    for n in range(size + 20):
         mail = build_mail(subject=f"Question {n}", message_id=f"<q{n}@example.test>")
         (root / "new" / f"{n:04d}").write_bytes(mail.as_bytes())
     mailbox = Mailbox.objects.create(
@@ -349,9 +351,9 @@ def test_a_fetch_hands_its_mail_to_batch_tasks_that_process_all_of_it(
     # The first chain starts as soon as a batch is stored. Run eagerly it works inside the
     # fetch, before the next chunk is stored, so it runs dry at once (its claim finds
     # nothing); the spare chain started at the end of the fetch takes the rest.
-    assert [len(raws) for raws in batches] == [100, 0, 20, 0]
-    assert RawMessage.objects.filter(state=State.PROCESSED).count() == 120
-    assert Ticket.objects.count() == 120
+    assert [len(raws) for raws in batches] == [size, 0, 20, 0]
+    assert RawMessage.objects.filter(state=State.PROCESSED).count() == size + 20
+    assert Ticket.objects.count() == size + 20
 
 
 @pytest.mark.django_db(transaction=True)
