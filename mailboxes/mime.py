@@ -29,7 +29,7 @@ from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import Compat32
-from email.utils import formataddr, formatdate, getaddresses
+from email.utils import formataddr, formatdate, getaddresses, make_msgid
 
 
 class _Policy(Compat32):
@@ -163,8 +163,11 @@ def build(
     if reply_to:
         root["Reply-To"] = _addresses(reply_to)
     extra = {name: value for name, value in (headers or {}).items() if value}
-    if not any(name.lower() == "date" for name in extra):
+    given = {name.lower() for name in extra}
+    if "date" not in given:
         root["Date"] = date or formatdate(usegmt=True)
+    if "message-id" not in given:
+        root["Message-ID"] = make_msgid(domain=root["From"].rpartition("@")[2].rstrip(">"))
     for name, value in extra.items():
         if name.lower() in _OWN:
             raise ValueError(f"{name} is set from the mail, not as an extra header")

@@ -152,3 +152,10 @@ def test_short_headers_go_out_as_they_are_and_long_ones_folded():
     head = data.split(b"\r\n\r\n")[0]
     long_lines = [line for line in head.split(b"\r\n") if line.startswith(b"X-Long:")]
     assert long_lines and len(long_lines[0]) <= 78
+
+
+def test_a_mail_without_a_message_id_gets_one_in_the_senders_domain():
+    _data, mail = _read(
+        mime.build(subject="s", from_address="S <a@acme.test>", to=["c@example.com"], body_text="t")
+    )
+    assert mail["Message-ID"].endswith("@acme.test>")
