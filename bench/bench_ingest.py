@@ -40,6 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
+from bench import pg_state  # noqa: E402 - after the path is set
+from bench.pg_state import postgres_cpu  # noqa: E402
+
 SUBJECTS = [
     "Fatura em duplicidade",
     "Nie działa internet",
@@ -293,32 +296,6 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _postgres_cpu() -> float | None:
-    """CPU seconds of the whole PostgreSQL server (every backend, ended ones included: the
-    postmaster's children's times), or None when it is not on this machine."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (backend,) = cursor.fetchone()
-    try:
-        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, ValueError):
-        return None
-    ticks = sum(int(value) for value in fields[11:15])  # its own and its reaped children's
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            child = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        if child[1] == str(postmaster):
-            ticks += int(child[11]) + int(child[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
 def _used(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
@@ -361,7 +338,8 @@ def _run(broker, mailbox_id, count, *, workers, workdir, timeout, receivers=Fals
     try:
         worker.wait_ready()
         worker_cpu = worker.cpu_seconds()
-        database_cpu = _postgres_cpu()
+        database_cpu = postgres_cpu()
+        server_before = pg_state.read()
         started = time.perf_counter()
         _send_fetch(mailbox_id)
         stored_at = None
@@ -387,7 +365,10 @@ def _run(broker, mailbox_id, count, *, workers, workdir, timeout, receivers=Fals
         elapsed = time.perf_counter() - started
         peaks = worker.peak_rss_mb()
         worker_cpu = _used(worker_cpu, worker.cpu_seconds())
-        after = _postgres_cpu()
+        after = postgres_cpu()
+        server_after = pg_state.read()
+        if server_before and server_after:
+            print(server_after.since(server_before))
         database_cpu = (
             after - database_cpu if after is not None and database_cpu is not None else None
         )

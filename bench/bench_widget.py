@@ -53,6 +53,7 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench import pg_state  # noqa: E402
 from bench.bench_live import cpu_seconds, free_port, start_server  # noqa: E402
 from chat.models import ChatChannel, ChatMessage  # noqa: E402
 from people.services import create_agent  # noqa: E402
@@ -326,6 +327,7 @@ def main() -> None:
     worker = start_worker(env)
     try:
         cpu_server, cpu_worker = tree_cpu(server.pid), tree_cpu(worker.pid)
+        database_before = pg_state.read()
         started = time.monotonic()
         counts, latencies, unheard = asyncio.run(run(args, channel, session_key, port))
         elapsed = time.monotonic() - started
@@ -334,6 +336,7 @@ def main() -> None:
         time.sleep(10 + getattr(settings, "SEARCH_CHAT_INDEX_SECONDS", 0))
         cpu_server = tree_cpu(server.pid) - cpu_server
         cpu_worker = tree_cpu(worker.pid) - cpu_worker
+        database_after = pg_state.read()
     finally:
         server.terminate()
         worker.terminate()
@@ -372,6 +375,8 @@ def main() -> None:
         f"CPU: server {cpu_server:.1f} s, worker {cpu_worker:.1f} s; per message "
         f"{per_server:.1f} ms server + {per_worker:.1f} ms worker"
     )
+    if database_before and database_after:
+        print(database_after.since(database_before))
 
 
 if __name__ == "__main__":
