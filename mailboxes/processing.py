@@ -59,13 +59,14 @@ REUSED_MESSAGE_ID = gettext_noop(
 )
 REUSED_MESSAGE_ID_NOTE = "reused Message-ID"
 CLAIMABLE = (State.NEW, State.FAILED)
-# Big enough that the per-batch queries, jobs and commits cost little per message, small
-# enough that a batch's transaction stays short (about half a second). 50 ran a flood at
-# 405-433 msg/s, 100 at 480-520, 200 at 527 (bench/README.md, 2026-12-04); with routing,
-# notifications or auto-replies, whose work per batch is larger, 100 ran at 394-435 and
-# 200 at 510-524 (2026-12-04, evening). Big messages stream their large parts to
-# temporary files.
-BATCH_SIZE = 200
+# Big enough that the per-batch work (about 190 ms of queries, jobs, commits, facts and
+# notification pipelines, whatever the batch's size) costs little per message, small
+# enough that a batch's transaction stays under a second. 50 ran a flood at 405-433
+# msg/s, 100 at 480-520, 200 at 527 (bench/README.md, 2026-12-04); with routing and a
+# notification rule, 100 ran at 394, 200 at 533-535 and 300 at 574-591 (2026-12-04,
+# night). A fetch run stores at most MAIL_FETCH_MAX_PER_RUN (200) mails, so batches this
+# big are a backlog's. Big messages stream their large parts to temporary files.
+BATCH_SIZE = 300
 SAVED_FIELDS = [
     "state",
     "reason",
