@@ -73,7 +73,7 @@ def queue_agent_notices(notices: list[AgentNotice], *, actor=None, now=None) -> 
     ]
     for items in bursts:
         lines = [
-            (Topic(item.notice.topic).label, item.notice.ticket, item.notice.detail)
+            (Topic(item.notice.topic or "").label, item.notice.ticket, item.notice.detail)
             for item in items
         ]
         first = items[0]

@@ -30,13 +30,14 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import Compat32
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
+from typing import Any
 
 
 class _Policy(Compat32):
     """compat32 with CRLF, writing a short one-line ASCII header as it is: compat32 wraps
     every header in a ``Header`` to fold it, half the cost of writing a mail out."""
 
-    def _fold(self, name, value, sanitize):
+    def _fold(self, name, value, sanitize):  # type: ignore[misc] # typeshed lacks it
         if (
             isinstance(value, str)
             and len(name) + len(value) + 2 <= 78
@@ -45,7 +46,7 @@ class _Policy(Compat32):
             and "\r" not in value
         ):
             return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)
+        return super()._fold(name, value, sanitize)  # type: ignore[misc]
 
 
 POLICY = _Policy(linesep="\r\n")
@@ -63,8 +64,9 @@ def _checked(name: str, value: str) -> str:
     return value
 
 
-def _text(name: str, value: str) -> str | Header:
-    """A free-text header: as it is when ASCII, else RFC 2047 encoded words."""
+def _text(name: str, value: str) -> Any:
+    """A free-text header: as it is when ASCII, else RFC 2047 encoded words (a ``Header``,
+    which the classic API takes where typeshed says ``str``)."""
     value = _checked(name, value)
     return value if value.isascii() else Header(value, UTF8, header_name=name)
 
@@ -140,9 +142,10 @@ def build(
     without brackets); ``attachments``: (file name, content, MIME type); ``headers``: more
     headers (Message-ID, In-Reply-To, Auto-Submitted...), each one line.
     """
-    body: Message = MIMEText(body_text, "plain", UTF8)
+    # typeshed wants a charset's name; the classic API takes a Charset (QP bodies).
+    body: Message = MIMEText(body_text, "plain", UTF8)  # type: ignore[arg-type]
     if body_html:
-        html: Message = MIMEText(body_html, "html", UTF8)
+        html: Message = MIMEText(body_html, "html", UTF8)  # type: ignore[arg-type]
         images = list(related)
         if images:
             html = MIMEMultipart("related", _subparts=[html])

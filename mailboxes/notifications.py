@@ -442,10 +442,10 @@ def _agent_mails(delivered, infos: dict[int, EventInfo], reads: _Reads) -> list[
         for item in items:
             info = infos[item.notice.ticket.pk]
             lines.append((Event(info.event).label, info.ticket, info.message_text))
-        mail = burst_mail(
+        burst = burst_mail(
             items[0].reader, recipient.address, lines, on_behalf_of=items[0].on_behalf_of
         )
-        mails += [mail] if mail else []
+        mails += [burst] if burst else []
     return mails
 
 
