@@ -72,16 +72,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "people.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Turns a sign-in refused for too many failures into the 429 page (people.login).
     "axes.middleware.AxesMiddleware",
-    # Sync-only, so last: under ASGI Django then runs every middleware above it in sync
-    # mode, in the one thread the view runs in. In the middle of the list it split the
-    # list in two, and each async-capable middleware below it hopped between the event
-    # loop and that thread for its hooks: about a third of a chat line's server CPU.
-    "people.middleware.UserTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "helpdesk.urls"
