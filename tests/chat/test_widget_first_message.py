@@ -28,9 +28,14 @@ def jobs(monkeypatch):
     return sent
 
 
+@pytest.mark.parametrize("hearing", [True, False])
 def test_a_first_message_leaves_the_notifications_and_report_facts_to_the_worker(
-    visitor, jobs, django_capture_on_commit_callbacks
+    visitor, jobs, django_capture_on_commit_callbacks, agent, hearing
 ):
+    if hearing:  # a member of the pool chose to hear of new tickets (off by default)
+        NotificationPreference.objects.create(
+            user=agent, new_ticket=NotificationPreference.Delivery.IMMEDIATE
+        )
     visitor.config()  # the stamp; the channel is read here
     with (
         CaptureQueriesContext(connection) as queries,
@@ -40,7 +45,10 @@ def test_a_first_message_leaves_the_notifications_and_report_facts_to_the_worker
 
     ticket = Ticket.objects.get()
     names = [name for name, _args in jobs]
-    assert ("mailboxes.tasks.notify_tickets_opened_task", ([ticket.pk], None)) in jobs
+    # With nobody to tell, no notification job at all (mailboxes.notifications.
+    # anyone_hears_of_opened).
+    notified = ("mailboxes.tasks.notify_tickets_opened_task", ([ticket.pk], None)) in jobs
+    assert notified is hearing
     assert ("reports.tasks.refresh_facts_task", ([ticket.pk],)) in jobs
     # The new ticket's search document once; its first line queues no window of its own.
     assert names.count("tickets.tasks.index_tickets_task") == 1
@@ -50,7 +58,8 @@ def test_a_first_message_leaves_the_notifications_and_report_facts_to_the_worker
     # answer's rows; after commit the SLA's policy check, the notification rule, 3 webhook
     # lookups, the live events (3 INSERTs with the table backend, none with Redis). The
     # "ticket opened" notification and the report facts were 18 more before issue 15.
-    assert len(queries) <= 27
+    # Plus 2: whether anybody hears of the new ticket (the rule, the members' choices).
+    assert len(queries) <= 29
 
 
 def test_the_worker_notifies_and_writes_the_facts_of_a_new_chat(
