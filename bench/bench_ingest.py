@@ -41,7 +41,6 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings")
 
 from bench import pg_state  # noqa: E402 - after the path is set
-from bench.pg_state import postgres_cpu  # noqa: E402
 
 SUBJECTS = [
     "Fatura em duplicidade",
@@ -338,7 +337,7 @@ def _run(broker, mailbox_id, count, *, workers, workdir, timeout, receivers=Fals
     try:
         worker.wait_ready()
         worker_cpu = worker.cpu_seconds()
-        database_cpu = postgres_cpu()
+        database_cpu = pg_state.postgres_cpu()
         server_before = pg_state.read()
         started = time.perf_counter()
         _send_fetch(mailbox_id)
@@ -365,7 +364,7 @@ def _run(broker, mailbox_id, count, *, workers, workdir, timeout, receivers=Fals
         elapsed = time.perf_counter() - started
         peaks = worker.peak_rss_mb()
         worker_cpu = _used(worker_cpu, worker.cpu_seconds())
-        after = postgres_cpu()
+        after = pg_state.postgres_cpu()
         server_after = pg_state.read()
         if server_before and server_after:
             print(server_after.since(server_before))

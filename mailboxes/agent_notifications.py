@@ -5,18 +5,20 @@ agent and ticket, in their digest, or not at all; to their substitute while they
 """
 
 from typing import Any
-from urllib.parse import urljoin
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from mailboxes.edited_mail import name_of
 from mailboxes.emails import RenderedEmail, language_of, render_files
 from mailboxes.models import NotificationPreference, OutgoingEmail
-from mailboxes.notifications import AutomaticMail, burst_mail, queue_automatic_emails
+from mailboxes.notifications import (
+    AutomaticMail,
+    burst_mail,
+    queue_automatic_emails,
+    ticket_link,
+)
 from mailboxes.preferences import (
     AgentNotice,
     Delivered,
@@ -36,10 +38,6 @@ SENTENCES: dict[str, Any] = {
     Topic.MENTION: _("%(actor)s mentioned you in an internal note."),
     Topic.SLA_WARNING: _("A deadline of your ticket is near or missed."),
 }
-
-
-def ticket_link(ticket) -> str:
-    return urljoin(settings.SITE_URL, reverse("tickets:detail", args=[ticket.number]))
 
 
 def address_of(user) -> str:
@@ -72,15 +70,12 @@ def queue_agent_notices(notices: list[AgentNotice], *, actor=None, now=None) -> 
         for item, mail in rendered
     ]
     for items in bursts:
-        lines = [
-            (Topic(item.notice.topic or "").label, item.notice.ticket, item.notice.detail)
-            for item in items
-        ]
-        first = items[0]
-        mail = burst_mail(
-            first.reader, address_of(first.reader), lines, on_behalf_of=first.on_behalf_of
+        burst = burst_mail(
+            items,
+            address_of(items[0].reader),
+            lambda item: (Topic(item.notice.topic or "").label, item.notice.detail),
         )
-        mails += [mail] if mail else []
+        mails += [burst] if burst else []
     return queue_automatic_emails(mails) if mails else []
 
 

@@ -17,11 +17,11 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone, translation
 
-from mailboxes.agent_notifications import address_of, ticket_link
+from mailboxes.agent_notifications import address_of
 from mailboxes.edited_mail import name_of
 from mailboxes.emails import language_of, render_files
 from mailboxes.models import NotificationPreference, PendingNotification
-from mailboxes.notifications import AutomaticMail, queue_automatic_emails
+from mailboxes.notifications import AutomaticMail, queue_automatic_emails, ticket_link
 from mailboxes.preferences import absences_along, preferences_of, reader_of
 
 logger = logging.getLogger(__name__)

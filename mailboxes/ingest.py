@@ -149,19 +149,15 @@ def _save_file(raw: RawMessage, data: bytes) -> None:
     open: a third of what the storage API costs (name checks, a lock, a free-name search).
     When that name is taken (the same bytes again: a duplicate, or a fetch run twice) the
     storage picks a free one, as for any upload, so each row still points at its own file;
-    a storage that is not the local disk goes through its API."""
+    so does the day's first mail (the storage makes the directory, with its permissions),
+    and a storage that is not the local disk."""
     storage = raw.file.storage
     if isinstance(storage, FileSystemStorage):
         name = raw_message_path(raw, "")
-        path = storage.path(name)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         try:
-            try:
-                fd = os.open(path, flags, 0o666)
-            except FileNotFoundError:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                fd = os.open(path, flags, 0o666)
-        except FileExistsError:
+            fd = os.open(storage.path(name), flags, 0o666)
+        except (FileExistsError, FileNotFoundError):
             pass
         else:
             with os.fdopen(fd, "wb") as stored:

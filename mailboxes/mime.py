@@ -134,7 +134,6 @@ def build(
     headers: dict[str, str] | None = None,
     related: Iterable[tuple[bytes, str, str, str]] = (),
     attachments: Iterable[tuple[str, bytes | str, str]] = (),
-    date: str | None = None,
 ) -> Message:
     """The MIME tree of one mail (see the module's docstring).
 
@@ -168,7 +167,7 @@ def build(
     extra = {name: value for name, value in (headers or {}).items() if value}
     given = {name.lower() for name in extra}
     if "date" not in given:
-        root["Date"] = date or formatdate(usegmt=True)
+        root["Date"] = formatdate(usegmt=True)
     if "message-id" not in given:
         root["Message-ID"] = make_msgid(domain=root["From"].rpartition("@")[2].rstrip(">"))
     for name, value in extra.items():

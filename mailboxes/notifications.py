@@ -438,44 +438,48 @@ def _agent_mails(delivered, infos: dict[int, EventInfo], reads: _Reads) -> list[
         recipient = _agent_recipient(items[0].reader)
         if recipient is None or is_robot_address(recipient.address, ours=reads.ours):
             continue
-        lines = []
-        for item in items:
-            info = infos[item.notice.ticket.pk]
-            lines.append((Event(info.event).label, info.ticket, info.message_text))
         burst = burst_mail(
-            items[0].reader, recipient.address, lines, on_behalf_of=items[0].on_behalf_of
+            items,
+            recipient.address,
+            lambda item: (
+                Event(infos[item.notice.ticket.pk].event).label,
+                infos[item.notice.ticket.pk].message_text,
+            ),
         )
         mails += [burst] if burst else []
     return mails
 
 
-def burst_mail(reader, address: str, lines, *, on_behalf_of=None) -> "AutomaticMail | None":
-    """One agent's mail listing many notices at once (``preferences.fold_bursts``), in their
-    language; None when it cannot be rendered (logged). ``lines``: (what happened, as a lazy
-    label; the ticket; a detail such as the customer's text)."""
+def burst_mail(items, address: str, describe) -> "AutomaticMail | None":
+    """One agent's mail listing many deliveries at once (``preferences.fold_bursts``: one
+    reader, standing in for the same agent or none), in their language; None when it cannot
+    be rendered (logged). ``describe(item)``: what happened (a lazy label) and a detail,
+    such as the customer's text."""
+    reader, on_behalf_of = items[0].reader, items[0].on_behalf_of
     try:
         with translation.override(language_of(reader)):
-            items = [
-                {
-                    "topic": str(label),
-                    "ticket": ticket,
-                    "detail": detail,
-                    "link": urljoin(
-                        settings.SITE_URL, reverse("tickets:detail", args=[ticket.number])
-                    ),
-                }
-                for label, ticket, detail in lines
-            ]
+            lines = []
+            for item in items:
+                label, detail = describe(item)
+                ticket = item.notice.ticket
+                lines.append(
+                    {
+                        "topic": str(label),
+                        "ticket": ticket,
+                        "detail": detail,
+                        "link": ticket_link(ticket),
+                    }
+                )
             context = {
                 "recipient_name": name_of(reader),
                 "on_behalf_of": name_of(on_behalf_of),
-                "count": len(items),
-                "topics": ", ".join(dict.fromkeys(item["topic"] for item in items)),
-                "items": items,
+                "count": len(lines),
+                "topics": ", ".join(dict.fromkeys(line["topic"] for line in lines)),
+                "items": lines,
             }
             rendered = render_files("mailboxes/emails/burst", context)
     except Exception:
-        logger.exception("a burst of %s notices to user %s failed", len(lines), reader.pk)
+        logger.exception("a burst of %s notices to user %s failed", len(items), reader.pk)
         return None
     return AutomaticMail(address, rendered, to_customer=False)
 
@@ -540,9 +544,15 @@ def _chat_lines_to_tell(messages) -> set[int]:
     }
 
 
+def ticket_link(ticket) -> str:
+    """The ticket's page in the agents' workspace."""
+    return urljoin(settings.SITE_URL, reverse("tickets:detail", args=[ticket.number]))
+
+
 def _link(recipient: Recipient, ticket: Ticket) -> str:
-    name = "portal:detail" if recipient.is_customer else "tickets:detail"
-    return urljoin(settings.SITE_URL, reverse(name, args=[ticket.number]))
+    if recipient.is_customer:
+        return urljoin(settings.SITE_URL, reverse("portal:detail", args=[ticket.number]))
+    return ticket_link(ticket)
 
 
 def notification_email(
